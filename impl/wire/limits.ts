@@ -1,0 +1,9 @@
+/** Bounds applied by readers to every length read from the wire (RFC 4251 §5 strings are uint32-prefixed). */
+export interface WireLimits {
+  /** Largest string/name-list/mpint we accept inside one packet. */
+  readonly maxString: number;
+  /** Most names in one name-list. */
+  readonly maxNames: number;
+}
+
+export const defaultWireLimits: WireLimits = { maxString: 256 * 1024, maxNames: 256 };
