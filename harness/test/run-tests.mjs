@@ -6,7 +6,9 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const mochaBin = require.resolve('mocha/bin/mocha.js');
-const child = spawn(process.execPath, [mochaBin, ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const args = process.argv.slice(2);
+const specs = args.some((a) => !a.startsWith('-')) ? [] : ['impl/**/*.test.ts', 'harness/**/*.test.ts'];
+const child = spawn(process.execPath, [mochaBin, ...specs, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
 let tail = '';
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
