@@ -1,0 +1,68 @@
+/**
+ * FIFO of received chunks. Reads are zero-copy when a request fits in the head chunk; otherwise exactly the
+ * requested bytes are copied once. Avoids re-concatenating the whole buffer on every small TCP read.
+ */
+export class ByteQueue {
+  private chunks: Uint8Array[] = [];
+  private head = 0; // offset into chunks[0]
+  private total = 0;
+
+  get length(): number { return this.total; }
+
+  push(b: Uint8Array): void {
+    if (b.length === 0) return;
+    this.chunks.push(b);
+    this.total += b.length;
+  }
+
+  /** The first n bytes without consuming them (n ≤ length). */
+  peek(n: number): Uint8Array {
+    const first = this.chunks[0]!;
+    if (first.length - this.head >= n) return first.subarray(this.head, this.head + n);
+    const out = new Uint8Array(n);
+    let o = 0;
+    let off = this.head;
+    for (const c of this.chunks) {
+      const take = Math.min(c.length - off, n - o);
+      out.set(c.subarray(off, off + take), o);
+      o += take;
+      off = 0;
+      if (o === n) break;
+    }
+    return out;
+  }
+
+  /** Removes and returns the first n bytes (n ≤ length). */
+  take(n: number): Uint8Array {
+    const out = this.peek(n);
+    this.skip(n);
+    return out;
+  }
+
+  skip(n: number): void {
+    this.total -= n;
+    while (n > 0) {
+      const first = this.chunks[0]!;
+      const avail = first.length - this.head;
+      if (avail > n) { this.head += n; return; }
+      n -= avail;
+      this.chunks.shift();
+      this.head = 0;
+    }
+  }
+
+  /** Index of byte `v` within the first `limit` bytes, or -1. */
+  indexOf(v: number, limit: number): number {
+    let i = 0;
+    let off = this.head;
+    for (const c of this.chunks) {
+      const end = Math.min(c.length, off + (limit - i));
+      const j = c.subarray(off, end).indexOf(v);
+      if (j >= 0) return i + j;
+      i += end - off;
+      off = 0;
+      if (i >= limit) break;
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Binds an Engine to a stream socket: the only place in the transport that does I/O (STYLE §2, quinn's driver).
+ * Pumps socket bytes into the engine, writes what it produces (corked, so a burst becomes one writev), arms a
+ * timer from pollTimeout, and hands every event to `onEvent`. After each handler it flushes again, so service
+ * layers may send from inside their handlers.
+ */
+import type { Duplex } from 'node:stream';
+import type { Engine } from './engine.js';
+import type { EngineEvent } from './types.js';
+
+export interface DriverTaps {
+  /** Every chunk as it crosses the socket, for pcap recording. */
+  onBytes?(direction: 'in' | 'out', bytes: Uint8Array, timeMs: number): void;
+  onClose?(timeMs: number): void;
+}
+
+export class Driver {
+  private timer: NodeJS.Timeout | undefined;
+  private ended = false;
+
+  constructor(readonly engine: Engine, readonly socket: Duplex, private readonly onEvent: (e: EngineEvent) => void, private readonly taps: DriverTaps = {}) {
+    socket.on('data', (chunk: Buffer) => {
+      const now = Date.now();
+      this.taps.onBytes?.('in', chunk, now);
+      engine.receive(chunk, now);
+      this.flush();
+    });
+    const lost = () => {
+      if (!engine.isClosed) engine.connectionLost(Date.now());
+      this.flush();
+      this.stop();
+    };
+    socket.on('end', lost);
+    socket.on('close', lost);
+    socket.on('error', lost);
+  }
+
+  start(): this {
+    this.engine.start(Date.now());
+    this.flush();
+    return this;
+  }
+
+  /** Writes pending bytes, dispatches pending events, re-arms the timer. Call after every engine command. */
+  flush(): void {
+    for (let guard = 0; guard < 10_000; guard++) {
+      let wrote = false;
+      if (!this.socket.destroyed && this.socket.writable) {
+        let b = this.engine.pollTransmit();
+        if (b) {
+          (this.socket as Duplex & { cork?: () => void }).cork?.();
+          for (; b; b = this.engine.pollTransmit()) {
+            this.taps.onBytes?.('out', b, Date.now());
+            this.socket.write(b);
+            wrote = true;
+          }
+          process.nextTick(() => (this.socket as Duplex & { uncork?: () => void }).uncork?.());
+        }
+      } else {
+        while (this.engine.pollTransmit()) { /* socket gone: drop */ }
+      }
+      const e = this.engine.pollEvent();
+      if (e) {
+        this.onEvent(e);
+        if (e.type === 'closed') this.finish();
+        continue;
+      }
+      if (!wrote) break;
+    }
+    this.arm();
+  }
+
+  /** True when the socket wants us to stop producing (backpressure for bulk senders). */
+  get writeBlocked(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
+  private arm(): void {
+    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    if (this.ended) return;
+    const t = this.engine.pollTimeout();
+    if (t === undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.engine.handleTimeout(Date.now());
+      this.flush();
+    }, Math.max(0, Math.min(t - Date.now(), 2 ** 31 - 1)));
+    this.timer.unref();
+  }
+
+  private finish(): void {
+    if (this.ended) return;
+    // let the DISCONNECT we queued reach the wire, then close our half
+    if (!this.socket.destroyed) this.socket.end();
+    this.stop();
+  }
+
+  stop(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.taps.onClose?.(Date.now());
+  }
+}

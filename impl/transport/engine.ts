@@ -1,0 +1,594 @@
+/**
+ * The sans-I/O SSH transport engine (RFC 4253). Bytes and time go in; bytes, deadlines and events come out.
+ *
+ * Inputs:   start(now), receive(bytes, now), handleTimeout(now), connectionLost(now)
+ * Commands: sendPayload(payload), requestService(name), acceptService(name), rekey(), disconnect(reason, text)
+ * Outputs:  pollTransmit() (wire bytes, in order), pollEvent() (EngineEvent), pollTimeout() (next deadline)
+ * Drive it by calling an input, then draining pollTransmit and pollEvent; call handleTimeout when pollTimeout's
+ * deadline passes. A fatal error queues SSH_MSG_DISCONNECT (RFC 4253 §11.1), emits one 'closed' event, and
+ * the engine ignores input from then on; pollTransmit still drains what was queued.
+ */
+import { randomBytes } from 'node:crypto';
+import { cipherAlgorithms, compressionAlgorithms, defaultAlgorithms, kexAlgorithms, macAlgorithms, signatureAlgorithms } from '../crypto/registry.js';
+import { makeOpener, makeSealer } from '../crypto/protect.js';
+import type { CompressionAlgorithm, PrivateKey, Rng } from '../crypto/types.js';
+import { DisconnectError, DisconnectReason, ProtocolError, SSHError, TimeoutError } from '../errors.js';
+import { decodeMessage, encodeMessage, MessageId, type Message } from '../messages/index.js';
+import { ByteQueue } from './byte-queue.js';
+import { KexRun, type KexHost } from './kex-run.js';
+import { EXT_INFO_C, EXT_INFO_S, STRICT_KEX_C, STRICT_KEX_S } from './negotiate.js';
+import { PacketReader } from './packet-reader.js';
+import { PacketWriter, type OutboundDeviation } from './packet-writer.js';
+import { EngineTesting, type OutboundRule, type TestingSurface } from './testing.js';
+import type { EngineEvent, EngineOptions, EnginePhase, KexSecrets, NegotiatedAlgorithms, Role } from './types.js';
+import { formatVersion, VersionParser } from './version.js';
+import type { PublicKey } from '../crypto/types.js';
+
+/** RFC 4344 §3: rekey after 2^32 blocks for 128-bit ciphers is far away; 1 GiB and 1 hour are the usual defaults. */
+export const DEFAULT_REKEY = { bytes: 1 << 30, packets: 2 ** 31, seconds: 3600 } as const;
+export const DEFAULT_MAX_PACKET = 256 * 1024 + 64;
+const DEFAULT_KEX_TIMEOUT_MS = 60_000;
+/** RFC 4254 §5.2 peers use ≤ 32 KiB data packets; payloads after decompression are bounded separately. */
+const DEFAULT_MAX_PAYLOAD = 256 * 1024;
+
+interface ResolvedAlgorithms {
+  kex: string[]; hostKey: string[]; cipher: string[]; mac: string[]; compression: string[];
+}
+
+function resolveList(kind: string, names: readonly string[] | undefined, fallback: readonly string[], registry: ReadonlyMap<string, unknown>): string[] {
+  const list = names ? [...names] : [...fallback];
+  for (const n of list) if (!registry.has(n)) throw new SSHError('USAGE', `unknown ${kind} algorithm ${JSON.stringify(n)}`);
+  if (list.length === 0) throw new SSHError('USAGE', `empty ${kind} algorithm list`);
+  return list;
+}
+
+export class Engine {
+  readonly role: Role;
+  private readonly rng: Rng;
+  readonly ourVersion: string;
+  peerVersion: string | undefined;
+  phase: EnginePhase = 'version';
+  sessionId: Uint8Array | undefined;
+  negotiated: NegotiatedAlgorithms | undefined;
+  /** The server's host key from the last key exchange (both roles). */
+  hostKey: PublicKey | undefined;
+  /** Strict kex was negotiated in the initial exchange; persists (OpenSSH PROTOCOL, "strict key exchange"). */
+  strictKex = false;
+  /** Sent (server) or received (client) SSH_MSG_USERAUTH_SUCCESS: starts delayed compression. */
+  authenticated = false;
+  /** Extensions the peer announced with SSH_MSG_EXT_INFO (RFC 8308). */
+  peerExtensions: ReadonlyMap<string, Uint8Array> = new Map();
+
+  readonly algorithms: ResolvedAlgorithms;
+  readonly hostKeys: readonly PrivateKey[];
+  private readonly opts: EngineOptions;
+  private readonly rekeyLimits: { bytes: number; packets: number; seconds: number };
+  private readonly maxQueued: number;
+  private readonly kexTimeoutMs: number;
+  private readonly inQ = new ByteQueue();
+  private readonly outQ: Uint8Array[] = [];
+  private readonly events: EngineEvent[] = [];
+  private eventHead = 0;
+  private readonly reader: PacketReader;
+  private readonly writer: PacketWriter;
+  private readonly versionParser: VersionParser;
+  private kex: KexRun | null = null;
+  /** Service payloads held while our side is inside a key exchange (RFC 4253 §7.1). */
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
+  private lastKexAt = 0;
+  private kexStartedAt = 0;
+  private now = 0;
+  private started = false;
+  private packetsReceived = 0;
+  private serviceRequested: string | undefined;
+  private serviceActive: string | undefined;
+  private closedWith: SSHError | undefined;
+  private compressionPending: { out?: CompressionAlgorithm; in?: CompressionAlgorithm } = {};
+  /** Deviation rules installed through `testing` (DESIGN §3). Empty in reference behaviour. */
+  private rules: OutboundRule[] = [];
+  private delayed: { payload: Uint8Array; dev?: OutboundDeviation; label: string; after: number }[] = [];
+  private kexInitOverride: ((k: Extract<Message, { type: 'SSH_MSG_KEXINIT' }>) => Extract<Message, { type: 'SSH_MSG_KEXINIT' }>) | undefined;
+  private testingApi: EngineTesting | undefined;
+
+  constructor(options: EngineOptions) {
+    this.opts = options;
+    this.role = options.role;
+    this.rng = options.rng ?? ((n) => new Uint8Array(randomBytes(n)));
+    this.ourVersion = formatVersion(options.softwareVersion ?? 'ssh_harness_0.1', options.comments);
+    const a = options.algorithms ?? {};
+    this.hostKeys = options.hostKeys ?? [];
+    let hostKeyNames = resolveList('host key', a.hostKey, defaultAlgorithms.hostKey, signatureAlgorithms);
+    if (this.role === 'server') {
+      // a server offers only algorithms it holds a key for (RFC 4253 §7.1 server_host_key_algorithms)
+      hostKeyNames = hostKeyNames.filter((n) => this.hostKeys.some((k) => k.algorithms.includes(n)));
+      if (hostKeyNames.length === 0) throw new SSHError('USAGE', 'server has no host key for any offered host key algorithm');
+    }
+    this.algorithms = {
+      kex: resolveList('kex', a.kex, defaultAlgorithms.kex, kexAlgorithms),
+      hostKey: hostKeyNames,
+      cipher: resolveList('cipher', a.cipher, defaultAlgorithms.cipher, cipherAlgorithms),
+      mac: resolveList('mac', a.mac, defaultAlgorithms.mac, macAlgorithms),
+      compression: resolveList('compression', a.compression, defaultAlgorithms.compression, compressionAlgorithms),
+    };
+    const r = options.rekey ?? {};
+    this.rekeyLimits = { bytes: r.bytes ?? DEFAULT_REKEY.bytes, packets: r.packets ?? DEFAULT_REKEY.packets, seconds: r.seconds ?? DEFAULT_REKEY.seconds };
+    const l = options.limits ?? {};
+    const maxPacket = l.maxPacket ?? DEFAULT_MAX_PACKET;
+    if (maxPacket < 35000) throw new RangeError('limits.maxPacket: RFC 4253 §6.1 requires at least 35000');
+    this.maxQueued = l.maxQueuedDuringKex ?? 8 * 1024 * 1024;
+    this.kexTimeoutMs = l.kexTimeoutMs ?? DEFAULT_KEX_TIMEOUT_MS;
+    this.reader = new PacketReader(maxPacket, Math.max(DEFAULT_MAX_PAYLOAD, maxPacket));
+    this.writer = new PacketWriter(this.rng);
+    this.versionParser = new VersionParser(this.role === 'client', l.maxPreBannerLines ?? 64);
+  }
+
+  // ───────────────────────────── inputs ─────────────────────────────
+
+  /** Queues our identification string and our first KEXINIT (both may precede the peer's version). */
+  start(now: number): void {
+    if (this.started) return;
+    this.started = true;
+    this.now = now;
+    this.lastKexAt = now;
+    this.outQ.push(Buffer.from(this.ourVersion + '\r\n', 'latin1'));
+    this.guard(() => this.beginKex(true));
+  }
+
+  receive(bytes: Uint8Array, now: number): void {
+    this.now = now;
+    if (this.closedWith) return;
+    if (!this.started) this.start(now);
+    this.inQ.push(bytes);
+    this.guard(() => this.process());
+  }
+
+  /** The socket closed under us (TCP FIN/RST without SSH_MSG_DISCONNECT). */
+  connectionLost(now: number): void {
+    this.now = now;
+    if (this.closedWith) return;
+    this.close(new DisconnectError(DisconnectReason.CONNECTION_LOST, 'connection lost', true));
+  }
+
+  handleTimeout(now: number): void {
+    this.now = now;
+    if (this.closedWith) return;
+    this.guard(() => {
+      if (this.kex && now - this.kexStartedAt >= this.kexTimeoutMs) {
+        throw new TimeoutError('key exchange did not complete in time');
+      }
+      this.maybeRekey();
+    });
+  }
+
+  // ───────────────────────────── outputs ─────────────────────────────
+
+  /** Next bytes for the wire, in order; undefined when nothing is pending. */
+  pollTransmit(): Uint8Array | undefined {
+    return this.outQ.shift();
+  }
+
+  pollEvent(): EngineEvent | undefined {
+    if (this.eventHead >= this.events.length) return undefined;
+    const e = this.events[this.eventHead]!;
+    this.events[this.eventHead++] = undefined as unknown as EngineEvent;
+    if (this.eventHead > 1024 && this.eventHead * 2 > this.events.length) { this.events.splice(0, this.eventHead); this.eventHead = 0; }
+    return e;
+  }
+
+  /** Absolute time (same clock as `now`) at which handleTimeout must be called, if any. */
+  pollTimeout(): number | undefined {
+    if (this.closedWith || !this.started) return undefined;
+    if (this.kex) return this.kexStartedAt + this.kexTimeoutMs;
+    return this.lastKexAt + this.rekeyLimits.seconds * 1000;
+  }
+
+  get isClosed(): boolean { return this.closedWith !== undefined; }
+  get closeError(): SSHError | undefined { return this.closedWith; }
+  /** True while a key exchange is running (service payloads are being held). */
+  get kexInProgress(): boolean { return this.kex !== null; }
+
+  // ───────────────────────────── commands ─────────────────────────────
+
+  /**
+   * Queues a service-layer payload (message number ≥ 50, or IGNORE/DEBUG). Held while our side is inside a key
+   * exchange (RFC 4253 §7.1) and sent after our NEWKEYS. Throws after the connection closed.
+   */
+  sendPayload(payload: Uint8Array): void {
+    if (this.closedWith) throw this.closedWith;
+    if (payload.length === 0) throw new RangeError('sendPayload: empty payload');
+    if (this.phase !== 'established' || (this.kex && !this.kex.sentNewKeys)) {
+      if (this.heldBytes + payload.length > this.maxQueued) {
+        this.fail(new SSHError('LIMIT', `more than ${this.maxQueued} bytes queued during key exchange`, DisconnectReason.BY_APPLICATION));
+        return;
+      }
+      this.held.push(payload);
+      this.heldBytes += payload.length;
+      return;
+    }
+    this.guard(() => this.writePayload(payload));
+  }
+
+  sendMessage(m: Message): void {
+    this.sendPayload(encodeMessage(m));
+  }
+
+  /** Client: SSH_MSG_SERVICE_REQUEST (RFC 4253 §10); 'serviceAccept' follows. */
+  requestService(service: string): void {
+    if (this.role !== 'client') throw new SSHError('USAGE', 'requestService is a client command');
+    this.serviceRequested = service;
+    this.sendMessage({ type: 'SSH_MSG_SERVICE_REQUEST', service });
+  }
+
+  /** Server: answers a 'serviceRequest' event with SSH_MSG_SERVICE_ACCEPT (RFC 4253 §10). */
+  acceptService(service: string): void {
+    if (this.role !== 'server') throw new SSHError('USAGE', 'acceptService is a server command');
+    if (this.serviceRequested !== service) throw new SSHError('USAGE', `no pending request for service ${JSON.stringify(service)}`);
+    this.serviceActive = service;
+    this.serviceRequested = undefined;
+    this.sendMessage({ type: 'SSH_MSG_SERVICE_ACCEPT', service });
+  }
+
+  /** Starts a key re-exchange now (RFC 4253 §9); a no-op while one is running. */
+  rekey(): void {
+    if (this.closedWith) throw this.closedWith;
+    if (this.phase !== 'established' || this.kex) return;
+    this.guard(() => this.beginKex(false));
+  }
+
+  /** Sends SSH_MSG_DISCONNECT (RFC 4253 §11.1) and closes. */
+  disconnect(reason: number = DisconnectReason.BY_APPLICATION, description = ''): void {
+    if (this.closedWith) return;
+    this.sendDisconnect(reason, description);
+    this.close(new DisconnectError(reason, description, false));
+  }
+
+  /** The documented deviation interface for the harness (DESIGN §3). */
+  get testing(): EngineTesting {
+    return (this.testingApi ??= new EngineTesting(this.surface()));
+  }
+
+  // ───────────────────────────── processing ─────────────────────────────
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private process(): void {
+    if (this.phase === 'version') {
+      const v = this.versionParser.parse(this.inQ);
+      if (!v) return;
+      this.peerVersion = v.version;
+      this.emit({ type: 'version', version: v.version, preBanner: v.preBanner });
+      this.phase = 'kex';
+    }
+    while (!this.closedWith) {
+      const pkt = this.reader.read(this.inQ);
+      if (!pkt) return;
+      this.handlePacket(pkt.payload, pkt.seq);
+    }
+  }
+
+  private handlePacket(payload: Uint8Array, seq: number): void {
+    this.packetsReceived++;
+    this.opts.onPacket?.({ direction: 'in', seq, payload });
+    const id = payload[0]!;
+    const kex = this.kex;
+    // OpenSSH PROTOCOL "strict key exchange": during the initial kex only kex messages are allowed, IGNORE/DEBUG included
+    if (kex?.initial && kex.strict && !kex.receivedNewKeys && id !== MessageId.DISCONNECT && !(id >= 20 && id <= 49)) {
+      throw new ProtocolError(`strict KEX violation: message ${id} during the initial key exchange`, ['kex messages'], String(id));
+    }
+    if (id < 50) return this.handleTransportMessage(id, payload, seq);
+    // RFC 4253 §7.1: between the peer's KEXINIT and its NEWKEYS only transport and kex messages may come
+    if (kex && kex.peerKexInit && !kex.receivedNewKeys) throw new ProtocolError(`message ${id} during key exchange (RFC 4253 §7.1)`, ['kex messages'], String(id));
+    if (this.phase !== 'established') throw new ProtocolError(`message ${id} before the first key exchange completed (RFC 4253 §7)`, ['SSH_MSG_KEXINIT'], String(id));
+    if (this.serviceActive === undefined) throw new ProtocolError(`message ${id} before any service was accepted (RFC 4253 §10)`, ['SSH_MSG_SERVICE_REQUEST'], String(id));
+    if (id === MessageId.USERAUTH_SUCCESS && this.role === 'client') this.onAuthenticated();
+    this.emit({ type: 'payload', payload, seq });
+    this.maybeRekey();
+  }
+
+  private handleTransportMessage(id: number, payload: Uint8Array, seq: number): void {
+    switch (id) {
+      case MessageId.DISCONNECT: {
+        const m = decodeMessage(payload);
+        if (m.type !== 'SSH_MSG_DISCONNECT') throw new ProtocolError('bad SSH_MSG_DISCONNECT');
+        this.close(new DisconnectError(m.reason, m.description, true));
+        return;
+      }
+      case MessageId.IGNORE:
+        decodeMessage(payload); // malformed IGNORE is still a decode error
+        return;
+      case MessageId.UNIMPLEMENTED:
+      case MessageId.NEWCOMPRESS:
+        decodeMessage(payload);
+        return;
+      case MessageId.DEBUG: {
+        const m = decodeMessage(payload);
+        if (m.type === 'SSH_MSG_DEBUG') this.emit({ type: 'debug', message: m.message, alwaysDisplay: m.alwaysDisplay });
+        return;
+      }
+      case MessageId.SERVICE_REQUEST: {
+        this.requireEstablished(id);
+        if (this.role !== 'server') throw new ProtocolError('SSH_MSG_SERVICE_REQUEST sent to a client (RFC 4253 §10)');
+        const m = decodeMessage(payload);
+        if (m.type !== 'SSH_MSG_SERVICE_REQUEST') throw new ProtocolError('bad SSH_MSG_SERVICE_REQUEST');
+        this.serviceRequested = m.service;
+        this.emit({ type: 'serviceRequest', service: m.service });
+        return;
+      }
+      case MessageId.SERVICE_ACCEPT: {
+        this.requireEstablished(id);
+        const m = decodeMessage(payload);
+        if (m.type !== 'SSH_MSG_SERVICE_ACCEPT') throw new ProtocolError('bad SSH_MSG_SERVICE_ACCEPT');
+        if (this.role !== 'client' || this.serviceRequested !== m.service) {
+          throw new ProtocolError(`unexpected SSH_MSG_SERVICE_ACCEPT for ${JSON.stringify(m.service)} (RFC 4253 §10)`, ['SSH_MSG_SERVICE_ACCEPT for the requested service']);
+        }
+        this.serviceActive = m.service;
+        this.emit({ type: 'serviceAccept', service: m.service });
+        return;
+      }
+      case MessageId.EXT_INFO: {
+        // RFC 8308 §2.4: only after NEWKEYS, and only if we signalled support
+        if (this.sessionId === undefined) throw new ProtocolError('SSH_MSG_EXT_INFO before the first NEWKEYS (RFC 8308 §2.4)');
+        const m = decodeMessage(payload);
+        if (m.type !== 'SSH_MSG_EXT_INFO') throw new ProtocolError('bad SSH_MSG_EXT_INFO');
+        const map = new Map(m.extensions.map((e) => [e.name, e.value] as const));
+        this.peerExtensions = map;
+        this.emit({ type: 'extInfo', extensions: map });
+        return;
+      }
+      case MessageId.KEXINIT:
+        this.onKexInit(payload, seq);
+        return;
+      case MessageId.NEWKEYS:
+        if (!this.kex) throw new ProtocolError('SSH_MSG_NEWKEYS outside a key exchange (RFC 4253 §7.3)', ['SSH_MSG_KEXINIT'], 'SSH_MSG_NEWKEYS');
+        this.kex.onNewKeys(payload);
+        return;
+      default:
+        if (id >= 30 && id <= 49 && this.kex && this.kex.peerKexInit) {
+          this.kex.onMethodMessage(payload);
+          return;
+        }
+        if (this.kex?.initial && this.kex.peerKexInit && !this.kex.receivedNewKeys) {
+          throw new ProtocolError(`unexpected message ${id} during the initial key exchange (RFC 4253 §7.1)`);
+        }
+        // RFC 4253 §11.4: unrecognized messages get SSH_MSG_UNIMPLEMENTED with their sequence number
+        this.writeTransport({ type: 'SSH_MSG_UNIMPLEMENTED', seq });
+    }
+  }
+
+  private requireEstablished(id: number): void {
+    if (this.phase !== 'established' || (this.kex?.peerKexInit && !this.kex.receivedNewKeys)) {
+      throw new ProtocolError(`message ${id} not allowed during key exchange (RFC 4253 §7.1)`);
+    }
+  }
+
+  private onKexInit(payload: Uint8Array, seq: number): void {
+    if (this.kex?.peerKexInit) throw new ProtocolError('second SSH_MSG_KEXINIT during a key exchange (RFC 4253 §7.1)', ['kex method messages'], 'SSH_MSG_KEXINIT');
+    if (this.phase !== 'kex' && !this.kex) this.beginKex(false); // the peer starts a re-exchange (RFC 4253 §9)
+    this.kex!.onPeerKexInit(payload, seq, this.packetsReceived === 1);
+  }
+
+  private beginKex(initial: boolean): void {
+    this.kexStartedAt = this.now;
+    const kexList = [...this.algorithms.kex];
+    if (initial) {
+      // pseudo-algorithms are sent in the initial KEXINIT only (RFC 8308 §2.1; OpenSSH PROTOCOL strict kex)
+      if (this.opts.extInfo !== false) kexList.push(this.role === 'client' ? EXT_INFO_C : EXT_INFO_S);
+      if (this.opts.strictKex !== false) kexList.push(this.role === 'client' ? STRICT_KEX_C : STRICT_KEX_S);
+    }
+    let ours: Extract<Message, { type: 'SSH_MSG_KEXINIT' }> = {
+      type: 'SSH_MSG_KEXINIT',
+      cookie: this.rng(16),
+      kexAlgorithms: kexList,
+      serverHostKeyAlgorithms: this.algorithms.hostKey,
+      encryptionC2S: this.algorithms.cipher, encryptionS2C: this.algorithms.cipher,
+      macC2S: this.algorithms.mac, macS2C: this.algorithms.mac,
+      compressionC2S: this.algorithms.compression, compressionS2C: this.algorithms.compression,
+      languagesC2S: [], languagesS2C: [],
+      firstKexPacketFollows: false,
+      reserved: 0,
+    };
+    if (this.kexInitOverride) ours = this.kexInitOverride(ours);
+    const oursPayload = encodeMessage(ours);
+    this.kex = new KexRun(this.kexHost(), initial, ours, oursPayload);
+    this.writeRaw(oursPayload);
+  }
+
+  /** The narrow view of the engine that one key exchange run needs. */
+  private kexHost(): KexHost {
+    return {
+      role: this.role,
+      rng: this.rng,
+      ourVersion: this.ourVersion,
+      peerVersion: () => this.peerVersion ?? '',
+      sessionId: () => this.sessionId,
+      hostKeys: this.hostKeys,
+      verifyHostKey: this.opts.verifyHostKey,
+      extInfo: this.opts.extInfo !== false,
+      send: (m) => this.writeTransport(m),
+      installOutbound: (sealer, compression) => {
+        this.writer.sealer = sealer;
+        if (this.strictKex) this.writer.seq = 0; // strict kex: reset after sending NEWKEYS
+        this.writer.packetsSinceKex = 0;
+        this.writer.bytesSinceKex = 0;
+        this.setCompression('out', compression);
+      },
+      installInbound: (opener, compression) => {
+        this.reader.opener = opener;
+        if (this.strictKex) this.reader.seq = 0; // strict kex: reset after receiving NEWKEYS
+        this.reader.packetsSinceKex = 0;
+        this.reader.bytesSinceKex = 0;
+        this.setCompression('in', compression);
+      },
+      afterOurNewKeys: (initial, peerWantsExtInfo) => {
+        if (initial && this.role === 'server' && peerWantsExtInfo && this.opts.extInfo !== false) this.sendServerSigAlgs();
+        this.flushHeld();
+      },
+      done: (algs, hostKey, initial, secrets) => this.finishKex(algs, hostKey, initial, secrets),
+      setSessionId: (h) => { this.sessionId ??= h; },
+      setStrict: () => { this.strictKex = true; },
+      makeSealer, makeOpener,
+    };
+  }
+
+  private finishKex(algs: NegotiatedAlgorithms, hostKey: PublicKey, initial: boolean, secrets: KexSecrets): void {
+    this.kex = null;
+    this.negotiated = algs;
+    this.hostKey = hostKey;
+    this.phase = 'established';
+    this.lastKexAt = this.now;
+    this.opts.onKeys?.(secrets);
+    this.emit({ type: 'kexDone', algorithms: algs, initial, hostKey });
+  }
+
+  /** RFC 8308 §3.1: server-sig-algs lists every signature algorithm we accept for user authentication. */
+  private sendServerSigAlgs(): void {
+    const names = defaultAlgorithms.hostKey;
+    this.writeTransport({ type: 'SSH_MSG_EXT_INFO', extensions: [{ name: 'server-sig-algs', value: Buffer.from(names.join(','), 'latin1') }] });
+  }
+
+  private setCompression(dir: 'in' | 'out', alg: CompressionAlgorithm | undefined): void {
+    if (!alg || alg.name === 'none') {
+      if (dir === 'out') this.writer.compressor = null; else this.reader.decompressor = null;
+      return;
+    }
+    // zlib@openssh.com waits for USERAUTH_SUCCESS (OpenSSH PROTOCOL §2.1); a running stream survives rekeys
+    if (alg.delayed && !this.authenticated) { this.compressionPending[dir] = alg; return; }
+    if (dir === 'out') this.writer.compressor ??= alg.compressor(); else this.reader.decompressor ??= alg.decompressor();
+  }
+
+  private onAuthenticated(): void {
+    if (this.authenticated) return;
+    this.authenticated = true;
+    const p = this.compressionPending;
+    this.compressionPending = {};
+    if (p.out) this.setCompression('out', p.out);
+    if (p.in) this.setCompression('in', p.in);
+  }
+
+  private flushHeld(): void {
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    for (const p of held) this.writePayload(p);
+  }
+
+  private maybeRekey(): void {
+    if (this.phase !== 'established' || this.kex || this.closedWith) return;
+    const w = this.writer;
+    const r = this.reader;
+    const l = this.rekeyLimits;
+    // RFC 4344 §3: rekey after a volume of data, a number of packets, or an amount of time
+    if (w.bytesSinceKex >= l.bytes || r.bytesSinceKex >= l.bytes || w.packetsSinceKex >= l.packets || r.packetsSinceKex >= l.packets
+      || this.now - this.lastKexAt >= l.seconds * 1000) {
+      this.beginKex(false);
+    }
+  }
+
+  // ───────────────────────────── writing ─────────────────────────────
+
+  private writeTransport(m: Message): void {
+    this.writeRaw(encodeMessage(m));
+  }
+
+  /** Service payload path: deviation rules apply here, then packet framing. */
+  private writePayload(payload: Uint8Array): void {
+    this.writeRaw(payload);
+    if (this.role === 'server' && payload[0] === MessageId.USERAUTH_SUCCESS) this.onAuthenticated();
+    this.maybeRekey();
+  }
+
+  /** Frames one payload with the current outbound keys, applying any matching deviation rule. */
+  private writeRaw(payload: Uint8Array, label?: string): void {
+    let dev: OutboundDeviation | undefined;
+    if (this.rules.length > 0) {
+      const i = this.rules.findIndex((r) => r.id === undefined || r.id === payload[0]);
+      if (i >= 0) {
+        const rule = this.rules[i]!;
+        this.rules.splice(i, 1);
+        if (rule.action === 'skip') { this.opts.onPacket?.({ direction: 'out', seq: -1, payload, deviation: 'skipped' }); return; }
+        if (rule.action === 'delay') { this.delayed.push({ payload, label: 'delayed', after: rule.after ?? 1 }); return; }
+        if (rule.action === 'duplicate') { this.emitPacket(payload, undefined, 'duplicate (original)'); this.emitPacket(payload, undefined, 'duplicate'); return; }
+        dev = rule.deviation;
+        label = rule.label;
+      }
+    }
+    this.emitPacket(payload, dev, label);
+  }
+
+  private emitPacket(payload: Uint8Array, dev: OutboundDeviation | undefined, label: string | undefined): void {
+    const seq = this.writer.seq;
+    this.opts.onPacket?.({ direction: 'out', seq, payload, ...(label ? { deviation: label } : {}) });
+    this.outQ.push(this.writer.write(payload, dev));
+    if (this.delayed.length > 0) this.releaseDelayed();
+  }
+
+  /** Packets held by a 'delay' rule go out once `after` later packets have been sent (reordering). */
+  private releaseDelayed(): void {
+    const ready = this.delayed.filter((d) => --d.after < 0);
+    if (ready.length === 0) return;
+    this.delayed = this.delayed.filter((d) => d.after >= 0);
+    for (const d of ready) this.emitPacket(d.payload, d.dev, 'reordered');
+  }
+
+  private sendDisconnect(reason: number, description: string): void {
+    try {
+      this.writeRaw(encodeMessage({ type: 'SSH_MSG_DISCONNECT', reason, description, language: '' }));
+    } catch {
+      // the outbound keys may be unusable; closing still proceeds
+    }
+  }
+
+  // ───────────────────────────── closing ─────────────────────────────
+
+  private fail(err: unknown): void {
+    if (this.closedWith) return;
+    const e = err instanceof SSHError ? err : new ProtocolError(`internal error: ${err instanceof Error ? err.message : String(err)}`);
+    if (this.started && this.phase !== 'version') this.sendDisconnect(e.reason, e.message.slice(0, 200));
+    this.close(e);
+  }
+
+  private close(e: SSHError): void {
+    this.closedWith = e;
+    this.phase = 'closed';
+    this.kex = null;
+    this.held = [];
+    this.emit({ type: 'closed', error: e });
+  }
+
+  private emit(e: EngineEvent): void {
+    this.events.push(e);
+  }
+
+  // ───────────────────────────── testing surface ─────────────────────────────
+
+  private surface(): TestingSurface {
+    return {
+      sendRawPayload: (payload, dev, label) => this.emitPacket(payload, dev, label ?? 'raw payload'),
+      sendRawBytes: (bytes) => { this.outQ.push(bytes); },
+      addRule: (rule) => { this.rules.push(rule); },
+      setKexInitOverride: (fn) => { this.kexInitOverride = fn; },
+      inspect: () => ({
+        role: this.role,
+        phase: this.phase,
+        seqIn: this.reader.seq,
+        seqOut: this.writer.seq,
+        sessionId: this.sessionId,
+        negotiated: this.negotiated,
+        strictKex: this.strictKex,
+        kexInProgress: this.kex !== null,
+        authenticated: this.authenticated,
+        heldPayloads: this.held.length,
+        bufferedInbound: this.inQ.length,
+        bytesSinceKex: { in: this.reader.bytesSinceKex, out: this.writer.bytesSinceKex },
+      }),
+      forceRekey: () => this.beginKex(false),
+    };
+  }
+}

@@ -1,0 +1,68 @@
+import type { Compressor, Rng, Sealer } from '../crypto/types.js';
+import { noneSealer } from './none-protection.js';
+
+/** Per-packet deviations the testing hooks can ask for (DESIGN §3). Never set by the reference behaviour. */
+export interface OutboundDeviation {
+  /** Padding length to use, even if it breaks RFC 4253 §6 (e.g. < 4 or misaligned). */
+  padding?: number;
+  /** Seal with the real sequence number plus this offset (the real counter still advances normally). */
+  seqOffset?: number;
+  /** Transforms the sealed wire bytes (flip a MAC bit, rewrite the length, truncate...). */
+  mutate?: (wire: Uint8Array) => Uint8Array;
+}
+
+/** Random bytes for padding come from a pooled buffer: one rng call per 16 KiB, not per packet. */
+class PaddingPool {
+  private pool: Uint8Array = new Uint8Array(0);
+  private pos = 0;
+  constructor(private readonly rng: Rng) {}
+  fill(dst: Uint8Array): void {
+    if (this.pos + dst.length > this.pool.length) { this.pool = this.rng(16384); this.pos = 0; }
+    dst.set(this.pool.subarray(this.pos, this.pos + dst.length));
+    this.pos += dst.length;
+  }
+}
+
+/**
+ * Outbound binary packet protocol (RFC 4253 §6): compress, pad, seal, count. The sequence number
+ * wraps at 2^32 (§6.4) and is reset by strict kex after NEWKEYS.
+ */
+export class PacketWriter {
+  seq = 0;
+  sealer: Sealer = noneSealer;
+  compressor: Compressor | null = null;
+  /** Packets and bytes since the last key exchange, for rekey limits (RFC 4344 §3). */
+  packetsSinceKex = 0;
+  bytesSinceKex = 0;
+  private readonly padding: PaddingPool;
+
+  constructor(rng: Rng) {
+    this.padding = new PaddingPool(rng);
+  }
+
+  /** Frames and seals one payload; returns the wire bytes. */
+  write(payload: Uint8Array, dev?: OutboundDeviation): Uint8Array {
+    if (this.compressor) payload = this.compressor.compress(payload);
+    const s = this.sealer;
+    const block = Math.max(8, s.blockSize);
+    // RFC 4253 §6: 4..255 bytes of padding so that the aligned part is a multiple of the block size
+    // (EtM/AEAD modes leave the 4-byte length out of the alignment: OpenSSH PROTOCOL §1.5, RFC 5647 §7.2).
+    const aligned = (s.lengthExcluded ? 1 : 5) + payload.length;
+    let pad = block - (aligned % block);
+    if (pad < 4) pad += block;
+    if (dev?.padding !== undefined) pad = dev.padding;
+    const packetLength = 1 + payload.length + pad;
+    const packet = new Uint8Array(4 + packetLength);
+    new DataView(packet.buffer).setUint32(0, packetLength);
+    packet[4] = pad;
+    packet.set(payload, 5);
+    this.padding.fill(packet.subarray(5 + payload.length));
+    const seq = this.seq;
+    this.seq = (this.seq + 1) >>> 0;
+    let wire = s.seal(dev?.seqOffset ? (seq + dev.seqOffset) >>> 0 : seq, packet);
+    if (dev?.mutate) wire = dev.mutate(wire);
+    this.packetsSinceKex++;
+    this.bytesSinceKex += wire.length;
+    return wire;
+  }
+}

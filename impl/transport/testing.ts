@@ -1,0 +1,125 @@
+/**
+ * The deviation interface of the engine (DESIGN §3): how the harness makes our implementation misbehave
+ * on purpose, without monkey-patching. The reference behaviour never uses any of this.
+ *
+ *   const t = engine.testing;
+ *   t.sendRawPayload(Uint8Array.of(94, ...))      // a message out of state, framed with the current keys
+ *   t.sendRawBytes(garbage)                       // bytes straight onto the wire
+ *   t.corruptNext({ id: 94, mac: true })          // flip a MAC/tag bit of the next CHANNEL_DATA packet
+ *   t.corruptNext({ padding: 2 })                 // padding_length < 4 (RFC 4253 §6)
+ *   t.corruptNext({ packetLength: 0xffffffff })   // rewrite packet_length on the wire
+ *   t.corruptNext({ seqOffset: 1 })               // seal with a wrong sequence number
+ *   t.skipNext(21); t.duplicateNext(2); t.delayNext(5, 1)   // skip / duplicate / reorder
+ *   t.setKexInitOverride((k) => ({ ...k, kexAlgorithms: ['nope'] }))
+ *   t.inspect()                                   // phase, sequence numbers, session id, negotiated algorithms
+ */
+import type { Message } from '../messages/index.js';
+import type { OutboundDeviation } from './packet-writer.js';
+import type { EnginePhase, NegotiatedAlgorithms, Role } from './types.js';
+
+type KexInit = Extract<Message, { type: 'SSH_MSG_KEXINIT' }>;
+
+/** A one-shot rule applied to the next outbound packet whose message number is `id` (any when undefined). */
+export type OutboundRule =
+  | { readonly id?: number; readonly action: 'skip' }
+  | { readonly id?: number; readonly action: 'duplicate' }
+  | { readonly id?: number; readonly action: 'delay'; readonly after?: number }
+  | { readonly id?: number; readonly action: 'deviate'; readonly deviation: OutboundDeviation; readonly label: string };
+
+export interface EngineState {
+  readonly role: Role;
+  readonly phase: EnginePhase;
+  readonly seqIn: number;
+  readonly seqOut: number;
+  readonly sessionId: Uint8Array | undefined;
+  readonly negotiated: NegotiatedAlgorithms | undefined;
+  readonly strictKex: boolean;
+  readonly kexInProgress: boolean;
+  readonly authenticated: boolean;
+  readonly heldPayloads: number;
+  readonly bufferedInbound: number;
+  readonly bytesSinceKex: { readonly in: number; readonly out: number };
+}
+
+/** What the engine exposes to EngineTesting (internal). */
+export interface TestingSurface {
+  sendRawPayload(payload: Uint8Array, dev?: OutboundDeviation, label?: string): void;
+  sendRawBytes(bytes: Uint8Array): void;
+  addRule(rule: OutboundRule): void;
+  setKexInitOverride(fn: ((k: KexInit) => KexInit) | undefined): void;
+  inspect(): EngineState;
+  forceRekey(): void;
+}
+
+export interface Corruption {
+  /** Only the next packet with this message number (any packet when omitted). */
+  readonly id?: number;
+  /** Flip one bit of the MAC/tag (the last byte on the wire). */
+  readonly mac?: boolean;
+  /** Use this padding_length (may violate the 4..255 and alignment rules of RFC 4253 §6). */
+  readonly padding?: number;
+  /** Overwrite the 4 packet_length bytes on the wire (meaningful when the length travels in clear). */
+  readonly packetLength?: number;
+  /** Seal with seq + offset: the peer's MAC/AEAD check must fail. */
+  readonly seqOffset?: number;
+  /** Cut the wire bytes to this many. */
+  readonly truncate?: number;
+}
+
+export class EngineTesting {
+  constructor(private readonly s: TestingSurface) {}
+
+  /** Frames `payload` with the current keys and sends it now, bypassing every state check and kex hold. */
+  sendRawPayload(payload: Uint8Array, label = 'raw payload'): void {
+    this.s.sendRawPayload(payload, undefined, label);
+  }
+
+  /** Puts `bytes` on the wire as they are (no framing, no encryption). */
+  sendRawBytes(bytes: Uint8Array): void {
+    this.s.sendRawBytes(bytes);
+  }
+
+  corruptNext(c: Corruption): void {
+    const dev: OutboundDeviation = {
+      ...(c.padding !== undefined ? { padding: c.padding } : {}),
+      ...(c.seqOffset !== undefined ? { seqOffset: c.seqOffset } : {}),
+      mutate: (wire) => {
+        let w = wire;
+        if (c.packetLength !== undefined) new DataView(w.buffer, w.byteOffset, 4).setUint32(0, c.packetLength >>> 0);
+        if (c.mac) w[w.length - 1]! ^= 0x01;
+        if (c.truncate !== undefined) w = w.subarray(0, c.truncate);
+        return w;
+      },
+    };
+    const parts = Object.entries(c).filter(([k]) => k !== 'id').map(([k, v]) => `${k}=${String(v)}`);
+    this.s.addRule({ ...(c.id !== undefined ? { id: c.id } : {}), action: 'deviate', deviation: dev, label: `corrupt ${parts.join(' ')}` });
+  }
+
+  /** Drops the next outbound packet with message number `id` (e.g. 21 to never send NEWKEYS). */
+  skipNext(id?: number): void {
+    this.s.addRule({ ...(id !== undefined ? { id } : {}), action: 'skip' });
+  }
+
+  duplicateNext(id?: number): void {
+    this.s.addRule({ ...(id !== undefined ? { id } : {}), action: 'duplicate' });
+  }
+
+  /** Holds the next packet with number `id` and sends it after `after` later packets (reordering). */
+  delayNext(id: number, after = 1): void {
+    this.s.addRule({ id, action: 'delay', after });
+  }
+
+  /** Rewrites every KEXINIT we send from now on (custom algorithm lists, first_kex_packet_follows, ...). */
+  setKexInitOverride(fn: ((k: KexInit) => KexInit) | undefined): void {
+    this.s.setKexInitOverride(fn);
+  }
+
+  /** Starts a key exchange even when the reference would refuse (e.g. during one). */
+  forceRekey(): void {
+    this.s.forceRekey();
+  }
+
+  inspect(): EngineState {
+    return this.s.inspect();
+  }
+}

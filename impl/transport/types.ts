@@ -1,0 +1,114 @@
+/**
+ * Public contract of the sans-I/O transport engine (RFC 4253). Bytes and time go in; bytes, deadlines and
+ * events come out (STYLE §2). The engine has no clock, no RNG and no I/O of its own.
+ */
+import type { PrivateKey, PublicKey, Rng } from '../crypto/types.js';
+import type { SSHError } from '../errors.js';
+
+export type Role = 'client' | 'server';
+
+/** Ordered preference lists by kind; a legacy algorithm is offered only when named here. */
+export interface AlgorithmPreferences {
+  readonly kex?: readonly string[];
+  readonly hostKey?: readonly string[];
+  readonly cipher?: readonly string[];
+  readonly mac?: readonly string[];
+  readonly compression?: readonly string[];
+}
+
+/** Rekey thresholds, RFC 4344 §3 (defaults: 1 GiB, 2^31 packets, 1 hour). */
+export interface RekeyLimits {
+  readonly bytes?: number;
+  readonly packets?: number;
+  readonly seconds?: number;
+}
+
+export interface EngineLimits {
+  /** Largest packet_length accepted (RFC 4253 §6.1 requires support for 35000). Default 256 KiB + 64. */
+  readonly maxPacket?: number;
+  /** Lines a client accepts before the server's version line (RFC 4253 §4.2). Default 64. */
+  readonly maxPreBannerLines?: number;
+  /** Bytes of queued plaintext payloads held while a key exchange is in progress. Default 8 MiB. */
+  readonly maxQueuedDuringKex?: number;
+  /** A key exchange that has not finished after this long fails with TimeoutError. Default 60 s. */
+  readonly kexTimeoutMs?: number;
+}
+
+export interface EngineOptions {
+  readonly role: Role;
+  /** Randomness for cookies, padding and ephemeral keys (default: node:crypto randomBytes). */
+  readonly rng?: Rng;
+  /** Software version in our identification string, RFC 4253 §4.2. Default 'ssh_harness_0.1'. */
+  readonly softwareVersion?: string;
+  readonly comments?: string;
+  readonly algorithms?: AlgorithmPreferences;
+  /** Server: host keys to offer (the hostKey list is filtered to those we can sign with). */
+  readonly hostKeys?: readonly PrivateKey[];
+  /**
+   * Client: decides whether to trust the server's host key (called once per key exchange, before NEWKEYS).
+   * Return false to abort with HOST_KEY_NOT_VERIFIABLE.
+   */
+  readonly verifyHostKey?: (key: PublicKey) => boolean;
+  readonly rekey?: RekeyLimits;
+  readonly limits?: EngineLimits;
+  /** Offer kex-strict-*-v00@openssh.com (OpenSSH PROTOCOL, "strict key exchange"). Default true. */
+  readonly strictKex?: boolean;
+  /** Offer ext-info-c / send server-sig-algs (RFC 8308). Default true. */
+  readonly extInfo?: boolean;
+  /** Observes every payload after decryption (in) or before encryption (out), for traces. */
+  readonly onPacket?: (p: PacketRecord) => void;
+  /** Observes each completed key exchange's secrets, for SSH keylogs. */
+  readonly onKeys?: (k: KexSecrets) => void;
+}
+
+export interface PacketRecord {
+  readonly direction: 'in' | 'out';
+  readonly seq: number;
+  readonly payload: Uint8Array;
+  /** Set when the harness deviated on purpose (testing hooks). */
+  readonly deviation?: string;
+}
+
+export interface KexSecrets {
+  readonly role: Role;
+  readonly kex: string;
+  /** Cookie of the client's KEXINIT: the key of Wireshark's SSH keylog lines. */
+  readonly clientCookie: Uint8Array;
+  readonly ephemeralPrivateKey: Uint8Array;
+  /** K, encoded as it enters the exchange hash (mpint or string). */
+  readonly sharedSecret: Uint8Array;
+  readonly exchangeHash: Uint8Array;
+  readonly sessionId: Uint8Array;
+}
+
+/** The algorithms one key exchange settled on (RFC 4253 §7.1). */
+export interface NegotiatedAlgorithms {
+  readonly kex: string;
+  readonly hostKey: string;
+  readonly cipherC2S: string;
+  readonly cipherS2C: string;
+  /** 'none' for AEAD ciphers, whose MAC is implicit. */
+  readonly macC2S: string;
+  readonly macS2C: string;
+  readonly compressionC2S: string;
+  readonly compressionS2C: string;
+  readonly strictKex: boolean;
+}
+
+export type EngineEvent =
+  /** The peer's identification string, RFC 4253 §4.2 (without CR LF). */
+  | { readonly type: 'version'; readonly version: string; readonly preBanner: readonly string[] }
+  | { readonly type: 'kexDone'; readonly algorithms: NegotiatedAlgorithms; readonly initial: boolean; readonly hostKey: PublicKey }
+  /** Server: the client asked for a service; call acceptService() or disconnect(). */
+  | { readonly type: 'serviceRequest'; readonly service: string }
+  /** Client: the server accepted our SERVICE_REQUEST. */
+  | { readonly type: 'serviceAccept'; readonly service: string }
+  /** RFC 8308: extensions the peer announced (server-sig-algs, ...). */
+  | { readonly type: 'extInfo'; readonly extensions: ReadonlyMap<string, Uint8Array> }
+  | { readonly type: 'debug'; readonly message: string; readonly alwaysDisplay: boolean }
+  /** A service-layer payload (message number ≥ 50): decode with impl/messages in the layer that owns it. */
+  | { readonly type: 'payload'; readonly payload: Uint8Array; readonly seq: number }
+  /** The connection is over: by our DISCONNECT (error is the cause), by the peer's, or lost. Always the last event. */
+  | { readonly type: 'closed'; readonly error: SSHError };
+
+export type EnginePhase = 'version' | 'kex' | 'established' | 'closed';
