@@ -253,7 +253,13 @@ function readField(r: Reader, en: Entry): unknown {
     case 'string': return r.string(en.label);
     case 'ascii': return r.ascii(en.label);
     case 'nameList': return r.nameList(en.label);
-    case 'mpint': return r.mpint(en.label);
+    case 'mpint': {
+      const at = r.offset;
+      const v = r.mpint(en.label);
+      // RFC 4251 §5: zero MUST be the empty string; a lone 0x00 is non-minimal (and would not round-trip).
+      if (v === 0n && r.offset - at !== 4) throw new DecodeError(`${en.label}: non-minimal encoding of zero`, at);
+      return v;
+    }
     case 'bytes': return r.bytes(f.length, en.label);
     case 'rest': return r.rest();
     case 'utf8': {
