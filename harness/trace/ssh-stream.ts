@@ -74,9 +74,19 @@ export class SshStreamSplitter {
     this.parse(timeMs);
   }
 
+  /** Bytes held for an unfinished line or packet. */
+  get bufferedBytes(): number {
+    return this.end - this.start;
+  }
+
   gap(at: number, length: number): void {
     // Packet framing (plain or encrypted) cannot be found again after a hole.
-    if (this.state !== 'stopped') this.stop(`${length} bytes missing from the capture`, at);
+    this.abandon(`${length} bytes missing from the capture`, at);
+  }
+
+  /** Stops parsing this direction (the caller knows the framing is lost). */
+  abandon(reason: string, offset: number): void {
+    if (this.state !== 'stopped') this.stop(reason, offset);
   }
 
   private append(bytes: Uint8Array): void {

@@ -1,0 +1,159 @@
+/**
+ * Decoded JSONL traces (DESIGN §6): one line per SSH message, written live from the engine's packet events and
+ * by `trace import` from a capture, through the same formatter so both give identical lines.
+ *
+ * Line: { conn?, time, direction, seq, id, name, fields, deviation?, hex?, error?, redacted? }
+ * - time: ms since the epoch, rounded to the microsecond (what a pcap record can hold);
+ * - fields: impl/messages decoded fields (bytes as hex, bigint as 0x…), byte fields cut at `maxFieldBytes`;
+ *   null when the payload does not decode (then `error` says why and `hex` is always present);
+ * - secrets (passwords, keyboard-interactive responses, anything named private/secret/passphrase) are replaced
+ *   by "[redacted]" unless `unsafeLogSecrets`; a redacted message never carries `hex`, which would leak them.
+ */
+import { decodeMessage, messageName, toJSONSafe, type JsonValue, type Message } from '../../impl/messages/index.js';
+import type { ByteSink } from './byte-sink.js';
+import { FileSink } from './byte-sink.js';
+import { DecodeContextTracker } from './decode-context.js';
+import type { Direction } from './tcp-reassembly.js';
+
+/** The engine's per-message event (payload decrypted, message number first). */
+export interface PacketEvent {
+  readonly direction: 'in' | 'out';
+  readonly seq: number;
+  readonly payload: Uint8Array;
+  readonly timeMs: number;
+  /** Set when the harness injected this message or its framing on purpose (DESIGN §3). */
+  readonly deviation?: string;
+}
+
+export interface TraceLine {
+  readonly conn?: number;
+  readonly time: number;
+  readonly direction: Direction;
+  readonly seq: number;
+  readonly id: number;
+  readonly name: string;
+  readonly fields: { readonly [key: string]: JsonValue } | null;
+  readonly deviation?: string;
+  readonly hex?: string;
+  readonly error?: string;
+  readonly redacted?: true;
+}
+
+export interface TraceFormatOptions {
+  /** Write passwords and other secrets as they are (`--unsafe-log-secrets`). */
+  readonly unsafeLogSecrets?: boolean;
+  /** Add the payload as hex to every line (`hex`). */
+  readonly rawHex?: boolean;
+  /** Byte fields longer than this are cut (with a `…(+N bytes)` note); default 1024, Infinity for all. */
+  readonly maxFieldBytes?: number;
+  /** Connection number to put on every line (per-run files with several connections, imports). */
+  readonly connection?: number;
+}
+
+export const REDACTED = '[redacted]';
+const SECRET_KEY = /password|passphrase|secret|private/i;
+
+/** Stateful per connection: it follows kex and auth to decode method-specific numbers (see decode-context). */
+export class MessageFormatter {
+  readonly tracker = new DecodeContextTracker();
+  private readonly maxField: number;
+
+  constructor(private readonly options: TraceFormatOptions = {}) {
+    this.maxField = options.maxFieldBytes ?? 1024;
+  }
+
+  format(direction: Direction, seq: number, payload: Uint8Array, timeMs: number, deviation?: string): TraceLine {
+    const o = this.options;
+    const base = {
+      ...(o.connection !== undefined ? { conn: o.connection } : {}),
+      time: roundToMicroseconds(timeMs),
+      direction,
+      seq,
+    };
+    if (payload.length === 0) {
+      return { ...base, id: -1, name: 'EMPTY_PAYLOAD', fields: null, ...(deviation ? { deviation } : {}), hex: '', error: 'empty payload: no message number' };
+    }
+    const id = payload[0]!;
+    const ctx = this.tracker.context;
+    let m: Message;
+    try {
+      m = decodeMessage(payload, ctx);
+    } catch (e) {
+      return { ...base, id, name: messageName(id, ctx), fields: null, ...(deviation ? { deviation } : {}), hex: hex(payload), error: e instanceof Error ? e.message : String(e) };
+    }
+    this.tracker.observe(direction, m);
+    const name = m.type === 'unknown' ? messageName(id, ctx) : m.type;
+    const { type: _type, ...rest } = m as Message & { [k: string]: unknown };
+    const state = { redacted: false };
+    const fields = this.toFields(rest, o.unsafeLogSecrets ? undefined : state) as { [key: string]: JsonValue };
+    if (!o.unsafeLogSecrets && m.type === 'SSH_MSG_USERAUTH_INFO_RESPONSE') {
+      fields.responses = m.responses.map(() => REDACTED); // RFC 4256 §3.4: the answers are typically passwords
+      state.redacted = true;
+    }
+    return {
+      ...base, id, name, fields,
+      ...(deviation ? { deviation } : {}),
+      ...(o.rawHex && !state.redacted ? { hex: hex(payload) } : {}),
+      ...(state.redacted ? { redacted: true as const } : {}),
+    };
+  }
+
+  private toFields(v: unknown, redact: { redacted: boolean } | undefined): JsonValue {
+    if (v instanceof Uint8Array) {
+      if (v.length <= this.maxField) return hex(v);
+      return `${hex(v.subarray(0, this.maxField))}…(+${v.length - this.maxField} bytes)`;
+    }
+    if (Array.isArray(v)) return v.map((x) => this.toFields(x, redact));
+    if (v !== null && typeof v === 'object') {
+      const out: Record<string, JsonValue> = {};
+      for (const [k, x] of Object.entries(v)) {
+        if (x === undefined) continue;
+        if (redact && SECRET_KEY.test(k)) { out[k] = REDACTED; redact.redacted = true; continue; }
+        out[k] = this.toFields(x, redact);
+      }
+      return out;
+    }
+    return toJSONSafe(v);
+  }
+}
+
+/** Writes JSONL from the engine's packet events (the `onPacket` seam), one line per message. */
+export class JsonlWriter {
+  private readonly formatter: MessageFormatter;
+  private closed = false;
+  lines = 0;
+
+  constructor(private readonly sink: ByteSink, private readonly role: 'client' | 'server', options: TraceFormatOptions = {}) {
+    this.formatter = new MessageFormatter(options);
+  }
+
+  static toFile(path: string, role: 'client' | 'server', options?: TraceFormatOptions): JsonlWriter {
+    return new JsonlWriter(new FileSink(path, 1 << 20), role, options);
+  }
+
+  onPacket(e: PacketEvent): void {
+    if (this.closed) return;
+    const out = (e.direction === 'out') === (this.role === 'client');
+    this.writeLine(this.formatter.format(out ? 'c2s' : 's2c', e.seq, e.payload, e.timeMs, e.deviation));
+  }
+
+  writeLine(line: TraceLine): void {
+    this.sink.write(Buffer.from(`${JSON.stringify(line)}\n`));
+    this.lines++;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sink.close();
+  }
+}
+
+/** µs precision, computed the same way as the pcap reader's timestamps so live and imported lines match. */
+export function roundToMicroseconds(timeMs: number): number {
+  return Math.round(timeMs * 1000) / 1000;
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}

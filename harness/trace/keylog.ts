@@ -1,0 +1,80 @@
+/**
+ * SSH keylog files for Wireshark/tshark (`-o ssh.keylog_file:FILE`), one entry per key exchange (rekeys too).
+ *
+ * Verified form for Debian's tshark 4.0 (DESIGN §6): `<cookie hex> <ephemeral private key hex>` — two fields.
+ * tshark looks the entry up by the *server's* KEXINIT cookie first, then the client's, and recomputes the shared
+ * secret from the private key and the other side's public value; so the cookie must be the one sent by the side
+ * whose private key is logged. Verified for curve25519-sha256 (the key is the raw 32-byte X25519 scalar); for
+ * other methods the private value is written big-endian as the engine gives it, untested with 4.0.
+ *
+ * Newer Wireshark also reads `<cookie hex> SHARED_SECRET <K hex>` (any kex, the secret K as an unsigned
+ * big-endian number). tshark 4.0 splits lines into two fields at the first space and rejects that value as
+ * invalid hex, so writing both forms into one file is harmless there; the keyword line comes last because
+ * newer versions keep the last entry per cookie.
+ */
+import { appendFileSync, closeSync, openSync } from 'node:fs';
+
+/** What the engine emits once per key exchange (its keylog seam). */
+export interface KexKeys {
+  /** Negotiated kex method name, e.g. 'curve25519-sha256'. */
+  readonly kex: string;
+  /** Which side's ephemeral key this is; 'client' when absent. */
+  readonly role?: 'client' | 'server';
+  /** 16-byte cookie of the client's KEXINIT (RFC 4253 §7.1). */
+  readonly clientCookie: Uint8Array;
+  /** 16-byte cookie of the server's KEXINIT; required when `role` is 'server'. */
+  readonly serverCookie?: Uint8Array;
+  readonly ephemeralPrivateKey: Uint8Array;
+  /** K as encoded for the exchange hash, without its length prefix (mpint body, or the string for hybrid kex). */
+  readonly sharedSecret: Uint8Array;
+  readonly sessionId: Uint8Array;
+  readonly exchangeHash: Uint8Array;
+}
+
+export interface KeylogOptions {
+  /** Also write the `SHARED_SECRET` keyword line that newer Wireshark reads. Default true. */
+  readonly keywordLines?: boolean;
+}
+
+/** The keylog lines for one key exchange, without newlines. */
+export function keylogLines(k: KexKeys, options: KeylogOptions = {}): string[] {
+  const role = k.role ?? 'client';
+  const cookie = role === 'server' ? k.serverCookie : k.clientCookie;
+  if (!(cookie instanceof Uint8Array) || cookie.length !== 16) {
+    throw new RangeError(`keylog: the ${role} KEXINIT cookie must be 16 bytes, got ${cookie instanceof Uint8Array ? cookie.length : typeof cookie}`);
+  }
+  const c = hex(cookie);
+  const lines = [`${c} ${hex(k.ephemeralPrivateKey)}`];
+  if (options.keywordLines ?? true) {
+    let i = 0; // leading zero bytes of the mpint body are not part of the number
+    while (i < k.sharedSecret.length - 1 && k.sharedSecret[i] === 0) i++;
+    lines.push(`${c} SHARED_SECRET ${hex(k.sharedSecret.subarray(i))}`);
+  }
+  return lines;
+}
+
+/** Appends entries to a keylog file (created 0600: it holds session secrets). Key exchanges are rare: sync is fine. */
+export class KeylogWriter {
+  private fd: number | undefined;
+  entries = 0;
+
+  constructor(readonly path: string, private readonly options: KeylogOptions = {}) {
+    this.fd = openSync(path, 'a', 0o600);
+  }
+
+  /** The engine's per-kex keys event. */
+  onKeys(k: KexKeys): void {
+    if (this.fd === undefined) return;
+    appendFileSync(this.fd, keylogLines(k, this.options).map((l) => `${l}\n`).join(''));
+    this.entries++;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
