@@ -126,6 +126,13 @@ describe('messages: define-message', () => {
         expect(decodeError(() => KexDhInit.decode(b('1e' + h))).offset, h).to.equal(1);
       }
     });
+    it('uint32/uint64 are big-endian, full range (RFC 4251 §5)', () => {
+      const W = defineStruct({ name: 'W', spec: 'x', fields: { a: uint32, b: uint64 } });
+      const v = { a: 0xfedcba98, b: 0xfedcba9876543210n };
+      expect(hex(W.encode(v))).to.equal('fedcba98fedcba9876543210');
+      expect(W.decode(W.encode(v))).to.deep.equal(v);
+      expect(hex(W.encode({ a: 0, b: 2n ** 64n - 1n }))).to.equal('00000000ffffffffffffffff');
+    });
     it('encode names the field and the problem', () => {
       const U = defineStruct({ name: 'U', spec: 'x', fields: { a: byte, b: uint32, c: uint64, d: bytes(2), e: string } });
       const ok = { a: 1, b: 2, c: 3n, d: b('0000'), e: b('') };

@@ -9,7 +9,7 @@
  * naming the field. Decoded byte fields are views into the payload, not copies.
  */
 import { DecodeError } from '../errors.js';
-import { Reader, Writer, mpintBytes, type WireLimits } from '../wire/index.js';
+import { Reader, mpintBytes, type WireLimits } from '../wire/index.js';
 import { isField, type Field, type Fields, type Flat, type ItemSchema, type Mode, type WireValue } from './fields.js';
 
 /** A tail of fields chosen by the value of the ascii/utf8 field `on`. */
@@ -360,6 +360,8 @@ function nameListText(v: unknown, at: string): string {
 }
 
 // ---- encoder: size first, then one exact allocation and one copy of each byte string ----
+// Written with shifts, not wire's Writer: on Node 20 a DataView per message costs ~0.4 µs, several times
+// the rest of a small CHANNEL_DATA encode. The wire types themselves are the RFC 4251 §5 ones Writer writes.
 
 const U8 = 0, U32 = 1, U64 = 2, STR = 3, RAW = 4;
 
@@ -381,17 +383,26 @@ class Encoder {
   }
 
   finish(): Uint8Array {
-    const w = new Writer(Math.max(1, this.size));
+    const out = new Uint8Array(this.size);
+    let o = 0;
     for (let i = 0; i < this.tags.length; i++) {
       const v = this.vals[i]!;
       switch (this.tags[i]) {
-        case U8: w.byte(v as number); break;
-        case U32: w.uint32(v as number); break;
-        case U64: w.uint64(v as bigint); break;
-        case STR: w.string(v as Uint8Array); break;
-        default: w.raw(v as Uint8Array);
+        case U8: out[o++] = v as number; break;
+        case U32: o = put32(out, o, v as number); break;
+        case U64: o = put32(out, put32(out, o, Number((v as bigint) >> 32n)), Number((v as bigint) & 0xffffffffn)); break;
+        case STR: o = put32(out, o, (v as Uint8Array).length); out.set(v as Uint8Array, o); o += (v as Uint8Array).length; break;
+        default: out.set(v as Uint8Array, o); o += (v as Uint8Array).length;
       }
     }
-    return w.finish();
+    return out;
   }
+}
+
+function put32(out: Uint8Array, o: number, v: number): number {
+  out[o] = v >>> 24;
+  out[o + 1] = v >>> 16;
+  out[o + 2] = v >>> 8;
+  out[o + 3] = v;
+  return o + 4;
 }
