@@ -81,9 +81,11 @@ export class MemorySink extends BufferedSink {
     this.chunks.push(bytes.slice());
   }
 
+  /** A plain Uint8Array (not a Buffer, whose `slice` would share memory). */
   bytes(): Uint8Array {
     this.flush();
-    return Buffer.concat(this.chunks);
+    const b = Buffer.concat(this.chunks);
+    return new Uint8Array(b.buffer, b.byteOffset, b.length);
   }
 }
 

@@ -36,6 +36,18 @@ export class DecodeContextTracker {
     return this.ctx;
   }
 
+  /**
+   * The context for a message sent in `direction`. Before both KEXINITs are known (a capture can show a kex
+   * message ahead of the peer's KEXINIT, e.g. a guessed first kex packet, RFC 4253 §7), 30–49 from a side are
+   * decoded with the family of that side's own first kex method.
+   */
+  contextFor(direction: Direction): DecodeContext {
+    if (this.kexName !== undefined) return this.ctx;
+    const own = direction === 'c2s' ? this.clientKex : this.serverKex;
+    const kex = own?.[0] === undefined ? undefined : kexFamily(own[0]);
+    return kex ? { ...this.ctx, kex } : this.ctx;
+  }
+
   observe(direction: Direction, m: Message): void {
     if (m.type === 'SSH_MSG_KEXINIT') {
       if (direction === 'c2s') this.clientKex = m.kexAlgorithms; else this.serverKex = m.kexAlgorithms;

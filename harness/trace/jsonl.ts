@@ -74,7 +74,7 @@ export class MessageFormatter {
       return { ...base, id: -1, name: 'EMPTY_PAYLOAD', fields: null, ...(deviation ? { deviation } : {}), hex: '', error: 'empty payload: no message number' };
     }
     const id = payload[0]!;
-    const ctx = this.tracker.context;
+    const ctx = this.tracker.contextFor(direction);
     let m: Message;
     try {
       m = decodeMessage(payload, ctx);

@@ -90,9 +90,10 @@ export function readPcap(
   return (async () => {
     const total = typeof source === 'string' ? (await stat(source)).size : source.length;
     if (total < GLOBAL_HEADER_LEN) throw new PcapFormatError(`not a pcap file: ${total} bytes, shorter than the ${GLOBAL_HEADER_LEN}-byte global header`, total);
+    // In memory: the global header goes as a copy (the magic may be patched below) and the rest as a view.
     const stream: Readable = typeof source === 'string'
       ? createReadStream(source, { highWaterMark: options.blockSize ?? 1 << 20 })
-      : Readable.from([Buffer.from(source.buffer, source.byteOffset, source.byteLength)]);
+      : Readable.from([Buffer.from(source.subarray(0, GLOBAL_HEADER_LEN)), Buffer.from(source.buffer, source.byteOffset + GLOBAL_HEADER_LEN, source.byteLength - GLOBAL_HEADER_LEN)]);
     return run(stream, total, maxRecord, options.strict ?? false, onRecord, onHeader);
   })();
 }
@@ -104,6 +105,7 @@ function run(
   return new Promise((resolve, reject) => {
     let header: PcapHeader | undefined;
     let nanosecond = false;
+    let byteOrder: 'LE' | 'BE' = 'LE';
     let first = true;
     let failure: Error | undefined;
     let offset = GLOBAL_HEADER_LEN; // of the next record header
@@ -121,6 +123,7 @@ function run(
       if (!first) return;
       first = false;
       const le = chunk.readUInt32LE(0), be = chunk.readUInt32BE(0);
+      byteOrder = be === PCAP_MAGIC_US || be === PCAP_MAGIC_NS ? 'BE' : 'LE';
       if (le === PCAPNG_MAGIC || be === PCAPNG_MAGIC) {
         fail(new PcapFormatError('pcapng files are not supported (pcap-parser reads classic pcap); convert with `editcap -F pcap IN OUT` or capture with `tshark -F pcap`', 0));
       } else if (le === PCAP_MAGIC_NS || be === PCAP_MAGIC_NS) {
@@ -146,7 +149,7 @@ function run(
         snaplen: h.snapshotLength,
         version,
         nanosecond,
-        byteOrder: h.magicNumber === PCAP_MAGIC_US ? 'LE' : 'BE',
+        byteOrder,
       };
       onHeader?.(header);
     });
