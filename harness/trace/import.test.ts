@@ -213,6 +213,22 @@ describe('trace/import', () => {
     expect(c.messages.filter((m) => m.direction === 's2c').length).to.equal(3);
   });
 
+  it('a capture that starts mid-connection: roles from serverPorts, the side without a version string is flagged', async () => {
+    const s = syntheticSession(41);
+    const p = splitPcap(writeSessions([s], { mss: 100, serverPort: 2200 }));
+    // drop the handshake and every client segment up to and including the one carrying byte 150
+    const seqOf = (d: Uint8Array): number => new DataView(d.buffer, d.byteOffset).getUint32(38);
+    const isn = seqOf(p.records[0]!.data);
+    const recs = p.records.filter((r, i) => i >= 3 && !(r.data[29] === 1 && seqOf(r.data) - isn - 1 < 150));
+    const res = await importPcap(joinPcap({ ...p, records: recs }), { reassembly: { serverPorts: [2200] } });
+    const c = res.corpus.connections[0]!;
+    expect(c.server.port).to.equal(2200);
+    expect(c.partial).to.equal(true);
+    expect(c.banners).to.deep.equal({ server: 'SSH-2.0-synthetic_server' });
+    expect(c.issues.map((i) => `${i.kind}:${i.direction}`)).to.deep.equal(['mid-stream:c2s']);
+    expect(c.messages.map((m) => m.name)).to.deep.equal(['SSH_MSG_KEXINIT', 'SSH_MSG_KEX_ECDH_REPLY', 'SSH_MSG_NEWKEYS']);
+  });
+
   it('flags snaplen-cut packets as gaps (snaplen-cut)', async () => {
     const s = syntheticSession(19);
     const p = splitPcap(writeSessions([s], { mss: 300 }));

@@ -30,6 +30,8 @@ export type GapReason = 'missing-segment' | 'snaplen-cut' | 'missing-before-fin'
 export interface ReassemblyOptions {
   /** Out-of-order bytes held per direction before the hole in front of them is declared lost. Default 16 MiB. */
   readonly maxPendingBytes?: number;
+  /** Ports known to be servers: decide roles when the capture missed the handshake (else 22, else the lower port). */
+  readonly serverPorts?: readonly number[];
 }
 
 interface Pending {
@@ -81,9 +83,11 @@ export class TcpReassembler {
   private readonly byKey = new Map<string, TcpConnection>();
   private readonly all: TcpConnection[] = [];
   private readonly maxPending: number;
+  private readonly serverPorts: ReadonlySet<number>;
 
   constructor(private readonly sink: StreamSink, options: ReassemblyOptions = {}) {
     this.maxPending = options.maxPendingBytes ?? 16 << 20;
+    this.serverPorts = new Set([...(options.serverPorts ?? []), 22]);
   }
 
   get connections(): readonly TcpConnection[] {
@@ -101,7 +105,7 @@ export class TcpReassembler {
       const from = { ip: seg.src, port: seg.srcPort }, to = { ip: seg.dst, port: seg.dstPort };
       let fromIsClient: boolean;
       if (syn) fromIsClient = !ack; // SYN → client; SYN+ACK → server
-      else fromIsClient = guessServer(from, to) === to;
+      else fromIsClient = this.guessServer(from, to) === to;
       c = new TcpConnection(this.all.length, fromIsClient ? from : to, fromIsClient ? to : from, timeMs, syn);
       this.byKey.set(key, c);
       this.all.push(c);
@@ -134,6 +138,13 @@ export class TcpReassembler {
     }
     this.deliver(c, dir, h, off, seg.payload, seg.missing, timeMs);
     this.drain(c, dir, h);
+  }
+
+  /** Without a captured handshake: a known server port (22 and `serverPorts`), else the lower port, is the server. */
+  private guessServer(a: Endpoint, b: Endpoint): Endpoint {
+    const sa = this.serverPorts.has(a.port), sb = this.serverPorts.has(b.port);
+    if (sa !== sb) return sa ? a : b;
+    return a.port <= b.port ? a : b;
   }
 
   /** End of capture: holes in front of held segments and before FINs become gaps. */
@@ -191,9 +202,3 @@ export class TcpReassembler {
   }
 }
 
-/** Without a captured handshake: port 22 (or the lower, well-known-looking port) is the server. */
-function guessServer(a: Endpoint, b: Endpoint): Endpoint {
-  if (a.port === 22) return a;
-  if (b.port === 22) return b;
-  return a.port <= b.port ? a : b;
-}
