@@ -1,5 +1,5 @@
 /** Connection protocol messages, numbers 80–100 (RFC 4254). Request-specific data stays bytes here; see payloads.ts. */
-import { defineMessage } from './define-message.js';
+import { defineMessage, type ValueOf } from './define-message.js';
 import { ascii, boolean, rest, string, uint32, utf8 } from './fields.js';
 
 export const GlobalRequest = defineMessage({
@@ -78,3 +78,19 @@ export const connectionCodecs = [
   ChannelOpen, ChannelOpenConfirmation, ChannelOpenFailure, ChannelWindowAdjust, ChannelData, ChannelExtendedData,
   ChannelEof, ChannelClose, ChannelRequest, ChannelSuccess, ChannelFailure,
 ] as const;
+
+// The value types fall out of the schemas (STYLE §1).
+export type GlobalRequest = ValueOf<typeof GlobalRequest>;
+export type RequestSuccess = ValueOf<typeof RequestSuccess>;
+export type RequestFailure = ValueOf<typeof RequestFailure>;
+export type ChannelOpen = ValueOf<typeof ChannelOpen>;
+export type ChannelOpenConfirmation = ValueOf<typeof ChannelOpenConfirmation>;
+export type ChannelOpenFailure = ValueOf<typeof ChannelOpenFailure>;
+export type ChannelWindowAdjust = ValueOf<typeof ChannelWindowAdjust>;
+export type ChannelData = ValueOf<typeof ChannelData>;
+export type ChannelExtendedData = ValueOf<typeof ChannelExtendedData>;
+export type ChannelEof = ValueOf<typeof ChannelEof>;
+export type ChannelClose = ValueOf<typeof ChannelClose>;
+export type ChannelRequest = ValueOf<typeof ChannelRequest>;
+export type ChannelSuccess = ValueOf<typeof ChannelSuccess>;
+export type ChannelFailure = ValueOf<typeof ChannelFailure>;

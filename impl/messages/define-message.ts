@@ -62,6 +62,9 @@ export interface MessageCodec<Id extends number = number, N extends string = str
   decode(payload: Uint8Array, limits?: WireLimits): MessageValue<N, S, V>;
 }
 
+/** The decoded value of a codec: `type KexInit = ValueOf<typeof KexInit>`. */
+export type ValueOf<C> = C extends { decode(payload: Uint8Array, limits?: WireLimits): infer R } ? R : never;
+
 /** Any message codec, for tables and fuzzers (methods are bivariant, so every MessageCodec fits). */
 export interface AnyMessageCodec {
   readonly id: number;

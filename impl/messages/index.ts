@@ -18,7 +18,7 @@ export * from './userauth.js';
 export * from './connection.js';
 export * from './payloads.js';
 export { defineMessage, defineStruct, minEncodedSize } from './define-message.js';
-export type { AnyMessageCodec, MessageCodec, StructCodec, Variants, BodyValue, MessageValue, EncodeInput } from './define-message.js';
+export type { AnyMessageCodec, MessageCodec, StructCodec, Variants, BodyValue, MessageValue, EncodeInput, ValueOf } from './define-message.js';
 export * as field from './fields.js';
 export type { Field, Fields, FieldValue, WireValue, ItemSchema, ScalarKind } from './fields.js';
 export { definePayloads, type PayloadUnion, type PayloadValue, type PayloadInput, type UnknownPayload } from './payload-union.js';

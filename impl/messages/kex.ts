@@ -2,7 +2,7 @@
  * Key-exchange-method specific messages, numbers 30–49 (RFC 4251 §7). The same number means different
  * things per method family, so these codecs are chosen by a decode context `{ kex }`, never by number alone.
  */
-import { defineMessage } from './define-message.js';
+import { defineMessage, type ValueOf } from './define-message.js';
 import { mpint, string, uint32 } from './fields.js';
 
 /** Families of kex methods that share a message layout. */
@@ -62,3 +62,14 @@ export const kexCodecs = {
   dh: [KexDhInit, KexDhReply],
   'dh-gex': [KexDhGexRequestOld, KexDhGexGroup, KexDhGexInit, KexDhGexReply, KexDhGexRequest],
 } as const;
+
+// The value types fall out of the schemas (STYLE §1).
+export type KexEcdhInit = ValueOf<typeof KexEcdhInit>;
+export type KexEcdhReply = ValueOf<typeof KexEcdhReply>;
+export type KexDhInit = ValueOf<typeof KexDhInit>;
+export type KexDhReply = ValueOf<typeof KexDhReply>;
+export type KexDhGexRequestOld = ValueOf<typeof KexDhGexRequestOld>;
+export type KexDhGexGroup = ValueOf<typeof KexDhGexGroup>;
+export type KexDhGexInit = ValueOf<typeof KexDhGexInit>;
+export type KexDhGexReply = ValueOf<typeof KexDhGexReply>;
+export type KexDhGexRequest = ValueOf<typeof KexDhGexRequest>;

@@ -1,5 +1,5 @@
 /** Transport layer generic messages, numbers 1–29 (RFC 4253, RFC 8308). */
-import { defineMessage } from './define-message.js';
+import { defineMessage, type ValueOf } from './define-message.js';
 import { ascii, boolean, bytes, list, nameList, string, uint32, utf8 } from './fields.js';
 
 export const Disconnect = defineMessage({
@@ -66,3 +66,15 @@ export const NewKeys = defineMessage({
 });
 
 export const transportCodecs = [Disconnect, Ignore, Unimplemented, Debug, ServiceRequest, ServiceAccept, ExtInfo, NewCompress, KexInit, NewKeys] as const;
+
+// The value types fall out of the schemas (STYLE §1).
+export type Disconnect = ValueOf<typeof Disconnect>;
+export type Ignore = ValueOf<typeof Ignore>;
+export type Unimplemented = ValueOf<typeof Unimplemented>;
+export type Debug = ValueOf<typeof Debug>;
+export type ServiceRequest = ValueOf<typeof ServiceRequest>;
+export type ServiceAccept = ValueOf<typeof ServiceAccept>;
+export type ExtInfo = ValueOf<typeof ExtInfo>;
+export type NewCompress = ValueOf<typeof NewCompress>;
+export type KexInit = ValueOf<typeof KexInit>;
+export type NewKeys = ValueOf<typeof NewKeys>;

@@ -2,7 +2,7 @@
  * User authentication messages (RFC 4252, RFC 4256). 50–59 are fixed; 60–79 depend on the method in
  * progress, so those codecs are chosen by a decode context `{ auth }`.
  */
-import { defineMessage } from './define-message.js';
+import { defineMessage, type ValueOf } from './define-message.js';
 import { ascii, boolean, list, nameList, rest, string, utf8, when } from './fields.js';
 
 /** Methods whose 60–79 messages we know. */
@@ -75,3 +75,13 @@ export const authMethodCodecs = {
   password: [UserauthPasswdChangeReq],
   'keyboard-interactive': [UserauthInfoRequest, UserauthInfoResponse],
 } as const;
+
+// The value types fall out of the schemas (STYLE §1).
+export type UserauthRequest = ValueOf<typeof UserauthRequest>;
+export type UserauthFailure = ValueOf<typeof UserauthFailure>;
+export type UserauthSuccess = ValueOf<typeof UserauthSuccess>;
+export type UserauthBanner = ValueOf<typeof UserauthBanner>;
+export type UserauthPkOk = ValueOf<typeof UserauthPkOk>;
+export type UserauthPasswdChangeReq = ValueOf<typeof UserauthPasswdChangeReq>;
+export type UserauthInfoRequest = ValueOf<typeof UserauthInfoRequest>;
+export type UserauthInfoResponse = ValueOf<typeof UserauthInfoResponse>;
