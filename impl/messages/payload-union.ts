@@ -23,7 +23,10 @@ export interface PayloadUnion<D extends Defs> {
   /** Where the kinds are defined, e.g. 'RFC 4254 §6'. */
   readonly spec: string;
   readonly cases: PayloadCases<D>;
-  /** `kind` is the request or channel type from the enclosing message; unknown kinds never throw. */
+  /**
+   * `kind` is the request or channel type from the enclosing message; unknown kinds never throw. A malformed
+   * known kind is a DecodeError whose offset counts from the start of `data`.
+   */
   decode(kind: string, data: Uint8Array, limits?: WireLimits): PayloadValue<D>;
   encode(value: PayloadInput<D>): Uint8Array;
 }
