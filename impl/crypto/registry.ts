@@ -6,6 +6,7 @@
 import { aes128Cbc, aes192Cbc, aes256Cbc, tripleDesCbc } from './cipher/cbc.js';
 import { aes128Ctr, aes192Ctr, aes256Ctr } from './cipher/aes-ctr.js';
 import { aes128Gcm, aes256Gcm } from './cipher/aes-gcm.js';
+import { chacha20Poly1305 } from './cipher/chacha20-poly1305.js';
 import { noCompression } from './compression/none.js';
 import { hashFor } from './hash.js';
 import {
@@ -43,7 +44,7 @@ export const signatureAlgorithms: ReadonlyMap<string, SignatureAlgorithm> = byNa
 );
 
 export const cipherAlgorithms: ReadonlyMap<string, CipherAlgorithm> = byName<CipherAlgorithm>(
-  aes128Gcm, aes256Gcm, aes128Ctr, aes192Ctr, aes256Ctr,
+  chacha20Poly1305, aes128Gcm, aes256Gcm, aes128Ctr, aes192Ctr, aes256Ctr,
   aes128Cbc, aes192Cbc, aes256Cbc, tripleDesCbc,
 );
 
