@@ -78,3 +78,26 @@ export class KeylogWriter {
 function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
+
+/** One entry of a keylog file, as tshark reads them (both forms). */
+export interface KeylogEntry {
+  readonly cookie: string;
+  readonly type: 'PRIVATE_KEY' | 'SHARED_SECRET';
+  readonly key: string;
+}
+
+/** Parses keylog text; lines that are neither form are counted, not fatal (tshark skips them too). */
+export function parseKeylog(text: string): { entries: KeylogEntry[]; ignored: number } {
+  const entries: KeylogEntry[] = [];
+  let ignored = 0;
+  const hexRe = /^(?:[0-9a-fA-F]{2})+$/;
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/\r$/, '').trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const f = line.split(' ');
+    const [cookie, type, key] = f.length === 2 ? [f[0]!, 'PRIVATE_KEY', f[1]!] : [f[0]!, f[1]!, f[2] ?? ''];
+    if (f.length > 3 || !hexRe.test(cookie) || !hexRe.test(key) || (type !== 'PRIVATE_KEY' && type !== 'SHARED_SECRET')) { ignored++; continue; }
+    entries.push({ cookie: cookie.toLowerCase(), type, key: key.toLowerCase() });
+  }
+  return { entries, ignored };
+}
