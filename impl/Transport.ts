@@ -1,0 +1,831 @@
+/**
+ * The public facade (DESIGN §2): paramiko's classic `Transport`, typed and Promise-based, over a socket.
+ * It owns one Engine (RFC 4253) through a Driver, and the sans-I/O service layers above it: ssh-userauth
+ * (impl/auth) and ssh-connection (impl/connection). It holds no protocol rules of its own; it routes events,
+ * turns them into Promises and Channel streams, and asks the ServerPolicy.
+ */
+import { EventEmitter } from 'node:events';
+import { randomBytes, randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { AuthClient, type AuthClientEvent } from './auth/client.js';
+import { AuthServer, type AuthServerOptions } from './auth/server.js';
+import { Channel } from './connection/channel.js';
+import { Connection, OpenFailure, type ConnectionEvent, type ConnectionOptions } from './connection/connection.js';
+import { ChannelOpenError } from './connection/open-error.js';
+import type { ChannelOpenInfo, ServerPolicy } from './connection/policy.js';
+import { clientRequestHandler, serverRequestHandler } from './connection/session-requests.js';
+import { kexAlgorithms } from './crypto/registry.js';
+import type { PrivateKey, PublicKey } from './crypto/types.js';
+import { AuthError, ChannelError, DisconnectReason, HostKeyMismatch, ProtocolError, SSHError, TimeoutError } from './errors.js';
+import {
+  decodeChannelOpenData, decodeGlobalRequestData, encodeChannelOpenData, encodeGlobalRequestData, TcpipForwardReply,
+} from './messages/index.js';
+import { Driver } from './transport/driver.js';
+import { Engine } from './transport/engine.js';
+import type { AlgorithmPreferences, EngineOptions, KexSecrets, NegotiatedAlgorithms, PacketRecord, RekeyLimits } from './transport/types.js';
+
+export type SocketSpec = Duplex | string | readonly [string, number];
+
+/** Ordered preference lists (DESIGN §2 names; the engine's singular names are accepted too). */
+export interface TransportAlgorithms extends AlgorithmPreferences {
+  readonly hostKeys?: readonly string[];
+  readonly ciphers?: readonly string[];
+  readonly macs?: readonly string[];
+}
+
+/** Observers for traces: the seam the harness's pcap / keylog / JSONL writers plug into. */
+export interface TransportTrace {
+  /** Every chunk on the socket (pcap). */
+  onBytes?(direction: 'in' | 'out', bytes: Uint8Array, timeMs: number): void;
+  /** Every decrypted payload (JSONL). */
+  onPacket?(p: PacketRecord): void;
+  /** Each key exchange's secrets (SSH keylog). */
+  onKeys?(k: KexSecrets): void;
+  onClose?(timeMs: number): void;
+}
+
+export interface TransportOptions {
+  readonly algorithms?: TransportAlgorithms;
+  /** RFC 4344 §3 defaults (1 GiB, 2^31 packets, 1 hour). */
+  readonly rekey?: RekeyLimits;
+  /** Server host keys (same as addServerKey). */
+  readonly hostKeys?: readonly PrivateKey[];
+  /** Client: extra host key check (after connect()'s hostKey, if any). Return false to reject. */
+  readonly verifyHostKey?: (key: PublicKey) => boolean;
+  readonly softwareVersion?: string;
+  /** Window, max packet and channel cap for ssh-connection. */
+  readonly connection?: ConnectionOptions;
+  /** Server: attempt limit, failure delay, services. */
+  readonly auth?: Omit<AuthServerOptions, 'onWake'>;
+  readonly trace?: TransportTrace;
+  /** Passed to the engine as is (strictKex, extInfo, limits, rng, ...). */
+  readonly engine?: Partial<Omit<EngineOptions, 'role' | 'hostKeys' | 'algorithms' | 'rekey' | 'verifyHostKey'>>;
+  /** For 'host:port' / [host, port] sockets. Default 30 s. */
+  readonly connectTimeoutMs?: number;
+  /** Client: which channels the server may open to us (forwarded-tcpip for our forwards is always allowed). */
+  readonly checkChannelRequest?: (kind: string, info: ChannelOpenInfo) => true | OpenFailure;
+}
+
+export interface ConnectOptions {
+  /** The server's expected host key (blob or PublicKey); a different one fails with HostKeyMismatch. */
+  readonly hostKey?: PublicKey | Uint8Array;
+  readonly username: string;
+  readonly password?: string;
+  readonly privateKey?: PrivateKey;
+}
+
+/** paramiko's interactive handler: (title, instructions, prompts) → answers. */
+export type InteractiveHandler = (name: string, instruction: string, prompts: readonly { prompt: string; echo: boolean }[]) => readonly string[] | Promise<readonly string[]>;
+
+interface AuthOp {
+  readonly resolve: (remaining: string[]) => void;
+  readonly reject: (e: Error) => void;
+  readonly user: string;
+  readonly onInfo?: InteractiveHandler;
+  readonly newPassword?: () => string | undefined | Promise<string | undefined>;
+}
+
+interface Waiter<T> { resolve: (v: T) => void; reject: (e: Error) => void }
+
+function deferred<T>(): Waiter<T> & { promise: Promise<T> } {
+  let resolve!: (v: T) => void, reject!: (e: Error) => void;
+  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  promise.catch(() => { /* observed by whoever awaits it; never an unhandled rejection */ });
+  return { promise, resolve, reject };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+}
+
+function parseHostPort(spec: string): [string, number] {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(spec) ?? /^([^:]+):(\d+)$/.exec(spec);
+  if (!m) throw new SSHError('USAGE', `expected "host:port" or "[v6addr]:port", got ${JSON.stringify(spec)}`);
+  return [m[1]!, Number(m[2])];
+}
+
+export class Transport extends EventEmitter {
+  private socket: Duplex | undefined;
+  private readonly socketSpec: SocketSpec;
+  private readonly options: TransportOptions;
+  private readonly serverKeys: PrivateKey[] = [];
+  private engineRef: Engine | undefined;
+  private driver: Driver | undefined;
+  private role: 'client' | 'server' | undefined;
+  private policy: ServerPolicy | undefined;
+  private authClient: AuthClient | undefined;
+  private authServer: AuthServer | undefined;
+  private conn: Connection | undefined;
+  private readonly channels = new Map<number, Channel>();
+  private readonly pendingOpens = new Map<number, Waiter<Channel>>();
+  private readonly acceptQueue: Channel[] = [];
+  private readonly acceptWaiters: Waiter<Channel | null>[] = [];
+  private readonly globalWaiters: Waiter<{ ok: boolean; data: Uint8Array }>[] = [];
+  private readonly kexWaiters: Waiter<void>[] = [];
+  private serviceWaiter: (Waiter<void> & { promise: Promise<void> }) | undefined;
+  private authQueue: Promise<unknown> = Promise.resolve();
+  private authOp: AuthOp | undefined;
+  private authenticatedUser: string | undefined;
+  private remoteHostKey: PublicKey | undefined;
+  private expectedHostKey: Uint8Array | undefined;
+  private closedWith: SSHError | undefined;
+  /** The typed error that made us disconnect (the engine reports it as a DisconnectError). */
+  private fatalCause: SSHError | undefined;
+  private closeWaiter = deferred<void>();
+  private dispatching = 0;
+  private authTimer: NodeJS.Timeout | undefined;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private keepaliveMissed = 0;
+  private readonly forwards = new Set<string>();
+  private readonly drainWaiters: (() => void)[] = [];
+  private readonly channelHost = {
+    conn: undefined as unknown as Connection,
+    flush: () => this.flush(),
+    writeBlocked: () => this.socket?.writableNeedDrain === true,
+    whenDrained: (cb: () => void) => {
+      this.drainWaiters.push(cb);
+      if (this.drainWaiters.length === 1) this.socket?.once('drain', () => { for (const w of this.drainWaiters.splice(0)) w(); });
+    },
+  };
+
+  /** moduli loaded by loadServerModuli (for diffie-hellman-group-exchange, RFC 4419). */
+  static moduli: readonly { size: number; generator: bigint; modulus: bigint }[] = [];
+
+  constructor(socket: SocketSpec, options: TransportOptions = {}) {
+    super();
+    this.socketSpec = socket;
+    this.options = options;
+    for (const k of options.hostKeys ?? []) this.serverKeys.push(k);
+  }
+
+  // ───────────────────────────── starting ─────────────────────────────
+
+  /** Negotiates the transport as a client (version, kex, NEWKEYS). Resolves after the first key exchange. */
+  async startClient(): Promise<void> {
+    await this.start('client');
+  }
+
+  /** Negotiates as a server with `policy` deciding authentication, channels and requests. */
+  async startServer(policy: ServerPolicy): Promise<void> {
+    if (this.serverKeys.length === 0) throw new SSHError('USAGE', 'startServer needs a host key: addServerKey(key) first');
+    this.policy = policy;
+    await this.start('server');
+  }
+
+  /**
+   * paramiko's connect(): startClient, check the host key when given, then authenticate with the private key
+   * and/or password (publickey first; the password also completes a publickey-then-password chain).
+   */
+  async connect(opts: ConnectOptions): Promise<void> {
+    if (opts.hostKey) this.expectedHostKey = opts.hostKey instanceof Uint8Array ? opts.hostKey : opts.hostKey.blob;
+    await this.startClient();
+    if (!opts.privateKey && opts.password === undefined) return;
+    let remaining: string[] | undefined;
+    let lastError: unknown;
+    if (opts.privateKey) {
+      try {
+        remaining = await this.authPublicKey(opts.username, opts.privateKey);
+        if (remaining.length === 0) return;
+      } catch (e) {
+        if (opts.password === undefined || !(e instanceof AuthError)) throw e;
+        lastError = e;
+      }
+    }
+    if (opts.password !== undefined && (remaining === undefined || remaining.includes('password'))) {
+      remaining = await this.authPassword(opts.username, opts.password);
+      if (remaining.length === 0) return;
+    }
+    if (lastError) throw lastError;
+    throw new AuthError(`authentication incomplete; the server wants more: ${remaining?.join(',')}`, remaining ?? []);
+  }
+
+  private async start(role: 'client' | 'server'): Promise<void> {
+    if (this.role) throw new SSHError('USAGE', `transport already started as ${this.role}`);
+    this.role = role;
+    const socket = await this.openSocket();
+    this.socket = socket;
+    const o = this.options;
+    const a = o.algorithms ?? {};
+    const algorithms: AlgorithmPreferences = {
+      kex: a.kex, hostKey: a.hostKey ?? a.hostKeys, cipher: a.cipher ?? a.ciphers, mac: a.mac ?? a.macs, compression: a.compression,
+    };
+    const engine = new Engine({
+      ...o.engine,
+      role,
+      algorithms,
+      rekey: o.rekey,
+      softwareVersion: o.softwareVersion ?? o.engine?.softwareVersion,
+      hostKeys: role === 'server' ? this.serverKeys : undefined,
+      verifyHostKey: role === 'client' ? (key) => this.verifyHostKey(key) : undefined,
+      onPacket: o.trace?.onPacket ?? o.engine?.onPacket,
+      onKeys: o.trace?.onKeys ?? o.engine?.onKeys,
+    });
+    this.engineRef = engine;
+    const host = { role, get sessionId() { return engine.sessionId; }, sendPayload: (p: Uint8Array) => engine.sendPayload(p) };
+    this.conn = new Connection(host, o.connection);
+    this.channelHost.conn = this.conn;
+    if (role === 'client') this.authClient = new AuthClient(host);
+    else this.authServer = new AuthServer(host, this.policy!, { ...o.auth, onWake: () => this.serviceAuthServer() });
+    const first = deferred<void>();
+    this.kexWaiters.push(first);
+    if (socket instanceof net.Socket) socket.setNoDelay(true);
+    this.driver = new Driver(engine, socket, (e) => this.onEngineEvent(e), { onBytes: o.trace?.onBytes, onClose: o.trace?.onClose });
+    this.driver.start();
+    await first.promise;
+  }
+
+  private openSocket(): Promise<Duplex> {
+    const spec = this.socketSpec;
+    if (typeof spec !== 'string' && !Array.isArray(spec)) return Promise.resolve(spec as Duplex);
+    const [host, port] = typeof spec === 'string' ? parseHostPort(spec) : spec as readonly [string, number];
+    const timeoutMs = this.options.connectTimeoutMs ?? 30_000;
+    return new Promise((resolve, reject) => {
+      const s = net.connect({ host, port });
+      const timer = setTimeout(() => { s.destroy(); reject(new TimeoutError(`connect to ${host}:${port} timed out after ${timeoutMs} ms`)); }, timeoutMs);
+      s.once('connect', () => { clearTimeout(timer); s.removeAllListeners('error'); resolve(s); });
+      s.once('error', (e) => { clearTimeout(timer); reject(new SSHError('CLOSED', `connect to ${host}:${port} failed: ${e.message}`, DisconnectReason.CONNECTION_LOST)); });
+    });
+  }
+
+  private verifyHostKey(key: PublicKey): boolean {
+    if (this.expectedHostKey && !sameBytes(this.expectedHostKey, key.blob)) {
+      throw new HostKeyMismatch(`the server's ${key.type} host key does not match the expected key`);
+    }
+    if (this.options.verifyHostKey && !this.options.verifyHostKey(key)) return false;
+    this.remoteHostKey = key;
+    return true;
+  }
+
+  // ───────────────────────────── authentication (client) ─────────────────────────────
+
+  /** RFC 4252 §5.2. Resolves with the methods still wanted (empty on success); rejects AuthError on failure. */
+  authNone(username: string): Promise<string[]> {
+    return this.runAuth(username, {}, (c) => c.none(username));
+  }
+
+  /** RFC 4252 §8. `newPassword` answers a password change request (otherwise it fails with AuthError). */
+  authPassword(username: string, password: string, opts: { newPassword?: () => string | undefined | Promise<string | undefined> } = {}): Promise<string[]> {
+    return this.runAuth(username, { newPassword: opts.newPassword }, (c) => c.password(username, password));
+  }
+
+  /** RFC 4252 §7 (query, PK_OK, signature); rsa-sha2-* chosen from server-sig-algs (RFC 8332). */
+  authPublicKey(username: string, key: PrivateKey, opts: { algorithm?: string } = {}): Promise<string[]> {
+    return this.runAuth(username, {}, (c) => c.publicKey(username, key, opts));
+  }
+
+  /** RFC 4256, paramiko's auth_interactive. */
+  authKeyboardInteractive(username: string, handler: InteractiveHandler, submethods = ''): Promise<string[]> {
+    return this.runAuth(username, { onInfo: handler }, (c) => c.keyboardInteractive(username, submethods));
+  }
+
+  private runAuth(user: string, extra: Pick<AuthOp, 'onInfo' | 'newPassword'>, begin: (c: AuthClient) => void): Promise<string[]> {
+    const run = async (): Promise<string[]> => {
+      if (this.role !== 'client' || !this.authClient) throw new SSHError('USAGE', 'authentication is a client operation; call startClient() first');
+      this.throwIfClosed();
+      if (this.authClient.authenticated) throw new SSHError('USAGE', 'already authenticated');
+      await this.userauthService();
+      const d = deferred<string[]>();
+      this.authOp = { resolve: d.resolve, reject: d.reject, user, ...extra };
+      begin(this.authClient);
+      this.flush();
+      return d.promise;
+    };
+    const p = this.authQueue.then(run, run);
+    this.authQueue = p.catch(() => undefined);
+    return p;
+  }
+
+  private userauthService(): Promise<void> {
+    if (!this.serviceWaiter) {
+      this.serviceWaiter = deferred<void>();
+      this.engine.requestService('ssh-userauth');
+      this.flush();
+    }
+    return this.serviceWaiter.promise;
+  }
+
+  private onAuthClientEvent(e: AuthClientEvent): void {
+    const op = this.authOp;
+    switch (e.type) {
+      case 'banner':
+        this.emit('banner', e.message, e.language);
+        return;
+      case 'success':
+        this.authOp = undefined;
+        this.authenticatedUser = op?.user;
+        this.emit('authenticated', op?.user);
+        op?.resolve([]);
+        return;
+      case 'failure':
+        this.authOp = undefined;
+        if (e.partialSuccess) op?.resolve([...e.methods]);
+        else op?.reject(new AuthError(`${e.method} authentication failed; the server allows: ${e.methods.join(',') || '(nothing)'}`, e.methods));
+        return;
+      case 'passwordChange':
+        void this.answer(op, async () => {
+          const next = await op?.newPassword?.();
+          if (next === undefined) throw new AuthError(`the server requires a password change: ${JSON.stringify(e.prompt)}`, ['password']);
+          this.authClient!.changePassword(next);
+        });
+        return;
+      case 'infoRequest':
+        void this.answer(op, async () => {
+          if (!op?.onInfo) throw new AuthError('keyboard-interactive prompts but no handler', ['keyboard-interactive']);
+          const answers = await op.onInfo(e.name, e.instruction, e.prompts);
+          this.authClient!.respond(answers);
+        });
+        return;
+    }
+  }
+
+  /** Runs a user callback that answers the server; on error the method is abandoned and the op fails. */
+  private async answer(op: AuthOp | undefined, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+      this.flush();
+    } catch (e) {
+      this.authClient?.abandon();
+      if (this.authOp === op) this.authOp = undefined;
+      op?.reject(e instanceof Error ? e : new AuthError(String(e)));
+    }
+  }
+
+  // ───────────────────────────── authentication (server) ─────────────────────────────
+
+  /** Answers what the auth layer can answer now (async policy results, held failures) and re-arms its timer. */
+  private serviceAuthServer(): void {
+    const a = this.authServer;
+    if (!a || this.closedWith) return;
+    try {
+      a.handleTimeout(Date.now());
+      this.drainAuthServer();
+    } catch (e) {
+      this.fatal(e);
+    }
+    this.flush();
+  }
+
+  private drainAuthServer(): void {
+    const a = this.authServer!;
+    for (let e = a.pollEvent(); e; e = a.pollEvent()) {
+      if (e.type === 'success') {
+        this.authenticatedUser = e.user;
+        this.emit('authenticated', e.user);
+      } else if (e.type === 'policyError') {
+        this.emit('policyError', e.error);
+      }
+    }
+    if (this.authTimer) { clearTimeout(this.authTimer); this.authTimer = undefined; }
+    const t = a.pollTimeout();
+    if (t !== undefined) {
+      this.authTimer = setTimeout(() => { this.authTimer = undefined; this.serviceAuthServer(); }, Math.max(0, t - Date.now()));
+      this.authTimer.unref?.();
+    }
+  }
+
+  // ───────────────────────────── channels ─────────────────────────────
+
+  /** RFC 4254 §6.1. */
+  openSession(): Promise<Channel> {
+    return this.openChannel('session');
+  }
+
+  /**
+   * RFC 4254 §5.1. For 'direct-tcpip' `dest` is where the server should connect and `src` the originator;
+   * for 'forwarded-tcpip' (server side) `dest` is the forwarded address that was connected and `src` the originator.
+   */
+  async openChannel(kind: string, dest?: readonly [string, number], src?: readonly [string, number]): Promise<Channel> {
+    this.throwIfClosed();
+    const conn = this.requireConnection();
+    let data: Uint8Array = new Uint8Array(0);
+    let info: ChannelOpenInfo = { kind };
+    if (kind === 'direct-tcpip' || kind === 'forwarded-tcpip') {
+      if (!dest) throw new SSHError('USAGE', `${kind} needs a destination [host, port]`);
+      const s = src ?? ['127.0.0.1', 0];
+      data = encodeChannelOpenData({ kind, host: dest[0], port: dest[1], originatorAddress: s[0], originatorPort: s[1] });
+      info = { kind, destination: { host: dest[0], port: dest[1] }, originator: { host: s[0], port: s[1] } };
+    }
+    const id = conn.openChannel(kind, data);
+    const ch = new Channel(this.channelHost, id, info, this.role === 'server' ? serverRequestHandler(this.policy!) : clientRequestHandler);
+    this.channels.set(id, ch);
+    const d = deferred<Channel>();
+    this.pendingOpens.set(id, d);
+    this.flush();
+    return d.promise;
+  }
+
+  /** The next channel the peer opened (and we accepted), or null after `timeoutMs`. */
+  accept(timeoutMs?: number): Promise<Channel | null> {
+    const ready = this.acceptQueue.shift();
+    if (ready) return Promise.resolve(ready);
+    if (this.closedWith) return Promise.resolve(null);
+    const d = deferred<Channel | null>();
+    this.acceptWaiters.push(d);
+    if (timeoutMs !== undefined) {
+      const t = setTimeout(() => {
+        const i = this.acceptWaiters.indexOf(d);
+        if (i >= 0) { this.acceptWaiters.splice(i, 1); d.resolve(null); }
+      }, timeoutMs);
+      void d.promise.finally(() => clearTimeout(t));
+    }
+    return d.promise;
+  }
+
+  private onChannelOpen(id: number, kind: string, data: Uint8Array): void {
+    const conn = this.conn!;
+    let info: ChannelOpenInfo = { kind };
+    try {
+      const d = decodeChannelOpenData(kind, data);
+      if (d.kind === 'direct-tcpip' || d.kind === 'forwarded-tcpip') {
+        info = { kind, destination: { host: d.host, port: d.port }, originator: { host: d.originatorAddress, port: d.originatorPort } };
+      } else if (d.kind === 'x11') {
+        info = { kind, originator: { host: d.originatorAddress, port: d.originatorPort } };
+      }
+    } catch {
+      conn.rejectOpen(id, OpenFailure.CONNECT_FAILED, 'malformed channel open data');
+      return;
+    }
+    let verdict: true | OpenFailure | Promise<true | OpenFailure>;
+    try {
+      verdict = this.checkOpen(id, info);
+    } catch {
+      verdict = OpenFailure.ADMINISTRATIVELY_PROHIBITED;
+    }
+    const settle = (v: true | OpenFailure): void => {
+      if (this.closedWith) return;
+      if (v !== true) {
+        conn.rejectOpen(id, v >= 1 && v <= 4 ? v : OpenFailure.ADMINISTRATIVELY_PROHIBITED, 'refused');
+        this.flush();
+        return;
+      }
+      const ch = new Channel(this.channelHost, id, info, this.role === 'server' ? serverRequestHandler(this.policy!) : clientRequestHandler);
+      this.channels.set(id, ch);
+      conn.acceptOpen(id);
+      this.flush();
+      const w = this.acceptWaiters.shift();
+      if (w) w.resolve(ch); else this.acceptQueue.push(ch);
+    };
+    if (verdict instanceof Promise) verdict.then(settle, () => settle(OpenFailure.ADMINISTRATIVELY_PROHIBITED));
+    else settle(verdict);
+  }
+
+  private checkOpen(id: number, info: ChannelOpenInfo): true | OpenFailure | Promise<true | OpenFailure> {
+    if (this.role === 'server') {
+      const check = this.policy!.checkChannelRequest;
+      if (check) return check.call(this.policy, info.kind, id, info);
+      return info.kind === 'session' ? true : OpenFailure.ADMINISTRATIVELY_PROHIBITED;
+    }
+    // RFC 4254 §7.2: a client accepts forwarded-tcpip only for a forward it asked for
+    // (matched by port: servers echo the bind address in their own spelling, e.g. '' vs 'localhost')
+    const port = info.destination?.port;
+    if (info.kind === 'forwarded-tcpip' && [...this.forwards].some((f) => f.endsWith(`:${port}`))) return true;
+    return this.options.checkChannelRequest?.(info.kind, info) ?? OpenFailure.ADMINISTRATIVELY_PROHIBITED;
+  }
+
+  private onConnectionEvent(e: ConnectionEvent): void {
+    switch (e.type) {
+      case 'channelOpen': return this.onChannelOpen(e.id, e.channelType, e.data);
+      case 'openConfirmed': {
+        const w = this.pendingOpens.get(e.id);
+        this.pendingOpens.delete(e.id);
+        const ch = this.channels.get(e.id);
+        if (w && ch) w.resolve(ch);
+        return;
+      }
+      case 'openFailed': {
+        const w = this.pendingOpens.get(e.id);
+        this.pendingOpens.delete(e.id);
+        this.channels.delete(e.id);
+        w?.reject(new ChannelOpenError(e.reason, e.description));
+        return;
+      }
+      case 'data': this.channels.get(e.id)?._onData(e.data, e.extended); return;
+      case 'windowAvailable': this.channels.get(e.id)?._onWindow(); return;
+      case 'eof': this.channels.get(e.id)?._onEof(); return;
+      case 'closed': {
+        const ch = this.channels.get(e.id);
+        this.channels.delete(e.id);
+        ch?._onClosed();
+        return;
+      }
+      case 'request': this.channels.get(e.id)?._onRequest(e.requestType, e.data, e.token); return;
+      case 'requestReply': this.channels.get(e.id)?._onReply(e.ok); return;
+      case 'globalRequest': return this.onGlobalRequest(e.name, e.wantReply, e.data, e.token);
+      case 'globalReply': this.globalWaiters.shift()?.resolve({ ok: e.ok, data: e.data }); return;
+    }
+  }
+
+  // ───────────────────────────── global requests, forwarding ─────────────────────────────
+
+  /**
+   * RFC 4254 §4. With wantReply: resolves the REQUEST_SUCCESS data, or null on REQUEST_FAILURE.
+   * Without: resolves an empty array once sent.
+   */
+  async globalRequest(kind: string, data: Uint8Array = new Uint8Array(0), wantReply = true): Promise<Uint8Array | null> {
+    this.throwIfClosed();
+    const conn = this.requireConnection();
+    conn.sendGlobalRequest(kind, wantReply, data);
+    if (!wantReply) { this.flush(); return new Uint8Array(0); }
+    const d = deferred<{ ok: boolean; data: Uint8Array }>();
+    this.globalWaiters.push(d);
+    this.flush();
+    const r = await d.promise;
+    return r.ok ? r.data : null;
+  }
+
+  /** RFC 4254 §7.1 (client): asks the server to listen; resolves with the bound port. Forwarded connections arrive via accept(). */
+  async requestPortForward(address: string, port: number): Promise<number> {
+    const reply = await this.globalRequest('tcpip-forward', encodeGlobalRequestData({ kind: 'tcpip-forward', address, port }));
+    if (reply === null) throw new ChannelError(`tcpip-forward ${address}:${port} refused by the server`);
+    const bound = port === 0 ? TcpipForwardReply.decode(reply).port : port;
+    this.forwards.add(`${address}:${bound}`);
+    return bound;
+  }
+
+  async cancelPortForward(address: string, port: number): Promise<void> {
+    this.forwards.delete(`${address}:${port}`);
+    const reply = await this.globalRequest('cancel-tcpip-forward', encodeGlobalRequestData({ kind: 'cancel-tcpip-forward', address, port }));
+    if (reply === null) throw new ChannelError(`cancel-tcpip-forward ${address}:${port} refused by the server`);
+  }
+
+  private onGlobalRequest(name: string, wantReply: boolean, data: Uint8Array, token: number): void {
+    const conn = this.conn!;
+    const reply = (ok: boolean, body?: Uint8Array): void => {
+      if (!wantReply || this.closedWith) return;
+      conn.replyGlobalRequest(token, ok, body);
+      this.flush();
+    };
+    const policy = this.role === 'server' ? this.policy : undefined;
+    if (!policy) return reply(false); // the client accepts no global requests (hostkeys-00@openssh.com needs no reply)
+    const run = async (): Promise<void> => {
+      if (name === 'tcpip-forward' || name === 'cancel-tcpip-forward') {
+        const req = decodeGlobalRequestData(name, data);
+        if (req.kind !== 'tcpip-forward' && req.kind !== 'cancel-tcpip-forward') return reply(false);
+        if (req.kind === 'cancel-tcpip-forward') {
+          if (!policy.cancelPortForwardRequest) return reply(false);
+          policy.cancelPortForwardRequest(req.address, req.port);
+          return reply(true);
+        }
+        const bound = policy.checkPortForwardRequest ? await policy.checkPortForwardRequest(req.address, req.port) : false;
+        if (bound === false) return reply(false);
+        // RFC 4254 §7.1: the port is returned only when the client asked for port 0
+        return reply(true, req.port === 0 ? TcpipForwardReply.encode({ port: bound }) : undefined);
+      }
+      const r = policy.checkGlobalRequest ? await policy.checkGlobalRequest(name, data) : false;
+      return r instanceof Uint8Array ? reply(true, r) : reply(r === true);
+    };
+    run().catch(() => reply(false));
+  }
+
+  // ───────────────────────────── keys, rekey, keepalive ─────────────────────────────
+
+  /** Server: a host key to offer (call before startServer; one per key type). */
+  addServerKey(key: PrivateKey): void {
+    if (this.role) throw new SSHError('USAGE', 'addServerKey must be called before startServer');
+    this.serverKeys.push(key);
+  }
+
+  /** Server: the host key in use (after kex), else the first one added. */
+  getServerKey(): PrivateKey | undefined {
+    const alg = this.engineRef?.negotiated?.hostKey;
+    return (alg && this.serverKeys.find((k) => k.algorithms.includes(alg))) || this.serverKeys[0];
+  }
+
+  /** The server's host key from the key exchange. */
+  getRemoteServerKey(): PublicKey | undefined {
+    return this.remoteHostKey ?? this.engineRef?.hostKey;
+  }
+
+  /** RFC 4253 §9: a new key exchange now; resolves when it completes. */
+  async renegotiateKeys(): Promise<void> {
+    this.throwIfClosed();
+    const d = deferred<void>();
+    this.kexWaiters.push(d);
+    this.engine.rekey();
+    this.flush();
+    await d.promise;
+  }
+
+  /** RFC 4253 §11.2: an SSH_MSG_IGNORE of `bytes` random bytes (a number) or the given bytes; default 10–40 random bytes. */
+  sendIgnore(bytes?: number | Uint8Array): void {
+    this.throwIfClosed();
+    const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(randomBytes(bytes ?? randomInt(10, 41)));
+    this.engine.sendMessage({ type: 'SSH_MSG_IGNORE', data });
+    this.flush();
+  }
+
+  /**
+   * Sends keepalive@openssh.com (want reply) every `ms` (0 turns it off). After `countMax` unanswered ones
+   * (default 3, like ssh's ServerAliveCountMax) the connection is closed with a TimeoutError.
+   */
+  setKeepalive(ms: number, countMax = 3): void {
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
+    this.keepaliveTimer = undefined;
+    if (ms <= 0) return;
+    this.keepaliveMissed = 0;
+    this.keepaliveTimer = setInterval(() => {
+      if (this.closedWith || !this.conn) return;
+      if (this.keepaliveMissed >= countMax) {
+        this.fatal(new TimeoutError(`no reply to ${countMax} keepalives`));
+        this.flush();
+        return;
+      }
+      this.keepaliveMissed++;
+      const d = deferred<{ ok: boolean; data: Uint8Array }>();
+      void d.promise.then(() => { this.keepaliveMissed = 0; }, () => undefined);
+      this.globalWaiters.push(d);
+      try {
+        this.conn.sendGlobalRequest('keepalive@openssh.com', true);
+      } catch { /* closed meanwhile */ }
+      this.flush();
+    }, ms);
+    this.keepaliveTimer.unref?.();
+  }
+
+  /**
+   * Reads an OpenSSH moduli file (moduli(5)) for diffie-hellman-group-exchange (RFC 4419). Until a
+   * group-exchange kex is registered this throws a clear SSHError: there is nothing to use the groups for.
+   */
+  static loadServerModuli(path = '/etc/ssh/moduli'): boolean {
+    if (![...kexAlgorithms.keys()].some((n) => n.startsWith('diffie-hellman-group-exchange'))) {
+      throw new SSHError('USAGE', 'diffie-hellman-group-exchange is not supported yet, so server moduli cannot be used');
+    }
+    const groups: { size: number; generator: bigint; modulus: bigint }[] = [];
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      const f = line.trim().split(/\s+/);
+      if (f.length !== 7 || line.startsWith('#')) continue;
+      groups.push({ size: Number(f[4]) + 1, generator: BigInt(`0x${f[5]}`), modulus: BigInt(`0x${f[6]}`) });
+    }
+    Transport.moduli = groups;
+    return groups.length > 0;
+  }
+
+  // ───────────────────────────── state ─────────────────────────────
+
+  isActive(): boolean {
+    return this.engineRef !== undefined && !this.closedWith;
+  }
+
+  isAuthenticated(): boolean {
+    return this.authenticatedUser !== undefined && !this.closedWith;
+  }
+
+  /** The authenticated user (client: ours; server: the client's), or undefined. */
+  getUsername(): string | undefined {
+    return this.authenticatedUser;
+  }
+
+  get remoteVersion(): string | undefined { return this.engineRef?.peerVersion; }
+  get negotiatedAlgorithms(): NegotiatedAlgorithms | undefined { return this.engineRef?.negotiated; }
+  get sessionId(): Uint8Array | undefined { return this.engineRef?.sessionId; }
+  /** Why the connection ended, once it has. */
+  get closeError(): SSHError | undefined { return this.closedWith; }
+
+  /** The engine, for the harness (state inspection and the deviation hooks of DESIGN §3). */
+  get engine(): Engine {
+    if (!this.engineRef) throw new SSHError('USAGE', 'transport not started');
+    return this.engineRef;
+  }
+
+  /**
+   * Closes every channel (CLOSE, waiting up to `graceMs` for the peer's), then sends DISCONNECT
+   * BY_APPLICATION and ends the socket. Resolves once the socket is closed.
+   */
+  async close(graceMs = 1000): Promise<void> {
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
+    this.keepaliveTimer = undefined;
+    if (!this.engineRef) { this.socket?.destroy(); return; }
+    if (!this.closedWith && this.channels.size > 0) {
+      const closing = [...this.channels.values()].map((c) => c.close());
+      const timer = new Promise<void>((r) => setTimeout(r, graceMs).unref?.());
+      await Promise.race([Promise.all(closing), timer]);
+    }
+    if (!this.closedWith) {
+      this.engineRef.disconnect(DisconnectReason.BY_APPLICATION, 'closed by application');
+      this.flush();
+    }
+    const sock = this.socket;
+    if (sock && !sock.destroyed) {
+      await Promise.race([
+        new Promise<void>((r) => sock.once('close', () => r())),
+        new Promise<void>((r) => setTimeout(r, graceMs).unref?.()),
+      ]);
+      sock.destroy();
+    }
+    await this.closeWaiter.promise;
+  }
+
+  /** Resolves when the connection has ended (for any reason). */
+  closed(): Promise<void> {
+    return this.closeWaiter.promise;
+  }
+
+  // ───────────────────────────── event routing ─────────────────────────────
+
+  private onEngineEvent(e: import('./transport/types.js').EngineEvent): void {
+    this.dispatching++;
+    try {
+      switch (e.type) {
+        case 'version': this.emit('version', e.version); break;
+        case 'kexDone':
+          if (e.initial && this.role === 'client') this.remoteHostKey ??= e.hostKey;
+          for (const w of this.kexWaiters.splice(0)) w.resolve();
+          this.emit('kex', e.algorithms);
+          break;
+        case 'serviceRequest':
+          // RFC 4253 §10: the only service before authentication is ssh-userauth
+          if (e.service === 'ssh-userauth' && !this.authenticatedUser) this.engine.acceptService(e.service);
+          else this.engine.disconnect(DisconnectReason.SERVICE_NOT_AVAILABLE, `service ${JSON.stringify(e.service)} not available`);
+          break;
+        case 'serviceAccept': this.serviceWaiter?.resolve(); break;
+        case 'extInfo': {
+          const v = e.extensions.get('server-sig-algs');
+          if (v && this.authClient) this.authClient.setServerSigAlgs(new TextDecoder('latin1').decode(v).split(',').filter(Boolean));
+          break;
+        }
+        case 'debug': this.emit('debug', e.message); break;
+        case 'payload': this.onPayload(e.payload, e.seq); break;
+        case 'closed': this.onClosed(e.error); break;
+      }
+    } catch (err) {
+      this.fatal(err);
+    } finally {
+      this.dispatching--;
+    }
+  }
+
+  private onPayload(payload: Uint8Array, seq: number): void {
+    const id = payload[0]!;
+    let known: boolean;
+    if (id >= 50 && id <= 79) {
+      if (this.authClient) {
+        known = this.authClient.handlePayload(payload);
+        for (let ev = this.authClient.pollEvent(); ev; ev = this.authClient.pollEvent()) this.onAuthClientEvent(ev);
+      } else {
+        known = this.authServer!.handlePayload(payload, Date.now());
+        this.drainAuthServer();
+      }
+    } else if (id >= 80 && id <= 127) {
+      // RFC 4252 §6 / RFC 4254 §1: the connection protocol runs only after authentication
+      if (!this.authenticatedUser) throw new ProtocolError(`connection protocol message ${id} before authentication`, ['SSH_MSG_USERAUTH_REQUEST'], String(id));
+      const conn = this.conn!;
+      known = conn.handlePayload(payload);
+      for (let ev = conn.pollEvent(); ev; ev = conn.pollEvent()) this.onConnectionEvent(ev);
+    } else {
+      known = false;
+    }
+    // RFC 4253 §11.4
+    if (!known) this.engine.sendMessage({ type: 'SSH_MSG_UNIMPLEMENTED', seq });
+  }
+
+  private onClosed(engineError: SSHError): void {
+    if (this.closedWith) return;
+    const error = this.fatalCause ?? engineError;
+    this.closedWith = error;
+    if (this.authTimer) clearTimeout(this.authTimer);
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
+    this.authTimer = this.keepaliveTimer = undefined;
+    for (const w of this.kexWaiters.splice(0)) w.reject(error);
+    this.serviceWaiter?.reject(error);
+    const op = this.authOp;
+    this.authOp = undefined;
+    op?.reject(error);
+    for (const w of this.pendingOpens.values()) w.reject(error);
+    this.pendingOpens.clear();
+    for (const w of this.globalWaiters.splice(0)) w.reject(error);
+    for (const w of this.acceptWaiters.splice(0)) w.resolve(null);
+    for (const ch of [...this.channels.values()]) ch._onClosed(error);
+    this.channels.clear();
+    for (const w of this.drainWaiters.splice(0)) w();
+    this.closeWaiter.resolve();
+    this.emit('close', error);
+  }
+
+  /** An SSHError from a service layer ends the connection with its reason (RFC 4253 §11.1). */
+  private fatal(err: unknown): void {
+    const e = err instanceof SSHError ? err : new ProtocolError(String(err instanceof Error ? err.message : err));
+    if (this.engineRef && !this.engineRef.isClosed) {
+      this.fatalCause ??= e;
+      this.engineRef.disconnect(e.reason, e.message);
+    }
+  }
+
+  /** Writes what the engine queued and dispatches its events; deferred while an event is being handled. */
+  private flush(): void {
+    if (this.dispatching > 0 || !this.driver) return;
+    this.driver.flush();
+  }
+
+  private requireConnection(): Connection {
+    if (!this.conn || !this.authenticatedUser) throw new SSHError('USAGE', 'not authenticated yet');
+    return this.conn;
+  }
+
+  private throwIfClosed(): void {
+    if (this.closedWith) throw this.closedWith;
+  }
+}
+
+export { Channel };

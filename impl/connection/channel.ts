@@ -1,0 +1,349 @@
+/**
+ * One SSH channel as a Node Duplex (RFC 4254 §5): the readable side is the peer's data (stdout for a session),
+ * `stderr` carries extended data type 1 both ways, writes go out within the peer's window.
+ *
+ * Backpressure: the receive window re-opens only as the application reads (`_read` credits what left the
+ * stream buffers), so a consumer that stops reading stops the sender; writes wait for WINDOW_ADJUST and for
+ * the socket to drain.
+ */
+import { Duplex } from 'node:stream';
+import { ChannelError, SSHError } from '../errors.js';
+import { encodeChannelRequestData, type ChannelRequestDataInput } from '../messages/index.js';
+import { EXTENDED_DATA_STDERR, type Connection } from './connection.js';
+import type { ChannelOpenInfo, PtyInfo } from './policy.js';
+
+/** What a Channel needs from the Transport that owns it. */
+export interface ChannelHost {
+  readonly conn: Connection;
+  /** Writes what the connection queued; safe to call from anywhere (re-entrant calls are deferred). */
+  flush(): void;
+  /** The socket asked us to stop (its buffer is full). */
+  writeBlocked(): boolean;
+  /** Calls `cb` once the socket has drained. */
+  whenDrained(cb: () => void): void;
+}
+
+/** The result of a request the peer sent on this channel; `event` is emitted on the channel after the reply. */
+export interface RequestOutcome {
+  readonly ok: boolean;
+  readonly event?: readonly [string, ...unknown[]];
+}
+export type ChannelRequestHandler = (channel: Channel, requestType: string, data: Uint8Array) => RequestOutcome | Promise<RequestOutcome>;
+
+export interface ExitSignal {
+  readonly signal: string;
+  readonly coreDumped: boolean;
+  readonly errorMessage: string;
+}
+
+export interface PtyRequest {
+  term?: string;
+  cols?: number;
+  rows?: number;
+  widthPx?: number;
+  heightPx?: number;
+  /** Encoded terminal modes (RFC 4254 §8); default: just TTY_OP_END. */
+  modes?: Uint8Array;
+}
+
+interface PendingWrite { data: Uint8Array; readonly ext: number | undefined; readonly cb: (err?: Error | null) => void }
+
+export class Channel extends Duplex {
+  /** Our channel number. */
+  readonly id: number;
+  readonly kind: string;
+  readonly info: ChannelOpenInfo;
+  /** Extended data (type 1, stderr): readable for what the peer sends, writable to send. */
+  readonly stderr: Duplex;
+  /** Server side: what the client asked for (set once the policy allowed it). */
+  pty: PtyInfo | undefined;
+  command: string | undefined;
+  subsystemName: string | undefined;
+  shellRequested = false;
+  readonly env = new Map<string, string>();
+  /** Client side: the remote exit status / signal once reported (RFC 4254 §6.10). */
+  exitCode: number | undefined;
+  exitSignal: ExitSignal | undefined;
+  /** Set when the connection ended under this channel. */
+  error: SSHError | undefined;
+
+  private readonly writes: PendingWrite[] = [];
+  private readonly replyWaiters: { resolve: (ok: boolean) => void; reject: (e: Error) => void }[] = [];
+  private pushed = 0;
+  private credited = 0;
+  private remoteGone = false;
+  private waitingDrain = false;
+  private readonly closedPromise: Promise<void>;
+  private resolveClosed!: () => void;
+  private readonly exitPromise: Promise<number | null>;
+  private resolveExit!: (code: number | null) => void;
+
+  constructor(private readonly host: ChannelHost, id: number, info: ChannelOpenInfo, private readonly onRequest: ChannelRequestHandler) {
+    // autoDestroy off: ending both directions must not send CLOSE before exit-status; CLOSE is explicit (close/exit/destroy)
+    super({ allowHalfOpen: true, autoDestroy: false, readableHighWaterMark: 64 * 1024, writableHighWaterMark: 256 * 1024 });
+    this.id = id;
+    this.kind = info.kind;
+    this.info = info;
+    this.closedPromise = new Promise((r) => { this.resolveClosed = r; });
+    this.exitPromise = new Promise((r) => { this.resolveExit = r; });
+    const self = this;
+    this.stderr = new Duplex({
+      allowHalfOpen: true,
+      readableHighWaterMark: 64 * 1024,
+      read() { self.credit(); },
+      write(chunk: Buffer, _enc, cb) { self.enqueue(chunk, EXTENDED_DATA_STDERR, cb); },
+      final(cb) { cb(); }, // RFC 4254 has no separate EOF for extended data
+    });
+    this.stderr.on('error', () => { /* surfaced on the channel itself */ });
+  }
+
+  // ───────────────────────────── session requests (client side), RFC 4254 §6 ─────────────────────────────
+
+  /** RFC 4254 §6.5: run a command. Rejects with ChannelError when the server refuses. */
+  exec(command: string): Promise<void> {
+    return this.mustSucceed({ kind: 'exec', command }, `exec ${JSON.stringify(command)}`);
+  }
+
+  shell(): Promise<void> {
+    return this.mustSucceed({ kind: 'shell' }, 'shell');
+  }
+
+  subsystem(name: string): Promise<void> {
+    return this.mustSucceed({ kind: 'subsystem', name }, `subsystem ${JSON.stringify(name)}`);
+  }
+
+  /** RFC 4254 §6.2. */
+  requestPty(p: PtyRequest = {}): Promise<void> {
+    return this.mustSucceed({
+      kind: 'pty-req', term: p.term ?? 'vt100', cols: p.cols ?? 80, rows: p.rows ?? 24,
+      widthPx: p.widthPx ?? 0, heightPx: p.heightPx ?? 0, modes: p.modes ?? new Uint8Array([0]),
+    }, 'pty-req');
+  }
+
+  /** RFC 4254 §6.4. With wantReply false (what OpenSSH sends) the promise resolves once sent. */
+  async setEnv(name: string, value: string, opts: { wantReply?: boolean } = {}): Promise<boolean> {
+    return this.request({ kind: 'env', name, value }, opts.wantReply ?? true);
+  }
+
+  /** RFC 4254 §6.7 (no reply). */
+  resizePty(cols: number, rows: number, widthPx = 0, heightPx = 0): void {
+    this.notify({ kind: 'window-change', cols, rows, widthPx, heightPx });
+  }
+
+  /** RFC 4254 §6.9: signal name without "SIG", e.g. 'TERM' (no reply). */
+  signal(name: string): void {
+    this.notify({ kind: 'signal', signal: name });
+  }
+
+  /** Resolves with the exit status, or null when the command died by a signal or the channel closed without one. */
+  exitStatus(): Promise<number | null> {
+    return this.exitPromise;
+  }
+
+  // ───────────────────────────── server side ─────────────────────────────
+
+  /** RFC 4254 §6.10. */
+  sendExitStatus(status: number): void {
+    this.notify({ kind: 'exit-status', status: status >>> 0 });
+  }
+
+  sendExitSignal(signal: string, coreDumped = false, errorMessage = ''): void {
+    this.notify({ kind: 'exit-signal', signal, coreDumped, errorMessage, language: '' });
+  }
+
+  /**
+   * Server side: finishes a command the usual way: waits until everything written has been sent, then EOF,
+   * exit-status (or exit-signal), CLOSE. Resolves when the peer's CLOSE arrives.
+   */
+  async exit(status: number | { signal: string; coreDumped?: boolean; errorMessage?: string }): Promise<void> {
+    if (!this.writableFinished && !this.remoteGone) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => { this.off('finish', done); this.off('channel-gone', done); resolve(); };
+        this.on('finish', done);
+        this.on('channel-gone', done);
+        if (!this.writableEnded) this.end();
+      });
+    }
+    if (!this.remoteGone) {
+      if (typeof status === 'number') this.sendExitStatus(status);
+      else this.sendExitSignal(status.signal, status.coreDumped ?? false, status.errorMessage ?? '');
+    }
+    return this.close();
+  }
+
+  /** OpenSSH PROTOCOL "eow@openssh.com": no more writes from us, but keep reading. */
+  sendEow(): void {
+    this.notify({ kind: 'eow@openssh.com' });
+  }
+
+  /** A request without reply; false (nothing sent) when the channel is already closed. */
+  private notify(data: ChannelRequestDataInput): boolean {
+    if (this.remoteGone || !this.host.conn.info(this.id)?.open) return false;
+    this.host.conn.sendRequest(this.id, data.kind, false, encodeChannelRequestData(data));
+    this.host.flush();
+    return true;
+  }
+
+  /**
+   * Sends a channel request (RFC 4254 §5.4). With wantReply, resolves true/false with the peer's answer;
+   * otherwise resolves true once queued.
+   */
+  request(data: ChannelRequestDataInput & { kind: string }, wantReply: boolean): Promise<boolean> {
+    const info = this.host.conn.info(this.id);
+    if (!info?.open || this.remoteGone) return Promise.reject(this.error ?? new ChannelError(`channel ${this.id} is closed`));
+    const body = encodeChannelRequestData(data as ChannelRequestDataInput);
+    const type = data.kind === 'unknown' ? 'unknown' : data.kind;
+    this.host.conn.sendRequest(this.id, type, wantReply, body);
+    this.host.flush();
+    if (!wantReply) return Promise.resolve(true);
+    return new Promise((resolve, reject) => this.replyWaiters.push({ resolve, reject }));
+  }
+
+  /** Sends CLOSE (after EOF if still writable) and resolves when the peer's CLOSE arrives. */
+  close(): Promise<void> {
+    if (!this.remoteGone) {
+      this.host.conn.close(this.id);
+      this.host.flush();
+    }
+    return this.closedPromise;
+  }
+
+  private async mustSucceed(data: ChannelRequestDataInput, what: string): Promise<void> {
+    const ok = await this.request(data as ChannelRequestDataInput & { kind: string }, true);
+    if (!ok) throw new ChannelError(`${what} request refused by the peer`);
+  }
+
+  // ───────────────────────────── Duplex plumbing ─────────────────────────────
+
+  override _read(): void {
+    this.credit();
+  }
+
+  override _write(chunk: Buffer | Uint8Array, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.enqueue(chunk, undefined, cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    if (!this.remoteGone && this.host.conn.info(this.id)?.open) {
+      this.host.conn.sendEof(this.id);
+      this.host.flush();
+    }
+    cb();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    if (!this.remoteGone) {
+      this.host.conn.close(this.id);
+      this.host.flush();
+    }
+    for (const w of this.writes.splice(0)) w.cb();
+    cb(err);
+  }
+
+  /** Gives the window back for whatever the application has taken out of both stream buffers. */
+  private credit(): void {
+    const consumed = this.pushed - this.readableLength - this.stderr.readableLength - this.credited;
+    if (consumed <= 0) return;
+    this.credited += consumed;
+    this.host.conn.consume(this.id, consumed);
+    this.host.flush();
+  }
+
+  private enqueue(chunk: Uint8Array, ext: number | undefined, cb: (err?: Error | null) => void): void {
+    this.writes.push({ data: chunk, ext, cb });
+    this.pumpWrites();
+  }
+
+  /** Sends queued writes as far as the window and the socket allow. */
+  private pumpWrites(): void {
+    const conn = this.host.conn;
+    while (this.writes.length > 0) {
+      const w = this.writes[0]!;
+      // the peer closed: nothing can be delivered any more (like writing to a reset socket, minus the error)
+      if (this.remoteGone || !conn.info(this.id)?.open) { this.writes.shift(); w.cb(); continue; }
+      if (this.host.writeBlocked()) {
+        if (!this.waitingDrain) {
+          this.waitingDrain = true;
+          this.host.whenDrained(() => { this.waitingDrain = false; this.pumpWrites(); });
+        }
+        break;
+      }
+      const n = conn.writable(this.id) > 0 ? conn.sendData(this.id, w.data, w.ext) : 0;
+      if (n < w.data.length) { w.data = w.data.subarray(n); break; } // resumes on 'windowAvailable'
+      this.writes.shift();
+      w.cb();
+    }
+    this.host.flush();
+  }
+
+  // ───────────────────────────── events from the Transport ─────────────────────────────
+
+  /** @internal */
+  _onData(data: Uint8Array, extended: number | undefined): void {
+    this.pushed += data.length;
+    if (extended === undefined) this.push(data);
+    else if (extended === EXTENDED_DATA_STDERR) this.stderr.push(data);
+    else this.credit(); // unknown extended data types are dropped (RFC 4254 §5.2 defines only stderr)
+  }
+
+  /** @internal */
+  _onWindow(): void {
+    if (this.writes.length > 0) this.pumpWrites();
+  }
+
+  /** @internal */
+  _onEof(): void {
+    this.push(null);
+    this.stderr.push(null);
+    this.emit('eof');
+  }
+
+  /** @internal */
+  _onReply(ok: boolean): void {
+    this.replyWaiters.shift()?.resolve(ok);
+  }
+
+  /** @internal The channel number is free: both CLOSEs were exchanged, or the connection ended (`error`). */
+  _onClosed(error?: SSHError): void {
+    if (this.remoteGone) return;
+    this.remoteGone = true;
+    if (error) this.error = error;
+    for (const w of this.replyWaiters.splice(0)) w.reject(error ?? new ChannelError(`channel ${this.id} closed before the reply`));
+    for (const w of this.writes.splice(0)) w.cb();
+    if (!this.readableEnded) this.push(null);
+    if (!this.stderr.readableEnded) this.stderr.push(null);
+    if (!this.stderr.writableEnded) this.stderr.end();
+    if (!this.writableEnded) this.end();
+    // 'close' once the application has read everything (destroying earlier would drop buffered data)
+    if (this.readableEnded) this.destroy(); else this.once('end', () => this.destroy());
+    this.resolveExit(this.exitCode ?? null);
+    this.resolveClosed();
+    this.emit('channel-gone');
+  }
+
+  /** @internal A request from the peer; `token` ≥ 0 when it wants a reply. */
+  _onRequest(requestType: string, data: Uint8Array, token: number): void {
+    let outcome: RequestOutcome | Promise<RequestOutcome>;
+    try {
+      outcome = this.onRequest(this, requestType, data);
+    } catch {
+      outcome = { ok: false };
+    }
+    const finish = (o: RequestOutcome): void => {
+      if (token >= 0) {
+        this.host.conn.replyRequest(this.id, token, o.ok);
+        this.host.flush();
+      }
+      if (o.ok && o.event) this.emit(...o.event);
+    };
+    if (outcome instanceof Promise) outcome.then(finish, () => finish({ ok: false }));
+    else finish(outcome);
+  }
+
+  /** @internal Exit status/signal from the peer (client side). */
+  _onExit(code: number | undefined, signal: ExitSignal | undefined): void {
+    if (code !== undefined) this.exitCode = code;
+    if (signal !== undefined) this.exitSignal = signal;
+    this.resolveExit(code ?? null);
+  }
+}
