@@ -1,36 +1,43 @@
 /**
  * Ciphers and the KDF that protect OpenSSH private keys (OpenSSH PROTOCOL.key, sshkey.c private2).
  * The key and IV come from bcrypt_pbkdf(passphrase, salt, rounds); the cipher runs once over the
- * private section with no AAD; AES-GCM's tag follows the encrypted string.
+ * private section with no AAD; an AEAD tag (AES-GCM, ChaCha20-Poly1305) follows the encrypted string.
  */
-import { createCipheriv, createDecipheriv, type CipherGCMTypes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, timingSafeEqual, type CipherGCMTypes } from 'node:crypto';
+import { poly1305 } from '@noble/ciphers/_poly1305.js';
+import { chacha20orig } from '@noble/ciphers/chacha.js';
 import bcryptPbkdf from 'bcrypt-pbkdf';
 import { KeyFormatError, WrongPassphraseError } from './errors.js';
 
 export interface KeyCipher {
   readonly name: string;
+  /** How the section is sealed: nothing, an unauthenticated node cipher, AES-GCM, or OpenSSH's ChaCha20-Poly1305. */
+  readonly mode: 'none' | 'plain' | 'gcm' | 'chachapoly';
   readonly keyLen: number;
   readonly ivLen: number;
   /** The private section is padded to this (8 for 'none', as sshkey.c does). */
   readonly blockSize: number;
   /** Bytes of tag after the encrypted string (AEAD only). */
   readonly authLen: number;
-  readonly node: string | null;
+  /** node:crypto cipher name for 'plain' and 'gcm'. */
+  readonly node?: string;
 }
 
 export const KEY_CIPHERS: readonly KeyCipher[] = [
-  { name: 'none', keyLen: 0, ivLen: 0, blockSize: 8, authLen: 0, node: null },
-  { name: 'aes128-ctr', keyLen: 16, ivLen: 16, blockSize: 16, authLen: 0, node: 'aes-128-ctr' },
-  { name: 'aes192-ctr', keyLen: 24, ivLen: 16, blockSize: 16, authLen: 0, node: 'aes-192-ctr' },
-  { name: 'aes256-ctr', keyLen: 32, ivLen: 16, blockSize: 16, authLen: 0, node: 'aes-256-ctr' },
-  { name: 'aes128-cbc', keyLen: 16, ivLen: 16, blockSize: 16, authLen: 0, node: 'aes-128-cbc' },
-  { name: 'aes192-cbc', keyLen: 24, ivLen: 16, blockSize: 16, authLen: 0, node: 'aes-192-cbc' },
-  { name: 'aes256-cbc', keyLen: 32, ivLen: 16, blockSize: 16, authLen: 0, node: 'aes-256-cbc' },
-  { name: 'aes128-gcm@openssh.com', keyLen: 16, ivLen: 12, blockSize: 16, authLen: 16, node: 'aes-128-gcm' },
-  { name: 'aes256-gcm@openssh.com', keyLen: 32, ivLen: 12, blockSize: 16, authLen: 16, node: 'aes-256-gcm' },
+  { name: 'none', mode: 'none', keyLen: 0, ivLen: 0, blockSize: 8, authLen: 0 },
+  { name: 'aes128-ctr', mode: 'plain', keyLen: 16, ivLen: 16, blockSize: 16, authLen: 0, node: 'aes-128-ctr' },
+  { name: 'aes192-ctr', mode: 'plain', keyLen: 24, ivLen: 16, blockSize: 16, authLen: 0, node: 'aes-192-ctr' },
+  { name: 'aes256-ctr', mode: 'plain', keyLen: 32, ivLen: 16, blockSize: 16, authLen: 0, node: 'aes-256-ctr' },
+  { name: 'aes128-cbc', mode: 'plain', keyLen: 16, ivLen: 16, blockSize: 16, authLen: 0, node: 'aes-128-cbc' },
+  { name: 'aes192-cbc', mode: 'plain', keyLen: 24, ivLen: 16, blockSize: 16, authLen: 0, node: 'aes-192-cbc' },
+  { name: 'aes256-cbc', mode: 'plain', keyLen: 32, ivLen: 16, blockSize: 16, authLen: 0, node: 'aes-256-cbc' },
+  { name: 'aes128-gcm@openssh.com', mode: 'gcm', keyLen: 16, ivLen: 12, blockSize: 16, authLen: 16, node: 'aes-128-gcm' },
+  { name: 'aes256-gcm@openssh.com', mode: 'gcm', keyLen: 32, ivLen: 12, blockSize: 16, authLen: 16, node: 'aes-256-gcm' },
+  // OpenSSH PROTOCOL.chacha20poly1305 with sequence number 0 and no length field (cipher-chachapoly.c, aadlen 0)
+  { name: 'chacha20-poly1305@openssh.com', mode: 'chachapoly', keyLen: 64, ivLen: 0, blockSize: 8, authLen: 16 },
 ];
 
-export type KeyCipherName = 'aes128-ctr' | 'aes192-ctr' | 'aes256-ctr' | 'aes128-cbc' | 'aes192-cbc' | 'aes256-cbc' | 'aes128-gcm@openssh.com' | 'aes256-gcm@openssh.com';
+export type KeyCipherName = 'chacha20-poly1305@openssh.com' | 'aes128-ctr' | 'aes192-ctr' | 'aes256-ctr' | 'aes128-cbc' | 'aes192-cbc' | 'aes256-cbc' | 'aes128-gcm@openssh.com' | 'aes256-gcm@openssh.com';
 
 export function keyCipher(name: string): KeyCipher {
   const c = KEY_CIPHERS.find((k) => k.name === name);
@@ -53,35 +60,61 @@ export function bcryptKdf(passphrase: string, salt: Uint8Array, rounds: number, 
   return out;
 }
 
-/** Decrypts the private section; for AES-GCM a bad tag means the passphrase was wrong. */
+/** Decrypts the private section; for the AEAD modes a bad tag means the passphrase was wrong. */
 export function decryptSection(c: KeyCipher, keyIv: Uint8Array, data: Uint8Array, tag: Uint8Array): Uint8Array {
-  if (!c.node) return data;
   const key = keyIv.subarray(0, c.keyLen);
   const iv = keyIv.subarray(c.keyLen, c.keyLen + c.ivLen);
-  if (c.authLen) {
-    const d = createDecipheriv(c.node as CipherGCMTypes, key, iv);
-    d.setAuthTag(tag);
-    const head = d.update(data);
-    try {
-      return new Uint8Array(Buffer.concat([head, d.final()]));
-    } catch {
-      throw new WrongPassphraseError('wrong passphrase (authentication tag mismatch)');
+  switch (c.mode) {
+    case 'none':
+      return data;
+    case 'chachapoly': {
+      const mainKey = key.subarray(0, 32);
+      if (!timingSafeEqual(poly1305(data, polyKey(mainKey)), tag)) throw new WrongPassphraseError('wrong passphrase (authentication tag mismatch)');
+      return chacha20orig(mainKey, ZERO_NONCE, data, undefined, 1);
+    }
+    case 'gcm': {
+      const d = createDecipheriv(c.node as CipherGCMTypes, key, iv);
+      d.setAuthTag(tag);
+      const head = d.update(data);
+      try {
+        return new Uint8Array(Buffer.concat([head, d.final()]));
+      } catch {
+        throw new WrongPassphraseError('wrong passphrase (authentication tag mismatch)');
+      }
+    }
+    case 'plain': {
+      // CTR and CBC without padding never fail here: the check-ints tell a wrong passphrase.
+      const d = createDecipheriv(c.node!, key, iv).setAutoPadding(false);
+      return new Uint8Array(Buffer.concat([d.update(data), d.final()]));
     }
   }
-  // CTR and CBC without padding never fail here: the check-ints tell a wrong passphrase.
-  const d = createDecipheriv(c.node, key, iv).setAutoPadding(false);
-  return new Uint8Array(Buffer.concat([d.update(data), d.final()]));
 }
 
 export function encryptSection(c: KeyCipher, keyIv: Uint8Array, data: Uint8Array): { data: Uint8Array; tag: Uint8Array } {
-  if (!c.node) return { data, tag: new Uint8Array(0) };
   const key = keyIv.subarray(0, c.keyLen);
   const iv = keyIv.subarray(c.keyLen, c.keyLen + c.ivLen);
-  if (c.authLen) {
-    const e = createCipheriv(c.node as CipherGCMTypes, key, iv);
-    const out = new Uint8Array(Buffer.concat([e.update(data), e.final()]));
-    return { data: out, tag: new Uint8Array(e.getAuthTag()) };
+  switch (c.mode) {
+    case 'none':
+      return { data, tag: new Uint8Array(0) };
+    case 'chachapoly': {
+      const mainKey = key.subarray(0, 32);
+      const out = chacha20orig(mainKey, ZERO_NONCE, data, undefined, 1);
+      return { data: out, tag: poly1305(out, polyKey(mainKey)) };
+    }
+    case 'gcm': {
+      const e = createCipheriv(c.node as CipherGCMTypes, key, iv);
+      const out = new Uint8Array(Buffer.concat([e.update(data), e.final()]));
+      return { data: out, tag: new Uint8Array(e.getAuthTag()) };
+    }
+    case 'plain': {
+      const e = createCipheriv(c.node!, key, iv).setAutoPadding(false);
+      return { data: new Uint8Array(Buffer.concat([e.update(data), e.final()])), tag: new Uint8Array(0) };
+    }
   }
-  const e = createCipheriv(c.node, key, iv).setAutoPadding(false);
-  return { data: new Uint8Array(Buffer.concat([e.update(data), e.final()])), tag: new Uint8Array(0) };
+}
+
+/** PROTOCOL.chacha20poly1305: the nonce is the 64-bit sequence number (0 here); block 0 keys Poly1305. */
+const ZERO_NONCE = new Uint8Array(8);
+function polyKey(mainKey: Uint8Array): Uint8Array {
+  return chacha20orig(mainKey, ZERO_NONCE, new Uint8Array(32), undefined, 0);
 }
