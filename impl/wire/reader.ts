@@ -1,7 +1,8 @@
 import { DecodeError } from '../errors.js';
 import { defaultWireLimits, type WireLimits } from './limits.js';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF as data, so decode→encode is exact
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const latin1 = new TextDecoder('latin1');
 
 /**
@@ -87,7 +88,10 @@ export class Reader {
     if (s.length === 0) return [];
     const names = s.split(',');
     if (names.length > this.limits.maxNames) throw new DecodeError(`${what}: ${names.length} names exceed limit ${this.limits.maxNames}`, this.base + at);
-    for (const n of names) if (n.length === 0) throw new DecodeError(`${what}: empty name`, this.base + at);
+    for (const n of names) {
+      if (n.length === 0) throw new DecodeError(`${what}: empty name`, this.base + at);
+      if (n.includes('\0')) throw new DecodeError(`${what}: NUL in a name`, this.base + at);
+    }
     return names;
   }
 
@@ -99,6 +103,8 @@ export class Reader {
     const at = this.pos;
     const b = this.string(what);
     if (b.length === 0) return 0n;
+    // zero is the empty string; a lone 0x00 is a superfluous byte too
+    if (b.length === 1 && b[0] === 0) throw new DecodeError(`${what}: non-minimal encoding of zero`, this.base + at);
     if (b.length > 1 && ((b[0] === 0 && (b[1]! & 0x80) === 0) || (b[0] === 0xff && (b[1]! & 0x80) !== 0)))
       throw new DecodeError(`${what}: non-minimal encoding`, this.base + at);
     let v = BigInt('0x' + Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex'));

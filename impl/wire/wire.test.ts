@@ -50,3 +50,14 @@ describe('impl/wire (RFC 4251 §5)', () => {
     expect(mpintBytes(-129n)).to.deep.equal(Uint8Array.of(0xff, 0x7f));
   });
 });
+
+describe('impl/wire edge cases', () => {
+  it('a zero size hint still grows', () => {
+    expect(hex(new Writer(0).uint32(1).finish())).to.equal('00000001');
+  });
+  it('rejects a lone 0x00 mpint and NUL in names; keeps a BOM in UTF-8', () => {
+    expect(() => new Reader(new Writer().string(Uint8Array.of(0)).finish()).mpint()).to.throw(DecodeError, /zero/);
+    expect(() => new Reader(new Writer().string('a\0b').finish()).nameList()).to.throw(DecodeError, /NUL/);
+    expect(new Reader(new Writer().string('\ufeffx').finish()).utf8()).to.equal('\ufeffx');
+  });
+});
