@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { register as registerPeers } from './peers.js';
+import { register as registerTrace } from './trace.js';
 
 const program = new Command('ssh-harness')
   .description('SSH protocol conformance and fuzzing harness with a reference SSH-2 implementation')
@@ -12,6 +13,7 @@ const program = new Command('ssh-harness')
   .showHelpAfterError();
 
 registerPeers(program);
+registerTrace(program);
 
 try {
   await program.parseAsync(process.argv);
