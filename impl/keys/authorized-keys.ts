@@ -9,7 +9,7 @@ import { KeyFormatError } from './errors.js';
 import { MAX_PUBLIC_BLOB } from './key-types.js';
 import { matchHostAndIp } from './patterns.js';
 import { peekBlobType } from './public-blob.js';
-import { KEY_TYPE_NAME, parsePublicKeyFields, type PublicKeyLine } from './public-line.js';
+import { KEY_TYPE_NAME, MAX_LINE, parsePublicKeyFields, type PublicKeyLine } from './public-line.js';
 
 export interface AuthorizedKeyOption {
   /** Lower-cased option name, e.g. 'command', 'no-pty'. */
@@ -59,7 +59,7 @@ export interface AuthorizedKeysList {
   readonly problems: readonly AuthorizedKeysProblem[];
 }
 
-export const MAX_AUTHORIZED_KEYS_LINE = 64 * 1024;
+export const MAX_AUTHORIZED_KEYS_LINE = MAX_LINE;
 
 const FLAGS = ['agent-forwarding', 'port-forwarding', 'pty', 'user-rc', 'x11-forwarding'] as const;
 const VALUED = new Set(['command', 'environment', 'from', 'permitopen', 'permitlisten', 'principals', 'expiry-time', 'tunnel']);

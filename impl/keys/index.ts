@@ -5,8 +5,10 @@
 export { KeyFormatError, WrongPassphraseError, type KeyFormatErrorKind } from './errors.js';
 export { KEY_TYPES, isKeyType, type KeyType } from './key-types.js';
 export { parsePrivateKey, type ParsedPrivateKey, type ParsePrivateKeyOptions, type PrivateKeyFormat } from './private-key.js';
-export { writeOpenSSHPrivateKey, encodeOpenSSHPrivateKey, parseOpenSSHPrivateKey, type OpenSSHWriteOptions } from './openssh-private.js';
-export { KEY_CIPHERS, DEFAULT_MAX_KDF_ROUNDS, type KeyCipherName } from './openssh-cipher.js';
+export {
+  writeOpenSSHPrivateKey, encodeOpenSSHPrivateKey, parseOpenSSHPrivateKey, type OpenSSHKey, type OpenSSHReadOptions, type OpenSSHWriteOptions,
+} from './openssh-private.js';
+export { KEY_CIPHERS, DEFAULT_MAX_KDF_ROUNDS, type KeyCipher, type KeyCipherName } from './openssh-cipher.js';
 export { writePemPrivateKey, writePkcs8PrivateKey, type PemFormat, type PemWriteOptions } from './pem.js';
 export { encodePublicBlob, decodePublicBlob, keyTypeOf, peekBlobType, type DecodedPublicKey } from './public-blob.js';
 export { parsePublicKeyLine, formatPublicKeyLine, type PublicKeyLine } from './public-line.js';

@@ -8,7 +8,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { decodeBase64Strict, encodeBase64, bytesEqual } from './encoding.js';
 import { KeyFormatError } from './errors.js';
 import { matchPatternList } from './patterns.js';
-import { formatPublicKeyLine, parsePublicKeyFields } from './public-line.js';
+import { MAX_LINE, formatPublicKeyLine, parsePublicKeyFields } from './public-line.js';
 import { peekBlobType } from './public-blob.js';
 
 export type KnownHostMarker = 'cert-authority' | 'revoked';
@@ -43,7 +43,7 @@ export interface KnownHostsDb {
 export type KnownHostStatus = 'match' | 'mismatch' | 'unknown' | 'revoked';
 
 /** Longer lines are refused (sshkey.h SSH_MAX_PUBKEY_BYTES plus room for names and a comment). */
-export const MAX_KNOWN_HOSTS_LINE = 64 * 1024;
+export const MAX_KNOWN_HOSTS_LINE = MAX_LINE;
 /** hostfile.c: the salt and the hash are SHA-1 sized. */
 const HASH_LEN = 20;
 const HASH_MAGIC = '|1|';

@@ -19,12 +19,17 @@ export interface PublicKeyLine {
   readonly keyObject?: KeyObject;
 }
 
+/** Room for the largest blob in base64 plus a comment (authorized_keys and known_hosts use the same bound). */
+export const MAX_LINE = 64 * 1024;
+
 /** Key type names: letters, digits and `-_.@` (RFC 4250 §4.6.1 naming plus @domain extensions). */
 export const KEY_TYPE_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
 /** Parses `type base64 [comment]` (leading/trailing whitespace ignored). */
 export function parsePublicKeyLine(line: string): PublicKeyLine {
-  const m = /^\s*(\S+)[ \t]+(\S+)(?:[ \t]+(.*?))?\s*$/.exec(line);
+  if (line.length > MAX_LINE) throw new KeyFormatError('limit', `public key line longer than ${MAX_LINE} characters`);
+  // trim first: a lazy comment group followed by \s*$ would be quadratic on long runs of spaces
+  const m = /^(\S+)[ \t]+(\S+)(?:[ \t]+(.*))?$/.exec(line.trim());
   if (!m) throw new KeyFormatError('malformed', 'public key line: expected "type base64 [comment]"');
   return parsePublicKeyFields(m[1]!, m[2]!, m[3] ?? '');
 }
