@@ -73,7 +73,7 @@ abstract class BufferedSink implements ByteSink {
 export class MemorySink extends BufferedSink {
   private readonly chunks: Uint8Array[] = [];
 
-  constructor(blockSize = 1 << 16) {
+  constructor(blockSize = 1 << 20) {
     super(blockSize);
   }
 

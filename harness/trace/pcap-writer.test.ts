@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { PcapWriter } from './pcap-writer.js';
 import { CHECKSUM_PREFS, parseFollowRaw, requireTshark, tshark, tsharkFields } from './tshark.js';
 import { bannerBytes, framePacket, kexInitPayload } from './fixtures.js';
-import { internetChecksum } from './checksum.js';
 
 /** Deterministic bytes that are not SSH (so tshark keeps them as opaque TCP payload). */
 function pattern(n: number, seed: number): Uint8Array {
@@ -18,15 +17,6 @@ describe('trace/pcap-writer', () => {
   let dir: string;
   before(() => { dir = mkdtempSync(join(tmpdir(), 'trace-writer-')); });
   after(() => { rmSync(dir, { recursive: true, force: true }); });
-
-  it('computes RFC 1071 checksums (worked example from RFC 1071 §3 and odd lengths)', () => {
-    // RFC 1071 §3: 00 01 f2 03 f4 f5 f6 f7 sums to ddf2, checksum 220d
-    expect(internetChecksum(Uint8Array.of(0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7))).to.equal(0x220d);
-    const odd = Uint8Array.of(0x12, 0x34, 0x56);
-    // 0x1234 + 0x5600 = 0x6834 → ~ = 0x97cb
-    expect(internetChecksum(odd)).to.equal(0x97cb);
-    expect(internetChecksum(new Uint8Array(0))).to.equal(0xffff);
-  });
 
   it('writes a capture tshark reads with no malformed frames, good checksums and exact stream bytes', function () {
     requireTshark(this);

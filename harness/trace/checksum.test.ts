@@ -1,0 +1,36 @@
+import { expect } from 'chai';
+import { fold, internetChecksum, sumWords } from './checksum.js';
+
+/** The RFC 1071 definition, byte by byte, as the reference. */
+function reference(b: Uint8Array): number {
+  let s = 0;
+  for (let i = 0; i < b.length; i += 2) s += (b[i]! << 8) | (b[i + 1] ?? 0);
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return ~s & 0xffff;
+}
+
+describe('trace/checksum', () => {
+  it('matches the RFC 1071 worked example and edge cases', () => {
+    // RFC 1071 §3: 00 01 f2 03 f4 f5 f6 f7 sums to ddf2, checksum 220d
+    expect(internetChecksum(Uint8Array.of(0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7))).to.equal(0x220d);
+    expect(internetChecksum(Uint8Array.of(0x12, 0x34, 0x56))).to.equal(0x97cb); // odd length: 0x1234 + 0x5600
+    expect(internetChecksum(new Uint8Array(0))).to.equal(0xffff);
+    expect(fold(0xffff * 3)).to.equal(0xffff);
+  });
+
+  it('agrees with the byte-by-byte definition at every alignment and length', () => {
+    const big = new Uint8Array(5000);
+    let x = 12345;
+    for (let i = 0; i < big.length; i++) { x = (x * 1103515245 + 12345) >>> 0; big[i] = x >>> 24; }
+    for (const len of [0, 1, 2, 3, 63, 64, 65, 66, 67, 100, 1001, 4096, 4993]) {
+      for (let off = 0; off < 7; off++) {
+        const b = big.subarray(off, off + len);
+        expect(internetChecksum(b), `len ${len} offset ${off}`).to.equal(reference(b));
+      }
+    }
+    const ff = new Uint8Array(4000).fill(0xff);
+    expect(internetChecksum(ff.subarray(1, 3001))).to.equal(reference(ff.subarray(1, 3001)));
+    // partial sums compose when the first part has an even length
+    expect(~fold(sumWords(big.subarray(100, 3000), sumWords(big.subarray(0, 100)))) & 0xffff).to.equal(reference(big.subarray(0, 3000)));
+  });
+});
