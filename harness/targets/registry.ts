@@ -1,0 +1,46 @@
+/**
+ * Name → peer. Built-in peers register lazily (a container target loads testcontainers only when used);
+ * the lead's `self` target plugs in with registerTarget('self', factory).
+ */
+import type { ClientPeer, Credentials, Target } from './types.js';
+import { PeerError } from './errors.js';
+import { tcpTarget } from './tcp.js';
+
+export type TargetFactory = () => Target | Promise<Target>;
+export type ClientPeerFactory = () => ClientPeer | Promise<ClientPeer>;
+
+const targets = new Map<string, TargetFactory>();
+const clients = new Map<string, ClientPeerFactory>();
+
+export function registerTarget(name: string, factory: TargetFactory): void {
+  targets.set(name, factory);
+}
+
+export function registerClientPeer(name: string, factory: ClientPeerFactory): void {
+  clients.set(name, factory);
+}
+
+export function targetNames(): string[] {
+  return [...targets.keys()];
+}
+
+export function clientPeerNames(): string[] {
+  return [...clients.keys()];
+}
+
+/** `name` is a registered target or `tcp://host:port` (then `credentials` are what the server accepts). */
+export async function getTarget(name: string, credentials?: Credentials): Promise<Target> {
+  if (name.startsWith('tcp://')) return tcpTarget(name, credentials);
+  const f = targets.get(name);
+  if (!f) throw new PeerError('unknown-target', `unknown target ${JSON.stringify(name)}; known: ${[...targets.keys(), 'tcp://HOST:PORT'].join(', ')}`);
+  return f();
+}
+
+export async function getClientPeer(name: string): Promise<ClientPeer> {
+  const f = clients.get(name);
+  if (!f) throw new PeerError('unknown-target', `unknown client peer ${JSON.stringify(name)}; known: ${[...clients.keys()].join(', ')}`);
+  return f();
+}
+
+// Built-in server peers. More register here as they land.
+registerTarget('sshd', async () => (await import('./sshd.js')).sshdTarget);

@@ -1,0 +1,64 @@
+/**
+ * `sshd`: the host's own OpenSSH server binary (/usr/sbin/sshd, 9.2 on bookworm) with a temp config, our
+ * cached host keys and the `sshharness` account, on a free loopback port. Never the system sshd service.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunningTarget, StartOptions, Target, Availability } from './types.js';
+import { openSshHostKeys } from './host-keys.js';
+import { ensureTestUser, testCredentials } from './test-user.js';
+import { freePort } from './ports.js';
+import { spawnPeer, startWithPortRetry } from './process-peer.js';
+import { hostKeyTypesFor, opensshMajor, sshdConfig } from './sshd-config.js';
+import { findBinary, outputOf, requireBinary, requireRoot, tempDir } from './local-tools.js';
+
+const LABEL = 'sshd';
+const FIX_PACKAGE = 'openssh-server';
+
+async function hostSshdVersion(bin: string): Promise<string> {
+  // `sshd -V` prints "OpenSSH_9.2p1 ..., OpenSSL ..." (older builds print it inside the usage text)
+  const m = /OpenSSH_[^\s,]+/.exec(await outputOf(bin, ['-V']));
+  return m?.[0] ?? 'unknown';
+}
+
+async function start(opts: StartOptions = {}): Promise<RunningTarget> {
+  const bin = requireBinary(LABEL, FIX_PACKAGE, '/usr/sbin/sshd', 'sshd');
+  requireRoot(LABEL);
+  await ensureTestUser();
+  const credentials = await testCredentials();
+  const keys = await openSshHostKeys(hostKeyTypesFor(opts.algorithms?.hostKey));
+  const major = opensshMajor(await hostSshdVersion(bin));
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation dir, normally made by the service unit
+  const dir = tempDir(LABEL);
+  try {
+    const proc = await startWithPortRetry(opts.port, () => freePort(), async (port) => {
+      const configPath = join(dir.path, 'sshd_config');
+      writeFileSync(configPath, sshdConfig({ port, hostKeyPaths: keys.map((k) => k.privatePath), major, options: opts }), { mode: 0o600 });
+      const p = await spawnPeer({
+        label: `${LABEL} on 127.0.0.1:${port}`, command: bin, args: ['-D', '-e', '-f', configPath], logPath: join(dir.path, `sshd-${port}.log`),
+        timeoutMs: opts.startupTimeoutMs ?? 15_000, readyPattern: /Server listening on 127\.0\.0\.1 port \d+/,
+        probeAddress: { host: '127.0.0.1', port }, fix: `install ${FIX_PACKAGE} (run \`ssh-harness peers setup\`)`,
+      });
+      return { p, port };
+    });
+    let stopped: Promise<void> | undefined;
+    return {
+      name: LABEL, host: '127.0.0.1', port: proc.port, pid: proc.p.pid,
+      banner: proc.p.probe?.banner, version: proc.p.probe?.version,
+      hostKeys: keys.map((k) => k.info), credentials,
+      logs: () => proc.p.log.toString(),
+      stop: () => (stopped ??= proc.p.stop().finally(() => dir.remove())),
+    };
+  } catch (e) {
+    dir.remove();
+    throw e;
+  }
+}
+
+async function availability(): Promise<Availability> {
+  const bin = findBinary('/usr/sbin/sshd', 'sshd');
+  if (!bin) return { available: false, reason: `sshd not found; install ${FIX_PACKAGE} (run \`ssh-harness peers setup\`)` };
+  return { available: true, version: await hostSshdVersion(bin) };
+}
+
+export const sshdTarget: Target = { name: LABEL, kind: 'server', description: "host's /usr/sbin/sshd with a temp config on loopback", availability, start };
