@@ -1,0 +1,404 @@
+/**
+ * `ssh-harness serve` (DESIGN §9): the reference server on a TCP port. Password (also offered as
+ * keyboard-interactive) and authorized_keys authentication, an optional two-factor chain, the built-in
+ * deterministic commands for exec and shell sessions (real commands only with --allow-exec), and port
+ * forwarding only with --allow-forwarding.
+ */
+import { spawn } from 'node:child_process';
+import { timingSafeEqual, randomBytes, createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { Option, type Command } from 'commander';
+import { Transport, type TransportAlgorithms, type TransportTrace } from '../../impl/Transport.js';
+import { AuthResult } from '../../impl/auth/types.js';
+import type { Channel } from '../../impl/connection/channel.js';
+import { OpenFailure } from '../../impl/connection/connection.js';
+import type { ServerPolicy } from '../../impl/connection/policy.js';
+import { generateHostKey } from '../../impl/crypto/hostkey/index.js';
+import { cipherAlgorithms, compressionAlgorithms, kexAlgorithms, macAlgorithms, signatureAlgorithms } from '../../impl/crypto/registry.js';
+import type { PrivateKey, PublicKey } from '../../impl/crypto/types.js';
+import { SSHError } from '../../impl/errors.js';
+import { findAuthorizedKey, fingerprintSHA256, parseAuthorizedKeys, parsePrivateKey, type AuthorizedKeysList } from '../../impl/keys/index.js';
+import { runBuiltin, runShell, type CommandIO } from './builtin-commands.js';
+
+// ───────────────────────────── shared CLI helpers (exec.ts uses them too) ─────────────────────────────
+
+/** A usage or setup problem: the command exits 2 with this message (DESIGN §9). */
+export class UsageError extends Error {}
+
+const registries = {
+  kex: kexAlgorithms, hostkey: signatureAlgorithms, cipher: cipherAlgorithms, mac: macAlgorithms, compression: compressionAlgorithms,
+} as const;
+
+/**
+ * `--algorithms kex=a:b,cipher=c,...` (DESIGN §9): kinds kex, hostkey, cipher, mac, compression; every name must
+ * be one we implement. Legacy algorithms are offered only when named here (the engine enforces the rest).
+ */
+export function parseAlgorithmsFlag(spec: string): TransportAlgorithms {
+  const out: Record<string, string[]> = {};
+  for (const pair of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    const kind = eq < 0 ? pair : pair.slice(0, eq);
+    if (!(kind in registries)) throw new UsageError(`--algorithms: unknown kind ${JSON.stringify(kind)} (kinds: ${Object.keys(registries).join(', ')})`);
+    const names = eq < 0 ? [] : pair.slice(eq + 1).split(':').filter(Boolean);
+    if (names.length === 0) throw new UsageError(`--algorithms: ${kind}= needs at least one name`);
+    const reg = registries[kind as keyof typeof registries];
+    for (const n of names) {
+      if (!reg.has(n)) throw new UsageError(`--algorithms: unknown ${kind} algorithm ${JSON.stringify(n)} (known: ${[...reg.keys()].join(', ')})`);
+    }
+    out[kind] = [...(out[kind] ?? []), ...names];
+  }
+  return { kex: out.kex, hostKey: out.hostkey, cipher: out.cipher, mac: out.mac, compression: out.compression };
+}
+
+/** What the trace seam gets per connection: the flags, who we are, and a connection number. */
+export interface TraceRequest {
+  readonly role: 'client' | 'server';
+  readonly keylog?: string;
+  readonly pcapDir?: string;
+  readonly connection: number;
+  readonly local?: { readonly host: string; readonly port: number };
+  readonly remote?: { readonly host: string; readonly port: number };
+}
+export type TraceFactory = (req: TraceRequest) => TransportTrace | undefined;
+
+let traceFactory: TraceFactory | undefined;
+
+/**
+ * The seam for --keylog / --pcap: the harness's trace writers (harness/trace) register a factory here (from
+ * main.ts); serve and exec call it for each connection and pass the hooks to the Transport.
+ */
+export function setTraceFactory(f: TraceFactory | undefined): void {
+  traceFactory = f;
+}
+
+export function traceFor(req: TraceRequest): TransportTrace | undefined {
+  if (!req.keylog && !req.pcapDir) return undefined;
+  if (!traceFactory) {
+    process.stderr.write('ssh-harness: --keylog/--pcap accepted, but no trace writer is registered in this build; nothing is recorded\n');
+    return undefined;
+  }
+  return traceFactory(req);
+}
+
+// ───────────────────────────── the server ─────────────────────────────
+
+export interface ServeOptions {
+  readonly host?: string;
+  readonly port?: number;
+  readonly hostKeys?: readonly PrivateKey[];
+  /** Only this user may log in (any name when absent). */
+  readonly user?: string;
+  readonly password?: string;
+  readonly authorizedKeys?: AuthorizedKeysList;
+  /** Methods that must all succeed, in order, e.g. ['publickey', 'password'] (RFC 4252 §5.1 partial success). */
+  readonly authChain?: readonly string[];
+  readonly algorithms?: TransportAlgorithms;
+  readonly allowExec?: boolean;
+  readonly allowForwarding?: boolean;
+  readonly keylog?: string;
+  readonly pcapDir?: string;
+  /** Logs one line per connection event to this function (stderr in the CLI with --verbose). */
+  readonly log?: (line: string) => void;
+  /** Auth failure delay (ms); default the library's. */
+  readonly failureDelayMs?: number;
+}
+
+export interface RunningServer {
+  readonly host: string;
+  readonly port: number;
+  readonly hostKeys: readonly PrivateKey[];
+  readonly connections: number;
+  close(): Promise<void>;
+}
+
+function equalSecret(a: string, b: string): boolean {
+  // compare digests so the time does not depend on where the strings differ, nor on their lengths
+  const h = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(h(a), h(b));
+}
+
+/** The policy for one connection (partial-success state is per connection). */
+function servePolicy(o: ServeOptions, forwards: ForwardingState | undefined): ServerPolicy {
+  const methods: string[] = [];
+  if (o.authorizedKeys) methods.push('publickey');
+  if (o.password !== undefined) methods.push('password', 'keyboard-interactive');
+  const chain = o.authChain ?? [];
+  const done = new Set<string>();
+  const userOk = (u: string) => o.user === undefined || u === o.user;
+  // in a chain, 'keyboard-interactive' satisfies the 'password' factor
+  const factor = (m: string) => (m === 'keyboard-interactive' ? 'password' : m);
+  const grant = (user: string, method: string): AuthResult => {
+    if (!userOk(user)) return AuthResult.FAILED;
+    if (chain.length === 0) return AuthResult.SUCCESSFUL;
+    const next = chain.find((m) => !done.has(m));
+    if (next !== factor(method)) return AuthResult.FAILED;
+    done.add(next);
+    return chain.every((m) => done.has(m)) ? AuthResult.SUCCESSFUL : AuthResult.PARTIALLY_SUCCESSFUL;
+  };
+  const passwordOk = (user: string, pw: string) => o.password !== undefined && equalSecret(pw, o.password) && userOk(user);
+  return {
+    allowedAuths() {
+      if (chain.length === 0) return methods;
+      const next = chain.find((m) => !done.has(m));
+      return next === 'password' ? ['password', 'keyboard-interactive'] : next ? [next] : [];
+    },
+    checkAuthPassword: (user, pw) => (passwordOk(user, pw) ? grant(user, 'password') : AuthResult.FAILED),
+    checkAuthKeyboardInteractive: (_user) => (o.password === undefined ? AuthResult.FAILED : { prompts: [{ prompt: 'Password: ', echo: false }] }),
+    checkAuthKeyboardInteractiveResponse: (user, r) => (passwordOk(user, r[0] ?? '') ? grant(user, 'keyboard-interactive') : AuthResult.FAILED),
+    checkAuthPublicKey(user, key: PublicKey, ctx) {
+      if (!o.authorizedKeys || !userOk(user) || !findAuthorizedKey(o.authorizedKeys, key.blob)) return AuthResult.FAILED;
+      // an unsigned query only asks whether the key would do: it must not satisfy a factor (RFC 4252 §7)
+      if (!ctx.signed) return AuthResult.SUCCESSFUL;
+      return grant(user, 'publickey');
+    },
+    checkChannelRequest: async (kind, id, info) => {
+      if (kind === 'session') return true;
+      if (kind === 'direct-tcpip' && forwards && info.destination) return forwards.connect(id, info.destination.host, info.destination.port);
+      return kind === 'direct-tcpip' ? OpenFailure.ADMINISTRATIVELY_PROHIBITED : OpenFailure.UNKNOWN_CHANNEL_TYPE;
+    },
+    checkPortForwardRequest: forwards ? (address, port) => forwards.listen(address, port) : undefined,
+    cancelPortForwardRequest: forwards ? (address, port) => forwards.cancel(address, port) : undefined,
+    checkChannelPtyRequest: () => true,
+    checkChannelShellRequest: () => true,
+    checkChannelExecRequest: () => true,
+    checkChannelEnvRequest: () => true,
+  };
+}
+
+/** Ties a channel and a TCP socket together both ways, EOF and close included. */
+export function pipeChannelSocket(ch: Channel, sock: net.Socket): void {
+  sock.pipe(ch);
+  ch.pipe(sock);
+  sock.on('error', () => void ch.close());
+  sock.on('close', () => void ch.close());
+  ch.once('channel-gone', () => sock.destroy());
+}
+
+/** --allow-forwarding: direct-tcpip connects (RFC 4254 §7.2), tcpip-forward listens (§7.1). */
+class ForwardingState {
+  readonly pending = new Map<number, net.Socket>();
+  private readonly listeners = new Map<string, net.Server>();
+  transport: Transport | undefined;
+
+  connect(id: number, host: string, port: number): Promise<true | OpenFailure> {
+    return new Promise((resolve) => {
+      const s = net.connect({ host, port });
+      s.once('connect', () => { s.removeAllListeners('error'); this.pending.set(id, s); resolve(true); });
+      s.once('error', () => resolve(OpenFailure.CONNECT_FAILED));
+    });
+  }
+
+  /** GatewayPorts=no semantics: wildcard binds become loopback. */
+  listen(address: string, port: number): Promise<number | false> {
+    const bindHost = address === '' || address === '*' || address === '0.0.0.0' || address === 'localhost' ? '127.0.0.1' : address === '::' ? '::1' : address;
+    return new Promise((resolve) => {
+      const server = net.createServer((sock) => {
+        const t = this.transport;
+        if (!t) { sock.destroy(); return; }
+        const bound = (server.address() as net.AddressInfo).port;
+        t.openChannel('forwarded-tcpip', [address, bound], [sock.remoteAddress ?? '127.0.0.1', sock.remotePort ?? 0])
+          .then((ch) => pipeChannelSocket(ch, sock), () => sock.destroy());
+      });
+      server.once('error', () => resolve(false));
+      server.listen(port, bindHost, () => {
+        const bound = (server.address() as net.AddressInfo).port;
+        this.listeners.set(`${address}:${bound}`, server);
+        resolve(bound);
+      });
+    });
+  }
+
+  cancel(address: string, port: number): void {
+    const key = `${address}:${port}`;
+    this.listeners.get(key)?.close();
+    this.listeners.delete(key);
+  }
+
+  closeAll(): void {
+    for (const s of this.listeners.values()) s.close();
+    this.listeners.clear();
+    for (const s of this.pending.values()) s.destroy();
+    this.pending.clear();
+  }
+}
+
+/** Runs one session channel: built-ins (or real commands with allowExec) for exec and shell; signals stop them. */
+function serveSession(ch: Channel, o: ServeOptions): void {
+  const abort = new AbortController();
+  let child: ReturnType<typeof spawn> | undefined;
+  let signalled: string | undefined;
+  ch.on('signal', (name: string) => {
+    signalled = name;
+    if (child) child.kill(`SIG${name}` as NodeJS.Signals);
+    else abort.abort();
+  });
+  const io: CommandIO = { stdin: ch, stdout: ch, stderr: ch.stderr, signal: abort.signal };
+  const finish = (code: number): void => {
+    void ch.exit(signalled ? { signal: signalled, errorMessage: `killed by SIG${signalled}` } : code);
+  };
+  const runReal = (args: string[]): void => {
+    child = spawn('/bin/sh', args, { env: { ...process.env, ...Object.fromEntries(ch.env) }, stdio: 'pipe' });
+    ch.pipe(child.stdin!);
+    child.stdin!.on('error', () => undefined);
+    child.stdout!.pipe(ch, { end: false });
+    child.stderr!.pipe(ch.stderr, { end: false });
+    const outputs = [new Promise((r) => child!.stdout!.once('close', r)), new Promise((r) => child!.stderr!.once('close', r))];
+    child.on('close', (code, sig) => {
+      void Promise.all(outputs).then(() => {
+        if (sig && !signalled) signalled = sig.replace(/^SIG/, '');
+        finish(code ?? 0);
+      });
+    });
+    child.on('error', () => finish(127));
+  };
+  ch.on('exec', (command: string) => {
+    if (o.allowExec) return runReal(['-c', command]);
+    runBuiltin(command, io).then(finish, () => finish(1));
+  });
+  ch.on('shell', () => {
+    if (o.allowExec) return runReal(['-i']);
+    runShell(io, { pty: ch.pty !== undefined }).then(finish, () => finish(1));
+  });
+}
+
+/** Starts the server; resolves once it listens. */
+export async function startServe(o: ServeOptions): Promise<RunningServer> {
+  const hostKeys = o.hostKeys && o.hostKeys.length > 0 ? o.hostKeys : [generateHostKey('ssh-ed25519')];
+  const transports = new Set<Transport>();
+  const sockets = new Set<net.Socket>();
+  let count = 0;
+  const log = o.log ?? (() => {});
+  const server = net.createServer((sock) => {
+    const n = ++count;
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+    sock.on('error', () => undefined);
+    const forwards = o.allowForwarding ? new ForwardingState() : undefined;
+    const t = new Transport(sock, {
+      hostKeys,
+      algorithms: o.algorithms,
+      auth: o.failureDelayMs !== undefined ? { failureDelayMs: o.failureDelayMs } : undefined,
+      trace: traceFor({
+        role: 'server', keylog: o.keylog, pcapDir: o.pcapDir, connection: n,
+        local: { host: sock.localAddress ?? '', port: sock.localPort ?? 0 }, remote: { host: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 },
+      }),
+    });
+    if (forwards) forwards.transport = t;
+    transports.add(t);
+    t.on('close', (e: SSHError) => { transports.delete(t); forwards?.closeAll(); log(`#${n} closed: ${e.message}`); });
+    t.on('authenticated', (user: string) => log(`#${n} authenticated as ${JSON.stringify(user)}`));
+    log(`#${n} connection from ${sock.remoteAddress}:${sock.remotePort}`);
+    t.startServer(servePolicy(o, forwards)).then(async () => {
+      for (let ch = await t.accept(); ch; ch = await t.accept()) {
+        if (ch.kind === 'session') serveSession(ch, o);
+        else if (ch.kind === 'direct-tcpip' && forwards) {
+          const s = forwards.pending.get(ch.id);
+          forwards.pending.delete(ch.id);
+          if (s) pipeChannelSocket(ch, s); else void ch.close();
+        } else void ch.close();
+      }
+    }, (e: unknown) => log(`#${n} handshake failed: ${e instanceof Error ? e.message : String(e)}`));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 2222, o.host ?? '127.0.0.1', () => { server.off('error', reject); resolve(); });
+  });
+  const addr = server.address() as net.AddressInfo;
+  return {
+    host: addr.address,
+    port: addr.port,
+    hostKeys,
+    get connections() { return count; },
+    async close() {
+      await new Promise<void>((r) => server.close(() => r()));
+      await Promise.all([...transports].map((t) => t.close(200).catch(() => undefined)));
+      for (const s of sockets) s.destroy();
+    },
+  };
+}
+
+function readHostKey(file: string): PrivateKey {
+  try {
+    return parsePrivateKey(readFileSync(file)).toPrivateKey();
+  } catch (e) {
+    throw new UsageError(`--host-key ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('run the reference SSH server (built-in deterministic commands unless --allow-exec)')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .addOption(new Option('--port <n>', 'TCP port (0 picks a free one)').default(2222).argParser((v) => Number.parseInt(v, 10)))
+    .option('--host-key <file...>', 'host private key file(s); an ed25519 key is generated when none is given')
+    .option('--user <name>', 'the only user allowed to log in (default: any user name)')
+    .option('--password <pw>', 'password for password and keyboard-interactive authentication')
+    .option('--authorized-keys <file>', 'authorized_keys file for publickey authentication')
+    .option('--auth-chain <methods>', 'methods that must all succeed in order, e.g. publickey,password (two factors)')
+    .option('--algorithms <spec>', 'kind=name[:name...] pairs joined by commas (kinds: kex, hostkey, cipher, mac, compression)')
+    .option('--allow-exec', 'run real commands via /bin/sh instead of the built-in set')
+    .option('--allow-forwarding', 'allow direct-tcpip and tcpip-forward (denied by default)')
+    .option('--keylog <file>', 'write an SSH keylog (Wireshark format)')
+    .option('--pcap <dir>', 'write one pcap per connection into this directory')
+    .option('--verbose', 'log connections and authentication to stderr')
+    .option('--json', 'print the listening line as JSON')
+    .action(async (flags: Record<string, unknown>) => {
+      try {
+        const running = await startServe(serveOptionsFromFlags(flags));
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify({ listening: { host: running.host, port: running.port }, hostKeys: running.hostKeys.map((k) => fingerprintSHA256(k.publicKey.blob)) })}\n`);
+        } else {
+          for (const k of running.hostKeys) process.stderr.write(`host key ${k.type} ${fingerprintSHA256(k.publicKey.blob)}\n`);
+          process.stdout.write(`listening on ${running.host}:${running.port}\n`);
+        }
+        await new Promise<void>((resolve) => {
+          const stop = () => { void running.close().then(resolve); };
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+      } catch (e) {
+        process.stderr.write(`ssh-harness serve: ${e instanceof Error ? e.message : String(e)}\n`);
+        process.exitCode = 2;
+      }
+    });
+}
+
+function serveOptionsFromFlags(f: Record<string, unknown>): ServeOptions {
+  const port = f.port as number;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: ${JSON.stringify(f.port)} is not a port number`);
+  let authorizedKeys: AuthorizedKeysList | undefined;
+  if (typeof f.authorizedKeys === 'string') {
+    try {
+      authorizedKeys = parseAuthorizedKeys(readFileSync(f.authorizedKeys, 'utf8'));
+    } catch (e) {
+      throw new UsageError(`--authorized-keys ${f.authorizedKeys}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  let password = f.password as string | undefined;
+  if (password === undefined && !authorizedKeys) {
+    password = randomBytes(9).toString('base64url');
+    process.stderr.write(`no --password or --authorized-keys given; generated password: ${password}\n`);
+  }
+  const authChain = typeof f.authChain === 'string' ? f.authChain.split(',').filter(Boolean) : undefined;
+  for (const m of authChain ?? []) {
+    if (m !== 'publickey' && m !== 'password') throw new UsageError(`--auth-chain: ${JSON.stringify(m)} is not publickey or password`);
+    if (m === 'publickey' && !authorizedKeys) throw new UsageError('--auth-chain publickey needs --authorized-keys');
+  }
+  return {
+    host: f.host as string,
+    port,
+    hostKeys: ((f.hostKey as string[] | undefined) ?? []).map(readHostKey),
+    user: f.user as string | undefined,
+    password,
+    authorizedKeys,
+    authChain,
+    algorithms: typeof f.algorithms === 'string' ? parseAlgorithmsFlag(f.algorithms) : undefined,
+    allowExec: f.allowExec === true,
+    allowForwarding: f.allowForwarding === true,
+    keylog: f.keylog as string | undefined,
+    pcapDir: f.pcap as string | undefined,
+    log: f.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
+  };
+}
