@@ -49,6 +49,10 @@ describe('impl/keys known_hosts (sshd(8) SSH_KNOWN_HOSTS FILE FORMAT)', () => {
     expect(checkKnownHost(db, '::1', 2200, edA)).to.equal('match');
     expect(checkKnownHost(db, '::1', 22, edA)).to.equal('unknown');
     expect(checkKnownHost(db, 'a.example', 2223, edA)).to.equal('unknown');
+    // ssh(1): an unknown [host]:port falls back to the bare name, for an identical key only
+    expect(checkKnownHost(db, 'a.example', 2223, edB)).to.equal('match');
+    expect(checkKnownHost(db, 'a.example', 2223, edB, { portFallback: false })).to.equal('unknown');
+    expect(checkKnownHost(db, 'a.example', 2222, edB)).to.equal('mismatch');
   });
 
   it('mismatch only for the same key type; other types are unknown (ssh(1) HOST_NEW)', () => {

@@ -137,8 +137,17 @@ export function findKnownHostEntries(db: KnownHostsDb, host: string, port = 22):
  * - 'match': a matching line holds this key.
  * - 'mismatch': matching lines hold other keys of the same type (the host key changed).
  * - 'unknown': no matching line holds a key of this type.
+ * Like ssh(1) (sshconnect.c check_host_key, "checking without port identifier"), when `[host]:port` is
+ * unknown on a port other than 22, a line for the bare host name holding this very key is a match;
+ * a different key there does not make a mismatch. `portFallback: false` turns that off.
  */
-export function checkKnownHost(db: KnownHostsDb, host: string, port: number, blob: Uint8Array): KnownHostStatus {
+export function checkKnownHost(db: KnownHostsDb, host: string, port: number, blob: Uint8Array, opts: { portFallback?: boolean } = {}): KnownHostStatus {
+  const status = statusFor(db, host, port, blob);
+  if (status === 'unknown' && port !== 22 && port !== 0 && opts.portFallback !== false && statusFor(db, host, 22, blob) === 'match') return 'match';
+  return status;
+}
+
+function statusFor(db: KnownHostsDb, host: string, port: number, blob: Uint8Array): KnownHostStatus {
   const entries = findKnownHostEntries(db, host, port);
   if (entries.some((e) => e.marker === 'revoked' && bytesEqual(e.blob, blob))) return 'revoked';
   const type = peekBlobType(blob);
