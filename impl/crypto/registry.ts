@@ -8,6 +8,7 @@ import { aes128Ctr, aes192Ctr, aes256Ctr } from './cipher/aes-ctr.js';
 import { aes128Gcm, aes256Gcm } from './cipher/aes-gcm.js';
 import { chacha20Poly1305 } from './cipher/chacha20-poly1305.js';
 import { noCompression } from './compression/none.js';
+import { zlibCompression, zlibOpenssh } from './compression/zlib.js';
 import { hashFor } from './hash.js';
 import {
   ecdsaSha2Nistp256, ecdsaSha2Nistp384, ecdsaSha2Nistp521, rsaSha2256, rsaSha2512, sshEd25519, sshRsa,
@@ -15,6 +16,7 @@ import {
 import { curve25519Sha256, curve25519Sha256Libssh } from './kex/curve25519.js';
 import { dhGroup14Sha1, dhGroup14Sha256, dhGroup16Sha512, dhGroup18Sha512, dhGroup1Sha1 } from './kex/dh-groups.js';
 import { ecdhSha2Nistp256, ecdhSha2Nistp384, ecdhSha2Nistp521 } from './kex/ecdh-nist.js';
+import { mlkem768x25519Sha256 } from './kex/mlkem-hybrid.js';
 import {
   hmacMd5, hmacMd596, hmacMd596Etm, hmacMd5Etm, hmacSha1, hmacSha196, hmacSha196Etm, hmacSha1Etm,
   hmacSha2256, hmacSha2256Etm, hmacSha2512, hmacSha2512Etm,
@@ -33,7 +35,7 @@ function byName<T extends { readonly name: string }>(...algs: T[]): ReadonlyMap<
 }
 
 export const kexAlgorithms: ReadonlyMap<string, KexAlgorithm> = byName<KexAlgorithm>(
-  curve25519Sha256, curve25519Sha256Libssh,
+  mlkem768x25519Sha256, curve25519Sha256, curve25519Sha256Libssh,
   ecdhSha2Nistp256, ecdhSha2Nistp384, ecdhSha2Nistp521,
   dhGroup14Sha256, dhGroup16Sha512, dhGroup18Sha512,
   dhGroup14Sha1, dhGroup1Sha1,
@@ -53,7 +55,7 @@ export const macAlgorithms: ReadonlyMap<string, MacAlgorithm> = byName<MacAlgori
   hmacSha196, hmacMd5, hmacMd596, hmacSha196Etm, hmacMd5Etm, hmacMd596Etm,
 );
 
-export const compressionAlgorithms: ReadonlyMap<string, CompressionAlgorithm> = byName<CompressionAlgorithm>(noCompression);
+export const compressionAlgorithms: ReadonlyMap<string, CompressionAlgorithm> = byName<CompressionAlgorithm>(noCompression, zlibOpenssh, zlibCompression);
 
 /** Preference orders after OpenSSH 9.9+ (ssh_config(5) defaults), minus what we do not implement. */
 const preferred = {

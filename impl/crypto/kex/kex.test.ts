@@ -6,6 +6,7 @@ import type { KexAlgorithm } from '../types.js';
 import { curve25519Sha256, curve25519Sha256Libssh } from './curve25519.js';
 import { dhGroup14Sha1, dhGroup14Sha256, dhGroup16Sha512, dhGroup18Sha512, dhGroup1Sha1, modpGroup14 } from './dh-groups.js';
 import { ecdhSha2Nistp256, ecdhSha2Nistp384, ecdhSha2Nistp521 } from './ecdh-nist.js';
+import { mlkem768x25519Sha256 } from './mlkem-hybrid.js';
 
 function agreeBothWays(alg: KexAlgorithm, seed: string): { k: Uint8Array; clientPublic: Uint8Array; serverPublic: Uint8Array } {
   const rng = seededRng(seed);
@@ -148,5 +149,47 @@ describe('crypto/kex', () => {
       expect(() => client.finish(bigintToBytes(2n))).to.not.throw();
       expect(() => client.finish(bigintToBytes(p - 2n))).to.not.throw();
     });
+  });
+});
+
+describe('crypto/kex mlkem768x25519-sha256', () => {
+  it('agrees both ways; K = string(SHA-256(K_PQ || K_CL)) rebuilt from the parts', async () => {
+    const { ml_kem768 } = await import('@noble/post-quantum/ml-kem.js');
+    const { createHash } = await import('node:crypto');
+    const rng = seededRng('mlkem');
+    const client = mlkem768x25519Sha256.clientStart(rng);
+    expect(client.publicValue.length).to.equal(1184 + 32);
+    const server = mlkem768x25519Sha256.serverRespond(rng, client.publicValue);
+    expect(server.publicValue.length).to.equal(1088 + 32);
+    const k = client.finish(server.publicValue);
+    expect(toHex(k)).to.equal(toHex(server.sharedSecret));
+    expect(toHex(k.subarray(0, 4))).to.equal('00000020'); // a string of 32 bytes, even with a leading zero or high bit
+    // rebuild K independently: the same seeded rng yields the same ML-KEM keys, encapsulation and X25519 keys
+    const rng2 = seededRng('mlkem');
+    const kem = ml_kem768.keygen(rng2(64));
+    const cX = curve25519Sha256.clientStart(rng2);
+    const enc = ml_kem768.encapsulate(kem.publicKey, rng2(32));
+    const sX = curve25519Sha256.serverRespond(rng2, cX.publicValue);
+    expect(toHex(server.publicValue)).to.equal(toHex(enc.cipherText) + toHex(sX.publicValue));
+    // K_CL is the raw X25519 output: the mpint's value, left-padded back to 32 bytes
+    const kCl = bigintToBytes(bigintFromBytes(sX.sharedSecret.subarray(4)), 32);
+    expect(toHex(k.subarray(4))).to.equal(createHash('sha256').update(enc.sharedSecret).update(kCl).digest('hex'));
+  });
+
+  it('refuses wrong sizes, a bad ML-KEM key and a low-order X25519 point with KexError', () => {
+    const rng = seededRng('mlkem-bad');
+    const client = mlkem768x25519Sha256.clientStart(rng);
+    expect(() => mlkem768x25519Sha256.serverRespond(rng, client.publicValue.subarray(1))).to.throw(KexError);
+    const badKem = client.publicValue.slice();
+    badKem.fill(0xff, 0, 384); // coefficients ≥ q fail the FIPS 203 modulus check
+    expect(() => mlkem768x25519Sha256.serverRespond(rng, badKem)).to.throw(KexError, /ML-KEM/);
+    const lowOrder = client.publicValue.slice();
+    lowOrder.fill(0, 1184);
+    expect(() => mlkem768x25519Sha256.serverRespond(rng, lowOrder)).to.throw(KexError);
+    expect(() => client.finish(new Uint8Array(1088 + 31))).to.throw(KexError);
+    const server = mlkem768x25519Sha256.serverRespond(rng, client.publicValue);
+    const zeroX = server.publicValue.slice();
+    zeroX.fill(0, 1088);
+    expect(() => client.finish(zeroX)).to.throw(KexError);
   });
 });
