@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { register as registerPeers } from './peers.js';
+import { register as registerServe } from './serve.js';
 import { register as registerTrace } from './trace.js';
 
 const program = new Command('ssh-harness')
@@ -13,6 +14,7 @@ const program = new Command('ssh-harness')
   .showHelpAfterError();
 
 registerPeers(program);
+registerServe(program);
 registerTrace(program);
 
 try {

@@ -1,0 +1,165 @@
+/**
+ * `npm run bench` / `ssh-harness bench`: throughput and handshake benchmarks against real peers, measured in one run and
+ * printed as ratios to the `ssh2` npm package (and to OpenSSH where it applies). Every measurement is bounded in bytes
+ * and count. Numbers from a busy machine are noisy: compare ratios from the same run, never absolute values across runs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { generateHostKey } from '../../impl/crypto/hostkey/index.js';
+import { Pair } from '../../impl/transport/testing/pair.js';
+import { sshdTarget } from '../targets/sshd.js';
+import { MiB, oursHandshakes, oursUpload, ssh2Handshakes, ssh2Upload, type Algorithms, type Endpoint } from './throughput.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface BenchRow {
+  readonly group: string;
+  readonly name: string;
+  readonly ours: number;
+  readonly baseline?: number;
+  readonly baselineName?: string;
+  readonly unit: string;
+  readonly target?: string;
+}
+
+export interface BenchOptions {
+  readonly json?: boolean;
+  /** Bytes per throughput measurement. */
+  readonly bytes?: number;
+  readonly only?: readonly string[];
+  readonly log?: (line: string) => void;
+}
+
+const CIPHERS: readonly Algorithms[] = [
+  { cipher: 'aes128-gcm@openssh.com' },
+  { cipher: 'aes256-gcm@openssh.com' },
+  { cipher: 'chacha20-poly1305@openssh.com' },
+  { cipher: 'aes128-ctr', mac: 'hmac-sha2-256-etm@openssh.com' },
+];
+const label = (a: Algorithms) => a.cipher + (a.mac ? `+${a.mac}` : '');
+
+/** Best of `n` runs: the least disturbed by other work on the machine. */
+async function best(n: number, f: () => Promise<number>): Promise<number> {
+  let m = 0;
+  for (let i = 0; i < n; i++) m = Math.max(m, await f());
+  return m;
+}
+
+function startChild(args: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => { child.kill(); reject(new Error(`${args.join(' ')}: not listening after 20 s\n${err}`)); }, 20_000);
+    child.stderr!.on('data', (d) => { err += d; });
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /listening on [^:\s]+:(\d+)/.exec(out);
+      if (m) { clearTimeout(timer); resolve({ child, port: Number(m[1]) }); }
+    });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${args.join(' ')} exited ${code}\n${err}`)); });
+  });
+}
+
+async function stopChild(c: ChildProcess): Promise<void> {
+  if (c.exitCode !== null) return;
+  const gone = new Promise((r) => c.once('exit', r));
+  c.kill('SIGTERM');
+  await Promise.race([gone, new Promise((r) => setTimeout(r, 3000))]);
+  if (c.exitCode === null) c.kill('SIGKILL');
+}
+
+/** In-process key exchanges per second for one kex method (Pair: no sockets). */
+function kexPerSecond(kex: string, hostKeyType: 'ssh-ed25519', n: number): number {
+  const key = generateHostKey(hostKeyType);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const p = new Pair({ client: { algorithms: { kex: [kex] } }, server: { hostKeys: [key], algorithms: { kex: [kex] } } });
+    p.start().drive();
+    if (p.client.phase !== 'established') throw new Error(`${kex}: handshake failed: ${p.client.closeError?.message}`);
+  }
+  return n / ((performance.now() - t0) / 1000);
+}
+
+export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
+  const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const bytes = o.bytes ?? 256 * MiB;
+  const rows: BenchRow[] = [];
+  const want = (g: string) => !o.only || o.only.includes(g);
+  const add = (r: BenchRow) => {
+    rows.push(r);
+    const ratio = r.baseline ? ` | ${r.baselineName} ${r.baseline.toFixed(0)} ${r.unit} | ratio ${(r.ours / r.baseline).toFixed(2)}×` : '';
+    log(`${r.group.padEnd(12)} ${r.name.padEnd(56)} ours ${r.ours.toFixed(0).padStart(6)} ${r.unit}${ratio}${r.target ? `  (target ${r.target})` : ''}`);
+  };
+
+  if (want('kex')) {
+    for (const kex of ['curve25519-sha256', 'ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521', 'diffie-hellman-group14-sha256', 'diffie-hellman-group16-sha512', 'mlkem768x25519-sha256', 'sntrup761x25519-sha512']) {
+      try {
+        add({ group: 'kex', name: `${kex} impl↔impl in-process`, ours: kexPerSecond(kex, 'ssh-ed25519', kex.includes('group16') ? 10 : 60), unit: 'kex/s' });
+      } catch (e) {
+        log(`kex          ${kex}: skipped (${(e as Error).message.split('\n')[0]})`);
+      }
+    }
+  }
+
+  const needSshd = want('sshd') || want('channels') || want('handshake');
+  const sshd = needSshd ? await sshdTarget.start({ extraConfig: ['LogLevel INFO', 'MaxSessions 70'] }) : undefined;
+  try {
+    if (sshd) {
+      const ep: Endpoint = { host: sshd.host, port: sshd.port, user: sshd.credentials.user, password: sshd.credentials.password! };
+      if (want('sshd')) {
+        for (const a of CIPHERS) {
+          const ours = await best(2, () => oursUpload(ep, a, bytes));
+          const theirs = await best(2, () => ssh2Upload(ep, a, bytes));
+          add({ group: 'vs sshd', name: `upload ${label(a)}`, ours, baseline: theirs, baselineName: 'ssh2', unit: 'MB/s', target: '≥1.3× ssh2' });
+        }
+      }
+      if (want('channels')) {
+        for (const n of [1, 8, 64]) {
+          const a = CIPHERS[0]!;
+          const ours = await oursUpload(ep, a, bytes, n);
+          const theirs = await ssh2Upload(ep, a, bytes, n);
+          add({ group: 'channels', name: `${n} concurrent channels ${label(a)}`, ours, baseline: theirs, baselineName: 'ssh2', unit: 'MB/s', target: '≥1.3× ssh2' });
+        }
+      }
+      if (want('handshake')) {
+        const ours = await oursHandshakes(ep, 30, 'curve25519-sha256');
+        const theirs = await ssh2Handshakes(ep, 30, 'curve25519-sha256');
+        add({ group: 'handshake', name: 'connect+password auth vs sshd (curve25519, sequential)', ours, baseline: theirs, baselineName: 'ssh2', unit: '/s' });
+      }
+    }
+
+    if (want('impl')) {
+      const ourServer = await startChild(['harness/cli/main.ts', 'serve', '--port', '0', '--user', 'bench', '--password', 'bench']);
+      const theirServer = await startChild(['harness/bench/ssh2-server-child.ts']);
+      try {
+        for (const a of CIPHERS) {
+          const ep = { host: '127.0.0.1', user: 'bench', password: 'bench' };
+          const ours = await best(2, () => oursUpload({ ...ep, port: ourServer.port }, a, bytes, 1, 'discard'));
+          const theirs = await best(2, () => ssh2Upload({ ...ep, port: theirServer.port }, a, bytes, 1, 'discard'));
+          const target = a.cipher.startsWith('aes128-gcm') ? '≥2.6 GB/s' : a.cipher.startsWith('chacha') ? '≥2 GB/s' : undefined;
+          add({ group: 'impl↔impl', name: `two processes ${label(a)} (baseline ssh2↔ssh2)`, ours, baseline: theirs, baselineName: 'ssh2↔ssh2', unit: 'MB/s', ...(target ? { target } : {}) });
+        }
+        const ep = { host: '127.0.0.1', port: ourServer.port, user: 'bench', password: 'bench' };
+        add({ group: 'handshake', name: 'connect+password auth impl↔impl two processes', ours: await oursHandshakes(ep, 100, 'curve25519-sha256'),
+          baseline: await ssh2Handshakes({ ...ep, port: theirServer.port }, 100, 'curve25519-sha256'), baselineName: 'ssh2↔ssh2', unit: '/s', target: '≥300/s' });
+      } finally {
+        await stopChild(ourServer.child);
+        await stopChild(theirServer.child);
+      }
+    }
+  } finally {
+    await sshd?.stop();
+  }
+  return rows;
+}
+
+// run directly: `node --import tsx harness/bench/main.ts [--json] [--only kex,sshd,...] [--mib N]`
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const args = process.argv.slice(2);
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : undefined;
+  const mib = args.includes('--mib') ? Number(args[args.indexOf('--mib') + 1]) : undefined;
+  const rows = await runBench({ ...(only ? { only } : {}), ...(mib ? { bytes: mib * MiB } : {}) });
+  if (args.includes('--json')) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+}

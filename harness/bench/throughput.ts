@@ -1,0 +1,113 @@
+/**
+ * Bulk-transfer measurements: a client uploads N bytes into `cat > /dev/null` (or our built-in `discard`) over one or
+ * more session channels, and we time from exec to the channel close. The same byte count and chunk size are used for
+ * every client so the ratios compare like with like.
+ */
+import type { Duplex } from 'node:stream';
+import ssh2 from 'ssh2';
+import { Transport } from '../../impl/Transport.js';
+
+export const MiB = 1 << 20;
+const CHUNK = Buffer.alloc(256 * 1024, 0x5a);
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+}
+
+export interface Algorithms {
+  readonly cipher: string;
+  readonly mac?: string;
+}
+
+/** Writes `total` bytes with backpressure, ends the stream, waits for the remote side to close it. */
+async function upload(ch: Duplex, total: number): Promise<void> {
+  const closed = new Promise<void>((resolve, reject) => {
+    ch.once('close', () => resolve());
+    ch.once('error', reject);
+  });
+  ch.resume(); // drain whatever the command prints
+  let sent = 0;
+  await new Promise<void>((resolve, reject) => {
+    const pump = (): void => {
+      while (sent < total) {
+        const n = Math.min(CHUNK.length, total - sent);
+        sent += n;
+        if (!ch.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) { ch.once('drain', pump); return; }
+      }
+      ch.end();
+      resolve();
+    };
+    ch.once('error', reject);
+    pump();
+  });
+  await closed;
+}
+
+/** MB/s of our client uploading `total` bytes spread over `channels` concurrent sessions. */
+export async function oursUpload(ep: Endpoint, alg: Algorithms, total: number, channels = 1, command = 'cat > /dev/null'): Promise<number> {
+  const t = new Transport([ep.host, ep.port], { algorithms: { cipher: [alg.cipher], ...(alg.mac ? { mac: [alg.mac] } : {}) } });
+  try {
+    await t.connect({ username: ep.user, password: ep.password });
+    const chans = await Promise.all(Array.from({ length: channels }, async () => {
+      const ch = await t.openSession();
+      await ch.exec(command);
+      return ch;
+    }));
+    const t0 = performance.now();
+    await Promise.all(chans.map((ch) => upload(ch, Math.floor(total / channels))));
+    return total / MiB / ((performance.now() - t0) / 1000);
+  } finally {
+    await t.close().catch(() => undefined);
+  }
+}
+
+/** The same measurement with the `ssh2` npm client. */
+export async function ssh2Upload(ep: Endpoint, alg: Algorithms, total: number, channels = 1, command = 'cat > /dev/null'): Promise<number> {
+  const c = new ssh2.Client();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      c.once('ready', () => resolve());
+      c.once('error', reject);
+      c.connect({
+        host: ep.host, port: ep.port, username: ep.user, password: ep.password, readyTimeout: 20_000,
+        algorithms: { cipher: [alg.cipher as ssh2.CipherAlgorithm], ...(alg.mac ? { hmac: [alg.mac as ssh2.MacAlgorithm] } : {}) },
+      });
+    });
+    const chans = await Promise.all(Array.from({ length: channels }, () => new Promise<ssh2.ClientChannel>((resolve, reject) => {
+      c.exec(command, (err, s) => (err ? reject(err) : resolve(s)));
+    })));
+    const t0 = performance.now();
+    await Promise.all(chans.map((ch) => upload(ch, Math.floor(total / channels))));
+    return total / MiB / ((performance.now() - t0) / 1000);
+  } finally {
+    c.end();
+  }
+}
+
+/** Sequential connect + password auth + close, per second. */
+export async function oursHandshakes(ep: Endpoint, n: number, kex?: string): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const t = new Transport([ep.host, ep.port], kex ? { algorithms: { kex: [kex] } } : {});
+    await t.connect({ username: ep.user, password: ep.password });
+    await t.close();
+  }
+  return n / ((performance.now() - t0) / 1000);
+}
+
+export async function ssh2Handshakes(ep: Endpoint, n: number, kex?: string): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const c = new ssh2.Client();
+    await new Promise<void>((resolve, reject) => {
+      c.once('ready', () => resolve());
+      c.once('error', reject);
+      c.connect({ host: ep.host, port: ep.port, username: ep.user, password: ep.password, ...(kex ? { algorithms: { kex: [kex as ssh2.KexAlgorithm] } } : {}) });
+    });
+    await new Promise<void>((resolve) => { c.once('close', () => resolve()); c.end(); });
+  }
+  return n / ((performance.now() - t0) / 1000);
+}
