@@ -3,6 +3,7 @@
  * Exit codes: 0 = passed / nothing found, 1 = failures or findings, 2 = usage or setup error.
  */
 import { Command, CommanderError } from 'commander';
+import { register as registerBench } from './bench.js';
 import { register as registerPeers } from './peers.js';
 import { register as registerServe } from './serve.js';
 import { register as registerTrace } from './trace.js';
@@ -14,6 +15,7 @@ const program = new Command('ssh-harness')
   .showHelpAfterError();
 
 registerPeers(program);
+registerBench(program);
 registerServe(program);
 registerTrace(program);
 
