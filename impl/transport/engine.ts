@@ -11,15 +11,15 @@
 import { randomBytes } from 'node:crypto';
 import { cipherAlgorithms, compressionAlgorithms, defaultAlgorithms, kexAlgorithms, macAlgorithms, signatureAlgorithms } from '../crypto/registry.js';
 import { makeOpener, makeSealer } from '../crypto/protect.js';
-import type { CompressionAlgorithm, PrivateKey, Rng } from '../crypto/types.js';
-import { DisconnectError, DisconnectReason, ProtocolError, SSHError, TimeoutError } from '../errors.js';
+import type { CompressionAlgorithm, Opener, PrivateKey, Rng } from '../crypto/types.js';
+import { DisconnectError, DisconnectReason, MacError, ProtocolError, SSHError, TimeoutError } from '../errors.js';
 import { decodeMessage, encodeMessage, MessageId, type Message } from '../messages/index.js';
 import { ByteQueue } from './byte-queue.js';
 import { KexRun, type KexHost } from './kex-run.js';
 import { EXT_INFO_C, EXT_INFO_S, STRICT_KEX_C, STRICT_KEX_S } from './negotiate.js';
 import { PacketReader } from './packet-reader.js';
 import { PacketWriter, type OutboundDeviation } from './packet-writer.js';
-import { EngineTesting, type OutboundRule, type TestingSurface } from './testing.js';
+import { EngineTesting, type InboundRewrite, type OutboundRewrite, type OutboundRule, type Relaxations, type TestingSurface } from './testing.js';
 import type { EngineEvent, EngineOptions, EnginePhase, KexSecrets, NegotiatedAlgorithms, Role } from './types.js';
 import { formatVersion, VersionParser } from './version.js';
 import type { PublicKey } from '../crypto/types.js';
@@ -90,6 +90,9 @@ export class Engine {
   private delayed: { payload: Uint8Array; dev?: OutboundDeviation; label: string; after: number }[] = [];
   private kexInitOverride: ((k: Extract<Message, { type: 'SSH_MSG_KEXINIT' }>) => Extract<Message, { type: 'SSH_MSG_KEXINIT' }>) | undefined;
   private testingApi: EngineTesting | undefined;
+  private inboundRewrite: InboundRewrite | undefined;
+  private outboundRewrite: OutboundRewrite | undefined;
+  private relaxed: Relaxations = {};
 
   constructor(options: EngineOptions) {
     this.opts = options;
@@ -121,6 +124,7 @@ export class Engine {
     this.reader = new PacketReader(maxPacket, Math.max(DEFAULT_MAX_PAYLOAD, maxPacket));
     this.writer = new PacketWriter(this.rng);
     this.versionParser = new VersionParser(this.role === 'client', l.maxPreBannerLines ?? 64);
+    options.deviations?.(this.testing);
   }
 
   // ───────────────────────────── inputs ─────────────────────────────
@@ -276,17 +280,25 @@ export class Engine {
   private handlePacket(payload: Uint8Array, seq: number): void {
     this.packetsReceived++;
     this.opts.onPacket?.({ direction: 'in', seq, payload });
+    if (this.inboundRewrite) {
+      const p = this.inboundRewrite(payload, seq);
+      if (p === undefined || p.length === 0) return; // testing: dropped on purpose
+      payload = p;
+    }
     const id = payload[0]!;
     const kex = this.kex;
+    const checks = this.relaxed.skipStateChecks !== true;
     // OpenSSH PROTOCOL "strict key exchange": during the initial kex only kex messages are allowed, IGNORE/DEBUG included
-    if (kex?.initial && kex.strict && !kex.receivedNewKeys && id !== MessageId.DISCONNECT && !(id >= 20 && id <= 49)) {
+    if (checks && kex?.initial && kex.strict && !kex.receivedNewKeys && id !== MessageId.DISCONNECT && !(id >= 20 && id <= 49)) {
       throw new ProtocolError(`strict KEX violation: message ${id} during the initial key exchange`, ['kex messages'], String(id));
     }
     if (id < 50) return this.handleTransportMessage(id, payload, seq);
-    // RFC 4253 §7.1: between the peer's KEXINIT and its NEWKEYS only transport and kex messages may come
-    if (kex && kex.peerKexInit && !kex.receivedNewKeys) throw new ProtocolError(`message ${id} during key exchange (RFC 4253 §7.1)`, ['kex messages'], String(id));
-    if (this.phase !== 'established') throw new ProtocolError(`message ${id} before the first key exchange completed (RFC 4253 §7)`, ['SSH_MSG_KEXINIT'], String(id));
-    if (this.serviceActive === undefined) throw new ProtocolError(`message ${id} before any service was accepted (RFC 4253 §10)`, ['SSH_MSG_SERVICE_REQUEST'], String(id));
+    if (checks) {
+      // RFC 4253 §7.1: between the peer's KEXINIT and its NEWKEYS only transport and kex messages may come
+      if (kex && kex.peerKexInit && !kex.receivedNewKeys) throw new ProtocolError(`message ${id} during key exchange (RFC 4253 §7.1)`, ['kex messages'], String(id));
+      if (this.phase !== 'established') throw new ProtocolError(`message ${id} before the first key exchange completed (RFC 4253 §7)`, ['SSH_MSG_KEXINIT'], String(id));
+      if (this.serviceActive === undefined) throw new ProtocolError(`message ${id} before any service was accepted (RFC 4253 §10)`, ['SSH_MSG_SERVICE_REQUEST'], String(id));
+    }
     if (id === MessageId.USERAUTH_SUCCESS && this.role === 'client') this.onAuthenticated();
     this.emit({ type: 'payload', payload, seq });
     this.maybeRekey();
@@ -363,6 +375,7 @@ export class Engine {
   }
 
   private requireEstablished(id: number): void {
+    if (this.relaxed.skipStateChecks) return;
     if (this.phase !== 'established' || (this.kex?.peerKexInit && !this.kex.receivedNewKeys)) {
       throw new ProtocolError(`message ${id} not allowed during key exchange (RFC 4253 §7.1)`);
     }
@@ -420,7 +433,7 @@ export class Engine {
         this.setCompression('out', compression);
       },
       installInbound: (opener, compression) => {
-        this.reader.opener = opener;
+        this.reader.opener = this.relaxed.ignoreBadMac ? macIgnoringOpener(opener) : opener;
         if (this.strictKex) this.reader.seq = 0; // strict kex: reset after receiving NEWKEYS
         this.reader.packetsSinceKex = 0;
         this.reader.bytesSinceKex = 0;
@@ -506,6 +519,12 @@ export class Engine {
 
   /** Frames one payload with the current outbound keys, applying any matching deviation rule. */
   private writeRaw(payload: Uint8Array, label?: string): void {
+    if (this.outboundRewrite) {
+      const p = this.outboundRewrite(payload);
+      if (p === undefined || p.length === 0) { this.opts.onPacket?.({ direction: 'out', seq: -1, payload, deviation: 'dropped by rewrite' }); return; }
+      if (p !== payload) label = 'rewritten';
+      payload = p;
+    }
     let dev: OutboundDeviation | undefined;
     if (this.rules.length > 0) {
       const i = this.rules.findIndex((r) => r.id === undefined || r.id === payload[0]);
@@ -589,6 +608,28 @@ export class Engine {
         bytesSinceKex: { in: this.reader.bytesSinceKex, out: this.writer.bytesSinceKex },
       }),
       forceRekey: () => this.beginKex(false),
+      setInboundRewrite: (fn) => { this.inboundRewrite = fn; },
+      setOutboundRewrite: (fn) => { this.outboundRewrite = fn; },
+      setRelaxations: (r) => { this.relaxed = { ...r }; },
     };
   }
+}
+
+/** `padding_length || SSH_MSG_IGNORE (empty string) || padding`: what a relaxed opener hands back for a bad packet. */
+const IGNORE_BODY = Uint8Array.of(4, MessageId.IGNORE, 0, 0, 0, 0, 0, 0, 0, 0);
+
+/** Testing only (Relaxations.ignoreBadMac): a packet that fails authentication becomes an IGNORE instead of an error. */
+function macIgnoringOpener(inner: Opener): Opener {
+  return {
+    blockSize: inner.blockSize, lengthExcluded: inner.lengthExcluded, macLen: inner.macLen, headerLen: inner.headerLen,
+    packetLength: (seq, header) => inner.packetLength(seq, header),
+    open: (seq, wire) => {
+      try {
+        return inner.open(seq, wire);
+      } catch (e) {
+        if (e instanceof MacError) return IGNORE_BODY.slice();
+        throw e;
+      }
+    },
+  };
 }

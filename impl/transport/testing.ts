@@ -12,6 +12,12 @@
  *   t.skipNext(21); t.duplicateNext(2); t.delayNext(5, 1)   // skip / duplicate / reorder
  *   t.setKexInitOverride((k) => ({ ...k, kexAlgorithms: ['nope'] }))
  *   t.inspect()                                   // phase, sequence numbers, session id, negotiated algorithms
+ *   t.rewriteInbound((p) => p)                    // see/replace/drop every payload we receive, before any rule runs
+ *   t.rewriteOutbound((p) => p)                   // see/replace/drop every payload we send, before framing
+ *   t.relax({ ignoreBadMac: true })               // receive-side leniency, for deliberately broken peers
+ *
+ * Hooks that must be in place before the first KEXINIT goes out (e.g. inside a Transport) are installed with
+ * the `deviations` engine option, which is called with this object from the engine's constructor.
  */
 import type { Message } from '../messages/index.js';
 import type { OutboundDeviation } from './packet-writer.js';
@@ -25,6 +31,24 @@ export type OutboundRule =
   | { readonly id?: number; readonly action: 'duplicate' }
   | { readonly id?: number; readonly action: 'delay'; readonly after?: number }
   | { readonly id?: number; readonly action: 'deviate'; readonly deviation: OutboundDeviation; readonly label: string };
+
+/** Returns the payload to process/send instead (the same one to pass it through), or undefined to drop it. */
+export type InboundRewrite = (payload: Uint8Array, seq: number) => Uint8Array | undefined;
+export type OutboundRewrite = (payload: Uint8Array) => Uint8Array | undefined;
+
+/**
+ * Receive-side leniency that no correct implementation has. The harness uses it to build deliberately broken
+ * peers whose faults the conformance suite must find; the reference behaviour never relaxes anything.
+ */
+export interface Relaxations {
+  /** A packet whose MAC/tag fails is dropped silently (as if it were SSH_MSG_IGNORE) instead of ending the connection. */
+  readonly ignoreBadMac?: boolean;
+  /**
+   * Service messages are accepted before the first key exchange, between KEXINIT and NEWKEYS and before a
+   * service was accepted (RFC 4253 §7.1, §10), and strict kex's "only kex messages" rule is not enforced.
+   */
+  readonly skipStateChecks?: boolean;
+}
 
 export interface EngineState {
   readonly role: Role;
@@ -49,6 +73,9 @@ export interface TestingSurface {
   setKexInitOverride(fn: ((k: KexInit) => KexInit) | undefined): void;
   inspect(): EngineState;
   forceRekey(): void;
+  setInboundRewrite(fn: InboundRewrite | undefined): void;
+  setOutboundRewrite(fn: OutboundRewrite | undefined): void;
+  setRelaxations(r: Relaxations): void;
 }
 
 export interface Corruption {
@@ -121,5 +148,20 @@ export class EngineTesting {
 
   inspect(): EngineState {
     return this.s.inspect();
+  }
+
+  /** Every received payload (after decryption, before any check) goes through `fn`; undefined drops it. */
+  rewriteInbound(fn: InboundRewrite | undefined): void {
+    this.s.setInboundRewrite(fn);
+  }
+
+  /** Every payload we send (transport, kex and service messages) goes through `fn` before framing; undefined drops it. */
+  rewriteOutbound(fn: OutboundRewrite | undefined): void {
+    this.s.setOutboundRewrite(fn);
+  }
+
+  /** Replaces the receive-side relaxations (none by default). */
+  relax(r: Relaxations): void {
+    this.s.setRelaxations(r);
   }
 }

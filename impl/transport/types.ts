@@ -4,6 +4,7 @@
  */
 import type { PrivateKey, PublicKey, Rng } from '../crypto/types.js';
 import type { SSHError } from '../errors.js';
+import type { EngineTesting } from './testing.js';
 
 export type Role = 'client' | 'server';
 
@@ -59,6 +60,11 @@ export interface EngineOptions {
   readonly onPacket?: (p: PacketRecord) => void;
   /** Observes each completed key exchange's secrets, for SSH keylogs. */
   readonly onKeys?: (k: KexSecrets) => void;
+  /**
+   * Harness only (DESIGN §3): called from the constructor with the deviation interface, so hooks such as a
+   * KEXINIT override are in place before start() sends anything, also when a Transport owns the engine.
+   */
+  readonly deviations?: (t: EngineTesting) => void;
 }
 
 export interface PacketRecord {
