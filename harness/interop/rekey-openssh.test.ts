@@ -1,0 +1,96 @@
+/**
+ * Rekey mid-transfer in both directions against real OpenSSH (RFC 4253 §9, RFC 4344 §3): small byte limits force
+ * many re-exchanges while data streams through `cat`, and every byte must come back intact and in order.
+ */
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transport } from '../../impl/Transport.js';
+import { startServe, type RunningServer } from '../cli/serve.js';
+import { sshdTarget } from '../targets/sshd.js';
+import type { RunningTarget } from '../targets/types.js';
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const requireTool = (path: string) => {
+  if (!existsSync(path)) {
+    if (process.env.CI === 'true') throw new Error(`${path} is missing: run npm run setup`);
+    return false;
+  }
+  return true;
+};
+
+describe('rekey mid-transfer against OpenSSH, both directions (RFC 4253 §9, RFC 4344 §3)', function () {
+  this.timeout(120_000);
+
+  describe('our client → sshd (both sides with small rekey limits)', () => {
+    let sshd: RunningTarget;
+    before(async function () {
+      if (!requireTool('/usr/sbin/sshd')) this.skip();
+      // sshd rekeys its own direction every 1 MiB; we rekey ours every 768 KiB
+      sshd = await sshdTarget.start({ extraConfig: ['RekeyLimit 1M'] });
+    });
+    after(async () => { await sshd?.stop(); });
+
+    for (const cipher of ['aes128-gcm@openssh.com', 'aes128-ctr']) {
+      it(`${cipher}: 12 MiB through cat, byte-exact, with many rekeys initiated by both sides`, async () => {
+        let kexes = 0;
+        const t = new Transport([sshd.host, sshd.port], {
+          algorithms: { cipher: [cipher] },
+          rekey: { bytes: 768 * 1024 },
+          trace: { onKeys: () => { kexes++; } },
+        });
+        await t.connect({ username: sshd.credentials.user, password: sshd.credentials.password! });
+        const ch = await t.openSession();
+        await ch.exec('cat');
+        const data = randomBytes(12 << 20);
+        const got: Buffer[] = [];
+        ch.on('data', (d: Buffer) => got.push(d));
+        const done = new Promise<void>((r) => ch.once('end', () => r()));
+        ch.end(data);
+        await done;
+        expect(await ch.exitStatus()).to.equal(0);
+        await t.close();
+        const back = Buffer.concat(got);
+        expect(back.length).to.equal(data.length);
+        expect(sha(back)).to.equal(sha(data));
+        expect(kexes).to.be.greaterThan(10);
+      });
+    }
+  });
+
+  describe('OpenSSH ssh → ssh-harness serve (the client rekeys every 1 MiB)', () => {
+    let server: RunningServer;
+    let dir: string;
+    before(async function () {
+      if (!requireTool('/usr/bin/ssh') || !requireTool('/usr/bin/sshpass')) this.skip();
+      dir = mkdtempSync(join(tmpdir(), 'rekey-'));
+      server = await startServe({ host: '127.0.0.1', port: 0, user: 'alice', password: 'secret' });
+    });
+    after(async () => {
+      await server?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    for (const cipher of ['chacha20-poly1305@openssh.com', 'aes256-gcm@openssh.com', 'aes256-ctr']) {
+      it(`${cipher}: 10 MiB through the built-in cat, byte-exact`, async function () {
+        const data = randomBytes(10 << 20);
+        const args = ['-p', 'secret', 'ssh', '-p', String(server.port), '-o', 'StrictHostKeyChecking=no', '-o', `UserKnownHostsFile=${join(dir, 'kh')}`,
+          '-v', '-o', 'RekeyLimit=1M', '-o', 'PubkeyAuthentication=no', '-c', cipher, 'alice@127.0.0.1', 'cat'];
+        const child = spawn('/usr/bin/sshpass', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+        const out: Buffer[] = [];
+        let err = '';
+        child.stdout.on('data', (d: Buffer) => out.push(d));
+        child.stderr.on('data', (d) => { err += d; });
+        child.stdin.end(data);
+        const code = await new Promise<number | null>((r) => child.once('close', r));
+        expect(code, err).to.equal(0);
+        expect(sha(Buffer.concat(out)), err).to.equal(sha(data));
+        // ssh -v logs every key exchange it starts: the initial one plus one per MiB each way
+        expect(err.match(/SSH2_MSG_KEXINIT sent/g)?.length ?? 0).to.be.greaterThan(5);
+      });
+    }
+  });
+});
