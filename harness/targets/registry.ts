@@ -43,4 +43,7 @@ export async function getClientPeer(name: string): Promise<ClientPeer> {
 }
 
 // Built-in server peers. More register here as they land.
+registerTarget('openssh', async () => (await import('./openssh-container.js')).opensshContainerTarget('openssh', 'bookworm'));
+registerTarget('openssh:bookworm', async () => (await import('./openssh-container.js')).opensshContainerTarget('openssh:bookworm', 'bookworm'));
+registerTarget('openssh:trixie', async () => (await import('./openssh-container.js')).opensshContainerTarget('openssh:trixie', 'trixie'));
 registerTarget('sshd', async () => (await import('./sshd.js')).sshdTarget);

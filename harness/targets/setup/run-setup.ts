@@ -1,0 +1,122 @@
+/**
+ * `ssh-harness peers setup`: takes a Debian machine from nothing to every peer available. Each step checks
+ * before it acts, so a second run only verifies (well under 30 s) and changes nothing. Steps stop at the
+ * first failure; the error names the fix and the CLI exits 2.
+ */
+import { PeerError } from '../errors.js';
+import { ensureTestUser } from '../test-user.js';
+import { clientKeys } from '../test-user.js';
+import { openSshHostKeys, dropbearHostKey } from '../host-keys.js';
+import { findBinary } from '../local-tools.js';
+import { probe } from '../banner.js';
+import { opensshContainerTarget } from '../openssh-container.js';
+import { listPeers, formatTable, type PeerRow } from '../peer-list.js';
+import { installPackages, listeningPorts, missingPackages } from './packages.js';
+import { ensureDockerd } from './dockerd.js';
+import { ensureImage, SUITES } from './images.js';
+import type { Suite } from '../openssh-container.js';
+
+export type StepStatus = 'ok' | 'changed' | 'FAILED' | 'skipped';
+
+export interface StepResult { readonly step: string; readonly status: StepStatus; readonly ms: number; readonly detail: string }
+
+export interface SetupReport {
+  readonly ok: boolean;
+  readonly steps: readonly StepResult[];
+  readonly peers: readonly PeerRow[];
+  readonly totalMs: number;
+  readonly error?: string;
+}
+
+export interface SetupOptions {
+  readonly suites?: readonly Suite[];
+  /** Progress lines go here (the CLI writes them to stderr when --json is given, else stdout). */
+  readonly progress: (line: string) => void;
+}
+
+type StepFn = () => Promise<{ changed: boolean; detail: string }>;
+
+export async function runSetup(o: SetupOptions): Promise<SetupReport> {
+  const t0 = Date.now();
+  const suites = o.suites ?? SUITES;
+  const steps: Array<[string, StepFn]> = [
+    ['packages', async () => {
+      const missing = await missingPackages();
+      if (missing.length === 0) return { changed: false, detail: 'all installed' };
+      o.progress(`        installing ${missing.join(' ')} (apt-get; no service is started)`);
+      await installPackages(missing);
+      return { changed: true, detail: `installed ${missing.join(' ')}` };
+    }],
+    ['port 22', async () => {
+      if (listeningPorts().has(22)) {
+        // not started by us (packages step stops what it started): report, never kill someone else's sshd
+        return { changed: false, detail: 'WARNING: something else listens on :22 (not started by setup)' };
+      }
+      return { changed: false, detail: 'nothing listens on :22' };
+    }],
+    ['test account', async () => {
+      const r = await ensureTestUser();
+      return { changed: r.changed, detail: r.created ? `created sshharness (${r.home})` : r.changed ? 'repaired sshharness' : 'sshharness ready' };
+    }],
+    ['keys', async () => {
+      await clientKeys();
+      await openSshHostKeys();
+      const dropbear = findBinary('dropbearkey') ? await Promise.all((['ed25519', 'ecdsa', 'rsa'] as const).map(dropbearHostKey)) : [];
+      return { changed: false, detail: `client ed25519+rsa, host ed25519/ecdsa/rsa${dropbear.length ? ', dropbear host keys' : ''}` };
+    }],
+    ['dockerd', async () => {
+      const r = await ensureDockerd();
+      return { changed: r.started, detail: `docker ${r.version}, ${r.note}` };
+    }],
+    [`images ${suites.join('+')}`, async () => {
+      o.progress(`        building missing images in parallel (debootstrap ~30 s each)`);
+      const results = await Promise.all(suites.map((s) => ensureImage(s)));
+      return {
+        changed: results.some((r) => r.built),
+        detail: results.map((r) => `${r.suite} ${r.built ? 'built' : 'present'} (openssh-server ${r.version})`).join('; '),
+      };
+    }],
+    ['verify containers', async () => {
+      const seen: string[] = [];
+      for (const s of suites) {
+        const t = await opensshContainerTarget(`openssh:${s}`, s).start({ startupTimeoutMs: 30_000 });
+        try {
+          const p = await probe(t.host, t.port, { readKexInit: true });
+          seen.push(`${s}: ${p.version}, kex ${p.kexInit!.kex[0]}`);
+        } finally {
+          await t.stop();
+        }
+      }
+      return { changed: false, detail: seen.join('; ') };
+    }],
+  ];
+
+  const results: StepResult[] = [];
+  let error: string | undefined;
+  for (const [i, [name, fn]] of steps.entries()) {
+    if (error) {
+      results.push({ step: name, status: 'skipped', ms: 0, detail: 'after an earlier failure' });
+      continue;
+    }
+    const s0 = Date.now();
+    o.progress(`[${i + 1}/${steps.length}] ${name} ...`);
+    try {
+      const r = await fn();
+      const res: StepResult = { step: name, status: r.changed ? 'changed' : 'ok', ms: Date.now() - s0, detail: r.detail };
+      results.push(res);
+      o.progress(`[${i + 1}/${steps.length}] ${name}: ${res.status} (${(res.ms / 1000).toFixed(1)} s) ${r.detail}`);
+    } catch (e) {
+      error = e instanceof PeerError ? e.message : `${name}: ${(e as Error).message}`;
+      results.push({ step: name, status: 'FAILED', ms: Date.now() - s0, detail: error.split('\n')[0]! });
+      o.progress(`[${i + 1}/${steps.length}] ${name}: FAILED (${((Date.now() - s0) / 1000).toFixed(1)} s)`);
+    }
+  }
+  const peers = error ? [] : await listPeers();
+  const missingPeers = peers.filter((p) => !p.available);
+  if (!error && missingPeers.length) error = `peers unavailable after setup: ${missingPeers.map((p) => `${p.name} (${p.reason})`).join('; ')}`;
+  return { ok: !error, steps: results, peers, totalMs: Date.now() - t0, ...(error ? { error } : {}) };
+}
+
+export function stepTable(steps: readonly StepResult[]): string {
+  return formatTable(['step', 'status', 'time', 'detail'], steps.map((s) => [s.step, s.status, `${(s.ms / 1000).toFixed(1)} s`, s.detail]));
+}
