@@ -79,7 +79,8 @@ const examples: Record<string, object[]> = {
 // ---- arbitraries derived from the schema (a reference for harness/fuzz) ----
 
 const latin1Char = fc.integer({ min: 0, max: 0xff }).map((c) => String.fromCharCode(c));
-const nameArb = fc.string({ unit: latin1Char.filter((c) => c !== ','), minLength: 1, maxLength: 12 });
+// RFC 4251 §5: names are non-empty, without commas or NUL characters
+const nameArb = fc.string({ unit: latin1Char.filter((c) => c !== ',' && c !== '\0'), minLength: 1, maxLength: 12 });
 
 function fieldArb(f: Field): fc.Arbitrary<unknown> {
   switch (f.kind) {
