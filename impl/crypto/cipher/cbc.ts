@@ -15,7 +15,13 @@ function cbc(name: string, nodeName: string, keyLen: number, blockSize: number, 
       // SSH pads packets itself; node must neither add nor strip padding, nor hold back a final block
       const c = encrypt ? createCipheriv(nodeName, key, iv) : createDecipheriv(nodeName, key, iv);
       c.setAutoPadding(false);
-      return c;
+      return {
+        update(data) {
+          // node would silently hold back a partial block and shift every later packet; refuse instead
+          if (data.length % blockSize !== 0) throw new RangeError(`${name}: ${data.length} bytes is not a multiple of the ${blockSize}-byte block`);
+          return c.update(data);
+        },
+      };
     },
   };
 }
