@@ -1,0 +1,20 @@
+{
+  # Optional native fast path for SSH packet protection (impl/native). Built at install by impl/native/build.mjs;
+  # when it cannot be built, impl/native falls back to node:crypto. OpenSSL symbols come from the node binary.
+  "targets": [
+    {
+      "target_name": "ssh_harness_native",
+      "sources": [
+        "impl/native/src/addon.c",
+        "impl/native/src/gcm.c",
+        "impl/native/src/chacha.c",
+        "impl/native/src/ctr-hmac.c"
+      ],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-std=c11"],
+      "defines": ["OPENSSL_API_COMPAT=30000", "OPENSSL_NO_DEPRECATED"],
+      # resolve every OpenSSL/N-API symbol at load: a node without them fails to load the addon (and the
+      # loader falls back) instead of aborting on the first call
+      "ldflags": ["-Wl,-z,now"]
+    }
+  ]
+}

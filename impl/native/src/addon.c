@@ -1,0 +1,128 @@
+/*
+ * Module entry and argument helpers. Every per-packet function validates its arguments here, so a wrong call
+ * from JavaScript becomes an exception rather than undefined behaviour; none of these allocate.
+ */
+#include "common.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+
+bool get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return false;
+  if (argc < want) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "expected %zu arguments, got %zu", want, argc);
+    napi_throw_type_error(env, NULL, msg);
+    return false;
+  }
+  return true;
+}
+
+static bool type_error(napi_env env, const char *what, const char *expected) {
+  char msg[128];
+  snprintf(msg, sizeof msg, "%s: expected %s", what, expected);
+  napi_throw_type_error(env, NULL, msg);
+  return false;
+}
+
+bool arg_bytes(napi_env env, napi_value v, bytes_t *out, const char *what) {
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return type_error(env, what, "a Uint8Array");
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = NULL;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, NULL, NULL) != napi_ok || type != napi_uint8_array)
+    return type_error(env, what, "a Uint8Array");
+  if (length > MAX_BYTES) {
+    throw_range(env, "buffer too large");
+    return false;
+  }
+  /* a zero-length view may have no backing store; give it a harmless non-NULL pointer */
+  static uint8_t empty[1];
+  out->p = data != NULL ? (uint8_t *)data : empty;
+  out->n = length;
+  return true;
+}
+
+bool arg_u32(napi_env env, napi_value v, uint32_t *out, const char *what) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_number) return type_error(env, what, "a number");
+  return napi_get_value_uint32(env, v, out) == napi_ok;
+}
+
+bool arg_bool(napi_env env, napi_value v, bool *out, const char *what) {
+  if (napi_get_value_bool(env, v, out) != napi_ok) return type_error(env, what, "a boolean");
+  return true;
+}
+
+void *arg_ctx(napi_env env, napi_value v, const napi_type_tag *tag, const char *what) {
+  napi_valuetype t;
+  bool tagged = false;
+  void *ctx = NULL;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external ||
+      napi_check_object_type_tag(env, v, tag, &tagged) != napi_ok || !tagged ||
+      napi_get_value_external(env, v, &ctx) != napi_ok || ctx == NULL) {
+    type_error(env, what, "a context made by this addon for this algorithm");
+    return NULL;
+  }
+  return ctx;
+}
+
+bool check_alias(napi_env env, const bytes_t *in, size_t offset, const bytes_t *out) {
+  const uint8_t *a = in->p, *b = out->p;
+  bool disjoint = b + out->n <= a || a + in->n <= b;
+  if (disjoint || b == a + offset) return true;
+  throw_range(env, "output overlaps input other than in place");
+  return false;
+}
+
+napi_value make_ctx(napi_env env, void *ctx, napi_finalize fin, const napi_type_tag *tag) {
+  napi_value v;
+  if (napi_create_external(env, ctx, fin, NULL, &v) != napi_ok) {
+    fin(env, ctx, NULL);
+    return NULL;
+  }
+  if (napi_type_tag_object(env, v, tag) != napi_ok) return NULL;
+  return v;
+}
+
+napi_value js_int(napi_env env, int32_t v) {
+  napi_value r;
+  return napi_create_int32(env, v, &r) == napi_ok ? r : NULL;
+}
+
+napi_value js_u32(napi_env env, uint32_t v) {
+  napi_value r;
+  return napi_create_uint32(env, v, &r) == napi_ok ? r : NULL;
+}
+
+napi_value throw_range(napi_env env, const char *msg) {
+  napi_throw_range_error(env, NULL, msg);
+  return NULL;
+}
+
+napi_value throw_error(napi_env env, const char *msg) {
+  napi_throw_error(env, NULL, msg);
+  return NULL;
+}
+
+bool export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
+  napi_value fn;
+  return napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == napi_ok &&
+         napi_set_named_property(env, exports, name, fn) == napi_ok;
+}
+
+/* The OpenSSL this addon resolved at load time: the node binary's own, or the loader refuses it. */
+static napi_value openssl_version(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value s;
+  return napi_create_string_utf8(env, OpenSSL_version(OPENSSL_VERSION), NAPI_AUTO_LENGTH, &s) == napi_ok ? s : NULL;
+}
+
+NAPI_MODULE_INIT() {
+  if (!export_fn(env, exports, "opensslVersion", openssl_version) || !register_gcm(env, exports) ||
+      !register_chacha(env, exports) || !register_ctr_hmac(env, exports))
+    return NULL;
+  return exports;
+}
