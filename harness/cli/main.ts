@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { register as registerBench } from './bench.js';
+import { register as registerExec } from './exec.js';
 import { register as registerPeers } from './peers.js';
 import { register as registerServe } from './serve.js';
 import { register as registerTrace } from './trace.js';
@@ -17,6 +18,7 @@ const program = new Command('ssh-harness')
 registerPeers(program);
 registerBench(program);
 registerServe(program);
+registerExec(program);
 registerTrace(program);
 
 try {
