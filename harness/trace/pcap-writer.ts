@@ -103,9 +103,9 @@ export class PcapWriter {
    */
   connection(options: ConnectionOptions = {}): TcpRecorder {
     const i = this.connections++;
-    const block = Math.floor(i / 20000) % (250 * 256);
-    const client = options.client ?? { ip: `10.${Math.floor(block / 250)}.${block % 250}.1`, port: 40000 + (i % 20000) };
-    const server = options.server ?? { ip: '10.0.0.2', port: this.serverPort };
+    const synthetic = syntheticEndpoints(i, this.serverPort);
+    const client = options.client ?? synthetic.client;
+    const server = options.server ?? synthetic.server;
     const isnC = options.isn?.client ?? (Math.imul(i + 1, 0x9e3779b9) >>> 0);
     const isnS = options.isn?.server ?? ((isnC ^ 0x5a5a5a5a) >>> 0);
     const rec = new TcpRecorder(this, i, client, server, isnC, isnS);
@@ -272,6 +272,12 @@ export class TcpRecorder implements ByteRecorder {
     src.seq = (src.seq + payloadLen + (flags & SYN ? 1 : 0) + (flags & FIN ? 1 : 0)) >>> 0;
     if (withAck) dst.acked = dst.seq;
   }
+}
+
+/** The synthetic 4-tuple of connection `i`: client 10.0.0.1:40000+i (then 10.0.1.1, …), server 10.0.0.2. */
+export function syntheticEndpoints(i: number, serverPort = 22): { client: Endpoint; server: Endpoint } {
+  const block = Math.floor(i / 20000) % (250 * 256);
+  return { client: { ip: `10.${Math.floor(block / 250)}.${block % 250}.1`, port: 40000 + (i % 20000) }, server: { ip: '10.0.0.2', port: serverPort } };
 }
 
 function synOptionsFor(mss: number): Uint8Array {

@@ -1,0 +1,219 @@
+/**
+ * One object per run that records everything DESIGN §6 asks for, with the three seams the engine and the socket
+ * adapter call: `bytes` (a ByteRecorder: every chunk on the wire, open/close), `onPacket` (every decrypted
+ * message) and `onKeys` (every key exchange). Files in `dir`: `<name>.pcap` (one file, a distinct 4-tuple per
+ * connection), `<name>.jsonl` (lines carry `conn`), `<name>.keylog` (only when asked: it holds secrets), and
+ * `<name>.index.json` listing the files and connections.
+ *
+ * By default the work runs in a worker thread (`threaded`): the caller's thread copies bytes into a shared ring
+ * and returns, so recording costs the connection little more than a memcpy; `threaded: false` does it inline.
+ * Recording never throws into the connection: a failing writer is disabled and reported in `error` and the index.
+ */
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import type { TraceFormatOptions, PacketEvent } from './jsonl.js';
+import { KeylogWriter, type KexKeys, type KeylogOptions } from './keylog.js';
+import { syntheticEndpoints, type ByteRecorder, type ConnectionOptions, type Direction, type Endpoint, type PcapWriterOptions } from './pcap-writer.js';
+import { RING_CTL, RingProducer, createRing } from './shared-ring.js';
+import { OpWriter } from './trace-ops.js';
+import type { TraceWorkerData } from './trace-worker.js';
+import { TraceWriters, type ConnectionSetup, type TraceWritersConfig } from './trace-writers.js';
+
+export interface TraceSessionOptions {
+  readonly dir: string;
+  /** Base name of the files; default 'trace'. */
+  readonly name?: string;
+  /** Write `<name>.pcap`; default true. */
+  readonly pcap?: boolean | PcapWriterOptions;
+  /** Write `<name>.jsonl`; default true. */
+  readonly jsonl?: boolean | Omit<TraceFormatOptions, 'connection'>;
+  /** Write `<name>.keylog`; default false (it lets anyone with the pcap decrypt it). */
+  readonly keylog?: boolean | KeylogOptions;
+  /** Do the work in a worker thread; default true. */
+  readonly threaded?: boolean;
+  /** Shared ring size for the worker; default 32 MiB (a full ring makes the recording thread wait). */
+  readonly ringBytes?: number;
+}
+
+/** The per-connection seams. */
+export interface ConnectionTrace {
+  readonly id: number;
+  readonly role: 'client' | 'server';
+  readonly client: Endpoint;
+  readonly server: Endpoint;
+  /** For the socket adapter / in-process pair. */
+  readonly bytes: ByteRecorder;
+  /** For the engine's packet events (payloads decrypted). */
+  onPacket(e: PacketEvent): void;
+  /** For the engine's per-kex keys. */
+  onKeys(k: KexKeys): void;
+}
+
+export interface TraceIndex {
+  readonly kind: 'trace-index';
+  readonly version: 1;
+  readonly files: { readonly pcap?: string; readonly jsonl?: string; readonly keylog?: string };
+  readonly connections: readonly { readonly id: number; readonly role: 'client' | 'server'; readonly client: Endpoint; readonly server: Endpoint }[];
+  readonly threaded: boolean;
+  /** Records the worker never got (it failed or stalled); 0 normally. */
+  readonly dropped: number;
+  readonly error?: string;
+}
+
+/** What the session drives: TraceWriters inline, or the ring to the worker. */
+interface Backend {
+  connection(id: number, setup: ConnectionSetup): void;
+  open(id: number, timeMs: number): void;
+  bytes(id: number, dir: Direction, bytes: Uint8Array, timeMs: number, packetEnds?: readonly number[]): void;
+  close(id: number, timeMs: number): void;
+  packet(id: number, out: boolean, seq: number, payload: Uint8Array, timeMs: number, deviation?: string): void;
+}
+
+export class TraceSession {
+  readonly files: { readonly pcap?: string; readonly jsonl?: string; readonly keylog?: string; readonly index: string };
+  private readonly backend: Backend;
+  private readonly inline?: TraceWriters;
+  private readonly ring?: { producer: RingProducer; ops: OpWriter; worker: Worker };
+  private readonly keylog?: KeylogWriter;
+  private readonly conns: TraceIndex['connections'][number][] = [];
+  private readonly serverPort: number;
+  private failure: string | undefined;
+  private closed = false;
+  private index: TraceIndex | undefined;
+
+  private constructor(private readonly options: TraceSessionOptions) {
+    const name = options.name ?? 'trace';
+    const pcapOpts = options.pcap === false ? undefined : options.pcap === true || options.pcap === undefined ? {} : options.pcap;
+    const jsonlOpts = options.jsonl === false ? undefined : options.jsonl === true || options.jsonl === undefined ? {} : options.jsonl;
+    const files = {
+      ...(pcapOpts ? { pcap: join(options.dir, `${name}.pcap`) } : {}),
+      ...(jsonlOpts ? { jsonl: join(options.dir, `${name}.jsonl`) } : {}),
+      ...(options.keylog ? { keylog: join(options.dir, `${name}.keylog`) } : {}),
+      index: join(options.dir, `${name}.index.json`),
+    };
+    this.files = files;
+    // Setup errors (no such directory, not writable) surface here, in both modes, as exceptions: the caller's
+    // setup is wrong. Later write failures are only reported (see `error`).
+    mkdirSync(options.dir, { recursive: true });
+    for (const f of [files.pcap, files.jsonl]) if (f) closeSync(openSync(f, 'w'));
+    this.serverPort = pcapOpts?.serverPort ?? 22;
+    const config: TraceWritersConfig = {
+      ...(files.pcap ? { pcap: { path: files.pcap, options: pcapOpts } } : {}),
+      ...(files.jsonl ? { jsonl: { path: files.jsonl, options: jsonlOpts } } : {}),
+    };
+    if (options.keylog) this.keylog = new KeylogWriter(files.keylog!, options.keylog === true ? {} : options.keylog);
+    if (options.threaded ?? true) {
+      const bufs = createRing(options.ringBytes ?? 32 << 20);
+      const producer = new RingProducer(bufs);
+      const worker = startWorker({ ring: bufs, config });
+      worker.unref();
+      worker.on('error', (e) => { this.failure ??= `trace worker: ${e.message}`; });
+      const ops = new OpWriter(producer, bufs);
+      this.ring = { producer, ops, worker };
+      this.backend = ops;
+    } else {
+      this.inline = new TraceWriters(config);
+      this.backend = this.inline;
+    }
+  }
+
+  static open(options: TraceSessionOptions): TraceSession {
+    return new TraceSession(options);
+  }
+
+  /** The first recording failure, if any (recording stops at it; the connection is never affected). */
+  get error(): string | undefined {
+    return this.failure ?? this.ring?.producer.errorText();
+  }
+
+  connection(role: 'client' | 'server', options: ConnectionOptions = {}): ConnectionTrace {
+    const id = this.conns.length;
+    const synthetic = syntheticEndpoints(id, this.serverPort);
+    const client = options.client ?? synthetic.client, server = options.server ?? synthetic.server;
+    this.conns.push({ id, role, client, server });
+    this.call((b) => b.connection(id, { role, client, server, ...(options.isn ? { isn: options.isn } : {}) }));
+    const session = this;
+    return {
+      id, role, client, server,
+      bytes: {
+        open: (timeMs) => session.call((b) => b.open(id, timeMs)),
+        chunk: (dir, bytes, timeMs, packetEnds) => session.call((b) => b.bytes(id, dir, bytes, timeMs, packetEnds)),
+        close: (timeMs) => session.call((b) => b.close(id, timeMs)),
+      },
+      onPacket: (e) => session.call((b) => b.packet(id, e.direction === 'out', e.seq, e.payload, e.timeMs, e.deviation)),
+      onKeys: (k) => {
+        if (!session.keylog || session.closed) return;
+        try { session.keylog.onKeys(k); } catch (e) { session.failure ??= `keylog: ${(e as Error).message}`; }
+      },
+    };
+  }
+
+  /** Finishes the files (waits, bounded, for the worker to drain) and writes the index. Idempotent. */
+  close(): TraceIndex {
+    if (this.index) return this.index;
+    this.closed = true;
+    try {
+      if (this.inline) this.inline.finish();
+      if (this.ring) {
+        this.ring.producer.close();
+        if (!this.ring.producer.waitDone()) this.failure ??= this.ring.producer.errorText() ?? 'trace worker did not finish in time';
+      }
+    } catch (e) {
+      this.failure ??= (e as Error).message;
+    }
+    this.keylog?.close();
+    const { index: _index, ...files } = this.files;
+    const error = this.error;
+    this.index = {
+      kind: 'trace-index', version: 1, files, connections: this.conns, threaded: this.ring !== undefined,
+      dropped: this.ring?.ops.dropped ?? 0, ...(error ? { error } : {}),
+    };
+    writeFileSync(this.files.index, `${JSON.stringify(this.index, null, 2)}\n`);
+    return this.index;
+  }
+
+  private call(f: (b: Backend) => void): void {
+    if (this.closed || this.failure !== undefined) return;
+    try {
+      f(this.backend);
+    } catch (e) {
+      this.failure = `trace: ${(e as Error).message}`;
+    }
+  }
+}
+
+/**
+ * Starts trace-worker. Under tsx (running the .ts sources) a worker does not inherit tsx's loader on Node 20, so a
+ * small bootstrap registers it first; a failure there is flagged in the ring so a waiting close() returns at once.
+ */
+function startWorker(data: TraceWorkerData): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./trace-worker.js', here), { workerData: data });
+  const entry = JSON.stringify(new URL('./trace-worker.ts', here).href);
+  const tsx = JSON.stringify(tsxEsmApi(here));
+  const code = `
+    const { workerData } = require('node:worker_threads');
+    import(${tsx}).then((m) => { (m.register ?? m.default.register)(); return import(${entry}); }).catch((e) => {
+      const text = Buffer.from(String((e && e.stack) || e)).subarray(0, 2000);
+      new DataView(workerData.ring.error).setUint32(0, text.length, true);
+      new Uint8Array(workerData.ring.error).set(text, 4);
+      const ctl = new Int32Array(workerData.ring.ctl);
+      Atomics.store(ctl, ${RING_CTL.FAILED}, 1); Atomics.notify(ctl, ${RING_CTL.DONE}); Atomics.notify(ctl, ${RING_CTL.TAIL});
+      throw e;
+    });`;
+  return new Worker(code, { eval: true, workerData: data });
+}
+
+/**
+ * URL of tsx's ESM register API. Not import.meta.resolve (tests load this file through tsx's CommonJS hook, which
+ * lacks it) and not require.resolve (that picks the CommonJS build, whose register() cannot find its ESM half).
+ */
+function tsxEsmApi(from: string): string {
+  const req = createRequire(from);
+  const pkgPath = req.resolve('tsx/package.json');
+  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports: { './esm/api': { import: { default: string } } } };
+  return pathToFileURL(join(dirname(pkgPath), pkg.exports['./esm/api'].import.default)).href;
+}
