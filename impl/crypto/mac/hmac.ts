@@ -3,13 +3,12 @@
  * (OpenSSH PROTOCOL §1.5: same MAC, computed over `seq || packet_length || ciphertext`).
  */
 import { createHmac, createSecretKey } from 'node:crypto';
+import { hashLength } from '../hash.js';
 import type { HashName, MacAlgorithm } from '../types.js';
-
-const hashLen: Readonly<Record<HashName, number>> = { md5: 16, sha1: 20, sha256: 32, sha384: 48, sha512: 64 };
 
 function hmac(name: string, hash: HashName, macLen: number, etm: boolean, legacy: boolean, spec: string): MacAlgorithm {
   // RFC 4253 §6.4 / RFC 6668 §2: the key is as long as the hash output, even for truncated (-96) MACs
-  const keyLen = hashLen[hash];
+  const keyLen = hashLength[hash];
   return {
     name, legacy, spec, keyLen, macLen, etm,
     // HMAC is defined for any key length (RFC 2104 §2); protect.ts hands over exactly keyLen bytes
