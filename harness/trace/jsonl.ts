@@ -4,7 +4,8 @@
  *
  * Line: { conn?, time, direction, seq, id, name, fields, deviation?, hex?, error?, redacted? }
  * - time: ms since the epoch, rounded to the microsecond (what a pcap record can hold);
- * - fields: impl/messages decoded fields (bytes as hex, bigint as 0x…), byte fields cut at `maxFieldBytes`;
+ * - fields: impl/messages decoded fields (bytes as hex, bigint as 0x…), byte fields cut at `maxFieldBytes` (64:
+ *   enough to read, cheap for bulk CHANNEL_DATA; `rawHex` keeps whole payloads);
  *   null when the payload does not decode (then `error` says why and `hex` is always present);
  * - secrets (passwords, keyboard-interactive responses, anything named private/secret/passphrase) are replaced
  *   by "[redacted]" unless `unsafeLogSecrets`; a redacted message never carries `hex`, which would leak them.
@@ -44,7 +45,7 @@ export interface TraceFormatOptions {
   readonly unsafeLogSecrets?: boolean;
   /** Add the payload as hex to every line (`hex`). */
   readonly rawHex?: boolean;
-  /** Byte fields longer than this are cut (with a `…(+N bytes)` note); default 1024, Infinity for all. */
+  /** Byte fields longer than this are cut (with a `…(+N bytes)` note); default 64, Infinity for all. */
   readonly maxFieldBytes?: number;
   /** Connection number to put on every line (per-run files with several connections, imports). */
   readonly connection?: number;
@@ -59,7 +60,7 @@ export class MessageFormatter {
   private readonly maxField: number;
 
   constructor(private readonly options: TraceFormatOptions = {}) {
-    this.maxField = options.maxFieldBytes ?? 1024;
+    this.maxField = options.maxFieldBytes ?? 64;
   }
 
   format(direction: Direction, seq: number, payload: Uint8Array, timeMs: number, deviation?: string): TraceLine {
