@@ -714,6 +714,8 @@ export class Transport extends EventEmitter {
       ]);
       sock.destroy();
     }
+    // the engine reports 'closed' through the driver; if the socket went first, settle here
+    if (!this.closedWith) this.onClosed(new SSHError('CLOSED', 'connection closed', DisconnectReason.CONNECTION_LOST));
     await this.closeWaiter.promise;
   }
 

@@ -4,7 +4,6 @@
  * `yes N` (write N bytes of "y\n"). A shell session reads command lines from stdin and runs them one by one;
  * with a pty it echoes what is typed and handles CR, backspace, ^C and ^D like a cooked terminal.
  */
-import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 
 export interface CommandIO {
@@ -22,8 +21,21 @@ export const NOT_FOUND = 127;
 
 const YES_BLOCK = Buffer.alloc(64 * 1024, 'y\n');
 
+/** Writes and waits for 'drain' when the stream asks (or until it closes), leaving no listener behind. */
 async function write(out: Writable, data: string | Uint8Array): Promise<void> {
-  if (!out.write(data)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+  if (out.write(data)) return;
+  await new Promise<void>((resolve) => {
+    const done = (): void => { out.off('drain', done); out.off('close', done); resolve(); };
+    out.on('drain', done);
+    out.on('close', done);
+  });
+}
+
+/** Resolves with the abort, so a blocked read can be abandoned when the client sends a signal. */
+function aborted(signal: AbortSignal | undefined): Promise<null> | undefined {
+  if (!signal) return undefined;
+  if (signal.aborted) return Promise.resolve(null);
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(null), { once: true }));
 }
 
 /** Splits a command line on blanks (no quoting: the set has no use for it). */
@@ -47,11 +59,12 @@ function chunks(stdin: Readable): AsyncIterator<Buffer> {
 
 function streamInput(stdin: Readable, signal?: AbortSignal): Input {
   const it = chunks(stdin);
+  const stop = aborted(signal);
   return {
     async next() {
       if (signal?.aborted) return null;
-      const r = await it.next();
-      return r.done ? null : r.value;
+      const step = it.next().then((r) => (r.done ? null : r.value));
+      return stop ? Promise.race([step, stop]) : step;
     },
   };
 }
@@ -109,9 +122,11 @@ class LineInput {
   private readonly lines: string[] = [];
   private eof = false;
   private readonly it: AsyncIterator<Buffer>;
+  private readonly stop: Promise<null> | undefined;
 
   constructor(stdin: Readable, private readonly echo: ((s: string) => Promise<void>) | undefined, private readonly signal?: AbortSignal) {
     this.it = chunks(stdin);
+    this.stop = aborted(signal);
   }
 
   async readLine(): Promise<string | null> {
@@ -124,7 +139,8 @@ class LineInput {
         this.buf = '';
         return rest;
       }
-      const r = await this.it.next();
+      const r = await (this.stop ? Promise.race([this.it.next(), this.stop]) : this.it.next());
+      if (r === null) continue; // aborted: the loop returns what is buffered, then null
       if (r.done) { this.eof = true; continue; }
       await this.feed(r.value.toString('latin1'));
       if (guard > 1e9) return null;

@@ -311,9 +311,11 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
     hostKeys,
     get connections() { return count; },
     async close() {
-      await new Promise<void>((r) => server.close(() => r()));
+      // server.close() waits for every connection to end, so end them first
+      const closed = new Promise<void>((r) => server.close(() => r()));
       await Promise.all([...transports].map((t) => t.close(200).catch(() => undefined)));
       for (const s of sockets) s.destroy();
+      await closed;
     },
   };
 }
