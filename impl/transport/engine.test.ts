@@ -119,6 +119,18 @@ describe('transport engine: impl client ↔ impl server in-process', () => {
     expect(pair.client.isClosed || pair.server.isClosed).to.equal(false);
   });
 
+  it('rekeys a 64-bit block cipher after 2^16 blocks by default (RFC 4344 §3.2), a legacy cipher offered only when named', () => {
+    const algorithms = { cipher: ['3des-cbc'], mac: ['hmac-sha2-256'] };
+    const { pair, received } = makePair({ client: { algorithms }, server: { algorithms } });
+    establish(pair);
+    for (let i = 0; i < 40; i++) pair.client.sendPayload(data(32000, i));
+    pair.drive();
+    expect(received.server).to.have.length(40);
+    // 1.28 MB at 512 KiB per key: at least two re-exchanges beyond the initial one
+    expect(pair.events.client.filter((e) => e.type === 'kexDone').length).to.be.at.least(3);
+    expect(makePair().pair.client.algorithms.cipher).to.not.include('3des-cbc');
+  });
+
   it('rekeys on request and on time (RFC 4253 §9, RFC 4344 §3)', () => {
     const { pair } = makePair({ server: { rekey: { seconds: 10 } } });
     establish(pair);

@@ -77,6 +77,7 @@ export class Engine {
   private held: Uint8Array[] = [];
   private heldBytes = 0;
   private lastKexAt = 0;
+  private cipherRekeyBytes = Infinity;
   private kexStartedAt = 0;
   private now = 0;
   private started = false;
@@ -454,6 +455,8 @@ export class Engine {
     this.kex = null;
     this.negotiated = algs;
     this.hostKey = hostKey;
+    // RFC 4344 §3.2: 64-bit block ciphers must rekey after 2^(L/4) blocks; the cipher declares its own bound
+    this.cipherRekeyBytes = Math.min(cipherAlgorithms.get(algs.cipherC2S)?.rekeyBytes ?? Infinity, cipherAlgorithms.get(algs.cipherS2C)?.rekeyBytes ?? Infinity);
     this.phase = 'established';
     this.lastKexAt = this.now;
     this.opts.onKeys?.(secrets);
@@ -497,8 +500,9 @@ export class Engine {
     const w = this.writer;
     const r = this.reader;
     const l = this.rekeyLimits;
+    const bytes = Math.min(l.bytes, this.cipherRekeyBytes);
     // RFC 4344 §3: rekey after a volume of data, a number of packets, or an amount of time
-    if (w.bytesSinceKex >= l.bytes || r.bytesSinceKex >= l.bytes || w.packetsSinceKex >= l.packets || r.packetsSinceKex >= l.packets
+    if (w.bytesSinceKex >= bytes || r.bytesSinceKex >= bytes || w.packetsSinceKex >= l.packets || r.packetsSinceKex >= l.packets
       || this.now - this.lastKexAt >= l.seconds * 1000) {
       this.beginKex(false);
     }
