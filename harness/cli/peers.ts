@@ -12,7 +12,7 @@ import { stopRecorded } from '../targets/cleanup.js';
 import { stopOwnDockerd } from '../targets/setup/dockerd.js';
 import { SUITES } from '../targets/setup/images.js';
 import type { Suite } from '../targets/openssh-container.js';
-import { PeerError } from '../targets/errors.js';
+import { isPeerError } from '../targets/errors.js';
 
 interface Io { say(s: string): void; warn(s: string): void }
 
@@ -82,7 +82,7 @@ export function register(program: Command): void {
         }
         process.exitCode = 0;
       } catch (e) {
-        warn(`ssh-harness peers stop: ${e instanceof PeerError ? e.message : (e as Error).message}`);
+        warn(`ssh-harness peers stop: ${isPeerError(e) ? e.message : (e as Error).message}`);
         process.exitCode = 2;
       }
     });

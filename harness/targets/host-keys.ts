@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { HostKeyInfo } from './types.js';
 import { stateSubdir } from './state.js';
-import { PeerError } from './errors.js';
+import { PeerError, isPeerError } from './errors.js';
 
 const run = promisify(execFile);
 
@@ -89,7 +89,7 @@ export async function dropbearHostKey(type: 'ed25519' | 'ecdsa' | 'rsa'): Promis
     const publicLine = stdout.split('\n').find((l) => /^(ssh-|ecdsa-)/.test(l))?.trim() ?? '';
     return { privatePath, publicLine, info: parsePublicKeyLine(publicLine) };
   } catch (e) {
-    if (e instanceof PeerError) throw e;
+    if (isPeerError(e)) throw e;
     throw new PeerError('missing-binary', `dropbearkey failed (${(e as Error).message.split('\n')[0]}); install dropbear-bin (\`ssh-harness peers setup\`)`);
   }
 }

@@ -1,6 +1,6 @@
 /** Peers for the harness: server targets, client peers, and the registry that names them. */
 export type * from './types.js';
-export { PeerError, type PeerErrorKind } from './errors.js';
+export { PeerError, isPeerError, type PeerErrorKind } from './errors.js';
 export { registerTarget, registerClientPeer, getTarget, getClientPeer, targetNames, clientPeerNames, type TargetFactory, type ClientPeerFactory } from './registry.js';
 export { probe, versionFromBanner, decodeKexInitPayload, PROBE_BANNER, type ProbeResult, type ServerKexInit } from './banner.js';
 export { stopAll, stopRecorded, runningCount } from './cleanup.js';

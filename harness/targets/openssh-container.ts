@@ -71,6 +71,8 @@ export function opensshContainerTarget(name: string, suite: Suite): Target {
     // sshd 10 penalises clients that disconnect before auth; the label tells the major without starting it
     const major = opensshMajor('OpenSSH_' + (labels[VERSION_LABEL]?.replace(/^\d+:/, '') ?? (suite === 'trixie' ? '10' : '9')));
     const dir = tempDir(name);
+    // sshd reads authorized_keys as the user (StrictModes): the mount must be traversable, the keys still 0600
+    chmodSync(dir.path, 0o755);
     const hostKeyPaths = keys.map((k, i) => {
       const file = `host_key_${i}`;
       copyFileSync(k.privatePath, join(dir.path, file));

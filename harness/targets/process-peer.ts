@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { probe, type ProbeResult } from './banner.js';
-import { PeerError } from './errors.js';
+import { PeerError, isPeerError } from './errors.js';
 import { looksLikeAddressInUse } from './ports.js';
 import { track } from './cleanup.js';
 
@@ -159,8 +159,8 @@ export async function startWithPortRetry<T>(fixedPort: number | undefined, pick:
     try {
       return await start(port);
     } catch (e) {
-      if (!(e instanceof PeerError && e.kind === 'port-in-use') || i >= attempts) {
-        if (e instanceof PeerError && e.kind === 'port-in-use' && fixedPort !== undefined) {
+      if (!(isPeerError(e, 'port-in-use')) || i >= attempts) {
+        if (isPeerError(e, 'port-in-use') && fixedPort !== undefined) {
           throw new PeerError('port-in-use', `port ${fixedPort} is already in use; choose another port or omit it to get a free one`, e.peerLog);
         }
         throw e;

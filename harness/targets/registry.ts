@@ -47,3 +47,16 @@ registerTarget('openssh', async () => (await import('./openssh-container.js')).o
 registerTarget('openssh:bookworm', async () => (await import('./openssh-container.js')).opensshContainerTarget('openssh:bookworm', 'bookworm'));
 registerTarget('openssh:trixie', async () => (await import('./openssh-container.js')).opensshContainerTarget('openssh:trixie', 'trixie'));
 registerTarget('sshd', async () => (await import('./sshd.js')).sshdTarget);
+registerTarget('dropbear', async () => (await import('./dropbear.js')).dropbearTarget);
+registerTarget('tinyssh', async () => (await import('./tinyssh.js')).tinysshTarget);
+registerTarget('paramiko', async () => (await import('./python-servers.js')).paramikoTarget);
+registerTarget('asyncssh', async () => (await import('./python-servers.js')).asyncsshTarget);
+registerTarget('ssh2', async () => (await import('./ssh2-server.js')).ssh2Target);
+
+// Built-in client peers (client-direction suites drive them against our server).
+registerClientPeer('openssh-client', async () => (await import('./clients/openssh-client.js')).opensshClient);
+registerClientPeer('dbclient', async () => (await import('./clients/dbclient.js')).dbclient);
+registerClientPeer('plink', async () => (await import('./clients/plink.js')).plink);
+registerClientPeer('paramiko-client', async () => (await import('./clients/python-clients.js')).paramikoClient);
+registerClientPeer('asyncssh-client', async () => (await import('./clients/python-clients.js')).asyncsshClient);
+registerClientPeer('ssh2-client', async () => (await import('./clients/ssh2-client.js')).ssh2Client);

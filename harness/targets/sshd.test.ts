@@ -3,7 +3,7 @@ import type { RunningTarget } from './types.js';
 import { sshdTarget } from './sshd.js';
 import { probe } from './banner.js';
 import { pidAlive, runningCount } from './cleanup.js';
-import { PeerError } from './errors.js';
+import { isPeerError, PeerError } from './errors.js';
 import { needPeer } from './peer-test-kit.js';
 import { findBinary, requireBinary } from './local-tools.js';
 import { isRoot } from './state.js';
@@ -55,8 +55,7 @@ describe('target sshd (host /usr/sbin/sshd, temp config)', function () {
     const port = (blocker.address() as net.AddressInfo).port;
     try {
       const err = await sshdTarget.start({ port }).then(() => undefined, (e: unknown) => e);
-      expect(err).to.be.instanceOf(PeerError);
-      expect((err as PeerError).kind).to.equal('port-in-use');
+      expect(isPeerError(err, 'port-in-use'), String(err)).to.equal(true);
       expect((err as PeerError).message).to.match(/choose another port/);
     } finally {
       blocker.close();

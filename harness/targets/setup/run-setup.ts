@@ -3,7 +3,7 @@
  * before it acts, so a second run only verifies (well under 30 s) and changes nothing. Steps stop at the
  * first failure; the error names the fix and the CLI exits 2.
  */
-import { PeerError } from '../errors.js';
+import { isPeerError } from '../errors.js';
 import { ensureTestUser } from '../test-user.js';
 import { clientKeys } from '../test-user.js';
 import { openSshHostKeys, dropbearHostKey } from '../host-keys.js';
@@ -106,7 +106,7 @@ export async function runSetup(o: SetupOptions): Promise<SetupReport> {
       results.push(res);
       o.progress(`[${i + 1}/${steps.length}] ${name}: ${res.status} (${(res.ms / 1000).toFixed(1)} s) ${r.detail}`);
     } catch (e) {
-      error = e instanceof PeerError ? e.message : `${name}: ${(e as Error).message}`;
+      error = isPeerError(e) ? e.message : `${name}: ${(e as Error).message}`;
       results.push({ step: name, status: 'FAILED', ms: Date.now() - s0, detail: error.split('\n')[0]! });
       o.progress(`[${i + 1}/${steps.length}] ${name}: FAILED (${((Date.now() - s0) / 1000).toFixed(1)} s)`);
     }

@@ -1,0 +1,134 @@
+#!/usr/bin/python3
+"""paramiko SSH server for ssh-harness (target `paramiko`).
+
+Config: JSON in $SSH_HARNESS_PEER_CONFIG: host, port (0 = any free), hostKeys (paths), user, password,
+authorizedKeys (lines), authMethods, algorithms {kex, hostKey, cipher, mac, compression}.
+Prints `listening on HOST:PORT` once bound; serves each connection in a thread; exec requests run the
+built-in commands of peer_commands.py. Ends on SIGTERM.
+"""
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import paramiko  # noqa: E402
+from peer_commands import run_sync  # noqa: E402
+
+cfg = json.loads(os.environ['SSH_HARNESS_PEER_CONFIG'])
+logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format='%(asctime)s %(name)s %(levelname)s %(message)s')
+log = logging.getLogger('paramiko_server')
+
+KEY_CLASSES = {'ssh-ed25519': paramiko.Ed25519Key, 'ecdsa-sha2-nistp256': paramiko.ECDSAKey, 'ssh-rsa': paramiko.RSAKey}
+
+
+def load_host_key(path):
+    with open(path + '.pub') as f:
+        kind = f.read().split()[0]
+    return KEY_CLASSES[kind].from_private_key_file(path)
+
+
+HOST_KEYS = [load_host_key(p) for p in cfg['hostKeys']]
+AUTHORIZED = set(line.split()[1] for line in cfg.get('authorizedKeys', []) if len(line.split()) >= 2)
+METHODS = cfg.get('authMethods') or ['password', 'publickey']
+
+
+class Server(paramiko.ServerInterface):
+    def __init__(self):
+        self.exec_event = threading.Event()
+        self.command = None
+
+    def get_allowed_auths(self, username):
+        return ','.join(m for m in METHODS if m in ('password', 'publickey'))
+
+    def check_auth_password(self, username, password):
+        if 'password' in METHODS and username == cfg['user'] and password == cfg['password']:
+            return paramiko.AUTH_SUCCESSFUL
+        return paramiko.AUTH_FAILED
+
+    def check_auth_publickey(self, username, key):
+        if 'publickey' in METHODS and username == cfg['user'] and key.get_base64() in AUTHORIZED:
+            return paramiko.AUTH_SUCCESSFUL
+        return paramiko.AUTH_FAILED
+
+    def check_channel_request(self, kind, chanid):
+        return paramiko.OPEN_SUCCEEDED if kind == 'session' else paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+    def check_channel_exec_request(self, channel, command):
+        self.command = command.decode('utf-8', 'replace')
+        self.exec_event.set()
+        return True
+
+    def check_channel_shell_request(self, channel):
+        self.command = 'cat'
+        self.exec_event.set()
+        return True
+
+    def check_channel_pty_request(self, *args):
+        return True
+
+    def check_channel_env_request(self, channel, name, value):
+        return True
+
+
+def apply_algorithms(t):
+    a = cfg.get('algorithms') or {}
+    opts = t.get_security_options()
+    # paramiko validates every name against what it implements: unknown names raise here, visibly
+    if a.get('kex'):
+        opts.kex = a['kex']
+    if a.get('hostKey'):
+        opts.key_types = a['hostKey']
+    if a.get('cipher'):
+        opts.ciphers = a['cipher']
+    if a.get('mac'):
+        opts.digests = a['mac']
+    if a.get('compression'):
+        opts.compression = a['compression']
+
+
+def serve(sock, addr):
+    t = paramiko.Transport(sock)
+    try:
+        apply_algorithms(t)
+        for k in HOST_KEYS:
+            t.add_server_key(k)
+        server = Server()
+        t.start_server(server=server)
+        chan = t.accept(30)
+        if chan is None or not server.exec_event.wait(30):
+            return
+        status = run_sync(server.command, chan.recv, chan.sendall, chan.sendall_stderr)
+        chan.send_exit_status(status)
+        chan.shutdown_write()
+        chan.close()
+        # let the client read the exit status and close first: tearing the transport down now loses it
+        for _ in range(200):
+            if not t.is_active():
+                break
+            time.sleep(0.05)
+    except Exception as e:  # one bad client must not end the server
+        log.info('connection from %s ended: %r', addr, e)
+    finally:
+        t.close()
+
+
+def main():
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((cfg.get('host', '127.0.0.1'), int(cfg.get('port', 0))))
+    srv.listen(128)
+    host, port = srv.getsockname()[:2]
+    print('paramiko %s listening on %s:%d' % (paramiko.__version__, host, port), file=sys.stderr, flush=True)
+    while True:
+        sock, addr = srv.accept()
+        threading.Thread(target=serve, args=(sock, addr), daemon=True).start()
+
+
+if __name__ == '__main__':
+    main()
