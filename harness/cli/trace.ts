@@ -96,7 +96,8 @@ async function runImport(file: string, opts: ImportCliOptions, say: (s: string) 
       ...(keylogNote ? { note: keylogNote } : {}) })}\n`);
   } else {
     const s = result.stats;
-    say(`imported ${file}: ${s.records} records, ${c.connections.length} connection(s), ${s.messages} messages${c.partial ? ' (PARTIAL)' : ''}\n`);
+    const others = s.otherConnections ? ` (+${s.otherConnections} non-SSH TCP connections left out)` : '';
+    say(`imported ${file}: ${s.records} records, ${c.connections.length} connection(s)${others}, ${s.messages} messages${c.partial ? ' (PARTIAL)' : ''}\n`);
     for (const i of c.issues) say(`  ${i.kind}${i.record !== undefined ? ` record ${i.record}` : ''}${i.offset !== undefined ? ` at offset ${i.offset}` : ''}: ${i.message}\n`);
     for (const x of c.connections) {
       // peer-supplied strings are quoted (STYLE: escape before they reach a terminal)

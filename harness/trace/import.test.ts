@@ -174,6 +174,22 @@ describe('trace/import', () => {
     expect(c.messages.map((m) => m.name)).to.deep.equal(['SSH_MSG_KEXINIT', 'SSH_MSG_KEX_ECDH_REPLY', 'SSH_MSG_NEWKEYS']);
   });
 
+  it('leaves other protocols in the same capture out of the corpus', async () => {
+    const w = PcapWriter.inMemory();
+    const http = w.connection({ server: { ip: '10.0.0.3', port: 80 } });
+    http.chunk('c2s', new TextEncoder().encode('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), 1);
+    http.chunk('s2c', new TextEncoder().encode('HTTP/1.1 200 OK\r\n\r\n'), 2);
+    const tls = w.connection({ server: { ip: '10.0.0.3', port: 443 } });
+    tls.chunk('c2s', Uint8Array.from({ length: 9000 }, (_, i) => (i * 7) & 0xff), 3);
+    const ssh = w.connection();
+    for (const c of syntheticSession(43).chunks) ssh.chunk(c.dir, c.bytes, 10 + c.t - 1_700_000_000_000);
+    w.close();
+    const res = await importPcap(w.sink.bytes());
+    expect(res.stats.otherConnections).to.equal(2);
+    expect(res.corpus.connections.map((c) => c.server.port)).to.deep.equal([22]);
+    expect(res.corpus.partial).to.equal(false);
+  });
+
   it('flags snaplen-cut packets as gaps (snaplen-cut)', async () => {
     const s = syntheticSession(19);
     const p = splitPcap(writeSessions([s], { mss: 300 }));

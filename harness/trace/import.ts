@@ -61,6 +61,8 @@ export interface ImportStats {
   readonly malformedFrames: number;
   readonly messages: number;
   readonly decodeErrors: number;
+  /** TCP connections without an SSH version string in either direction (other protocols): left out of the corpus. */
+  readonly otherConnections: number;
 }
 
 export interface ImportResult {
@@ -150,6 +152,11 @@ class ConnectionImport {
     if (this.issues.length < MAX_CONN_ISSUES) this.issues.push(i);
   }
 
+  /** Neither side sent an SSH version string and nothing decoded: another protocol sharing the capture. */
+  get isSsh(): boolean {
+    return this.banners.client !== undefined || this.banners.server !== undefined || this.messages.length > 0;
+  }
+
   finish(): CorpusConnection {
     for (const dir of ['c2s', 's2c'] as const) {
       const s = this.splitters[dir];
@@ -222,7 +229,8 @@ export async function importPcap(source: string | Uint8Array, options: ImportOpt
   }, (h) => { linkType = h.linkType; }, options.pcap);
   reasm.finish();
   if (read.truncated) imp.fileIssue({ kind: 'truncated-file', offset: read.truncated.offset, message: read.truncated.message });
-  const connections = imp.conns.map((c) => c.finish());
+  const ssh = imp.conns.filter((c) => c.isSsh);
+  const connections = ssh.map((c) => c.finish());
   const corpus: TraceCorpusEntry = {
     kind: 'trace',
     version: TRACE_CORPUS_VERSION,
@@ -234,7 +242,7 @@ export async function importPcap(source: string | Uint8Array, options: ImportOpt
   return {
     header: read.header,
     corpus,
-    stats: { records: read.records, bytes: read.bytes, tcpSegments: imp.tcpSegments, skippedFrames: imp.skipped, malformedFrames: imp.malformed, messages: imp.messages, decodeErrors: imp.decodeErrors },
+    stats: { records: read.records, bytes: read.bytes, tcpSegments: imp.tcpSegments, skippedFrames: imp.skipped, malformedFrames: imp.malformed, messages: imp.messages, decodeErrors: imp.decodeErrors, otherConnections: imp.conns.length - ssh.length },
     ...(imp.lines ? { lines: imp.lines } : {}),
   };
 }

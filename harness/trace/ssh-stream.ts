@@ -47,7 +47,7 @@ type State = 'banner' | 'packets' | 'encrypted' | 'stopped';
 
 export class SshStreamSplitter {
   private state: State = 'banner';
-  private buf = new Uint8Array(4096);
+  private buf = new Uint8Array(256); // grows on demand: captures can hold very many short connections
   private start = 0;
   private end = 0;
   /** Stream offset of buf[start]. */
