@@ -8,10 +8,11 @@
         "impl/native/src/addon.c",
         "impl/native/src/gcm.c",
         "impl/native/src/chacha.c",
-        "impl/native/src/ctr-hmac.c"
+        "impl/native/src/ctr-hmac.c",
+        "impl/native/src/hmac.c"
       ],
       "cflags": ["-O2", "-Wall", "-Wextra", "-std=c11"],
-      "defines": ["OPENSSL_API_COMPAT=30000", "OPENSSL_NO_DEPRECATED"],
+      "defines": ["OPENSSL_API_COMPAT=30000"],
       # resolve every OpenSSL/N-API symbol at load: a node without them fails to load the addon (and the
       # loader falls back) instead of aborting on the first call
       "ldflags": ["-Wl,-z,now"]

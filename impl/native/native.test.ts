@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createHmac } from 'node:crypto';
 import { gcm as nobleGcm } from '@noble/ciphers/aes.js';
 import { poly1305 as noblePoly1305 } from '@noble/ciphers/_poly1305.js';
 import { chacha20orig } from '@noble/ciphers/chacha.js';
@@ -228,6 +229,21 @@ describe('impl/native', () => {
       expect(call(() => b.gcmSeal(g, shared.subarray(0, p.length), shared.subarray(8, 8 + p.length + 16))), 'partial overlap').to.throw(RangeError);
       expect(b.chachaLength(ch, 0, new Uint8Array(4))).to.be.a('number');
       expect(call(() => b.chachaLength(ch, 0, new Uint8Array(3)))).to.throw(RangeError);
+    });
+
+    it('HMAC with any key length (RFC 2104 §2: long keys hashed first) matches node:crypto', () => {
+      const b = nativeBinding()!;
+      const packet = buildPacket(seededRng('hmac')(77), 16, true);
+      for (const [digest, hash] of [['SHA1', 'sha1'], ['SHA256', 'sha256'], ['SHA512', 'sha512']] as const) {
+        for (const keyLen of [1, 20, 63, 64, 65, 128, 129, 200]) {
+          const macKey = seededRng(`k${keyLen}`)(keyLen), macLen = { SHA1: 20, SHA256: 32, SHA512: 64 }[digest];
+          const ctx = b.ctrHmacNew(new Uint8Array(16), new Uint8Array(16), digest, macKey, macLen, true);
+          const out = new Uint8Array(packet.length + macLen);
+          expect(b.ctrHmacSeal(ctx, 0x01020304, packet, out)).to.equal(0);
+          const expected = createHmac(hash, macKey).update(u32(0x01020304)).update(out.subarray(0, packet.length)).digest();
+          expect(toHex(out.subarray(packet.length)), `${digest} key ${keyLen}`).to.equal(toHex(expected));
+        }
+      }
     });
 
     it('works in place: seal over the packet with room for the tag, open into wire + 4', () => {

@@ -1,7 +1,7 @@
 /*
  * aes128/192/256-ctr (RFC 4344 §4) with an HMAC (RFC 2104; RFC 6668 §2 for SHA-2), one context set per
  * direction. The CTR keystream continues from packet to packet; the HMAC key is set once and each packet
- * only re-initialises the precomputed state.
+ * starts from a copy of the precomputed keyed state (hmac.c): nothing is allocated per packet.
  * - MAC-then-encrypt (RFC 4253 §6.4): mac = HMAC(seq || plaintext packet), the whole packet is encrypted, and
  *   the reader decrypts one block first to learn packet_length;
  * - encrypt-then-MAC (OpenSSH PROTOCOL §1.5): packet_length in clear, mac = HMAC(seq || length || ciphertext),
@@ -9,20 +9,19 @@
  * MACs are compared with CRYPTO_memcmp.
  */
 #include "common.h"
+#include "hmac.h"
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define BLOCK 16
-#define MAX_MAC 64
+#define MAX_MAC HMAC_MAX_OUT
 
 typedef struct {
   EVP_CIPHER_CTX *ctr;
-  EVP_MAC_CTX *hmac;
+  hmac_t hmac;
   size_t mac_len;
   bool etm;
   /* MtE reader: the first block, decrypted by ctrHmacLength, waiting for ctrHmacOpen */
@@ -36,7 +35,6 @@ static void ctr_hmac_free(napi_env env, void *data, void *hint) {
   (void)env, (void)hint;
   ctr_hmac_t *c = data;
   EVP_CIPHER_CTX_free(c->ctr);
-  EVP_MAC_CTX_free(c->hmac);
   OPENSSL_cleanse(c, sizeof *c);
   free(c);
 }
@@ -44,11 +42,9 @@ static void ctr_hmac_free(napi_env env, void *data, void *hint) {
 /* HMAC(seq || a || b) into `mac` (full digest length; the caller uses mac_len bytes, RFC 4253 §6.4 truncation). */
 static bool hmac3(ctr_hmac_t *c, uint32_t seq, const uint8_t *a, size_t an, const uint8_t *b, size_t bn, uint8_t mac[MAX_MAC]) {
   uint8_t s[4];
-  size_t outl = 0;
   store_be32(s, seq);
-  return EVP_MAC_init(c->hmac, NULL, 0, NULL) == 1 && EVP_MAC_update(c->hmac, s, 4) == 1 &&
-         (an == 0 || EVP_MAC_update(c->hmac, a, an) == 1) && (bn == 0 || EVP_MAC_update(c->hmac, b, bn) == 1) &&
-         EVP_MAC_final(c->hmac, mac, &outl, MAX_MAC) == 1 && outl >= c->mac_len;
+  hmac_start(&c->hmac);
+  return hmac_update(&c->hmac, s, 4) && hmac_update(&c->hmac, a, an) && hmac_update(&c->hmac, b, bn) && hmac_finish(&c->hmac, mac);
 }
 
 static bool ctr(ctr_hmac_t *c, uint8_t *out, const uint8_t *in, size_t n) {
@@ -82,13 +78,9 @@ static napi_value ctr_hmac_new(napi_env env, napi_callback_info info) {
   if (c == NULL) return throw_error(env, "out of memory");
   c->mac_len = mac_len;
   c->etm = etm;
-  EVP_MAC *mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
   c->ctr = EVP_CIPHER_CTX_new();
-  c->hmac = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
-  EVP_MAC_free(mac);
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
-  if (c->ctr == NULL || c->hmac == NULL || EVP_CipherInit_ex(c->ctr, cipher, NULL, key.p, iv.p, 1) != 1 ||
-      EVP_MAC_init(c->hmac, mac_key.p, mac_key.n, params) != 1) {
+  if (c->ctr == NULL || EVP_CipherInit_ex(c->ctr, cipher, NULL, key.p, iv.p, 1) != 1 ||
+      !hmac_init(&c->hmac, digest, mac_key.p, mac_key.n) || c->hmac.out_len != digest_size) {
     ctr_hmac_free(env, c, NULL);
     return throw_error(env, "aes-ctr/hmac: OpenSSL context setup failed");
   }
