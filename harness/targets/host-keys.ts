@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { HostKeyInfo } from './types.js';
@@ -80,13 +80,20 @@ export async function openSshHostKeys(types: readonly OpenSshKeyType[] = ['ed255
   return out;
 }
 
-/** Dropbear reads its own key format; `dropbearkey -y` prints the public line. */
+/** Dropbear reads its own key format; `dropbearkey -y` prints the public line (cached beside the key). */
 export async function dropbearHostKey(type: 'ed25519' | 'ecdsa' | 'rsa'): Promise<KeyFile> {
   const privatePath = join(stateSubdir('dropbear-hostkeys'), `dropbear_${type}_host_key`);
   try {
-    await generateOnce(privatePath, async (tmp) => { await run('dropbearkey', ['-t', type, ...(type === 'rsa' ? ['-s', '2048'] : []), '-f', tmp]); });
-    const { stdout } = await run('dropbearkey', ['-y', '-f', privatePath]);
-    const publicLine = stdout.split('\n').find((l) => /^(ssh-|ecdsa-)/.test(l))?.trim() ?? '';
+    await generateOnce(privatePath, async (tmp) => {
+      await run('dropbearkey', ['-t', type, ...(type === 'rsa' ? ['-s', '2048'] : []), '-f', tmp]);
+      const { stdout } = await run('dropbearkey', ['-y', '-f', tmp]);
+      writeFileSync(tmp + '.pub', (stdout.split('\n').find((l) => /^(ssh-|ecdsa-)/.test(l))?.trim() ?? '') + '\n');
+    });
+    if (!existsSync(privatePath + '.pub')) { // keys made before the .pub cache existed
+      const { stdout } = await run('dropbearkey', ['-y', '-f', privatePath]);
+      writeFileSync(privatePath + '.pub', (stdout.split('\n').find((l) => /^(ssh-|ecdsa-)/.test(l))?.trim() ?? '') + '\n');
+    }
+    const publicLine = readFileSync(privatePath + '.pub', 'utf8').trim();
     return { privatePath, publicLine, info: parsePublicKeyLine(publicLine) };
   } catch (e) {
     if (isPeerError(e)) throw e;

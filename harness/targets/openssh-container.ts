@@ -3,6 +3,7 @@
  * (see setup), started with testcontainers 11 on the host network, on a free loopback port, with a generated
  * config, our host keys and the test account created inside the container at start.
  */
+import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -22,6 +23,9 @@ export type Suite = 'bookworm' | 'trixie';
 export const imageName = (suite: Suite): string => `local/openssh:${suite}`;
 /** Label written by setup at import time: the image's openssh-server package version. */
 export const VERSION_LABEL = 'org.ssh-harness.openssh-version';
+/** Label written by setup when the test account is baked into the image; its value changes with the password. */
+export const ACCOUNT_LABEL = 'org.ssh-harness.account';
+export const accountTag = (): string => createHash('sha256').update(`${TEST_USER}:${TEST_PASSWORD}`).digest('hex').slice(0, 16);
 const MOUNT = '/harness';
 
 /** Both must be set before testcontainers loads: Ryuk would need a registry pull, and without the override
@@ -41,12 +45,14 @@ export async function checkDockerAndImage(suite: Suite): Promise<{ labels: Reado
   return { labels: img.labels };
 }
 
-function startScript(configName: string): string {
+function startScript(configName: string, accountBaked: boolean): string {
   // runs as PID 1's shell, then exec's sshd so `docker stop` signals sshd itself
   return [
     'set -e',
-    `id ${TEST_USER} >/dev/null 2>&1 || useradd --create-home --shell /bin/sh ${TEST_USER}`,
-    `echo '${TEST_USER}:${TEST_PASSWORD}' | chpasswd`,
+    ...(accountBaked ? [] : [
+      `id ${TEST_USER} >/dev/null 2>&1 || useradd --create-home --shell /bin/sh ${TEST_USER}`,
+      `echo '${TEST_USER}:${TEST_PASSWORD}' | chpasswd`,
+    ]),
     'mkdir -p /run/sshd',
     `exec /usr/sbin/sshd -D -e -f ${MOUNT}/${configName}`,
   ].join('\n') + '\n';
@@ -80,7 +86,7 @@ export function opensshContainerTarget(name: string, suite: Suite): Target {
       return `${MOUNT}/${file}`;
     });
     writeFileSync(join(dir.path, 'authorized_keys'), credentials.publicKeyLine + '\n', { mode: 0o644 });
-    writeFileSync(join(dir.path, 'start.sh'), startScript('sshd_config'));
+    writeFileSync(join(dir.path, 'start.sh'), startScript('sshd_config', labels[ACCOUNT_LABEL] === accountTag()));
     const timeoutMs = opts.startupTimeoutMs ?? 20_000;
 
     class TrackedContainer extends GenericContainer {

@@ -9,7 +9,6 @@ built-in commands of peer_commands.py. Ends on SIGTERM.
 import json
 import logging
 import os
-import signal
 import socket
 import sys
 import threading
@@ -118,7 +117,8 @@ def serve(sock, addr):
 
 
 def main():
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    # SIGTERM keeps its default action (terminate): a Python-level handler would only run once the main
+    # thread leaves accept(), which it does not while connection threads exist
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind((cfg.get('host', '127.0.0.1'), int(cfg.get('port', 0))))

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PeerError } from '../errors.js';
 import { imageInspect } from '../docker-api.js';
-import { imageName, VERSION_LABEL, type Suite } from '../openssh-container.js';
+import { accountTag, ACCOUNT_LABEL, imageName, VERSION_LABEL, type Suite } from '../openssh-container.js';
+import { TEST_PASSWORD, TEST_USER } from '../test-user.js';
 import { isRoot, stateDir } from '../state.js';
 import { findBinary } from '../local-tools.js';
 
@@ -33,6 +34,19 @@ function runLogged(cmd: string, args: readonly string[], logPath: string, timeou
   });
 }
 
+/**
+ * The test account is created in the image at build time: creating it (useradd + chpasswd hashing) at every
+ * container start would cost ~100-200 ms of the 0.5 s start budget.
+ */
+async function bakeAccount(dir: string): Promise<void> {
+  await run('chroot', [dir, 'useradd', '--create-home', '--shell', '/bin/sh', TEST_USER]);
+  await new Promise<void>((resolve, reject) => {
+    const c = execFile('chroot', [dir, 'chpasswd'], (err) => (err ? reject(err) : resolve()));
+    c.stdin?.end(`${TEST_USER}:${TEST_PASSWORD}\n`);
+  });
+  mkdirSync(join(dir, 'run/sshd'), { recursive: true, mode: 0o755 });
+}
+
 export async function ensureImage(suite: Suite, mirror = process.env['DEBIAN_MIRROR']): Promise<ImageResult> {
   const existing = await imageInspect(imageName(suite));
   if (existing) return { suite, built: false, version: existing.labels[VERSION_LABEL] ?? 'unknown' };
@@ -51,8 +65,10 @@ export async function ensureImage(suite: Suite, mirror = process.env['DEBIAN_MIR
     }
     const { stdout } = await run('dpkg-query', [`--admindir=${join(dir, 'var/lib/dpkg')}`, '-W', '-f=${Version}', 'openssh-server']);
     const version = stdout.trim();
+    await bakeAccount(dir);
     // pipefail: a tar error must fail the import, not produce a truncated image
-    await runLogged('bash', ['-o', 'pipefail', '-c', 'tar -C "$1" -c . | docker import -c "LABEL $2=$3" - "$4"', 'import', dir, VERSION_LABEL, version, imageName(suite)], log, 600_000)
+    const labels = `LABEL ${VERSION_LABEL}=${version} ${ACCOUNT_LABEL}=${accountTag()}`;
+    await runLogged('bash', ['-o', 'pipefail', '-c', 'tar -C "$1" -c . | docker import -c "$2" - "$3"', 'import', dir, labels, imageName(suite)], log, 600_000)
       .catch((e: Error) => { throw new PeerError('setup-failed', `docker import of ${imageName(suite)} failed: ${e.message}`); });
     return { suite, built: true, version };
   } finally {
