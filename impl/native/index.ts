@@ -7,13 +7,15 @@
  * Covered: aes128-gcm@openssh.com, aes256-gcm@openssh.com, chacha20-poly1305@openssh.com, and aes128/192/256-ctr
  * with hmac-sha1, hmac-sha1-96, hmac-sha2-256, hmac-sha2-512 and their -etm@openssh.com forms.
  */
-import type { CipherAlgorithm, DirectionKeys, MacAlgorithm, Opener, Sealer } from '../crypto/types.js';
+import type { CipherAlgorithm, DirectionKeys, MacAlgorithm } from '../crypto/types.js';
 import { nativeBinding, type NativeBinding } from './binding.js';
 import {
   NativeChachaOpener, NativeChachaSealer, NativeCtrHmacOpener, NativeCtrHmacSealer, NativeGcmOpener, NativeGcmSealer,
+  type InPlaceOpener, type InPlaceSealer,
 } from './packet-protection.js';
 
 export { nativeDisabled, nativeStatus, type NativeStatus } from './binding.js';
+export type { InPlaceOpener, InPlaceSealer } from './packet-protection.js';
 
 type CipherKind = 'gcm' | 'chacha' | 'ctr';
 interface CipherFacts { readonly kind: CipherKind; readonly keyLen: number; readonly ivLen: number; readonly blockSize: number }
@@ -68,8 +70,8 @@ function build<T>(cipher: CipherAlgorithm, mac: MacAlgorithm | null, keys: Direc
 }
 
 /** A native Sealer for this direction, or null to use impl/crypto's makeSealer. */
-export function nativeSealer(cipher: CipherAlgorithm, mac: MacAlgorithm | null, keys: DirectionKeys): Sealer | null {
-  return build(cipher, mac, keys, (b, p): Sealer => {
+export function nativeSealer(cipher: CipherAlgorithm, mac: MacAlgorithm | null, keys: DirectionKeys): InPlaceSealer | null {
+  return build(cipher, mac, keys, (b, p): InPlaceSealer => {
     switch (p.kind) {
       case 'gcm': return new NativeGcmSealer(b, b.gcmNew(p.key, p.iv, true));
       case 'chacha': return new NativeChachaSealer(b, b.chachaNew(p.key));
@@ -79,8 +81,8 @@ export function nativeSealer(cipher: CipherAlgorithm, mac: MacAlgorithm | null, 
 }
 
 /** A native Opener for this direction, or null to use impl/crypto's makeOpener. */
-export function nativeOpener(cipher: CipherAlgorithm, mac: MacAlgorithm | null, keys: DirectionKeys): Opener | null {
-  return build(cipher, mac, keys, (b, p): Opener => {
+export function nativeOpener(cipher: CipherAlgorithm, mac: MacAlgorithm | null, keys: DirectionKeys): InPlaceOpener | null {
+  return build(cipher, mac, keys, (b, p): InPlaceOpener => {
     switch (p.kind) {
       case 'gcm': return new NativeGcmOpener(b, b.gcmNew(p.key, p.iv, false));
       case 'chacha': return new NativeChachaOpener(b, b.chachaNew(p.key));

@@ -82,12 +82,13 @@ describe('impl/native', () => {
     expect(nativeBinding()!.opensslVersion()).to.contain(process.versions.openssl);
   });
 
-  describe('native ⇄ pure: byte-identical wire, each opens the other (payload 0..64 B, 32 KiB+, seq across 2^32)', () => {
+  describe('native ⇄ pure: byte-identical wire, each opens the other, in place too (payload 0..64 B, 32 KiB+, seq across 2^32)', () => {
     for (const [c, m] of covered) {
       it(label(c, m), () => {
         const keys = keysFor(c, m, label(c, m));
         const ns = native.sealer(c, m, keys), ps = pure.sealer(c, m, keys);
         const no = native.opener(c, m, keys), po = pure.opener(c, m, keys);
+        const nsInPlace = nativeSealer(c, m, keys)!, noInPlace = nativeOpener(c, m, keys)!;
         for (const k of ['blockSize', 'lengthExcluded', 'macLen'] as const) {
           expect(ns[k], k).to.equal(ps[k]);
           expect(no[k], k).to.equal(po[k]);
@@ -103,6 +104,15 @@ describe('impl/native', () => {
           expect(toHex(fromNative), `${n}-byte payload, seq ${seq}`).to.equal(toHex(fromPure));
           expect(toHex(receive(po, seq, fromNative)), 'pure opens native').to.equal(plain);
           expect(toHex(receive(no, seq, fromPure)), 'native opens pure').to.equal(plain);
+          const buf = new Uint8Array(packet.length + ns.macLen);
+          buf.set(packet);
+          const inPlace = nsInPlace.sealInPlace(seq, buf, packet.length);
+          expect(inPlace.buffer, 'sealed in place').to.equal(buf.buffer);
+          expect(toHex(inPlace), 'sealInPlace').to.equal(toHex(fromPure));
+          noInPlace.packetLength(seq, inPlace.subarray(0, noInPlace.headerLen));
+          const body = noInPlace.openInPlace(seq, inPlace);
+          expect(body.buffer, 'opened in place').to.equal(buf.buffer);
+          expect(toHex(body), 'openInPlace').to.equal(plain);
           seq = (seq + 1) >>> 0;
         }
         expect(seq, 'crossed the wrap').to.be.lessThan(100);
@@ -146,6 +156,21 @@ describe('impl/native', () => {
         });
       }
     }
+
+    it('openInPlace: flipped bits and short wires are MacErrors too', () => {
+      for (const [c, m] of covered) {
+        const keys = keysFor(c, m, 'flip in place');
+        const wire = native.sealer(c, m, keys).seal(3, buildPacket(new Uint8Array(33), c.aead ? c.blockSize : 16, c.aead || (m?.etm ?? false)));
+        for (const at of [0, 4, wire.length - 1]) {
+          const bad = wire.slice();
+          bad[at]! ^= 0x04;
+          const o = nativeOpener(c, m, keys)!;
+          o.packetLength(3, bad.subarray(0, o.headerLen));
+          expect(() => o.openInPlace(3, bad), `${label(c, m)} byte ${at}`).to.throw(MacError);
+        }
+        expect(() => nativeOpener(c, m, keys)!.openInPlace(3, wire.subarray(0, 10)), `${label(c, m)} short`).to.throw(MacError);
+      }
+    });
 
     it('MtE: open without packetLength first is a MacError, not a desynchronised decrypt', () => {
       const c = cipher('aes128-ctr'), m = mac('hmac-sha2-256');

@@ -7,6 +7,20 @@ import { MacError } from '../errors.js';
 import type { Opener, Sealer } from '../crypto/types.js';
 import { NativeResult, type NativeBinding, type NativeContext } from './binding.js';
 
+/**
+ * Optional in-place forms the native path offers beyond the Sealer/Opener contract (node:crypto cannot write into
+ * a caller's buffer, so impl/crypto has no equivalent). They save the output allocation per packet for a caller
+ * that owns the memory (impl/native/path-bench.ts measures what that saves).
+ */
+export interface InPlaceSealer extends Sealer {
+  /** `buf` = the plaintext packet in its first `packetLength` bytes, then exactly `macLen` spare bytes; sealed in place and returned. */
+  sealInPlace(seq: number, buf: Uint8Array, packetLength: number): Uint8Array;
+}
+export interface InPlaceOpener extends Opener {
+  /** As `open`, but decrypts into `wire`'s own memory and returns the view `wire[4 .. length - macLen]`. */
+  openInPlace(seq: number, wire: Uint8Array): Uint8Array;
+}
+
 const TAG_LEN = 16;
 
 function readUint32(b: Uint8Array): number {
@@ -28,10 +42,11 @@ function sealed(r: NativeResult, what: string): void {
 
 /** Plaintext after packet_length; a too-short wire gets an empty buffer and the addon reports the MAC failure. */
 const bodyBuffer = (wireLength: number, macLen: number): Buffer => Buffer.allocUnsafe(Math.max(0, wireLength - 4 - macLen));
+const bodyView = (wire: Uint8Array, macLen: number): Uint8Array => wire.subarray(4, Math.max(4, wire.length - macLen));
 
 // ───────────────────────────── aes128-gcm@openssh.com, aes256-gcm@openssh.com ─────────────────────
 
-export class NativeGcmSealer implements Sealer {
+export class NativeGcmSealer implements InPlaceSealer {
   readonly blockSize = 16;
   readonly lengthExcluded = true;
   readonly macLen = TAG_LEN;
@@ -42,9 +57,14 @@ export class NativeGcmSealer implements Sealer {
     sealed(this.b.gcmSeal(this.ctx, packet, out), 'AES-GCM');
     return out;
   }
+
+  sealInPlace(_seq: number, buf: Uint8Array, packetLength: number): Uint8Array {
+    sealed(this.b.gcmSeal(this.ctx, buf.subarray(0, packetLength), buf), 'AES-GCM');
+    return buf;
+  }
 }
 
-export class NativeGcmOpener implements Opener {
+export class NativeGcmOpener implements InPlaceOpener {
   readonly blockSize = 16;
   readonly lengthExcluded = true;
   readonly macLen = TAG_LEN;
@@ -60,11 +80,17 @@ export class NativeGcmOpener implements Opener {
     opened(this.b.gcmOpen(this.ctx, wire, out), 'AES-GCM');
     return out;
   }
+
+  openInPlace(_seq: number, wire: Uint8Array): Uint8Array {
+    const out = bodyView(wire, TAG_LEN);
+    opened(this.b.gcmOpen(this.ctx, wire, out), 'AES-GCM');
+    return out;
+  }
 }
 
 // ───────────────────────────── chacha20-poly1305@openssh.com ─────────────────────────────────────
 
-export class NativeChachaSealer implements Sealer {
+export class NativeChachaSealer implements InPlaceSealer {
   readonly blockSize = 8;
   readonly lengthExcluded = true;
   readonly macLen = TAG_LEN;
@@ -75,9 +101,14 @@ export class NativeChachaSealer implements Sealer {
     sealed(this.b.chachaSeal(this.ctx, seq >>> 0, packet, out), 'chacha20-poly1305');
     return out;
   }
+
+  sealInPlace(seq: number, buf: Uint8Array, packetLength: number): Uint8Array {
+    sealed(this.b.chachaSeal(this.ctx, seq >>> 0, buf.subarray(0, packetLength), buf), 'chacha20-poly1305');
+    return buf;
+  }
 }
 
-export class NativeChachaOpener implements Opener {
+export class NativeChachaOpener implements InPlaceOpener {
   readonly blockSize = 8;
   readonly lengthExcluded = true;
   readonly macLen = TAG_LEN;
@@ -93,11 +124,17 @@ export class NativeChachaOpener implements Opener {
     opened(this.b.chachaOpen(this.ctx, seq >>> 0, wire, out), 'Poly1305');
     return out;
   }
+
+  openInPlace(seq: number, wire: Uint8Array): Uint8Array {
+    const out = bodyView(wire, TAG_LEN);
+    opened(this.b.chachaOpen(this.ctx, seq >>> 0, wire, out), 'Poly1305');
+    return out;
+  }
 }
 
 // ───────────────────────────── aes*-ctr + hmac-* (MtE and EtM) ───────────────────────────────────
 
-export class NativeCtrHmacSealer implements Sealer {
+export class NativeCtrHmacSealer implements InPlaceSealer {
   readonly blockSize = 16;
   constructor(private readonly b: NativeBinding, private readonly ctx: NativeContext, readonly macLen: number, readonly lengthExcluded: boolean) {}
 
@@ -106,9 +143,14 @@ export class NativeCtrHmacSealer implements Sealer {
     sealed(this.b.ctrHmacSeal(this.ctx, seq >>> 0, packet, out), 'AES-CTR/HMAC');
     return out;
   }
+
+  sealInPlace(seq: number, buf: Uint8Array, packetLength: number): Uint8Array {
+    sealed(this.b.ctrHmacSeal(this.ctx, seq >>> 0, buf.subarray(0, packetLength), buf), 'AES-CTR/HMAC');
+    return buf;
+  }
 }
 
-export class NativeCtrHmacOpener implements Opener {
+export class NativeCtrHmacOpener implements InPlaceOpener {
   readonly blockSize = 16;
   readonly headerLen: number;
   constructor(private readonly b: NativeBinding, private readonly ctx: NativeContext, readonly macLen: number, readonly lengthExcluded: boolean) {
@@ -122,6 +164,12 @@ export class NativeCtrHmacOpener implements Opener {
 
   open(seq: number, wire: Uint8Array): Uint8Array {
     const out = bodyBuffer(wire.length, this.macLen);
+    opened(this.b.ctrHmacOpen(this.ctx, seq >>> 0, wire, out), 'HMAC');
+    return out;
+  }
+
+  openInPlace(seq: number, wire: Uint8Array): Uint8Array {
+    const out = bodyView(wire, this.macLen);
     opened(this.b.ctrHmacOpen(this.ctx, seq >>> 0, wire, out), 'HMAC');
     return out;
   }
