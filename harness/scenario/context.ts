@@ -1,0 +1,145 @@
+/**
+ * The runner API a check sees (TypeScript checks call it directly; data scenarios through the step
+ * interpreter): open connections to the target, end with a verdict, note what happened. Everything the
+ * check opens is closed by the runner when the check ends, whatever the outcome.
+ */
+import { join } from 'node:path';
+import { KeylogWriter } from '../trace/keylog.js';
+import { TraceWriters } from '../trace/trace-writers.js';
+import { ClientConn, type ClientConnectOptions, type ConnTrace } from './client-conn.js';
+import { ConnectionRecorder, Evidence } from './evidence.js';
+import { RawConn } from './raw-conn.js';
+import { checkSeed, seededRng } from './seed.js';
+import type { CheckMeta, TargetInfo, TraceFiles, Verdict } from './types.js';
+import { VerdictSignal } from './verdict.js';
+
+export interface TraceOptions {
+  /** Directory for this run's trace files (one set per check). */
+  readonly dir: string;
+  readonly pcap: boolean;
+  readonly keylog: boolean;
+}
+
+/** What a client-direction check needs from the runner (harness/scenario/client-direction.ts fills it). */
+export interface ClientSide {
+  /** Name of the client peer under test, e.g. `openssh-client`. */
+  readonly peer: string;
+}
+
+let connectionCounter = 0;
+
+export class CheckContext {
+  readonly evidence = new Evidence();
+  /** Values a data scenario stores between steps (`as:`), e.g. a channel or a sequence number. */
+  readonly vars = new Map<string, unknown>();
+  private readonly closers: (() => void)[] = [];
+  private conns = 0;
+  private traceWriters: TraceWriters | undefined;
+  private keylog: KeylogWriter | undefined;
+  readonly traceFiles: { pcap?: string; jsonl?: string; keylog?: string } = {};
+
+  constructor(
+    readonly target: TargetInfo,
+    readonly check: CheckMeta,
+    readonly runSeed: string,
+    private readonly trace?: TraceOptions,
+    readonly client?: ClientSide,
+  ) {}
+
+  /** Seed of this check's n-th connection (the runner reports the check's run seed). */
+  seedFor(n: number): string {
+    return checkSeed(this.runSeed, this.check.id, n);
+  }
+
+  /** A new connection number and its recorder; `ours` is the role our side plays on it. */
+  recorder(ours: 'client' | 'server'): ConnectionRecorder {
+    return new ConnectionRecorder(this.evidence, ++this.conns, ours);
+  }
+
+  /** Trace taps for connection `n`, when the run records traces. */
+  traceFor(n: number, ours: 'client' | 'server'): ConnTrace | undefined {
+    if (!this.trace || (!this.trace.pcap && !this.trace.keylog)) return undefined;
+    const safe = this.check.id.replace(/[^A-Za-z0-9._-]/g, '_');
+    if (this.trace.pcap && !this.traceWriters) {
+      this.traceFiles.pcap = join(this.trace.dir, `${safe}.pcap`);
+      this.traceFiles.jsonl = join(this.trace.dir, `${safe}.jsonl`);
+      this.traceWriters = new TraceWriters({ pcap: { path: this.traceFiles.pcap, options: { onePacketPerSegment: false } }, jsonl: { path: this.traceFiles.jsonl } });
+    }
+    if (this.trace.keylog && !this.keylog) {
+      this.traceFiles.keylog = join(this.trace.dir, `${safe}.keylog`);
+      this.keylog = new KeylogWriter(this.traceFiles.keylog);
+    }
+    const id = ++connectionCounter;
+    const tw = this.traceWriters;
+    const kl = this.keylog;
+    const clientIp = `10.0.${(n >> 8) & 0xff}.${(n & 0xff) + 1}`;
+    tw?.connection(id, { role: ours, client: { ip: clientIp, port: 40000 + n }, server: { ip: '10.0.0.254', port: 22 } });
+    let opened = false;
+    const toDir = (d: 'in' | 'out') => ((d === 'out') === (ours === 'client') ? 'c2s' : 's2c');
+    return {
+      bytes: (d, b, t) => {
+        if (!opened) { tw?.open(id, t); opened = true; }
+        tw?.bytes(id, toDir(d), b, t);
+      },
+      packet: (d, seq, payload, deviation) => tw?.packet(id, d === 'out', seq, payload, Date.now(), deviation),
+      ...(kl ? { keys: (k) => kl.onKeys({ ...k, role: ours }) } : {}),
+      close: (t) => tw?.close(id, t),
+    };
+  }
+
+  /** Packet tap for JSONL traces (the recorder covers evidence). */
+  get traceSink(): TraceWriters | undefined {
+    return this.traceWriters;
+  }
+
+  /** Our engine-based client connected to the target, version and KEXINIT already on their way. */
+  async connect(o: ClientConnectOptions = {}): Promise<ClientConn> {
+    const rec = this.recorder('client');
+    const trace = this.traceFor(rec.conn, 'client');
+    rec.tap = trace?.packet;
+    const req = this.check.requires;
+    const algorithms = o.algorithms ?? (req ? { ...(req.kex ? { kex: req.kex } : {}), ...(req.hostKey ? { hostKey: req.hostKey } : {}), ...(req.cipher ? { cipher: req.cipher } : {}), ...(req.mac ? { mac: req.mac } : {}) } : undefined);
+    const c = await ClientConn.open(rec, this.target, seededRng(this.seedFor(rec.conn)), { ...o, ...(algorithms ? { algorithms } : {}) }, trace);
+    this.closers.push(() => c.close());
+    return c;
+  }
+
+  /** A bare socket for version-exchange and cleartext-packet checks. */
+  async connectRaw(): Promise<RawConn> {
+    const rec = this.recorder('client');
+    const trace = this.traceFor(rec.conn, 'client');
+    rec.tap = trace?.packet;
+    const c = await RawConn.open(rec, this.target, seededRng(this.seedFor(rec.conn)), trace);
+    this.closers.push(() => c.close());
+    return c;
+  }
+
+  /** Registers cleanup for something the check started (servers of client-direction checks). */
+  onCleanup(fn: () => void): void {
+    this.closers.push(fn);
+  }
+
+  note(text: string): void {
+    this.evidence.note(0, text);
+  }
+
+  verdict(v: Verdict, reason: string): never {
+    this.note(`${v}: ${reason}`);
+    throw new VerdictSignal(v, reason);
+  }
+
+  fail(reason: string): never { return this.verdict('fail', reason); }
+  pass(reason: string): never { return this.verdict('pass', reason); }
+  notApplicable(reason: string): never { return this.verdict('not-applicable', reason); }
+  inconclusive(reason: string): never { return this.verdict('inconclusive', reason); }
+
+  /** Closes everything the check opened; returns the trace files written. */
+  cleanup(): TraceFiles | undefined {
+    for (const c of this.closers.splice(0).reverse()) {
+      try { c(); } catch { /* already closed */ }
+    }
+    this.traceWriters?.finish();
+    this.keylog?.close();
+    return Object.keys(this.traceFiles).length ? { ...this.traceFiles } : undefined;
+  }
+}
