@@ -21,7 +21,8 @@ export interface PacketEvent {
   readonly direction: 'in' | 'out';
   readonly seq: number;
   readonly payload: Uint8Array;
-  readonly timeMs: number;
+  /** When absent (impl's PacketRecord has no time), the writer picks one (see JsonlWriter / TraceSession). */
+  readonly timeMs?: number;
   /** Set when the harness injected this message or its framing on purpose (DESIGN §3). */
   readonly deviation?: string;
 }
@@ -135,7 +136,7 @@ export class JsonlWriter {
   onPacket(e: PacketEvent): void {
     if (this.closed) return;
     const out = (e.direction === 'out') === (this.role === 'client');
-    this.writeLine(this.formatter.format(out ? 'c2s' : 's2c', e.seq, e.payload, e.timeMs, e.deviation));
+    this.writeLine(this.formatter.format(out ? 'c2s' : 's2c', e.seq, e.payload, e.timeMs ?? Date.now(), e.deviation));
   }
 
   writeLine(line: TraceLine): void {

@@ -25,7 +25,7 @@ export interface KexKeys {
   /** 16-byte cookie of the server's KEXINIT; required when `role` is 'server'. */
   readonly serverCookie?: Uint8Array;
   readonly ephemeralPrivateKey: Uint8Array;
-  /** K as encoded for the exchange hash, without its length prefix (mpint body, or the string for hybrid kex). */
+  /** K as encoded for the exchange hash (mpint or string), with or without its uint32 length prefix. */
   readonly sharedSecret: Uint8Array;
   readonly sessionId: Uint8Array;
   readonly exchangeHash: Uint8Array;
@@ -34,6 +34,8 @@ export interface KexKeys {
 export interface KeylogOptions {
   /** Also write the `SHARED_SECRET` keyword line that newer Wireshark reads. Default true. */
   readonly keywordLines?: boolean;
+  /** Append to an existing file (a shared `--keylog FILE`); false truncates it. Default true. */
+  readonly append?: boolean;
 }
 
 /** The keylog lines for one key exchange, without newlines. */
@@ -45,11 +47,7 @@ export function keylogLines(k: KexKeys, options: KeylogOptions = {}): string[] {
   }
   const c = hex(cookie);
   const lines = [`${c} ${hex(k.ephemeralPrivateKey)}`];
-  if (options.keywordLines ?? true) {
-    let i = 0; // leading zero bytes of the mpint body are not part of the number
-    while (i < k.sharedSecret.length - 1 && k.sharedSecret[i] === 0) i++;
-    lines.push(`${c} SHARED_SECRET ${hex(k.sharedSecret.subarray(i))}`);
-  }
+  if (options.keywordLines ?? true) lines.push(`${c} SHARED_SECRET ${hex(secretValue(k.sharedSecret))}`);
   return lines;
 }
 
@@ -59,20 +57,39 @@ export class KeylogWriter {
   entries = 0;
 
   constructor(readonly path: string, private readonly options: KeylogOptions = {}) {
-    this.fd = openSync(path, 'a', 0o600);
+    this.fd = openSync(path, options.append ?? true ? 'a' : 'w', 0o600);
   }
 
-  /** The engine's per-kex keys event. */
+  /** Entries that could not be written (e.g. a server-side key without the server's cookie), with why. */
+  readonly skipped: string[] = [];
+
+  /** The engine's per-kex keys event. Never throws into the engine: a bad entry is skipped and noted. */
   onKeys(k: KexKeys): void {
     if (this.fd === undefined) return;
-    appendFileSync(this.fd, keylogLines(k, this.options).map((l) => `${l}\n`).join(''));
-    this.entries++;
+    try {
+      appendFileSync(this.fd, keylogLines(k, this.options).map((l) => `${l}\n`).join(''));
+      this.entries++;
+    } catch (e) {
+      if (this.skipped.length < 100) this.skipped.push((e as Error).message);
+    }
   }
 
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
+}
+
+/**
+ * K as the bare number: impl's engine gives K as it enters the exchange hash, with its uint32 length (mpint or
+ * string); callers may also pass the body alone. Leading zero bytes of an mpint are not part of the number.
+ */
+function secretValue(k: Uint8Array): Uint8Array {
+  let body = k;
+  if (k.length >= 4 && new DataView(k.buffer, k.byteOffset, k.byteLength).getUint32(0) === k.length - 4) body = k.subarray(4);
+  let i = 0;
+  while (i < body.length - 1 && body[i] === 0) i++;
+  return body.subarray(i);
 }
 
 function hex(b: Uint8Array): string {

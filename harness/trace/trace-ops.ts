@@ -2,7 +2,8 @@
  * The calls of a trace session as ring records (shared-ring.ts), so the recording thread only copies bytes and
  * the trace worker replays the calls into TraceWriters.
  *
- * Record body: op u8 | dir u8 | 0 | 0 | conn u32 | seq u32 | n u32 | time f64 (24 bytes), then op-specific parts:
+ * Record body: op u8 | dir u8 | 0 | 0 | conn u32 | n u32 | 0 | time f64 | seq f64 (32 bytes; seq is a double because
+ * deviation events carry -1), then op-specific parts:
  * BYTES: n packet ends (u32 each) and the bytes; PACKET: n bytes of deviation text (utf8) and the payload;
  * CONN: n bytes of JSON (ConnectionSetup).
  */
@@ -11,7 +12,7 @@ import type { ConnectionSetup, TraceWriters } from './trace-writers.js';
 import type { Direction } from './pcap-writer.js';
 
 const Op = { CONN: 1, OPEN: 2, BYTES: 3, CLOSE: 4, PACKET: 5 } as const;
-const HDR = 24;
+const HDR = 32;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -78,9 +79,9 @@ export class OpWriter {
     v.setUint8(at, op);
     v.setUint8(at + 1, dir);
     v.setUint32(at + 4, conn, true);
-    v.setUint32(at + 8, seq >>> 0, true);
-    v.setUint32(at + 12, n, true);
+    v.setUint32(at + 8, n, true);
     v.setFloat64(at + 16, timeMs, true);
+    v.setFloat64(at + 24, seq, true);
     return at;
   }
 }
@@ -90,9 +91,9 @@ export function applyOp(w: TraceWriters, data: Uint8Array, view: DataView, at: n
   const op = view.getUint8(at);
   const dir = view.getUint8(at + 1);
   const conn = view.getUint32(at + 4, true);
-  const seq = view.getUint32(at + 8, true);
-  const n = view.getUint32(at + 12, true);
+  const n = view.getUint32(at + 8, true);
   const time = view.getFloat64(at + 16, true);
+  const seq = view.getFloat64(at + 24, true);
   const body = at + HDR, end = at + len;
   switch (op) {
     case Op.CONN:

@@ -32,10 +32,16 @@ export interface TraceSessionOptions {
   readonly jsonl?: boolean | Omit<TraceFormatOptions, 'connection'>;
   /** Write `<name>.keylog`; default false (it lets anyone with the pcap decrypt it). */
   readonly keylog?: boolean | KeylogOptions;
+  /** Or append key exchanges to this writer instead (shared by several sessions; not closed by this one). */
+  readonly keylogTo?: KeylogWriter;
   /** Do the work in a worker thread; default true. */
   readonly threaded?: boolean;
   /** Shared ring size for the worker; default 32 MiB (a full ring makes the recording thread wait). */
   readonly ringBytes?: number;
+  /** Write `<name>.index.json`; default true. */
+  readonly index?: boolean;
+  /** Time for packet events that carry none; default Date.now (pass the simulated clock of an in-process pair). */
+  readonly clock?: () => number;
 }
 
 /** The per-connection seams. */
@@ -78,6 +84,7 @@ export class TraceSession {
   private readonly inline?: TraceWriters;
   private readonly ring?: { producer: RingProducer; ops: OpWriter; worker: Worker };
   private readonly keylog?: KeylogWriter;
+  private readonly ownsKeylog: boolean;
   private readonly conns: TraceIndex['connections'][number][] = [];
   private readonly serverPort: number;
   private failure: string | undefined;
@@ -104,7 +111,9 @@ export class TraceSession {
       ...(files.pcap ? { pcap: { path: files.pcap, options: pcapOpts } } : {}),
       ...(files.jsonl ? { jsonl: { path: files.jsonl, options: jsonlOpts } } : {}),
     };
-    if (options.keylog) this.keylog = new KeylogWriter(files.keylog!, options.keylog === true ? {} : options.keylog);
+    this.ownsKeylog = !!options.keylog;
+    if (options.keylog) this.keylog = new KeylogWriter(files.keylog!, { append: false, ...(options.keylog === true ? {} : options.keylog) });
+    else if (options.keylogTo) this.keylog = options.keylogTo;
     if (options.threaded ?? true) {
       const bufs = createRing(options.ringBytes ?? 32 << 20);
       const producer = new RingProducer(bufs);
@@ -136,17 +145,33 @@ export class TraceSession {
     this.conns.push({ id, role, client, server });
     this.call((b) => b.connection(id, { role, client, server, ...(options.isn ? { isn: options.isn } : {}) }));
     const session = this;
+    const clock = this.options.clock ?? Date.now;
+    // Inbound packets without a time get the time of the last chunk our side received (the one that completed
+    // them); outbound ones the clock's, which is when the engine produced them.
+    const inbound: Direction = role === 'client' ? 's2c' : 'c2s';
+    let lastInbound: number | undefined;
+    // tshark finds keylog entries by the cookie of the side whose key is logged (keylog.ts); impl's KexSecrets
+    // carries only the client's, so the server's comes from the KEXINITs seen here.
+    const cookies: { client?: Uint8Array; server?: Uint8Array } = {};
     return {
       id, role, client, server,
       bytes: {
         open: (timeMs) => session.call((b) => b.open(id, timeMs)),
-        chunk: (dir, bytes, timeMs, packetEnds) => session.call((b) => b.bytes(id, dir, bytes, timeMs, packetEnds)),
+        chunk: (dir, bytes, timeMs, packetEnds) => {
+          if (dir === inbound) lastInbound = timeMs;
+          session.call((b) => b.bytes(id, dir, bytes, timeMs, packetEnds));
+        },
         close: (timeMs) => session.call((b) => b.close(id, timeMs)),
       },
-      onPacket: (e) => session.call((b) => b.packet(id, e.direction === 'out', e.seq, e.payload, e.timeMs, e.deviation)),
+      onPacket: (e) => {
+        const out = e.direction === 'out';
+        if (e.payload[0] === 20 && e.payload.length >= 17) cookies[out === (role === 'client') ? 'client' : 'server'] = e.payload.slice(1, 17);
+        const t = e.timeMs ?? (out ? clock() : lastInbound ?? clock());
+        session.call((b) => b.packet(id, out, e.seq, e.payload, t, e.deviation));
+      },
       onKeys: (k) => {
         if (!session.keylog || session.closed) return;
-        try { session.keylog.onKeys(k); } catch (e) { session.failure ??= `keylog: ${(e as Error).message}`; }
+        session.keylog.onKeys({ ...k, role: k.role ?? role, serverCookie: k.serverCookie ?? cookies.server, clientCookie: k.clientCookie ?? cookies.client });
       },
     };
   }
@@ -164,14 +189,14 @@ export class TraceSession {
     } catch (e) {
       this.failure ??= (e as Error).message;
     }
-    this.keylog?.close();
+    if (this.ownsKeylog) this.keylog?.close();
     const { index: _index, ...files } = this.files;
-    const error = this.error;
+    const error = this.error ?? (this.keylog?.skipped.length ? `keylog: ${this.keylog.skipped[0]}` : undefined);
     this.index = {
       kind: 'trace-index', version: 1, files, connections: this.conns, threaded: this.ring !== undefined,
       dropped: this.ring?.ops.dropped ?? 0, ...(error ? { error } : {}),
     };
-    writeFileSync(this.files.index, `${JSON.stringify(this.index, null, 2)}\n`);
+    if (this.options.index ?? true) writeFileSync(this.files.index, `${JSON.stringify(this.index, null, 2)}\n`);
     return this.index;
   }
 

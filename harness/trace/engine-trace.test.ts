@@ -1,0 +1,120 @@
+/**
+ * Traces of impl ↔ impl (the in-process Pair) recorded through TraceSession, opened by Debian's tshark 4.0 with
+ * the keylog. What 4.0 decrypts was found by running this matrix (see README "What tshark 4.0 decrypts").
+ */
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateHostKey } from '../../impl/crypto/hostkey/index.js';
+import type { PrivateKey } from '../../impl/crypto/types.js';
+import { encodeMessage } from '../../impl/messages/index.js';
+import { Pair } from '../../impl/transport/testing/pair.js';
+import { importPcap } from './import.js';
+import type { TraceLine } from './jsonl.js';
+import { TraceSession, type TraceIndex } from './trace-session.js';
+import { requireTshark, tsharkFields } from './tshark.js';
+
+const BASE = 1_700_000_000_000;
+
+interface Run { readonly index: TraceIndex; readonly lines: TraceLine[] }
+
+/** A session: kex, service request, a password USERAUTH_REQUEST, channel data both ways, optionally a rekey. */
+function record(dir: string, name: string, hostKey: PrivateKey, o: { kex?: string; cipher: string; mac?: string; strictKex?: boolean; side: 'client' | 'server'; rekey?: boolean }): Run {
+  const algorithms = { kex: [o.kex ?? 'curve25519-sha256'], hostKey: ['ssh-ed25519'], cipher: [o.cipher], mac: [o.mac ?? 'hmac-sha2-256'] };
+  let pair: Pair | undefined;
+  const s = TraceSession.open({ dir, name, keylog: true, threaded: false, clock: () => BASE + (pair?.now ?? 0) });
+  const conn = s.connection(o.side);
+  const hooks = { onPacket: conn.onPacket, onKeys: conn.onKeys };
+  const strictKex = o.strictKex ?? true;
+  pair = new Pair({
+    client: { algorithms, strictKex, ...(o.side === 'client' ? hooks : {}) },
+    server: { algorithms, strictKex, hostKeys: [hostKey], ...(o.side === 'server' ? hooks : {}) },
+    tap: (from, bytes, now) => conn.bytes.chunk(from === 'client' ? 'c2s' : 's2c', bytes, BASE + now),
+  });
+  const p = pair;
+  p.onEvent = (_side, e) => { if (e.type === 'serviceRequest') p.server.acceptService(e.service); };
+  const step = (): void => { p.now += 1; p.drive(); };
+  p.start().drive();
+  p.client.requestService('ssh-userauth');
+  step();
+  p.client.sendPayload(encodeMessage({ type: 'SSH_MSG_USERAUTH_REQUEST', user: 'u', service: 'ssh-connection', method: 'password', changePassword: false, password: 'pw' }));
+  step();
+  const data = (n: number, fill: number) => encodeMessage({ type: 'SSH_MSG_CHANNEL_DATA', recipientChannel: 0, data: new Uint8Array(n).fill(fill) });
+  for (let i = 0; i < 3; i++) { p.client.sendPayload(data(100 + i, 1)); p.server.sendPayload(data(5000, 2)); step(); }
+  if (o.rekey) {
+    p.client.rekey();
+    step();
+    p.client.sendPayload(data(77, 3));
+    step();
+  }
+  conn.bytes.close(BASE + p.now + 1);
+  const index = s.close();
+  const lines = readFileSync(index.files.jsonl!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TraceLine);
+  return { index, lines };
+}
+
+/** Message codes tshark shows per direction once it has the keylog. */
+function decrypted(run: Run): { c2s: string[]; s2c: string[] } {
+  const rows = tsharkFields(run.index.files.pcap!, ['ip.src', 'ssh.message_code'], ['-o', `ssh.keylog_file:${run.index.files.keylog}`, '-Y', 'ssh']);
+  const codes = (src: string) => rows.filter((r) => r[0] === src).flatMap((r) => (r[1] ? r[1].split(',') : []));
+  return { c2s: codes('10.0.0.1'), s2c: codes('10.0.0.2') };
+}
+
+describe('trace: impl ↔ impl traces that tshark 4.0 decrypts with our keylog', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let hostKey: PrivateKey;
+  before(function () {
+    requireTshark(this);
+    dir = mkdtempSync(join(tmpdir(), 'trace-engine-'));
+    hostKey = generateHostKey('ssh-ed25519');
+  });
+  after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+
+  const decryptable: { cipher: string; mac?: string; kex?: string; strictKex?: boolean }[] = [
+    { cipher: 'aes128-gcm@openssh.com' },
+    { cipher: 'aes256-gcm@openssh.com' },
+    { cipher: 'aes128-ctr', mac: 'hmac-sha2-256' },
+    { cipher: 'aes256-ctr', mac: 'hmac-sha2-512' },
+    // chacha20's nonce is the sequence number, which strict kex resets at NEWKEYS; tshark 4.0 does not know that
+    { cipher: 'chacha20-poly1305@openssh.com', strictKex: false },
+    { cipher: 'aes128-gcm@openssh.com', kex: 'diffie-hellman-group14-sha256' },
+  ];
+  for (const c of decryptable) {
+    for (const side of ['client', 'server'] as const) {
+      it(`${c.kex ?? 'curve25519-sha256'} ${c.cipher}${c.mac ? ` ${c.mac}` : ''}${c.strictKex === false ? ' (no strict kex)' : ''}, keylog from the ${side}: service, userauth and channel data decrypt`, () => {
+        const run = record(dir, `${c.cipher}-${c.mac ?? ''}-${c.kex ?? ''}-${side}`, hostKey, { ...c, side });
+        const d = decrypted(run);
+        // KEXINIT, kex init/reply and NEWKEYS are cleartext; 5/6/7/50/94 are only visible decrypted
+        expect(d.c2s.slice(0, 3)).to.deep.equal(['20', '30', '21']);
+        expect(d.c2s.slice(3), JSON.stringify(d)).to.include.members(['5', '50', '94']);
+        expect(d.s2c.slice(3), JSON.stringify(d)).to.include.members(['6', '7', '94']);
+        expect(d.c2s.filter((x) => x === '94')).to.have.length(3);
+        expect(d.s2c.filter((x) => x === '94')).to.have.length(3);
+      });
+    }
+  }
+
+  it('strict kex with chacha20-poly1305: tshark 4.0 decrypts nothing after NEWKEYS (documented limit)', () => {
+    const d = decrypted(record(dir, 'chacha-strict', hostKey, { cipher: 'chacha20-poly1305@openssh.com', side: 'client' }));
+    expect(d.c2s).to.deep.equal(['20', '30', '21']);
+  });
+
+  it('the recorded JSONL is what the engine saw, secrets redacted; the cleartext part imports identically', async () => {
+    const run = record(dir, 'jsonl', hostKey, { cipher: 'aes128-gcm@openssh.com', side: 'client', rekey: true });
+    const names = run.lines.map((l) => `${l.direction}:${l.name}`);
+    expect(names).to.include.members(['c2s:SSH_MSG_SERVICE_REQUEST', 's2c:SSH_MSG_SERVICE_ACCEPT', 's2c:SSH_MSG_EXT_INFO', 'c2s:SSH_MSG_USERAUTH_REQUEST', 'c2s:SSH_MSG_CHANNEL_DATA', 's2c:SSH_MSG_CHANNEL_DATA']);
+    expect(names.filter((n) => n.endsWith(':SSH_MSG_KEXINIT'))).to.have.length(4); // initial kex + rekey
+    const auth = run.lines.find((l) => l.name === 'SSH_MSG_USERAUTH_REQUEST')!;
+    expect(auth.fields).to.deep.include({ method: 'password', password: '[redacted]' });
+    const imported = await importPcap(run.index.files.pcap!, { collectLines: true });
+    const cleartext = imported.lines!;
+    expect(cleartext.map((l) => l.name)).to.have.members(['SSH_MSG_KEXINIT', 'SSH_MSG_KEXINIT', 'SSH_MSG_KEX_ECDH_INIT', 'SSH_MSG_KEX_ECDH_REPLY', 'SSH_MSG_NEWKEYS', 'SSH_MSG_NEWKEYS']);
+    // same lines (time, seq, fields…) for everything before each direction's NEWKEYS
+    for (const dirn of ['c2s', 's2c'] as const) {
+      const mine = cleartext.filter((l) => l.direction === dirn);
+      expect(run.lines.filter((l) => l.direction === dirn).slice(0, mine.length)).to.deep.equal(mine);
+    }
+  });
+});
