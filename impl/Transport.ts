@@ -814,8 +814,11 @@ export class Transport extends EventEmitter {
     }
   }
 
-  /** Writes what the engine queued and dispatches its events; deferred while an event is being handled. */
-  private flush(): void {
+  /**
+   * Writes what the engine queued and dispatches its events; deferred while an event is being handled.
+   * Every Transport method flushes by itself; call this after driving `engine.testing` directly.
+   */
+  flush(): void {
     if (this.dispatching > 0 || !this.driver) return;
     this.driver.flush();
   }
