@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pidAlive, stopRecorded } from './cleanup.js';
+import { containerExists } from './docker-api.js';
+import { opensshContainerTarget } from './openssh-container.js';
+import { needPeer } from './peer-test-kit.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -12,7 +15,15 @@ const here = fileURLToPath(new URL('.', import.meta.url));
  * A child harness process that starts a peer process (a tiny Node listener) through spawnPeer, prints the
  * peer's PID, then ends the way `how` says. We check the peer is gone afterwards.
  */
-function childScript(how: 'wait' | 'exit'): string {
+function childScript(how: 'wait' | 'exit' | 'container'): string {
+  if (how === 'container') {
+    return `
+      import { opensshContainerTarget } from ${JSON.stringify(join(here, 'openssh-container.ts'))};
+      const t = await opensshContainerTarget('openssh:trixie', 'trixie').start();
+      console.log('CONTAINER ' + t.containerId);
+      setInterval(() => {}, 1000);
+    `;
+  }
   return `
     import { spawnPeer } from ${JSON.stringify(join(here, 'process-peer.ts'))};
     import { join } from 'node:path';
@@ -27,7 +38,7 @@ function childScript(how: 'wait' | 'exit'): string {
   `;
 }
 
-function startChild(how: 'wait' | 'exit', state: string): Promise<{ peerPid: number; child: ReturnType<typeof spawn>; exited: Promise<number | string> }> {
+function startChild(how: 'wait' | 'exit' | 'container', state: string): Promise<{ peerPid: number; containerId?: string; child: ReturnType<typeof spawn>; exited: Promise<number | string> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', childScript(how)], {
     env: { ...process.env, SSH_HARNESS_STATE: state }, stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -38,6 +49,8 @@ function startChild(how: 'wait' | 'exit', state: string): Promise<{ peerPid: num
       out += d.toString();
       const m = /PEER (\d+)/.exec(out);
       if (m) resolve({ peerPid: Number(m[1]), child, exited });
+      const c = /CONTAINER ([0-9a-f]{64})/.exec(out);
+      if (c) resolve({ peerPid: -1, containerId: c[1]!, child, exited });
     });
     void exited.then((c) => reject(new Error(`fixture exited (${c}) before starting its peer: ${out}`)));
   });
@@ -68,6 +81,15 @@ describe('guaranteed cleanup of started peers', function () {
     child.kill('SIGINT');
     expect(await exited).to.equal(130);
     expect(await gone(peerPid)).to.equal(true);
+  });
+
+  it('Ctrl-C (SIGINT) of the harness removes its containers', async function () {
+    await needPeer(this, 'openssh:trixie', () => opensshContainerTarget('openssh:trixie', 'trixie').availability());
+    const { containerId, child, exited } = await startChild('container', state);
+    expect(await containerExists(containerId!)).to.equal(true);
+    child.kill('SIGINT');
+    expect(await exited).to.equal(130);
+    expect(await containerExists(containerId!)).to.equal(false);
   });
 
   it('process.exit() of the harness kills its peers synchronously', async () => {

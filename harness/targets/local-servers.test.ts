@@ -8,6 +8,7 @@ import { pidAlive, runningCount } from './cleanup.js';
 import { isPeerError } from './errors.js';
 import { needPeer } from './peer-test-kit.js';
 import { isRoot } from './state.js';
+import { pythonModuleVersion } from './python-servers.js';
 
 interface Case {
   name: string;
@@ -30,6 +31,12 @@ const cases: Case[] = [
 
 it('registers every server target of issue 6', () => {
   expect(targetNames()).to.include.members(['openssh', 'openssh:bookworm', 'openssh:trixie', 'sshd', 'dropbear', 'tinyssh', 'paramiko', 'asyncssh', 'ssh2']);
+});
+
+it('a Python peer whose module is missing is unavailable, naming the package to install', async () => {
+  const a = await pythonModuleVersion('no_such_ssh_module');
+  expect(a.available).to.equal(false);
+  expect(a.reason).to.match(/install python3-no_such_ssh_module \(run `ssh-harness peers setup`\)/);
 });
 
 for (const c of cases) {

@@ -58,7 +58,9 @@ async function start(opts: StartOptions = {}): Promise<RunningTarget> {
 async function availability(): Promise<Availability> {
   const bin = findBinary('/usr/sbin/sshd', 'sshd');
   if (!bin) return { available: false, reason: `sshd not found; install ${FIX_PACKAGE} (run \`ssh-harness peers setup\`)` };
-  return { available: true, version: await hostSshdVersion(bin) };
+  // the package version is exact (`sshd -V` says 9.2 for 9.2p1) and matches what the container targets show
+  const pkg = (await outputOf('dpkg-query', ['-W', '-f=${Version}', FIX_PACKAGE])).trim();
+  return { available: true, version: /^\d+:[\w.+~-]+$/.test(pkg) ? pkg : await hostSshdVersion(bin) };
 }
 
 export const sshdTarget: Target = { name: LABEL, kind: 'server', description: "host's /usr/sbin/sshd with a temp config on loopback", availability, start };
