@@ -4,12 +4,14 @@
  * X GB/s each shows X/2). Rounds alternate between the paths and each figure is the best round, so the ratios
  * compare like with like on a shared, noisy machine. "native in place" seals into the packet's own buffer and
  * opens into wire + 4 (what the addon can do when the caller leaves room for the tag: see the report).
- * Run: npx tsx impl/native/bench.ts [name-regex] [--rounds=N] [--ms=N] [--size=BYTES]
+ * Throughput is per CPU-second by default (bench-clock.ts; `--wall` for wall-clock).
+ * Run: npx tsx impl/native/bench.ts [name-regex] [--rounds=N] [--ms=N] [--size=BYTES] [--wall]
  */
 import { makeOpener, makeSealer } from '../crypto/protect.js';
 import { cipherAlgorithms, macAlgorithms } from '../crypto/registry.js';
 import { buildPacket, seededRng } from '../crypto/test-util.js';
 import type { CipherAlgorithm, DirectionKeys, MacAlgorithm, Opener, Sealer } from '../crypto/types.js';
+import { clockName, rate } from './bench-clock.js';
 import { nativeBinding, type NativeBinding } from './binding.js';
 import { nativeOpener, nativeSealer, nativeStatus } from './index.js';
 
@@ -29,14 +31,7 @@ const combos: [string, string | null][] = [
   ['aes256-ctr', 'hmac-sha2-512-etm@openssh.com'],
 ];
 
-/** payload bytes per second of `fn` over one timed round */
-function round(fn: () => void): number {
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  while (t - t0 < roundMs) { fn(); fn(); fn(); fn(); n += 4; t = performance.now(); }
-  return (n * size) / ((t - t0) / 1000) / 1e9;
-}
+const round = (fn: () => void): number => rate(fn, size, roundMs);
 
 interface Pair { sealer: Sealer; opener: Opener }
 type Path = 'pure' | 'native' | 'native in place';
@@ -114,7 +109,7 @@ function bench(cName: string, mName: string | null, b: NativeBinding | null): Re
 }
 
 const b = nativeBinding();
-console.log(`${size}-byte payloads, best of ${rounds} × ${roundMs} ms per path (rounds interleaved); node ${process.version}, OpenSSL ${process.versions.openssl}`);
+console.log(`${size}-byte payloads, ${clockName}, best of ${rounds} × ${roundMs} ms per path (rounds interleaved); node ${process.version}, OpenSSL ${process.versions.openssl}`);
 console.log(`native: ${nativeStatus().detail}`);
 const f = (x: number): string => x.toFixed(2).padStart(5);
 console.log(`${'algorithm'.padEnd(46)} ${'path'.padEnd(16)} seal+open   seal  open*  (GB/s)  ×pure`);

@@ -12,7 +12,8 @@
  *   today    ByteQueue.take (a copy when a packet spans reads), Opener.open (alloc + decrypt), decodeMessage
  *   in place the same, but the opener decrypts into wire + 4 and returns that view (no output allocation)
  * GB/s of channel data; rounds interleave the variants, best round wins (shared machine).
- * Run: npx tsx impl/native/path-bench.ts [--rounds=N] [--ms=N] [--size=BYTES]
+ * Throughput is per CPU-second by default (bench-clock.ts; `--wall` for wall-clock).
+ * Run: npx tsx impl/native/path-bench.ts [--rounds=N] [--ms=N] [--size=BYTES] [--wall]
  */
 import { randomBytes } from 'node:crypto';
 import { makeOpener, makeSealer } from '../crypto/protect.js';
@@ -23,6 +24,7 @@ import { decodeMessage, encodeMessage } from '../messages/index.js';
 import { ByteQueue } from '../transport/byte-queue.js';
 import { PacketReader } from '../transport/packet-reader.js';
 import { PacketWriter } from '../transport/packet-writer.js';
+import { clockName, rate } from './bench-clock.js';
 import { nativeBinding, type NativeBinding, type NativeContext } from './binding.js';
 import { nativeOpener, nativeSealer } from './index.js';
 
@@ -33,13 +35,7 @@ const roundMs = opt('ms', 100);
 const size = opt('size', 32 * 1024);
 const rng = (n: number): Uint8Array => randomBytes(n);
 
-function round(fn: () => void): number {
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  while (t - t0 < roundMs) { fn(); fn(); fn(); fn(); n += 4; t = performance.now(); }
-  return (n * size) / ((t - t0) / 1000) / 1e9;
-}
+const round = (fn: () => void): number => rate(fn, size, roundMs);
 
 function pureSealer(): Sealer {
   process.env.SSH_HARNESS_NO_NATIVE = '1';
@@ -161,6 +157,6 @@ if (b) {
   inb.push(['today, native aes128-gcm', inbound(kIn, () => nativeOpener(gcm, null, kIn)!)]);
   inb.push(['native, opened in place', inbound(kIn, () => new InPlaceGcmOpener(b, b.gcmNew(kIn.encKey, kIn.iv, false)))]);
 }
-console.log(`CHANNEL_DATA of ${size} bytes, best of ${rounds} × ${roundMs} ms, rounds interleaved; native: ${b ? 'loaded' : 'not loaded'}`);
+console.log(`CHANNEL_DATA of ${size} bytes, ${clockName}, best of ${rounds} × ${roundMs} ms, rounds interleaved; native: ${b ? 'loaded' : 'not loaded'}`);
 measure('outbound: payload → sealed packet', out, 1, 'today, native aes128-gcm');
 measure(`inbound: ${READ / 1024} KiB reads → channel data`, inb, PACKETS, 'today, native aes128-gcm');
