@@ -7,6 +7,7 @@
  * Covered: aes128-gcm@openssh.com, aes256-gcm@openssh.com, chacha20-poly1305@openssh.com, and aes128/192/256-ctr
  * with hmac-sha1, hmac-sha1-96, hmac-sha2-256, hmac-sha2-512 and their -etm@openssh.com forms.
  */
+import { cipherAlgorithms, macAlgorithms } from '../crypto/registry.js';
 import type { CipherAlgorithm, DirectionKeys, MacAlgorithm } from '../crypto/types.js';
 import { nativeBinding, type NativeBinding } from './binding.js';
 import {
@@ -45,19 +46,20 @@ type Plan =
   | { readonly kind: 'ctr'; readonly key: Uint8Array; readonly iv: Uint8Array; readonly mac: MacFacts; readonly macKey: Uint8Array };
 
 /**
- * What the addon should build, or null. The registered object's facts must match ours exactly: a look-alike
- * with the same name (a harness deviation, say) keeps its own implementation.
+ * What the addon should build, or null. Only impl/crypto's registered objects qualify, and their facts must match
+ * ours: a look-alike with the same name (a harness deviation, a test double) keeps its own implementation.
  */
 function planFor(cipher: CipherAlgorithm, mac: MacAlgorithm | null, keys: DirectionKeys): Plan | null {
   const c = ciphers.get(cipher.name);
-  if (c === undefined || cipher.keyLen !== c.keyLen || cipher.ivLen !== c.ivLen || cipher.blockSize !== c.blockSize) return null;
+  if (c === undefined || cipherAlgorithms.get(cipher.name) !== cipher) return null;
+  if (cipher.keyLen !== c.keyLen || cipher.ivLen !== c.ivLen || cipher.blockSize !== c.blockSize) return null;
   if (cipher.aead !== (c.kind !== 'ctr')) return null;
   if (keys.encKey.length < c.keyLen || keys.iv.length < c.ivLen) return null;
   const key = keys.encKey.subarray(0, c.keyLen);
   const iv = keys.iv.subarray(0, c.ivLen);
   if (c.kind !== 'ctr') return { kind: c.kind, key, iv }; // AEAD: the negotiated MAC is not used (RFC 5647 §5.1)
   const m = mac === null ? undefined : macs.get(mac.name);
-  if (mac === null || m === undefined || mac.keyLen !== m.keyLen || mac.macLen !== m.macLen || mac.etm !== m.etm) return null;
+  if (mac === null || m === undefined || macAlgorithms.get(mac.name) !== mac || mac.keyLen !== m.keyLen || mac.macLen !== m.macLen || mac.etm !== m.etm) return null;
   if (keys.macKey.length < m.keyLen) return null;
   return { kind: 'ctr', key, iv, mac: m, macKey: keys.macKey.subarray(0, m.keyLen) };
 }

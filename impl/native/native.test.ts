@@ -219,6 +219,9 @@ describe('impl/native', () => {
       expect(nativeSealer(ctr, mac('hmac-md5'), keysFor(ctr, mac('hmac-md5'), 'x'))).to.equal(null);
       expect(nativeSealer(ctr, null, keysFor(ctr, null, 'x')), 'non-AEAD without a MAC').to.equal(null);
       expect(nativeSealer({ ...gcm, keyLen: 24 }, null, keysFor(gcm, null, 'x')), 'look-alike').to.equal(null);
+      expect(nativeSealer({ ...gcm }, null, keysFor(gcm, null, 'x')), 'a copy of the registered object').to.equal(null);
+      const hm = mac('hmac-sha2-256');
+      expect(nativeOpener(ctr, { ...hm }, keysFor(ctr, hm, 'x')), 'a copy of the registered MAC').to.equal(null);
       expect(nativeOpener(gcm, null, { ...keysFor(gcm, null, 'x'), encKey: new Uint8Array(15) }), 'short key').to.equal(null);
       expect(nativeOpener(ctr, mac('hmac-sha2-512'), { ...keysFor(ctr, mac('hmac-sha2-512'), 'x'), macKey: new Uint8Array(32) }), 'short MAC key').to.equal(null);
     });
