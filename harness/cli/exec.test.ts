@@ -98,6 +98,18 @@ describe('harness/cli exec → OpenSSH sshd (temporary config on 127.0.0.1)', fu
     expect(sha(r.stdout)).to.equal(sha(data));
   });
 
+  it('rekey mid-transfer forced by a small byte limit on our side: 10 MiB through cat intact', async () => {
+    const data = randomBytes(10 * 1024 * 1024);
+    let kex = 0;
+    const c = await Client.connect(['127.0.0.1', sshd.port], { username: sshd.credentials.user, password: pw(), transport: { rekey: { bytes: 512 * 1024 } } });
+    c.transport.on('kex', () => kex++);
+    const r = await c.exec('cat', { stdin: data });
+    await c.close();
+    expect(r.code).to.equal(0);
+    expect(sha(r.stdout)).to.equal(sha(data));
+    expect(kex).to.be.greaterThan(10);
+  });
+
   for (const k of ['ed25519', 'ecdsa', 'rsa'] as const) {
     it(`publickey with an ssh-keygen ${k} key`, async () => {
       const privateKey = parsePrivateKey(readFileSync(keys.files[k])).toPrivateKey();

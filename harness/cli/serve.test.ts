@@ -87,6 +87,13 @@ describe('harness/cli serve: OpenSSH ssh → our server', function () {
     }
   });
 
+  it('OpenSSH rekeys mid-transfer (RekeyLimit 256K): 10 MiB through cat intact', async () => {
+    const data = randomBytes(10 * 1024 * 1024);
+    const r = await sshPw(['-o', 'RekeyLimit=256K', 'alice@127.0.0.1', 'cat'], data);
+    expect(r.code).to.equal(0);
+    expect(sha(r.stdout)).to.equal(sha(data));
+  });
+
   it('discard and yes N', async () => {
     expect((await sshPw(['alice@127.0.0.1', 'discard'], Buffer.alloc(123_456))).stdout.toString()).to.equal('123456\n');
     const y = await sshPw(['alice@127.0.0.1', 'yes', '5000000']);
