@@ -1,0 +1,138 @@
+/**
+ * `ssh-harness fuzz --target T [--user NAME --password PW --identity FILE] [--runs N | --time SECONDS]
+ *   [--seed S] [--shard K/N] [--corpus DIR] [--report DIR] [--concurrency N] [--json]` (DESIGN §9, issue 8).
+ * Property-based, state-aware fuzzing (harness/fuzz): prints progress (one updating line on a TTY, a line
+ * every 10 s otherwise), writes each shrunk finding to `<corpus>/<target>/<id>.json` with its replay command,
+ * and a report (JSON + Markdown, coverage of message types × states) to `<report>/fuzz-<target>-<time>/`.
+ * Exit codes: 0 = nothing found, 1 = findings (must-level), 2 = usage error, unreachable or unusable target.
+ */
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { runCampaign, parseShard, type CampaignProgress, type FindingRecord } from '../fuzz/campaign.js';
+import { writeReport, reportJson } from '../fuzz/report.js';
+import { resolveTarget, TargetError, selfTargetNames } from '../fuzz/targets.js';
+import { startArbFrom } from '../fuzz/arb/steps.js';
+import { PHASES, type Phase } from '../fuzz/steps.js';
+import { describeStep } from '../fuzz/steps.js';
+import { watchPeer } from '../fuzz/peer-watch.js';
+
+interface FuzzCliOptions {
+  readonly target: string;
+  readonly user?: string;
+  readonly password?: string;
+  readonly identity?: string;
+  readonly runs?: string;
+  readonly time?: string;
+  readonly seed?: string;
+  readonly shard?: string;
+  readonly corpus: string;
+  readonly report: string;
+  readonly concurrency?: string;
+  readonly maxSteps?: string;
+  readonly start?: string;
+  readonly shrinkTime?: string;
+  readonly json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('fuzz')
+    .description('state-aware property-based fuzzing of an SSH server: findings are shrunk into a replayable corpus')
+    .requiredOption('--target <target>', `self (in-process), ${selfTargetNames().slice(1).join(', ')}, self-tcp, sshd, openssh[:bookworm|:trixie], dropbear, …, or tcp://HOST:PORT`)
+    .option('--user <name>', 'user name the target accepts (tcp:// targets; local peers use the harness test account)')
+    .option('--password <pw>', 'password of that user')
+    .option('--identity <file>', 'OpenSSH private key the target accepts for that user')
+    .option('--runs <n>', 'stop after N cases (of this shard)')
+    .option('--time <seconds>', 'stop after this many seconds')
+    .option('--seed <s>', 'campaign seed (a 32-bit integer; default: random, printed)')
+    .option('--shard <K/N>', 'run shard K of N (disjoint cases: case i goes to shard i mod N + 1)')
+    .option('--corpus <dir>', 'corpus root; findings go to <dir>/<target>/<id>.json', 'corpora')
+    .option('--report <dir>', 'where the campaign report directory goes', 'reports')
+    .option('--concurrency <n>', 'connections at once (network targets; default 8)')
+    .option('--max-steps <n>', 'longest step sequence per case (default 6)')
+    .option('--start <phases>', `comma-separated start phases (${PHASES.join(', ')}); default all, weighted deep`)
+    .option('--shrink-time <seconds>', 'shrinking budget per finding (default 30)')
+    .option('--json', 'print the report JSON on stdout (progress goes to stderr)')
+    .action(async (opts: FuzzCliOptions, cmd: Command) => {
+      const out = cmd.configureOutput();
+      const say = (s: string): void => (out.writeOut ?? ((x: string) => process.stdout.write(x)))(s);
+      const warn = (s: string): void => (out.writeErr ?? ((x: string) => process.stderr.write(x)))(s);
+      process.exitCode = await runFuzz(opts, say, warn);
+    });
+}
+
+function intOption(name: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^-?\d+$/.test(v.trim())) throw new RangeError(`${name} expects an integer, got ${JSON.stringify(v)}`);
+  const n = Number(v);
+  if (n < min || n > max) throw new RangeError(`${name} expects ${min}..${max}, got ${n}`);
+  return n;
+}
+
+export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, warn: (s: string) => void): Promise<number> {
+  let runs, time, seed, concurrency, maxSteps, shrinkTime, shard, starts: Phase[] | undefined;
+  try {
+    runs = intOption('--runs', opts.runs, 1, Number.MAX_SAFE_INTEGER);
+    time = intOption('--time', opts.time, 1, 7 * 24 * 3600);
+    seed = intOption('--seed', opts.seed, -(2 ** 31), 2 ** 32 - 1) ?? (Math.random() * 2 ** 31) | 0;
+    concurrency = intOption('--concurrency', opts.concurrency, 1, 256) ?? 8;
+    maxSteps = intOption('--max-steps', opts.maxSteps, 1, 64);
+    shrinkTime = intOption('--shrink-time', opts.shrinkTime, 0, 3600);
+    shard = opts.shard !== undefined ? parseShard(opts.shard) : undefined;
+    if (opts.start !== undefined) {
+      starts = opts.start.split(',').map((s) => s.trim()) as Phase[];
+      const bad = starts.filter((s) => !PHASES.includes(s));
+      if (bad.length || starts.length === 0) throw new RangeError(`--start: unknown phase ${bad.map((b) => JSON.stringify(b)).join(', ')}; choose from ${PHASES.join(', ')}`);
+    }
+    if (runs === undefined && time === undefined) throw new RangeError('give --runs N and/or --time SECONDS (a campaign is always bounded)');
+  } catch (e) {
+    warn(`ssh-harness fuzz: ${(e as Error).message}\n`);
+    return 2;
+  }
+  let target;
+  try {
+    target = await resolveTarget(opts.target, { ...(opts.user ? { user: opts.user } : {}), ...(opts.password !== undefined ? { password: opts.password } : {}), ...(opts.identity ? { identity: opts.identity } : {}) });
+  } catch (e) {
+    warn(`ssh-harness fuzz: ${e instanceof TargetError ? e.message : `cannot start target ${JSON.stringify(opts.target)}: ${(e as Error).message}`}\n`);
+    return 2;
+  }
+  const log = opts.json ? warn : say;
+  const tty = !opts.json && process.stdout.isTTY === true;
+  let lastLine = 0;
+  const progress = (p: CampaignProgress): void => {
+    const line = `${p.cases} cases, ${p.casesPerSecond.toFixed(0)}/s, ${p.findings} findings, states: ${p.states.join(' ')}${p.unreached ? `, ${p.unreached} unreached` : ''}`;
+    if (tty) { say(`\r\x1b[K${line}`); return; }
+    if (performance.now() - lastLine >= 10_000) { lastLine = performance.now(); log(`${line}\n`); }
+  };
+  const onFinding = (f: FindingRecord): void => {
+    log(`${tty ? '\r\x1b[K' : ''}finding [${f.finding.oracle}] ${f.finding.message}\n  start ${f.start}: ${f.steps.map(describeStep).join(' → ') || '(no steps)'}\n${f.file ? `  saved ${f.file}\n  replay: npx ssh-harness replay ${f.file} --target ${opts.target}\n` : ''}`);
+  };
+  log(`fuzzing ${target.name} (${target.version}) seed ${seed}${shard ? ` shard ${shard.k}/${shard.n}` : ''}${runs !== undefined ? `, ${runs} runs` : ''}${time !== undefined ? `, ${time} s` : ''}\n`);
+  const watch = watchPeer(target);
+  let result;
+  try {
+    result = await runCampaign({
+      target, seed, ...(runs !== undefined ? { runs } : {}), ...(time !== undefined ? { timeSeconds: time } : {}), ...(shard ? { shard } : {}),
+      concurrency, corpusDir: opts.corpus, ...(shrinkTime !== undefined ? { shrinkTimeMs: shrinkTime * 1000 } : {}),
+      arb: { ...(maxSteps !== undefined ? { maxSteps } : {}), ...(starts ? { start: startArbFrom(starts) } : {}) },
+      onProgress: progress, onFinding,
+      replayCommand: (file) => `npx ssh-harness replay ${file} --target ${opts.target}`,
+      afterCase: watch.afterCase,
+    });
+  } finally {
+    await watch.stop();
+    await target.close();
+  }
+  if (tty) say('\n');
+  const peerFindings = watch.findings();
+  const dir = join(opts.report, `fuzz-${target.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  const notes = [...watch.notes(), ...peerFindings.map((f) => `peer finding [${f.oracle}] ${f.message}`)];
+  const files = writeReport(dir, result, notes, { peerFindings });
+  const must = result.findings.filter((f) => f.finding.severity === 'must').length + peerFindings.filter((f) => f.severity === 'must').length;
+  if (opts.json) say(JSON.stringify(reportJson(result, { notes, peerFindings, reportFiles: files }), null, 2) + '\n');
+  else {
+    say(`${result.cases} cases in ${(result.elapsedMs / 1000).toFixed(1)} s (${result.casesPerSecond.toFixed(0)}/s), ${result.findings.length} findings (${must} must-level)${peerFindings.length ? `, ${peerFindings.length} peer-level` : ''}\n`);
+    say(`report: ${files[1]}\n`);
+  }
+  return must > 0 ? 1 : 0;
+}

@@ -1,0 +1,81 @@
+/**
+ * `ssh-harness replay FILE --target T [--trace DIR] [--json]` (DESIGN §9, issue 8): runs one corpus entry (a
+ * fuzz finding, or a `trace import` entry) against a target on a fresh connection, with the same oracles,
+ * and writes the connection's trace (pcap, SSH keylog, decoded JSONL) to DIR (default reports/replay-<id>).
+ * Exit codes: 0 = no finding (the case passes: a fixed bug stays fixed), 1 = a finding (the entry's, or
+ * another), 2 = usage error, corrupted corpus file, unreachable target.
+ */
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { CorpusFormatError } from '../fuzz/corpus.js';
+import { loadReplayInput, replay } from '../fuzz/replay.js';
+import { describeStep } from '../fuzz/steps.js';
+import { resolveTarget, TargetError } from '../fuzz/targets.js';
+import { toJson } from '../fuzz/value.js';
+
+interface ReplayCliOptions {
+  readonly target: string;
+  readonly user?: string;
+  readonly password?: string;
+  readonly identity?: string;
+  /** commander's `--no-trace` sets it to false */
+  readonly trace?: string | false;
+  readonly json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('replay')
+    .description('replay one fuzz corpus entry (or an imported trace) against a target and write its trace')
+    .argument('<file>', 'corpus entry (corpora/<target>/<id>.json) or a `trace import` .corpus.json')
+    .requiredOption('--target <target>', 'self, self:<variant>, self-tcp, sshd, openssh[:suite], dropbear, …, or tcp://HOST:PORT')
+    .option('--user <name>', 'user name the target accepts')
+    .option('--password <pw>', 'password of that user')
+    .option('--identity <file>', 'OpenSSH private key the target accepts')
+    .option('--trace <dir>', 'where the pcap, keylog and JSONL go (default reports/replay-<id>)')
+    .option('--no-trace', 'do not write a trace')
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, opts: ReplayCliOptions, cmd: Command) => {
+      const out = cmd.configureOutput();
+      const say = (s: string): void => (out.writeOut ?? ((x: string) => process.stdout.write(x)))(s);
+      const warn = (s: string): void => (out.writeErr ?? ((x: string) => process.stderr.write(x)))(s);
+      process.exitCode = await runReplay(file, opts, say, warn);
+    });
+}
+
+export async function runReplay(file: string, opts: ReplayCliOptions, say: (s: string) => void, warn: (s: string) => void): Promise<number> {
+  let input;
+  try {
+    input = loadReplayInput(file);
+  } catch (e) {
+    warn(`ssh-harness replay: ${e instanceof CorpusFormatError ? e.message : `${file}: ${(e as Error).message}`}\n`);
+    return 2;
+  }
+  let target;
+  try {
+    target = await resolveTarget(opts.target, { ...(opts.user ? { user: opts.user } : {}), ...(opts.password !== undefined ? { password: opts.password } : {}), ...(opts.identity ? { identity: opts.identity } : {}) });
+  } catch (e) {
+    warn(`ssh-harness replay: ${e instanceof TargetError ? e.message : `cannot start target ${JSON.stringify(opts.target)}: ${(e as Error).message}`}\n`);
+    return 2;
+  }
+  const traceDir = opts.trace === false ? undefined : (opts.trace ?? join('reports', `replay-${input.id}`));
+  let r;
+  try {
+    r = await replay(input, target, traceDir);
+  } catch (e) {
+    warn(`ssh-harness replay: ${(e as Error).message}\n`);
+    return 2;
+  } finally {
+    await target.close();
+  }
+  if (opts.json) {
+    say(JSON.stringify(toJson({ id: input.id, target: target.name, start: input.start, steps: input.steps.length, expected: input.expected, finding: r.finding, reproduced: r.reproduced, files: r.files }), null, 2) + '\n');
+  } else {
+    say(`replaying ${input.id} on ${target.name} (${target.version}): start ${input.start}, ${input.steps.length} steps\n`);
+    for (const s of input.steps) say(`  ${describeStep(s)}\n`);
+    if (r.finding) say(`finding [${r.finding.oracle}] ${r.finding.message}${input.expected ? (r.reproduced ? ' (reproduced)' : ` (the entry expected [${input.expected.oracle}])`) : ''}\n`);
+    else say(`no finding${input.expected ? `: the entry's [${input.expected.oracle}] did not reproduce` : ''}\n`);
+    if (r.files.length) say(`trace: ${r.files.join(', ')}\n`);
+  }
+  return r.finding ? 1 : 0;
+}

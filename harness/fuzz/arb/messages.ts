@@ -1,0 +1,90 @@
+/**
+ * One arbitrary per message type (RFC 4250 §4.1), derived from each codec in `allCodecs`: its fields, its
+ * variants (RFC 4252 §5 methods), and for requests and channel opens the typed request data of
+ * impl/messages/payloads.ts. Plus messages with numbers nobody assigned.
+ */
+import fc from 'fast-check';
+import { allCodecs, channelOpenData, channelRequestData, globalRequestData, type AnyMessageCodec, type Fields } from '../../../impl/messages/index.js';
+import type { FuzzMessage } from '../wire-encode.js';
+import { encodeFuzzFields } from '../wire-encode.js';
+import { fieldsArb, type ArbContext } from './fields.js';
+import { asciiArb, bytesArb } from './primitives.js';
+import { CHANNEL_REQUESTS, CHANNEL_TYPES, GLOBAL_REQUESTS } from './names.js';
+
+/** Request-specific data chosen together with its name, so the data matches (or deliberately does not). */
+function namedDataArb(
+  nameField: string,
+  cases: Readonly<Record<string, { readonly fields: Fields }>>,
+  extraNames: readonly string[],
+  ctx: ArbContext,
+): fc.Arbitrary<Record<string, unknown>> {
+  const known = Object.entries(cases).map(([name, c]) =>
+    fieldsArb(c.fields, ctx).map((v) => ({ [nameField]: name, data: encodeFuzzFields(c.fields, v) })));
+  const other = fc.record({ [nameField]: asciiArb(extraNames), data: bytesArb(48) });
+  return fc.oneof({ weight: 5, arbitrary: fc.oneof(...known) }, { weight: 1, arbitrary: other });
+}
+
+function codecArb(c: AnyMessageCodec, ctx: ArbContext): fc.Arbitrary<FuzzMessage> {
+  const type = c.name;
+  const withType = (a: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<FuzzMessage> => a.map((v) => ({ type, ...v }));
+  switch (type) {
+    case 'SSH_MSG_GLOBAL_REQUEST':
+      return withType(fc.tuple(fieldsArb(c.fields, ctx, ['name', 'data']), namedDataArb('name', globalRequestData.cases, GLOBAL_REQUESTS, ctx)).map(([a, b]) => ({ ...a, ...b })));
+    case 'SSH_MSG_CHANNEL_OPEN':
+      return withType(fc.tuple(fieldsArb(c.fields, ctx, ['channelType', 'data']), namedDataArb('channelType', channelOpenData.cases, CHANNEL_TYPES, ctx)).map(([a, b]) => ({ ...a, ...b })));
+    case 'SSH_MSG_CHANNEL_REQUEST':
+      return withType(fc.tuple(fieldsArb(c.fields, ctx, ['requestType', 'data']), namedDataArb('requestType', channelRequestData.cases, CHANNEL_REQUESTS, ctx)).map(([a, b]) => ({ ...a, ...b })));
+    default:
+      break;
+  }
+  const v = c.variants;
+  if (!v) return withType(fieldsArb(c.fields, ctx));
+  const base = fieldsArb(c.fields, ctx, [v.on]);
+  const tails = Object.entries(v.cases).map(([on, f]) => fc.tuple(base, fieldsArb(f, ctx)).map(([a, b]) => ({ ...a, [v.on]: on, ...b })));
+  if (v.otherwise) tails.push(fc.tuple(base, asciiArb([]), fieldsArb(v.otherwise, ctx)).map(([a, on, b]) => ({ ...a, [v.on]: on, ...b })));
+  return withType(fc.oneof(...tails));
+}
+
+/** Numbers RFC 4250 §4.1 leaves unassigned (and the local-extension range 192–255). */
+const UNASSIGNED_IDS = [0, 9, 10, 15, 19, 22, 29, 35, 49, 54, 59, 62, 79, 83, 89, 101, 127, 128, 191, 192, 254, 255] as const;
+
+const unknownArb: fc.Arbitrary<FuzzMessage> = fc.record({
+  type: fc.constant('unknown'),
+  id: fc.oneof(fc.constantFrom(...UNASSIGNED_IDS), fc.integer({ min: 0, max: 255 })),
+  body: bytesArb(32),
+});
+
+export interface MessageFamilyWeights {
+  readonly transport: number;
+  readonly kex: number;
+  readonly userauth: number;
+  readonly connection: number;
+  readonly unknown: number;
+}
+
+export const DEFAULT_FAMILY_WEIGHTS: MessageFamilyWeights = { transport: 3, kex: 2, userauth: 3, connection: 6, unknown: 1 };
+
+function family(id: number): keyof MessageFamilyWeights {
+  if (id < 20) return 'transport';
+  if (id < 50) return 'kex';
+  if (id < 80) return 'userauth';
+  return 'connection';
+}
+
+/** Every message type, per-type arbitraries grouped into families so deep-state messages are frequent. */
+export function messageArb(ctx: ArbContext, weights: MessageFamilyWeights = DEFAULT_FAMILY_WEIGHTS): fc.Arbitrary<FuzzMessage> {
+  const groups: Record<string, fc.Arbitrary<FuzzMessage>[]> = {};
+  for (const c of allCodecs) (groups[family(c.id)] ??= []).push(codecArb(c, ctx));
+  const entries: fc.WeightedArbitrary<FuzzMessage>[] = Object.entries(groups)
+    .map(([k, arbs]) => ({ weight: weights[k as keyof MessageFamilyWeights], arbitrary: fc.oneof(...arbs) }))
+    .filter((e) => e.weight > 0);
+  if (weights.unknown > 0) entries.push({ weight: weights.unknown, arbitrary: unknownArb });
+  return fc.oneof(...entries);
+}
+
+/** The arbitrary for one named message type (tests, targeted campaigns). */
+export function messageArbFor(type: string, ctx: ArbContext): fc.Arbitrary<FuzzMessage> {
+  const c = allCodecs.find((x) => x.name === type);
+  if (!c) throw new RangeError(`no codec named ${JSON.stringify(type)}`);
+  return codecArb(c, ctx);
+}

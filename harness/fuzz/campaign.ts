@@ -1,0 +1,269 @@
+/**
+ * A fuzz campaign: cases numbered 0, 1, 2, …; case i runs as its own fast-check check with a seed derived
+ * from (campaign seed, i), so any case reproduces from those two numbers alone and `--shard K/N` takes the
+ * cases with i ≡ K-1 (mod N): disjoint, deterministic shards that together are the unsharded campaign.
+ * A failing case is shrunk by fast-check, re-run on a fresh connection to confirm, and written to the corpus.
+ * Bounded by --runs and/or --time; concurrency runs several connections at once (network targets).
+ */
+import fc from 'fast-check';
+import { CaseRun, runCase, type State } from './executor.js';
+import { countMessages, entryId, writeEntry, type FuzzCorpusEntry } from './corpus.js';
+import type { FuzzTarget, Link } from './link.js';
+import { caseArb, runCommands, type CaseArbOptions, type CaseValue } from './model.js';
+import { FindingError, type Finding, type OracleName } from './oracles.js';
+import { LinkPool } from './pool.js';
+import { messageName } from '../../impl/messages/index.js';
+import type { Phase, Step } from './steps.js';
+import type { AlgorithmPreferences } from '../../impl/transport/types.js';
+
+export interface Shard { readonly k: number; readonly n: number }
+
+export interface CampaignOptions {
+  readonly target: FuzzTarget;
+  readonly seed: number;
+  /** Stop after this many cases (of this shard). */
+  readonly runs?: number;
+  /** Stop after this many seconds. At least one of runs/time must be set. */
+  readonly timeSeconds?: number;
+  readonly shard?: Shard;
+  /** Cases in flight at once (separate connections); 1 for in-process targets. */
+  readonly concurrency?: number;
+  /** Where findings go (`<corpusDir>/<target>/<id>.json`); no corpus writes when undefined. */
+  readonly corpusDir?: string;
+  /** Stop at the first finding (tests). */
+  readonly stopOnFinding?: boolean;
+  /** Shrinking budget per finding. Default 30 s. */
+  readonly shrinkTimeMs?: number;
+  readonly arb?: Omit<CaseArbOptions, 'dict'>;
+  /** Called about once a second, and once at the end. */
+  readonly onProgress?: (p: CampaignProgress) => void;
+  /** Called for every distinct finding once it is shrunk and saved. */
+  readonly onFinding?: (f: FindingRecord) => void;
+  /** The replay command line for a corpus file (goes into the entry). */
+  readonly replayCommand?: (file: string) => string;
+  /** Called after every case (peer health watching); a returned message stops the campaign (peer down). */
+  readonly afterCase?: () => Promise<string | undefined> | string | undefined;
+}
+
+export interface CampaignProgress {
+  readonly cases: number;
+  readonly elapsedMs: number;
+  readonly casesPerSecond: number;
+  readonly findings: number;
+  /** States (phases) the connections were in when steps ran. */
+  readonly states: readonly State[];
+  /** Cases whose start phase the peer never reached (reference prefix failed: peer down or refusing). */
+  readonly unreached: number;
+}
+
+export interface FindingRecord {
+  readonly signature: string;
+  readonly finding: Finding;
+  readonly start: Phase;
+  readonly algorithms: AlgorithmPreferences;
+  readonly steps: readonly Step[];
+  readonly caseIndex: number;
+  readonly seed: number;
+  readonly path: string;
+  readonly occurrences: number;
+  readonly reproduced: boolean;
+  readonly file?: string;
+  readonly shrinks: number;
+}
+
+export interface CampaignResult {
+  readonly target: string;
+  readonly targetVersion: string;
+  readonly seed: number;
+  readonly shard: Shard;
+  readonly cases: number;
+  readonly elapsedMs: number;
+  readonly casesPerSecond: number;
+  /** CPU time of this process (user + system): cases per CPU-second is the per-core rate on a busy machine. */
+  readonly cpuMs: number;
+  readonly freshConnections: number;
+  readonly reusedCases: number;
+  readonly findings: readonly FindingRecord[];
+  /** `SSH_MSG_X@state` → times sent (coverage of message types × states reached). */
+  readonly coverage: ReadonlyMap<string, number>;
+  readonly states: ReadonlyMap<State, number>;
+  readonly unreached: number;
+  /** Cases that ended with the peer closing the connection (for tuning: most fuzz cases should). */
+  readonly closedByPeer: number;
+  readonly stoppedBy: 'runs' | 'time' | 'finding' | 'peer-down';
+  /** Why the peer stopped accepting connections, when it did (stoppedBy 'peer-down'). */
+  readonly peerDown?: string;
+}
+
+/** splitmix32 of (seed, index): independent 32-bit seeds per case. */
+export function caseSeed(seed: number, index: number): number {
+  let z = (Math.imul(seed | 0, 0x9e3779b9) + Math.imul(index + 1, 0x85ebca6b)) | 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) | 0;
+}
+
+/** Findings that are the same bug: oracle + message with numbers and hex blanked. */
+export function signatureOf(f: Finding): string {
+  return `${f.oracle}: ${f.message.replace(/0x[0-9a-f]+|\d+/gi, 'N').slice(0, 160)}`;
+}
+
+interface Capture { start: Phase; algorithms: AlgorithmPreferences; executed: Step[]; finding: Finding }
+interface CaptureState { runs: number; last?: Capture; shrinkDeadline?: number }
+
+export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
+  if (o.runs === undefined && o.timeSeconds === undefined) throw new RangeError('a campaign needs --runs or --time');
+  const shard = o.shard ?? { k: 1, n: 1 };
+  const target = o.target;
+  const arb = caseArb({ ...o.arb, dict: target.dictionary, ...(target.profiles ? { profiles: target.profiles } : {}) });
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const deadline = o.timeSeconds !== undefined ? t0 + o.timeSeconds * 1000 : Infinity;
+  const coverage = new Map<string, number>();
+  const states = new Map<State, number>();
+  const findings = new Map<string, FindingRecord>();
+  let cases = 0;
+  let nextLocal = 0;
+  let unreached = 0;
+  let closedByPeer = 0;
+  let stop: CampaignResult['stoppedBy'] | undefined;
+  let peerDown: string | undefined;
+  let lastProgress = t0;
+  const pool = new LinkPool(target, target.budgets.probeMs);
+
+  const progress = (): CampaignProgress => {
+    const elapsedMs = performance.now() - t0;
+    return { cases, elapsedMs, casesPerSecond: cases / Math.max(elapsedMs / 1000, 1e-9), findings: findings.size, states: [...states.keys()], unreached };
+  };
+
+  const property = (capture: CaptureState) => fc.asyncProperty(arb, async ([start, algorithms, cmds]: CaseValue) => {
+    // the first run is the case, every later one is shrinking: bounded in time, and past the budget every
+    // candidate "passes", which ends the shrink quickly
+    if (capture.runs++ > 0) capture.shrinkDeadline ??= performance.now() + (o.shrinkTimeMs ?? 30_000);
+    if (capture.shrinkDeadline !== undefined && performance.now() > capture.shrinkDeadline) return;
+    const shrinking = capture.runs > 1;
+    let link: Link;
+    try {
+      link = shrinking ? await target.connect(algorithms) : await pool.acquire(algorithms, start);
+    } catch (e) {
+      // the peer no longer accepts connections: not a property of this case; the campaign stops
+      peerDown ??= `cannot connect: ${(e as Error).message}`;
+      return;
+    }
+    const run = new CaseRun(link, target);
+    let failed = true;
+    try {
+      if (!(await run.reach(start))) { if (capture.shrinkDeadline === undefined) unreached++; return; }
+      await runCommands(run, cmds);
+      await run.finish();
+      failed = false;
+    } catch (e) {
+      if (e instanceof FindingError) capture.last = { start, algorithms, executed: [...run.record.executed], finding: e.finding };
+      throw e;
+    } finally {
+      if (shrinking) link.close(); else await pool.release(link, algorithms, run.record, failed);
+      if (capture.shrinkDeadline === undefined) {
+        for (const [id, st] of run.record.sent) { const k = `${messageName(id)}@${st}`; coverage.set(k, (coverage.get(k) ?? 0) + 1); }
+        for (const st of run.record.states) states.set(st, (states.get(st) ?? 0) + 1);
+        if (link.client.closed?.byPeer || (link.client.closed && !link.client.closed.byUs)) closedByPeer++;
+      }
+    }
+  });
+
+  const oneCase = async (local: number): Promise<void> => {
+    const index = local * shard.n + (shard.k - 1);
+    const seed = caseSeed(o.seed, index);
+    const capture: CaptureState = { runs: 0 };
+    const prop = property(capture);
+    const details = await fc.check(prop, { seed, numRuns: 1, endOnFailure: false });
+    cases++;
+    if (!details.failed) return;
+    const last = capture.last;
+    const finding: Finding = last?.finding ?? {
+      oracle: 'exception', severity: 'must',
+      message: `harness error: ${String(details.errorInstance instanceof Error ? details.errorInstance.message : details.errorInstance)}`,
+      detail: details.errorInstance instanceof Error ? details.errorInstance.stack : undefined,
+    };
+    const start = last?.start ?? (details.counterexample?.[0]?.[0] as Phase | undefined) ?? 'pre-kex';
+    const algorithms = last?.algorithms ?? {};
+    const sig = signatureOf(finding);
+    const prev = findings.get(sig);
+    if (prev) { findings.set(sig, { ...prev, occurrences: prev.occurrences + 1 }); return; }
+    // fast-check's command shrinker never drops the last command (it assumes the failure happens there), but
+    // our oracles often fire at the final probe: finish with one-at-a-time removal, then confirm on a fresh
+    // connection, outside fast-check, exactly as replay will run it
+    const steps = await minimizeSteps(target, start, algorithms, last?.executed ?? [], finding, performance.now() + (o.shrinkTimeMs ?? 30_000));
+    const again = await runCase(target, start, steps, algorithms);
+    const reproduced = again.finding?.oracle === finding.oracle;
+    let rec: FindingRecord = {
+      signature: sig, finding, start, algorithms, steps, caseIndex: index, seed, path: details.counterexamplePath ?? '',
+      occurrences: 1, reproduced, shrinks: details.numShrinks,
+    };
+    if (o.corpusDir) {
+      const id = entryId(target.name, finding, start, steps);
+      const dir = `${o.corpusDir}/${target.name}`;
+      const file = `${dir}/${id}.json`;
+      const entry: FuzzCorpusEntry = {
+        kind: 'fuzz-finding', version: 1, id, target: target.name, targetVersion: target.version, createdAt: new Date().toISOString(),
+        finding, seed, path: rec.path, campaign: { seed: o.seed, caseIndex: index, shard: `${shard.k}/${shard.n}` },
+        start, algorithms, steps, messages: countMessages(steps), reproduced,
+        replay: o.replayCommand?.(file) ?? `npx ssh-harness replay ${file} --target ${target.name}`,
+      };
+      rec = { ...rec, file: writeEntry(dir, entry) };
+    }
+    findings.set(sig, rec);
+    o.onFinding?.(rec);
+    if (o.stopOnFinding) stop ??= 'finding';
+  };
+
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      if (stop) return;
+      if (o.runs !== undefined && nextLocal >= o.runs) { stop ??= 'runs'; return; }
+      if (performance.now() >= deadline) { stop ??= 'time'; return; }
+      await oneCase(nextLocal++);
+      const down = peerDown ?? (await o.afterCase?.());
+      if (down) { peerDown = down; stop ??= 'peer-down'; return; }
+      if (o.onProgress && performance.now() - lastProgress >= 1000) { lastProgress = performance.now(); o.onProgress(progress()); }
+    }
+  };
+  const n = target.kind === 'in-process' ? 1 : Math.max(1, o.concurrency ?? 1);
+  await Promise.all(Array.from({ length: n }, worker));
+  pool.closeAll();
+  o.onProgress?.(progress());
+  const p = progress();
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    target: target.name, targetVersion: target.version, seed: o.seed, shard, cases, elapsedMs: p.elapsedMs, casesPerSecond: p.casesPerSecond,
+    cpuMs: (cpu.user + cpu.system) / 1000, freshConnections: pool.freshConnections, reusedCases: pool.reusedCases,
+    findings: [...findings.values()], coverage, states, unreached, closedByPeer, stoppedBy: stop ?? 'runs', ...(peerDown ? { peerDown } : {}),
+  };
+}
+
+/**
+ * Removes steps one at a time (last first) while the same oracle still fires on a fresh connection: the
+ * classic delta-debugging pass (bounded: at most steps² runs, and by `deadline`).
+ */
+export async function minimizeSteps(target: FuzzTarget, start: Phase, algorithms: AlgorithmPreferences, steps: readonly Step[], finding: Finding, deadline: number): Promise<Step[]> {
+  let cur = [...steps];
+  for (let changed = true; changed && cur.length > 0;) {
+    changed = false;
+    for (let i = cur.length - 1; i >= 0 && performance.now() < deadline; i--) {
+      const candidate = [...cur.slice(0, i), ...cur.slice(i + 1)];
+      const r = await runCase(target, start, candidate, algorithms);
+      if (r.finding?.oracle === finding.oracle) { cur = candidate; changed = true; }
+    }
+  }
+  return cur;
+}
+
+/** Parses `K/N` (1 ≤ K ≤ N). */
+export function parseShard(s: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(s);
+  const k = Number(m?.[1]);
+  const n = Number(m?.[2]);
+  if (!m || !(n >= 1) || !(k >= 1) || k > n) throw new RangeError(`--shard expects K/N with 1 ≤ K ≤ N, got ${JSON.stringify(s)}`);
+  return { k, n };
+}
+
+export type { OracleName };

@@ -1,0 +1,111 @@
+/**
+ * Corpus entries for fuzz findings: `corpora/<target>/<id>.json`, one minimal case each, with what is needed
+ * to reproduce it (start phase and steps, executed as they are by `ssh-harness replay`) and how it was found
+ * (campaign seed, case index, fast-check seed and shrink path, target version, oracle).
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ORACLES, type Finding } from './oracles.js';
+import { PHASES, type Phase, type Step } from './steps.js';
+import { fromJson, toJson, type Json } from './value.js';
+import type { AlgorithmPreferences } from '../../impl/transport/types.js';
+
+export const FUZZ_CORPUS_VERSION = 1;
+
+export interface FuzzCorpusEntry {
+  readonly kind: 'fuzz-finding';
+  readonly version: typeof FUZZ_CORPUS_VERSION;
+  readonly id: string;
+  readonly target: string;
+  readonly targetVersion: string;
+  readonly createdAt: string;
+  readonly finding: Finding;
+  /** fast-check's seed and counterexample path for this case (`fc.check(prop, { seed, path })`). */
+  readonly seed: number;
+  readonly path: string;
+  readonly campaign: { readonly seed: number; readonly caseIndex: number; readonly shard: string };
+  readonly start: Phase;
+  /** What our client offered (the case's algorithm profile). */
+  readonly algorithms: AlgorithmPreferences;
+  readonly steps: readonly Step[];
+  /** Messages the steps put on the wire (the shrink goal is ≤ 3). */
+  readonly messages: number;
+  /** The minimal case reproduced the same oracle when re-run on a fresh connection. */
+  readonly reproduced: boolean;
+  readonly replay: string;
+}
+
+export class CorpusFormatError extends Error {
+  constructor(file: string, why: string) {
+    super(`${file}: not a valid fuzz corpus entry: ${why}`);
+    this.name = 'CorpusFormatError';
+  }
+}
+
+export function entryId(target: string, finding: Finding, start: Phase, steps: readonly Step[]): string {
+  return createHash('sha256').update(JSON.stringify([target, finding.oracle, start, toJson(steps)])).digest('hex').slice(0, 12);
+}
+
+export function writeEntry(dir: string, e: FuzzCorpusEntry): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${e.id}.json`);
+  writeFileSync(file, JSON.stringify(toJson(e), null, 2) + '\n');
+  return file;
+}
+
+/** Reads and validates an entry; any problem is a CorpusFormatError naming the file and the field. */
+export function readEntry(file: string): FuzzCorpusEntry {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CorpusFormatError(file, `cannot read: ${(e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text) as Json;
+  } catch (e) {
+    throw new CorpusFormatError(file, `invalid JSON: ${(e as Error).message}`);
+  }
+  let v: Record<string, unknown>;
+  try {
+    v = fromJson(raw) as Record<string, unknown>;
+  } catch (e) {
+    throw new CorpusFormatError(file, (e as Error).message);
+  }
+  if (typeof v !== 'object' || v === null) throw new CorpusFormatError(file, 'expected an object');
+  if (v.kind !== 'fuzz-finding') throw new CorpusFormatError(file, `kind must be "fuzz-finding", got ${JSON.stringify(v.kind)}`);
+  if (v.version !== FUZZ_CORPUS_VERSION) throw new CorpusFormatError(file, `unsupported version ${JSON.stringify(v.version)}`);
+  if (!PHASES.includes(v.start as Phase)) throw new CorpusFormatError(file, `start must be one of ${PHASES.join(', ')}`);
+  if (!Array.isArray(v.steps)) throw new CorpusFormatError(file, 'steps must be an array');
+  v.steps.forEach((s, i) => checkStep(file, s, i));
+  const f = v.finding as Finding | undefined;
+  if (!f || !ORACLES.includes(f.oracle)) throw new CorpusFormatError(file, 'finding.oracle is missing or unknown');
+  if (typeof v.target !== 'string') throw new CorpusFormatError(file, 'target must be a string');
+  if (typeof v.algorithms !== 'object' || v.algorithms === null || Array.isArray(v.algorithms)) throw new CorpusFormatError(file, 'algorithms must be an object');
+  for (const [k, list] of Object.entries(v.algorithms)) {
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw new CorpusFormatError(file, `algorithms.${k} must be a list of names`);
+  }
+  return v as unknown as FuzzCorpusEntry;
+}
+
+const STEP_OPS = ['start', 'kexinit', 'bytes', 'send', 'deviate', 'service', 'auth', 'open', 'exec', 'global', 'rekey'];
+
+function checkStep(file: string, s: unknown, i: number): void {
+  const at = `steps[${i}]`;
+  if (typeof s !== 'object' || s === null) throw new CorpusFormatError(file, `${at} must be an object`);
+  const o = s as Record<string, unknown>;
+  if (!STEP_OPS.includes(o.op as string)) throw new CorpusFormatError(file, `${at}.op ${JSON.stringify(o.op)} is not a step`);
+  if (o.op === 'send') {
+    const m = o.msg as Record<string, unknown> | undefined;
+    if (!m || typeof m.type !== 'string') throw new CorpusFormatError(file, `${at}.msg.type must be a string`);
+  }
+  if (o.op === 'bytes' && !(o.data instanceof Uint8Array)) throw new CorpusFormatError(file, `${at}.data must be {"$hex": ...}`);
+  if (o.op === 'deviate' && (typeof o.deviation !== 'object' || o.deviation === null)) throw new CorpusFormatError(file, `${at}.deviation must be an object`);
+}
+
+/** Messages a list of steps puts on the wire (deviations ride on other messages and do not count). */
+export function countMessages(steps: readonly Step[]): number {
+  return steps.filter((s) => s.op !== 'deviate').length;
+}

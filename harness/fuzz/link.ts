@@ -1,0 +1,77 @@
+/**
+ * How a fuzz session reaches its peer, and what the fuzzer can learn about the peer itself. The client side
+ * (FuzzClient) is the same for every target; a Link moves its bytes (in-process, or over TCP to a real
+ * server) and a FuzzTarget makes Links and watches the peer process.
+ */
+import type { AlgorithmPreferences, KexSecrets } from '../../impl/transport/types.js';
+import type { FuzzClient, FuzzCredentials } from './client.js';
+import type { ServerStack } from './self/server-stack.js';
+import type { Profile } from './arb/profiles.js';
+
+/** Where a replay's trace goes: every wire chunk and every key exchange's secrets (for pcap + keylog). */
+export interface TraceTap {
+  onBytes(direction: 'c2s' | 's2c', bytes: Uint8Array, timeMs: number): void;
+  onKeys(k: KexSecrets): void;
+  onClose(timeMs: number): void;
+}
+
+export interface Link {
+  readonly client: FuzzClient;
+  /** The clock the link runs on (simulated in-process, wall clock over TCP), in ms. */
+  now(): number;
+  /**
+   * Moves bytes and handles events until `until()` holds, the connection is over, nothing more can happen
+   * (in-process), or `budgetMs` ran out (TCP). Never throws for anything the peer does.
+   */
+  settle(until: () => boolean, budgetMs: number): Promise<void>;
+  /** Ends the connection (TCP: destroys the socket). Idempotent. */
+  close(): void;
+  /** In-process targets expose the server stack to the oracles (escaped exceptions, invariants). */
+  readonly server?: ServerStack;
+}
+
+/** What a target knows about its peer process between cases (local daemons and containers). */
+export interface PeerHealth {
+  /** The peer process (daemon/listener) is gone, with what we know about how it ended. */
+  readonly dead?: string;
+  /** Log lines since the last check that look like a crash (sanitizer reports, signals, assertion failures). */
+  readonly crashLines: readonly string[];
+}
+
+export interface PeerResources {
+  readonly rssKiB: number;
+  readonly fds: number;
+  /** Processes counted (an sshd master and its per-connection children). */
+  readonly processes: number;
+}
+
+/** Values the arbitraries should use so generated inputs can hit the real thing (users, keys, names). */
+export interface FuzzDictionary {
+  readonly users: readonly string[];
+  readonly passwords: readonly string[];
+  /** Public key blobs the peer knows (authorized client keys, its own host keys). */
+  readonly keyBlobs: readonly Uint8Array[];
+}
+
+export interface FuzzTarget {
+  /** Corpus directory name and report label (e.g. 'self', 'sshd', 'self:hang-zero-data'). */
+  readonly name: string;
+  /** The peer's version (banner software version, or our package version for self). */
+  readonly version: string;
+  readonly kind: 'in-process' | 'network';
+  readonly credentials: FuzzCredentials;
+  readonly dictionary: FuzzDictionary;
+  /** RFC 4252 §5.2: the peer lets 'none' succeed (then 'none' success is not a bypass). */
+  readonly allowsNone: boolean;
+  /** Bounds for waiting on replies (TCP): per step and for the final probe. */
+  readonly budgets: { readonly stepMs: number; readonly probeMs: number };
+  /** A fresh connection (not started); `algorithms` is what our client offers (the case's profile). */
+  connect(algorithms?: AlgorithmPreferences, tap?: TraceTap): Promise<Link>;
+  /** Algorithm profiles the peer can do (default: all of arb/profiles.ts). */
+  readonly profiles?: readonly Profile[];
+  health?(): Promise<PeerHealth>;
+  /** A fresh, normal connection (kex + auth) still succeeds. */
+  liveness?(): Promise<boolean>;
+  resources?(): PeerResources | undefined;
+  close(): Promise<void>;
+}

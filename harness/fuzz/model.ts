@@ -1,0 +1,51 @@
+/**
+ * fast-check model-based testing over the protocol phases (issue 8 "state-aware model"): a case is a start
+ * phase plus `fc.commands`, one command per step. The model is the live connection state the FuzzClient
+ * tracks (phase, service, auth, channels, kex in progress) — simpler than the peer, as the fast-check docs
+ * advise — and each command's check() asks whether its step fits that state, so sequences walk deep.
+ */
+import fc from 'fast-check';
+import { canRun, CaseRun } from './executor.js';
+import { describeStep, type Phase, type Step } from './steps.js';
+import { startArb, stepArb, type StepArbOptions } from './arb/steps.js';
+import { profileArb, type Profile } from './arb/profiles.js';
+import type { AlgorithmPreferences } from '../../impl/transport/types.js';
+
+export interface Model {
+  readonly run: CaseRun;
+}
+
+export class StepCommand implements fc.AsyncCommand<Model, CaseRun> {
+  constructor(readonly step: Step) {}
+  check(m: Readonly<Model>): boolean {
+    return canRun(this.step, m.run.client);
+  }
+  async run(_m: Model, r: CaseRun): Promise<void> {
+    await r.step(this.step);
+  }
+  toString(): string {
+    return describeStep(this.step);
+  }
+}
+
+export type CaseValue = [Phase, AlgorithmPreferences, Iterable<fc.AsyncCommand<Model, CaseRun>>];
+
+export interface CaseArbOptions extends StepArbOptions {
+  /** Longest command sequence (default 6: short cases shrink fast and reach deep through their start phase). */
+  readonly maxSteps?: number;
+  readonly start?: fc.Arbitrary<Phase>;
+  readonly profiles?: readonly Profile[];
+}
+
+export function caseArb(o: CaseArbOptions): fc.Arbitrary<CaseValue> {
+  const cmd = stepArb(o).map((s) => new StepCommand(s), (c) => {
+    if (c instanceof StepCommand) return c.step;
+    throw new TypeError('not a StepCommand');
+  });
+  return fc.tuple(o.start ?? startArb, profileArb(o.profiles), fc.commands([cmd], { maxCommands: o.maxSteps ?? 6 }));
+}
+
+/** Runs the commands of a case on a reached CaseRun (fast-check keeps track of which ones ran). */
+export async function runCommands(run: CaseRun, cmds: Iterable<fc.AsyncCommand<Model, CaseRun>>): Promise<void> {
+  await fc.asyncModelRun(() => ({ model: { run }, real: run }), cmds);
+}

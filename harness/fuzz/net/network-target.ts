@@ -1,0 +1,162 @@
+/**
+ * Fuzz targets over TCP: any peer harness/targets can start (host sshd, OpenSSH containers, dropbear, …) or a
+ * running server (`tcp://host:port`). Our FuzzClient runs on a socket through the transport Driver; the
+ * target watches the peer process for the process-level oracles: death of the daemon, crash lines in its log,
+ * RSS and FD growth (local daemons), and liveness of a fresh normal login.
+ */
+import { readFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { parsePrivateKey } from '../../../impl/keys/index.js';
+import type { AlgorithmPreferences } from '../../../impl/transport/types.js';
+import { Driver } from '../../../impl/transport/driver.js';
+import type { RunningTarget } from '../../targets/types.js';
+import { FuzzClient, type FuzzCredentials } from '../client.js';
+import { CaseRun } from '../executor.js';
+import type { FuzzTarget, Link, PeerHealth, PeerResources, TraceTap } from '../link.js';
+import { profilesFor } from '../arb/profiles.js';
+import { TargetError, type TargetCredentials } from '../targets.js';
+import { peerResources } from './proc.js';
+
+const CONNECT_TIMEOUT_MS = 5000;
+
+export class SocketLink implements Link {
+  readonly client: FuzzClient;
+  private readonly driver: Driver;
+  private waiter: (() => void) | undefined;
+  private ended = false;
+
+  constructor(client: FuzzClient, readonly socket: net.Socket, tap?: TraceTap) {
+    this.client = client;
+    const t0 = Date.now();
+    this.driver = new Driver(client.engine, socket, (e) => { client.onEvent(e); this.wake(); }, tap ? {
+      onBytes: (d, b, t) => tap.onBytes(d === 'out' ? 'c2s' : 's2c', b, t - t0),
+      onClose: (t) => tap.onClose(t - t0),
+    } : {});
+    // after the driver has fed each chunk to the engine (listeners run in order): replies without events (UNIMPLEMENTED)
+    socket.on('data', () => this.wake());
+    socket.on('close', () => { this.ended = true; this.wake(); });
+    socket.on('error', () => undefined);
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    if (w) { this.waiter = undefined; w(); }
+  }
+
+  now(): number { return Date.now(); }
+
+  async settle(until: () => boolean, budgetMs: number): Promise<void> {
+    this.driver.flush();
+    const deadline = Date.now() + budgetMs;
+    while (!until() && !this.ended && this.client.alive) {
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => { this.waiter = undefined; resolve(); }, left);
+        this.waiter = () => { clearTimeout(timer); resolve(); };
+      });
+      this.driver.flush();
+    }
+  }
+
+  close(): void {
+    if (!this.socket.destroyed) this.socket.destroy();
+    this.driver.stop();
+  }
+}
+
+function connectSocket(host: string, port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host, port });
+    s.setNoDelay(true);
+    const timer = setTimeout(() => { s.destroy(); reject(new Error(`connect to ${host}:${port} timed out`)); }, CONNECT_TIMEOUT_MS);
+    s.once('connect', () => { clearTimeout(timer); resolve(s); });
+    s.once('error', (e) => { clearTimeout(timer); reject(e); });
+  });
+}
+
+/** Lines of a peer log that mean a process crashed rather than refused bad input. */
+const CRASH_PATTERNS = /AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|Segmentation fault|SIGSEGV|SIGABRT|SIGBUS|killed by signal|terminated by signal|core dumped|stack smashing|double free|assertion .*failed|Assertion .* failed/i;
+
+export function crashLines(log: string): string[] {
+  return log.split('\n').filter((l) => CRASH_PATTERNS.test(l)).slice(0, 20);
+}
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+export async function networkTarget(name: string, creds: TargetCredentials): Promise<FuzzTarget> {
+  const { getTarget, PeerError } = await import('../../targets/index.js');
+  let running: RunningTarget;
+  try {
+    if (name === 'self-tcp') await import('../../targets/self.js'); // registers the loopback reference server
+    const credentials = creds.user ? { user: creds.user, ...(creds.password !== undefined ? { password: creds.password } : {}), ...(creds.identity ? { privateKeyPath: creds.identity } : {}) } : undefined;
+    const t = await getTarget(name === 'self-tcp' ? 'self' : name, credentials);
+    running = await t.start();
+  } catch (e) {
+    if (e instanceof PeerError) throw new TargetError(e.message);
+    throw e;
+  }
+  const c = running.credentials;
+  const user = creds.user ?? c.user;
+  const password = creds.password ?? c.password;
+  const keyPath = creds.identity ?? c.privateKeyPath;
+  let privateKey;
+  if (keyPath) {
+    try {
+      privateKey = parsePrivateKey(readFileSync(keyPath)).toPrivateKey();
+    } catch (e) {
+      await running.stop();
+      throw new TargetError(`cannot use identity ${JSON.stringify(keyPath)}: ${(e as Error).message}`);
+    }
+  }
+  const credentials: FuzzCredentials = { user, ...(password !== undefined ? { password } : {}), ...(privateKey ? { privateKey } : {}) };
+  let logSeen = 0;
+  const connect = async (algorithms?: AlgorithmPreferences, tap?: TraceTap): Promise<Link> => {
+    const socket = await connectSocket(running.host, running.port);
+    const client = new FuzzClient(credentials, { ...(algorithms ? { algorithms } : {}), ...(tap ? { onKeys: (k) => tap.onKeys(k) } : {}) });
+    const link = new SocketLink(client, socket, tap);
+    return link;
+  };
+  const target: FuzzTarget = {
+    name: name.replace(/^tcp:\/\//, 'tcp-').replace(/[^\w.-]+/g, '_'),
+    version: running.version ?? running.banner ?? 'unknown',
+    kind: 'network',
+    credentials,
+    dictionary: {
+      users: [user, 'root', 'nobody'],
+      passwords: password !== undefined ? [password] : ['password'],
+      keyBlobs: [...(privateKey ? [privateKey.publicKey.blob] : []), ...running.hostKeys.map((k) => k.blob)],
+    },
+    allowsNone: false,
+    // loopback round trips are sub-millisecond; these bound how long a silent peer may take
+    budgets: { stepMs: 150, probeMs: 2000 },
+    profiles: profilesFor(undefined),
+    connect,
+    async health(): Promise<PeerHealth> {
+      const log = running.logs();
+      const fresh = log.length >= logSeen ? log.slice(logSeen) : log;
+      logSeen = log.length;
+      const dead = running.pid !== undefined && !alive(running.pid) ? `peer process ${running.pid} is gone` : undefined;
+      return { ...(dead ? { dead } : {}), crashLines: crashLines(fresh) };
+    },
+    async liveness(): Promise<boolean> {
+      let link: Link | undefined;
+      try {
+        link = await connect();
+        const run = new CaseRun(link, target);
+        return await run.reach('authenticated');
+      } catch {
+        return false;
+      } finally {
+        link?.close();
+      }
+    },
+    resources(): PeerResources | undefined {
+      return running.pid !== undefined ? peerResources(running.pid) : undefined;
+    },
+    close: () => running.stop(),
+  };
+  return target;
+}

@@ -1,0 +1,86 @@
+/**
+ * Process-level oracles for network targets, run beside a campaign: the daemon died or logged a crash
+ * (sanitizer reports, signals), a fresh normal login no longer works (liveness), and its memory or file
+ * descriptors grew over the campaign (local daemons, sampled with no fuzz connection open). These findings
+ * belong to the peer, not to one case, so they are reported with the campaign rather than shrunk.
+ */
+import type { FuzzTarget, PeerResources } from './link.js';
+import type { Finding } from './oracles.js';
+
+const HEALTH_EVERY_MS = 2000;
+const LIVENESS_EVERY_MS = 30_000;
+/** Growth that counts as a leak between the first and the last quiet sample. */
+const RSS_GROWTH_KIB = 64 * 1024;
+const FD_GROWTH = 64;
+
+export interface PeerWatch {
+  /** Campaign hook: returns a reason to stop when the peer is down. */
+  afterCase(): Promise<string | undefined>;
+  stop(): Promise<void>;
+  findings(): Finding[];
+  notes(): string[];
+}
+
+export function watchPeer(target: FuzzTarget): PeerWatch {
+  const found: Finding[] = [];
+  const notes: string[] = [];
+  if (target.kind === 'in-process') {
+    return { afterCase: async () => undefined, stop: async () => {}, findings: () => found, notes: () => notes };
+  }
+  const baseline: PeerResources | undefined = target.resources?.();
+  if (baseline) notes.push(`peer at start: ${baseline.processes} processes, ${baseline.rssKiB} KiB RSS, ${baseline.fds} fds`);
+  let lastHealth = performance.now();
+  let lastLive = performance.now();
+  let busy = false;
+  let livenessChecks = 0;
+  const check = async (): Promise<string | undefined> => {
+    const h = await target.health?.();
+    if (h?.crashLines.length) found.push({ oracle: 'crash', severity: 'must', message: `peer log shows a crash: ${JSON.stringify(h.crashLines[0])}`, detail: h.crashLines.join('\n') });
+    if (h?.dead) { found.push({ oracle: 'crash', severity: 'must', message: h.dead }); return h.dead; }
+    return undefined;
+  };
+  return {
+    async afterCase() {
+      if (busy) return undefined;
+      const now = performance.now();
+      if (now - lastHealth < HEALTH_EVERY_MS && now - lastLive < LIVENESS_EVERY_MS) return undefined;
+      busy = true;
+      try {
+        if (now - lastHealth >= HEALTH_EVERY_MS) { lastHealth = now; const dead = await check(); if (dead) return dead; }
+        if (now - lastLive >= LIVENESS_EVERY_MS && target.liveness) {
+          lastLive = performance.now();
+          livenessChecks++;
+          if (!(await target.liveness())) {
+            found.push({ oracle: 'liveness', severity: 'must', message: 'a fresh connection with valid credentials no longer reaches the authenticated state' });
+            return 'liveness check failed';
+          }
+        }
+        return undefined;
+      } finally {
+        busy = false;
+      }
+    },
+    async stop() {
+      await check();
+      if (target.liveness) {
+        livenessChecks++;
+        if (!(await target.liveness())) found.push({ oracle: 'liveness', severity: 'must', message: 'after the campaign, a fresh connection with valid credentials no longer authenticates' });
+      }
+      notes.push(`${livenessChecks} liveness checks`);
+      if (!baseline || !target.resources) return;
+      // let the per-connection processes of the campaign exit before the quiet sample
+      let end = target.resources();
+      for (let i = 0; i < 20 && end && end.processes > baseline.processes; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        end = target.resources();
+      }
+      if (!end) return;
+      notes.push(`peer at end: ${end.processes} processes, ${end.rssKiB} KiB RSS, ${end.fds} fds`);
+      if (end.rssKiB - baseline.rssKiB > RSS_GROWTH_KIB) found.push({ oracle: 'resource', severity: 'must', message: `peer RSS grew from ${baseline.rssKiB} to ${end.rssKiB} KiB over the campaign` });
+      if (end.fds - baseline.fds > FD_GROWTH) found.push({ oracle: 'resource', severity: 'must', message: `peer file descriptors grew from ${baseline.fds} to ${end.fds} over the campaign` });
+      if (end.processes > baseline.processes) found.push({ oracle: 'resource', severity: 'should', message: `${end.processes - baseline.processes} peer processes still running after every connection closed` });
+    },
+    findings: () => found,
+    notes: () => notes,
+  };
+}

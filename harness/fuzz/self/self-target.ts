@@ -1,0 +1,115 @@
+/**
+ * The `self` fuzz target: our FuzzClient and our ServerStack back to back in one process, on a simulated
+ * clock (the Pair idea of impl/transport/testing/pair.ts, with the service layers on the server side).
+ * Deterministic under a seed, no sockets, thousands of cases per second.
+ */
+import { generateHostKey } from '../../../impl/crypto/hostkey/index.js';
+import type { PrivateKey } from '../../../impl/crypto/types.js';
+import type { AlgorithmPreferences } from '../../../impl/transport/types.js';
+import { FuzzClient } from '../client.js';
+import type { FuzzTarget, Link, TraceTap } from '../link.js';
+import { ServerStack, type ServerVariant } from './server-stack.js';
+
+export const SELF_USER = 'fuzz';
+export const SELF_PASSWORD = 'fuzz-Pw-4252';
+/** Server kex timeout in simulated ms: short, so a stalled kex ends inside the settle horizon. */
+const SERVER_KEX_TIMEOUT_MS = 10_000;
+/** Timers further away than this are not fired by settle (e.g. the 1-hour rekey). */
+const HORIZON_MS = 15_000;
+/** Steps of one settle: a server that keeps producing bytes past this is livelocked (a hang finding). */
+const MAX_SETTLE_ROUNDS = 5_000;
+
+interface Keys { host: PrivateKey; client: PrivateKey }
+let cachedKeys: Keys | undefined;
+function keys(): Keys {
+  return (cachedKeys ??= { host: generateHostKey('ssh-ed25519'), client: generateHostKey('ssh-ed25519') });
+}
+
+export class SelfLink implements Link {
+  readonly client: FuzzClient;
+  readonly server: ServerStack;
+  private t = 0;
+  /** The settle loop gave up: the pair never went idle (livelock). */
+  livelock = false;
+  private serverLost = false;
+  private clientLost = false;
+
+  constructor(client: FuzzClient, server: ServerStack, private readonly tap?: TraceTap) {
+    this.client = client;
+    this.server = server;
+    server.start(this.t);
+  }
+
+  now(): number { return this.t; }
+
+  settle(until: () => boolean, _budgetMs: number): Promise<void> {
+    this.settleSync(until);
+    return Promise.resolve();
+  }
+
+  /** Runs to quiescence (every byte delivered, every event handled, near timers fired). */
+  settleSync(_until: () => boolean): void {
+    const c = this.client.engine;
+    const s = this.server;
+    for (let round = 0; round < MAX_SETTLE_ROUNDS; round++) {
+      let moved = 0;
+      for (let b = c.pollTransmit(); b; b = c.pollTransmit()) { moved++; if (!this.serverLost) { this.tap?.onBytes('c2s', b, this.t); s.receive(b, this.t); } }
+      for (let b = s.pollTransmit(); b; b = s.pollTransmit()) { moved++; if (!this.clientLost) { this.tap?.onBytes('s2c', b, this.t); c.receive(b, this.t); } }
+      for (let e = c.pollEvent(); e; e = c.pollEvent()) { moved++; this.client.onEvent(e); }
+      if (moved > 0) continue;
+      // TCP semantics: whoever closed (or crashed) drops the connection once its last bytes are out
+      if ((s.engine.isClosed || s.crashed) && !this.clientLost) { this.clientLost = true; c.connectionLost(this.t); continue; }
+      if (c.isClosed && !this.serverLost) { this.serverLost = true; s.connectionLost(this.t); continue; }
+      const next = [s.pollTimeout(), c.pollTimeout()].filter((x): x is number => x !== undefined && x <= this.t + HORIZON_MS);
+      if (next.length === 0) return;
+      this.t = Math.max(this.t, Math.min(...next));
+      s.handleTimeout(this.t);
+      c.handleTimeout(this.t);
+    }
+    this.livelock = true;
+  }
+
+  close(): void {
+    if (!this.client.engine.isClosed) this.client.engine.connectionLost(this.t);
+    if (!this.server.engine.isClosed) this.server.connectionLost(this.t);
+    this.tap?.onClose(this.t);
+  }
+}
+
+export interface SelfTargetOptions {
+  readonly variant?: ServerVariant;
+  readonly algorithms?: AlgorithmPreferences;
+  /** Seeded randomness for both engines (deterministic replays); default node:crypto. */
+  readonly rng?: (n: number) => Uint8Array;
+}
+
+export function selfTarget(opts: SelfTargetOptions = {}): FuzzTarget & { connectSync(algorithms?: AlgorithmPreferences, tap?: TraceTap): SelfLink } {
+  const k = keys();
+  const credentials = { user: SELF_USER, password: SELF_PASSWORD, privateKey: k.client };
+  const connectSync = (algorithms?: AlgorithmPreferences, tap?: TraceTap): SelfLink => {
+    const rng = opts.rng ? { rng: opts.rng } : {};
+    // the client offers the case's profile; the server offers everything it has (the reference defaults)
+    const client = new FuzzClient(credentials, {
+      ...rng, ...(algorithms ?? opts.algorithms ? { algorithms: algorithms ?? opts.algorithms } : {}), ...(tap ? { onKeys: (k) => tap.onKeys(k) } : {}),
+    });
+    const server = new ServerStack({
+      hostKeys: [k.host],
+      credentials: { user: SELF_USER, password: SELF_PASSWORD, authorizedKeys: [k.client.publicKey.blob] },
+      engine: { ...rng, ...(opts.algorithms ? { algorithms: opts.algorithms } : {}), limits: { kexTimeoutMs: SERVER_KEX_TIMEOUT_MS } },
+      ...(opts.variant ? { variant: opts.variant } : {}),
+    });
+    return new SelfLink(client, server, tap);
+  };
+  return {
+    name: opts.variant ? `self-${opts.variant.name}` : 'self',
+    version: 'ssh-harness 0.1.0',
+    kind: 'in-process',
+    credentials,
+    dictionary: { users: [SELF_USER], passwords: [SELF_PASSWORD], keyBlobs: [k.client.publicKey.blob, k.host.publicKey.blob] },
+    allowsNone: false,
+    budgets: { stepMs: 0, probeMs: 0 },
+    connect: (algorithms, tap) => Promise.resolve(connectSync(algorithms, tap)),
+    connectSync,
+    close: () => Promise.resolve(),
+  };
+}
