@@ -10,9 +10,10 @@ export interface PeerRow {
   readonly description: string;
 }
 
-export async function listPeers(): Promise<PeerRow[]> {
+export async function listPeers(only?: readonly string[]): Promise<PeerRow[]> {
   const rows: Promise<PeerRow>[] = [];
-  for (const name of targetNames()) {
+  const wanted = (name: string): boolean => !only || only.includes(name);
+  for (const name of targetNames().filter(wanted)) {
     rows.push((async () => {
       try {
         const t = await getTarget(name);
@@ -22,7 +23,7 @@ export async function listPeers(): Promise<PeerRow[]> {
       }
     })());
   }
-  for (const name of clientPeerNames()) {
+  for (const name of clientPeerNames().filter(wanted)) {
     rows.push((async () => {
       try {
         const c = await getClientPeer(name);

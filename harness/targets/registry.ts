@@ -42,6 +42,12 @@ export async function getClientPeer(name: string): Promise<ClientPeer> {
   return f();
 }
 
+/** The peers this module registers (what `peers setup` installs and must leave available). */
+export const BUILTIN_PEERS: readonly string[] = [
+  'openssh', 'openssh:bookworm', 'openssh:trixie', 'sshd', 'dropbear', 'tinyssh', 'paramiko', 'asyncssh', 'ssh2',
+  'openssh-client', 'dbclient', 'plink', 'paramiko-client', 'asyncssh-client', 'ssh2-client',
+];
+
 // Built-in server peers. More register here as they land.
 registerTarget('openssh', async () => (await import('./openssh-container.js')).opensshContainerTarget('openssh', 'bookworm'));
 registerTarget('openssh:bookworm', async () => (await import('./openssh-container.js')).opensshContainerTarget('openssh:bookworm', 'bookworm'));

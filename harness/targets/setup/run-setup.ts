@@ -11,6 +11,7 @@ import { findBinary } from '../local-tools.js';
 import { probe } from '../banner.js';
 import { opensshContainerTarget } from '../openssh-container.js';
 import { listPeers, formatTable, type PeerRow } from '../peer-list.js';
+import { BUILTIN_PEERS } from '../registry.js';
 import { installPackages, listeningPorts, missingPackages } from './packages.js';
 import { ensureDockerd } from './dockerd.js';
 import { ensureImage, SUITES } from './images.js';
@@ -111,7 +112,8 @@ export async function runSetup(o: SetupOptions): Promise<SetupReport> {
       o.progress(`[${i + 1}/${steps.length}] ${name}: FAILED (${((Date.now() - s0) / 1000).toFixed(1)} s)`);
     }
   }
-  const peers = error ? [] : await listPeers();
+  // only the peers setup provides: targets registered by others (the lead's `self`) are not its business
+  const peers = error ? [] : await listPeers(BUILTIN_PEERS);
   const missingPeers = peers.filter((p) => !p.available);
   if (!error && missingPeers.length) error = `peers unavailable after setup: ${missingPeers.map((p) => `${p.name} (${p.reason})`).join('; ')}`;
   return { ok: !error, steps: results, peers, totalMs: Date.now() - t0, ...(error ? { error } : {}) };
