@@ -228,6 +228,21 @@ describe('impl/Transport: the remaining DESIGN §2 rows', function () {
     }
   });
 
+  it('new Transport(net.Socket): an already connected socket', async () => {
+    const srv = await loopbackServer([hostKey], () => policy(), acceptLoop);
+    try {
+      const sock = net.connect(srv.port, '127.0.0.1');
+      await new Promise((r) => sock.once('connect', r));
+      const t = new Transport(sock);
+      await t.connect({ username: 'alice', password: 'secret' });
+      expect((await new Client_(t).run('echo sock')).out).to.equal('sock\n');
+      await t.close();
+      expect(sock.destroyed).to.equal(true);
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('options.rekey: a small byte limit rekeys both sides many times mid-transfer, nothing lost', async () => {
     let serverKex = 0;
     const srv = await loopbackServer([hostKey], () => policy(), async (t) => { t.on('kex', () => serverKex++); await acceptLoop(t); }, { rekey: { bytes: 256 * 1024 } });

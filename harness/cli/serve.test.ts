@@ -150,6 +150,16 @@ describe('harness/cli serve: two factors, forwarding, paramiko, the command line
     }
   });
 
+  it('--allow-exec runs real commands with the env the client sent (ssh -o SetEnv)', async () => {
+    const srv = await startServe({ port: 0, user: 'alice', password: 'pw', allowExec: true, failureDelayMs: 1 });
+    try {
+      const r = await run('sshpass', ['-p', 'pw', 'ssh', ...base(srv.port), '-o', 'SetEnv=LC_HARNESS=from-client', 'alice@127.0.0.1', 'echo "$LC_HARNESS"; echo oops >&2; exit 4']);
+      expect([r.stdout.toString(), r.stderr, r.code]).to.deep.equal(['from-client\n', 'oops\n', 4]);
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('-L and -R forwarding move 50 MiB intact; forwarding is denied without --allow-forwarding', async () => {
     const echo = net.createServer((s) => s.pipe(s));
     await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
