@@ -79,8 +79,10 @@ export async function installPackages(missing: readonly string[]): Promise<Packa
       const c = execFile('debconf-set-selections', () => resolve());
       c.stdin?.end('wireshark-common wireshark-common/install-setuid boolean false\n');
     });
-    await runLogged('apt-get', ['update', '-q'], log, env, 300_000);
-    await runLogged('apt-get', ['install', '-y', '-q', '--no-install-recommends', '-o', 'Dpkg::Options::=--force-confold', ...missing], log, env, 900_000);
+    // wait for a dpkg lock held by another apt run instead of failing at once
+    const lock = ['-o', 'DPkg::Lock::Timeout=120'];
+    await runLogged('apt-get', [...lock, 'update', '-q'], log, env, 300_000);
+    await runLogged('apt-get', [...lock, 'install', '-y', '-q', '--no-install-recommends', '-o', 'Dpkg::Options::=--force-confold', ...missing], log, env, 900_000);
   } finally {
     if (ownPolicy) rmSync(policy, { force: true });
   }
