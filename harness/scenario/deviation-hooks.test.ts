@@ -45,6 +45,22 @@ describe('harness deviation hooks (impl/transport/testing.ts)', () => {
     expect(p.events.server.some((e) => e.type === 'serviceRequest')).to.equal(true);
   });
 
+  it('a payload queued between our NEWKEYS and the peer\'s (initial kex) is sent, not held forever', () => {
+    const p = new Pair({ server: { hostKeys: [hostKey] } }).start();
+    let queued = false;
+    const sent: number[] = [];
+    p.server.testing.rewriteOutbound((payload) => { sent.push(payload[0]!); return payload; });
+    // after the server sent NEWKEYS (out) and before it reads the client's, queue a service payload
+    p.server.testing.rewriteInbound((payload) => {
+      if (payload[0] === 21 && !queued) { queued = true; p.server.sendPayload(Uint8Array.of(2, 0, 0, 0, 0)); }
+      return payload;
+    });
+    p.drive();
+    expect(queued).to.equal(true);
+    expect(sent.filter((id) => id === 2)).to.have.length(1);
+    expect(p.server.testing.inspect().heldPayloads).to.equal(0);
+  });
+
   it('rewriteOutbound replaces or drops what we send; rewriteInbound what we receive', () => {
     const unimplemented: { seq: number; of: number }[] = [];
     const sent = new Map<number, number>();

@@ -459,6 +459,8 @@ export class Engine {
     this.cipherRekeyBytes = Math.min(cipherAlgorithms.get(algs.cipherC2S)?.rekeyBytes ?? Infinity, cipherAlgorithms.get(algs.cipherS2C)?.rekeyBytes ?? Infinity);
     this.phase = 'established';
     this.lastKexAt = this.now;
+    // payloads queued after our NEWKEYS but before the peer's (initial kex: phase was still 'kex') go out now
+    if (this.held.length > 0) this.flushHeld();
     this.opts.onKeys?.(secrets);
     this.emit({ type: 'kexDone', algorithms: algs, initial, hostKey });
   }
