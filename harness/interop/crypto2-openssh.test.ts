@@ -17,19 +17,37 @@ import { kexAlgorithms, macAlgorithms } from '../../impl/crypto/registry.js';
 import type { KexAlgorithm, MacAlgorithm } from '../../impl/crypto/types.js';
 import { umac128, umac128Etm, umac64, umac64Etm } from '../../impl/crypto/mac/umac.js';
 import { sntrup761x25519Sha512, sntrup761x25519Sha512Openssh } from '../../impl/crypto/kex/sntrup761x25519.js';
+import { dhGexSha1, dhGexSha256 } from '../../impl/crypto/kex/dh-gex.js';
+import { builtinGexGroups, loadModuli, serverGexGroup, type GexGroup } from '../../impl/crypto/kex/moduli.js';
+import { Engine } from '../../impl/transport/engine.js';
+import type { KexHost } from '../../impl/transport/kex-run.js';
 import { Transport } from '../../impl/Transport.js';
 import { startServe, type RunningServer } from '../cli/serve.js';
 import { sshdTarget } from '../targets/sshd.js';
 import type { RunningTarget } from '../targets/types.js';
 
 const UMACS: readonly MacAlgorithm[] = [umac64, umac128, umac64Etm, umac128Etm];
-const KEXES: readonly KexAlgorithm[] = [sntrup761x25519Sha512, sntrup761x25519Sha512Openssh];
+const KEXES: readonly KexAlgorithm[] = [sntrup761x25519Sha512, sntrup761x25519Sha512Openssh, dhGexSha256, dhGexSha1];
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 function requireTool(path: string): boolean {
   if (existsSync(path)) return true;
   if (process.env.CI === 'true') throw new Error(`${path} is missing: run npm run setup`);
   return false;
+}
+
+/**
+ * Test-only stand-in for the lead's wiring of KexHost.gexGroup (server side of RFC 4419): the engine's kexHost()
+ * gains the hook, answering from the host's moduli file with the built-in groups as fallback. Returns an undo.
+ */
+function withGexGroupHook(moduli: readonly GexGroup[]): () => void {
+  const proto = Engine.prototype as unknown as { kexHost(this: Engine): KexHost };
+  const original = proto.kexHost;
+  proto.kexHost = function (this: Engine): KexHost {
+    const host = original.call(this);
+    return { ...host, gexGroup: (min, n, max) => serverGexGroup(moduli, min, n, max, { rng: host.rng }) };
+  };
+  return () => { proto.kexHost = original; };
 }
 
 /** Test-only registration (the registry exports ReadonlyMaps of plain Maps); returns an undo. */
@@ -93,7 +111,7 @@ describe('second algorithm batch ↔ OpenSSH 9.2 (UMAC, sntrup761x25519, group e
       });
     }
     for (const kex of KEXES) {
-      it(`kex ${kex.name}: password auth, 2 MiB through cat, byte-exact (three handshakes)`, async () => {
+      it(`kex ${kex.name}: password auth, 2 MiB through cat, byte-exact (three handshakes)${kex.legacy ? ' (legacy, named explicitly)' : ''}`, async () => {
         // each handshake draws fresh keys: three runs make a lucky pass of a wrong KEM very unlikely
         for (let i = 0; i < 3; i++) await catThrough({ kex: [kex.name] }, 2 * MIB);
       });
@@ -106,6 +124,8 @@ describe('second algorithm batch ↔ OpenSSH 9.2 (UMAC, sntrup761x25519, group e
     before(async function () {
       if (!requireTool('/usr/bin/ssh') || !requireTool('/usr/bin/sshpass')) this.skip();
       dir = mkdtempSync(join(tmpdir(), 'crypto2-'));
+      const moduli = existsSync('/etc/ssh/moduli') ? loadModuli('/etc/ssh/moduli').groups : builtinGexGroups;
+      undo.push(withGexGroupHook(moduli));
       server = await startServe({
         host: '127.0.0.1', port: 0, user: 'alice', password: 'secret',
         algorithms: { macs: UMACS.map((m) => m.name), kex: ['curve25519-sha256', ...KEXES.map((k) => k.name)] },
@@ -135,11 +155,18 @@ describe('second algorithm batch ↔ OpenSSH 9.2 (UMAC, sntrup761x25519, group e
     for (const kex of KEXES) {
       it(`ssh -o KexAlgorithms=${kex.name}: 2 MiB through the built-in cat, byte-exact (three handshakes)`, async () => {
         for (let i = 0; i < 3; i++) {
-          const log = await sshCat(['-o', `KexAlgorithms=${kex.name}`], 2 * MIB);
+          // aes128-ctr: ssh asks group exchange for n = 3072 bits (dh_estimate of 128-bit keys)
+          const log = await sshCat(['-o', `KexAlgorithms=${kex.name}`, '-c', 'aes128-ctr'], 2 * MIB);
           expect(log).to.include(`kex: algorithm: ${kex.name}`);
+          if (kex.shape === 'dh-gex') expect(log).to.match(/SSH2_MSG_KEX_DH_GEX_REQUEST\(2048<3072<8192\) sent/);
         }
       });
     }
+    it('ssh with aes256-ctr asks diffie-hellman-group-exchange-sha256 for 8192 bits and gets it', async () => {
+      const log = await sshCat(['-o', 'KexAlgorithms=diffie-hellman-group-exchange-sha256', '-c', 'aes256-ctr'], 1 * MIB);
+      expect(log).to.match(/SSH2_MSG_KEX_DH_GEX_REQUEST\(2048<8192<8192\) sent/);
+      expect(log).to.match(/SSH2_MSG_KEX_DH_GEX_GROUP received/);
+    });
     for (const mac of UMACS) {
       it(`ssh -m ${mac.name} -c aes256-ctr: 4 MiB through the built-in cat, byte-exact`, async () => {
         const log = await sshCat(['-m', mac.name, '-c', 'aes256-ctr'], 4 * MIB);
