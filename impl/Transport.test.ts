@@ -243,6 +243,24 @@ describe('impl/Transport: the remaining DESIGN §2 rows', function () {
     }
   });
 
+  it('server: loginGraceMs disconnects a client that never authenticates; no-more-sessions@openssh.com is honoured', async () => {
+    const srv = await loopbackServer([hostKey], () => policy(), acceptLoop, { loginGraceMs: 50 });
+    try {
+      const idle = new Transport(['127.0.0.1', srv.port]);
+      await idle.startClient();
+      await idle.closed();
+      expect(idle.closeError?.message).to.match(/TIMEOUT|authentication not completed/);
+      const t = new Transport(['127.0.0.1', srv.port]);
+      await t.connect({ username: 'alice', password: 'secret' });
+      await new Promise((r) => setTimeout(r, 80)); // past the grace time: authenticated clients stay
+      expect(await t.globalRequest('no-more-sessions@openssh.com')).to.deep.equal(new Uint8Array(0));
+      expect(await t.openSession().catch((e: unknown) => e)).to.be.instanceOf(ChannelOpenError);
+      await t.close();
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('options.rekey: a small byte limit rekeys both sides many times mid-transfer, nothing lost', async () => {
     let serverKex = 0;
     const srv = await loopbackServer([hostKey], () => policy(), async (t) => { t.on('kex', () => serverKex++); await acceptLoop(t); }, { rekey: { bytes: 256 * 1024 } });

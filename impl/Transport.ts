@@ -64,6 +64,8 @@ export interface TransportOptions {
   readonly engine?: Partial<Omit<EngineOptions, 'role' | 'hostKeys' | 'algorithms' | 'rekey' | 'verifyHostKey'>>;
   /** For 'host:port' / [host, port] sockets. Default 30 s. */
   readonly connectTimeoutMs?: number;
+  /** Server: time from connect to successful authentication before we disconnect (sshd's LoginGraceTime). Default 120 s; 0 = none. */
+  readonly loginGraceMs?: number;
   /** Client: which channels the server may open to us (forwarded-tcpip for our forwards is always allowed). */
   readonly checkChannelRequest?: (kind: string, info: ChannelOpenInfo) => true | OpenFailure;
 }
@@ -138,6 +140,9 @@ export class Transport extends EventEmitter {
   private authTimer: NodeJS.Timeout | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private keepaliveMissed = 0;
+  private graceTimer: NodeJS.Timeout | undefined;
+  /** OpenSSH PROTOCOL "no-more-sessions@openssh.com": the client promised to open no further sessions. */
+  private noMoreSessions = false;
   private readonly forwards = new Set<string>();
   private readonly drainWaiters: (() => void)[] = [];
   private readonly channelHost = {
@@ -231,6 +236,15 @@ export class Transport extends EventEmitter {
     const first = deferred<void>();
     this.kexWaiters.push(first);
     if (socket instanceof net.Socket) socket.setNoDelay(true);
+    const grace = o.loginGraceMs ?? 120_000;
+    if (role === 'server' && grace > 0) {
+      this.graceTimer = setTimeout(() => {
+        if (this.authenticatedUser || this.closedWith) return;
+        this.fatal(new TimeoutError(`authentication not completed within ${grace} ms`));
+        this.flush();
+      }, grace);
+      this.graceTimer.unref?.();
+    }
     this.driver = new Driver(engine, socket, (e) => this.onEngineEvent(e), { onBytes: o.trace?.onBytes, onClose: o.trace?.onClose });
     this.driver.start();
     await first.promise;
@@ -372,6 +386,7 @@ export class Transport extends EventEmitter {
     for (let e = a.pollEvent(); e; e = a.pollEvent()) {
       if (e.type === 'success') {
         this.authenticatedUser = e.user;
+        if (this.graceTimer) { clearTimeout(this.graceTimer); this.graceTimer = undefined; }
         this.emit('authenticated', e.user);
       } else if (e.type === 'policyError') {
         this.emit('policyError', e.error);
@@ -473,6 +488,7 @@ export class Transport extends EventEmitter {
 
   private checkOpen(id: number, info: ChannelOpenInfo): true | OpenFailure | Promise<true | OpenFailure> {
     if (this.role === 'server') {
+      if (info.kind === 'session' && this.noMoreSessions) return OpenFailure.ADMINISTRATIVELY_PROHIBITED;
       const check = this.policy!.checkChannelRequest;
       if (check) return check.call(this.policy, info.kind, id, info);
       return info.kind === 'session' ? true : OpenFailure.ADMINISTRATIVELY_PROHIBITED;
@@ -559,6 +575,10 @@ export class Transport extends EventEmitter {
     };
     const policy = this.role === 'server' ? this.policy : undefined;
     if (!policy) return reply(false); // the client accepts no global requests (hostkeys-00@openssh.com needs no reply)
+    if (name === 'no-more-sessions@openssh.com') {
+      this.noMoreSessions = true;
+      return reply(true);
+    }
     const run = async (): Promise<void> => {
       if (name === 'tcpip-forward' || name === 'cancel-tcpip-forward') {
         const req = decodeGlobalRequestData(name, data);
@@ -788,7 +808,8 @@ export class Transport extends EventEmitter {
     this.closedWith = error;
     if (this.authTimer) clearTimeout(this.authTimer);
     if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
-    this.authTimer = this.keepaliveTimer = undefined;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.authTimer = this.keepaliveTimer = this.graceTimer = undefined;
     for (const w of this.kexWaiters.splice(0)) w.reject(error);
     this.serviceWaiter?.reject(error);
     const op = this.authOp;

@@ -175,6 +175,8 @@ export function pipeChannelSocket(ch: Channel, sock: net.Socket): void {
   ch.once('channel-gone', () => sock.destroy());
 }
 
+const MAX_FORWARDS = 64;
+
 /** --allow-forwarding: direct-tcpip connects (RFC 4254 §7.2), tcpip-forward listens (§7.1). */
 class ForwardingState {
   readonly pending = new Map<number, net.Socket>();
@@ -189,8 +191,9 @@ class ForwardingState {
     });
   }
 
-  /** GatewayPorts=no semantics: wildcard binds become loopback. */
+  /** GatewayPorts=no semantics: wildcard binds become loopback. At most MAX_FORWARDS listeners per connection. */
   listen(address: string, port: number): Promise<number | false> {
+    if (this.listeners.size >= MAX_FORWARDS) return Promise.resolve(false);
     const bindHost = address === '' || address === '*' || address === '0.0.0.0' || address === 'localhost' ? '127.0.0.1' : address === '::' ? '::1' : address;
     return new Promise((resolve) => {
       const server = net.createServer((sock) => {
@@ -233,6 +236,8 @@ function serveSession(ch: Channel, o: ServeOptions): void {
     if (child) child.kill(`SIG${name}` as NodeJS.Signals);
     else abort.abort();
   });
+  // a closed channel drops writes: stop the command rather than let it spin (e.g. `yes` with a huge count)
+  ch.once('channel-gone', () => { abort.abort(); child?.kill('SIGHUP'); });
   const io: CommandIO = { stdin: ch, stdout: ch, stderr: ch.stderr, signal: abort.signal };
   const finish = (code: number): void => {
     void ch.exit(signalled ? { signal: signalled, errorMessage: `killed by SIG${signalled}` } : code);

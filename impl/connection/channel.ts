@@ -5,6 +5,11 @@
  * Backpressure: the receive window re-opens only as the application reads (`_read` credits what left the
  * stream buffers), so a consumer that stops reading stops the sender; writes wait for WINDOW_ADJUST and for
  * the socket to drain.
+ *
+ * Events besides the stream ones: 'eof' (the peer sent EOF), 'channel-gone' (the channel number is released:
+ * both CLOSEs exchanged or the connection ended; writes are dropped from then on), 'exit' (code | null,
+ * signal?, coreDumped?, message?) on the client; on the server, after the policy allowed them: 'pty', 'env',
+ * 'shell', 'exec', 'subsystem', 'window-change', 'signal', 'eow'.
  */
 import { Duplex } from 'node:stream';
 import { ChannelError, SSHError } from '../errors.js';
