@@ -2,6 +2,8 @@
  * `ssh-harness trace import FILE.pcap [--keylog FILE] --out DIR` (DESIGN §9): a capture → decoded JSONL and a
  * replayable corpus entry (format: harness/trace/README.md).
  *
+ * Registering also installs the trace factory behind serve's and exec's `--pcap DIR` / `--keylog FILE`.
+ *
  * Exit codes (DESIGN §9): 0 = imported completely; 1 = imported, but the result is partial (truncated file,
  * gaps, snaplen cuts, unparsable streams) — the files are written and flagged; 2 = usage error or not a pcap.
  */
@@ -12,6 +14,8 @@ import { FileSink } from '../trace/byte-sink.js';
 import { importPcap, type ImportResult } from '../trace/import.js';
 import { parseKeylog } from '../trace/keylog.js';
 import { PcapFormatError } from '../trace/pcap-reader.js';
+import { createTraceFactory } from '../trace/trace-factory.js';
+import { setTraceFactory } from './serve.js';
 
 interface ImportCliOptions {
   readonly out: string;
@@ -24,6 +28,8 @@ interface ImportCliOptions {
 }
 
 export function register(program: Command): void {
+  // --pcap DIR / --keylog FILE of serve and exec record through harness/trace (one session per connection)
+  setTraceFactory(createTraceFactory());
   const trace = program.command('trace').description('packet traces: import captured SSH traffic');
   trace
     .command('import')

@@ -44,6 +44,14 @@ export interface PcapWriterOptions {
   readonly serverPort?: number;
   /** The receiver sends a pure ACK when this many bytes are unacknowledged (keeps bytes-in-flight under the window). */
   readonly ackEvery?: number;
+  /**
+   * Write the server's bytes after its version line only once the client has sent something (default true).
+   * tshark 4.0 takes the SSH version from the client's string: a server KEXINIT seen before it is dissected as
+   * "encrypted", its cookie is lost, and the session cannot be decrypted. RFC 4253 §7.1 lets a server send
+   * KEXINIT right after its version (impl does; OpenSSH's sshd waits), so the writer holds those bytes (bounded)
+   * and writes them, timestamps clamped, right after the client's first chunk. Each direction's bytes are unchanged.
+   */
+  readonly clientVersionFirst?: boolean;
 }
 
 export interface ConnectionOptions {
@@ -70,6 +78,7 @@ export class PcapWriter {
   readonly mss: number;
   readonly onePacketPerSegment: boolean;
   readonly ackEvery: number;
+  readonly clientVersionFirst: boolean;
   private readonly serverPort: number;
   private readonly live = new Set<TcpRecorder>();
   private connections = 0;
@@ -83,6 +92,7 @@ export class PcapWriter {
     this.mss = mss;
     this.onePacketPerSegment = options.onePacketPerSegment ?? false;
     this.ackEvery = options.ackEvery ?? 1 << 20;
+    this.clientVersionFirst = options.clientVersionFirst ?? true;
     this.serverPort = options.serverPort ?? 22;
     sink.write(encodeGlobalHeader({ linkType: this.linkType, snaplen: SNAPLEN }));
   }
@@ -152,6 +162,11 @@ export class TcpRecorder implements ByteRecorder {
   private readonly halves: readonly [Half, Half];
   /** Bytes offered after close (a bug in the caller, never a crash). */
   droppedAfterClose = 0;
+  /** Server bytes held until the client speaks (see PcapWriterOptions.clientVersionFirst); null once released. */
+  private held: { bytes: Uint8Array; timeMs: number; packetEnds?: readonly number[] }[] | null = [];
+  private heldBytes = 0;
+  /** The server's version line has been written (bytes after it are held while `held` is not null). */
+  private serverVersionSeen = false;
 
   constructor(private readonly w: PcapWriter, readonly index: number, readonly client: Endpoint, readonly server: Endpoint, isnC: number, isnS: number) {
     this.halves = [
@@ -174,6 +189,62 @@ export class TcpRecorder implements ByteRecorder {
     if (this.state === 'closed') { this.droppedAfterClose += bytes.length; return; }
     if (this.state === 'new') this.open(timeMs);
     if (bytes.length === 0) return;
+    if (this.held !== null) {
+      if (!this.w.clientVersionFirst) this.held = null;
+      else if (direction === 'c2s') {
+        this.write('c2s', bytes, timeMs, packetEnds);
+        this.release();
+        return;
+      } else if (this.hold(bytes, timeMs, packetEnds)) return;
+    }
+    this.write(direction, bytes, timeMs, packetEnds);
+  }
+
+  /** Keeps server bytes that follow its version line; false when the chunk may be written now. */
+  private hold(bytes: Uint8Array, timeMs: number, packetEnds?: readonly number[]): boolean {
+    let rest = bytes;
+    if (!this.serverVersionSeen) {
+      const end = this.versionLineEnd(bytes);
+      if (end < 0) return false; // still in the version line (or lines before it): write as is
+      this.serverVersionSeen = true;
+      if (end === bytes.length) return false;
+      this.write('s2c', bytes.subarray(0, end), timeMs);
+      rest = bytes.subarray(end);
+      packetEnds = packetEnds?.filter((e) => e > end).map((e) => e - end);
+    }
+    this.held!.push({ bytes: rest.slice(), timeMs, ...(packetEnds ? { packetEnds } : {}) });
+    this.heldBytes += rest.length;
+    // bounded: a client that never speaks must not make us buffer a whole session
+    if (this.heldBytes > 1 << 20) this.release();
+    return true;
+  }
+
+  /** Start of the server's current line, across chunks (only the first few lines are ever scanned). */
+  private linePrefix = '';
+
+  /**
+   * End offset (after LF) of the server's "SSH-" line within this chunk, or -1 when the chunk does not complete it.
+   * Lines before the version (RFC 4253 §4.2) are skipped.
+   */
+  private versionLineEnd(b: Uint8Array): number {
+    for (let i = 0; i < b.length; i++) {
+      if (b[i] === 0x0a) {
+        if (this.linePrefix === 'SSH-') return i + 1;
+        this.linePrefix = '';
+      } else if (this.linePrefix.length < 4) {
+        this.linePrefix += String.fromCharCode(b[i]!);
+      }
+    }
+    return -1;
+  }
+
+  private release(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const h of held) this.write('s2c', h.bytes, h.timeMs, h.packetEnds);
+  }
+
+  private write(direction: Direction, bytes: Uint8Array, timeMs: number, packetEnds?: readonly number[]): void {
     const from = direction === 'c2s' ? 0 : 1;
     if (this.w.onePacketPerSegment && packetEnds && packetEnds.length > 0) {
       let start = 0;
@@ -193,6 +264,7 @@ export class TcpRecorder implements ByteRecorder {
   close(timeMs: number): void {
     if (this.state === 'closed') return;
     if (this.state === 'new') this.open(timeMs);
+    this.release();
     this.state = 'closed';
     // RFC 9293 §3.6: each side's FIN is acknowledged by the other
     this.segment(0, FIN | ACK, undefined, timeMs);
