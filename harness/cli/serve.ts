@@ -238,6 +238,13 @@ function serveSession(ch: Channel, o: ServeOptions): void {
   });
   // a closed channel drops writes: stop the command rather than let it spin (e.g. `yes` with a huge count)
   ch.once('channel-gone', () => { abort.abort(); child?.kill('SIGHUP'); });
+  // OpenSSH PROTOCOL "eow@openssh.com": the client can no longer take output (e.g. `ssh host yes | head`).
+  // Like sshd closing the command's stdout: a real command gets SIGPIPE on its next write, a built-in stops.
+  ch.once('eow', () => {
+    if (child) { child.stdout?.destroy(); child.stderr?.destroy(); return; }
+    signalled = 'PIPE';
+    abort.abort();
+  });
   const io: CommandIO = { stdin: ch, stdout: ch, stderr: ch.stderr, signal: abort.signal };
   const finish = (code: number): void => {
     void ch.exit(signalled ? { signal: signalled, errorMessage: `killed by SIG${signalled}` } : code);
