@@ -63,10 +63,11 @@ describe('banner probe (RFC 4253 §4.2, §6, §7.1 by hand)', () => {
     const huge = Buffer.alloc(5); huge.writeUInt32BE(0x7fffffff, 0);
     const shortPad = packet(kexInitPayload(), 3);
     const chatter = Buffer.from('x\r\n'.repeat(100));
-    for (const [bytes, re] of [[Buffer.concat([Buffer.from('SSH-2.0-F\r\n'), huge]), /packet_length/], [Buffer.concat([Buffer.from('SSH-2.0-F\r\n'), shortPad]), /padding_length/], [chatter, /lines before/], [Buffer.alloc(0), /no banner/]] as const) {
+    // the silent case needs the timeout; the others must fail on content long before theirs
+    for (const [bytes, re, timeoutMs] of [[Buffer.concat([Buffer.from('SSH-2.0-F\r\n'), huge]), /packet_length/, 10_000], [Buffer.concat([Buffer.from('SSH-2.0-F\r\n'), shortPad]), /padding_length/, 10_000], [chatter, /lines before/, 10_000], [Buffer.alloc(0), /no banner/, 300]] as const) {
       const s = await fakeServer(bytes);
       try {
-        const err = await probe('127.0.0.1', s.port, { readKexInit: true, timeoutMs: 300 }).then(() => undefined, (e: unknown) => e);
+        const err = await probe('127.0.0.1', s.port, { readKexInit: true, timeoutMs }).then(() => undefined, (e: unknown) => e);
         expect((err as Error).message).to.match(re);
       } finally {
         s.close();
