@@ -33,7 +33,7 @@ class NistKatDrbg {
 }
 
 const HEX = (b: Uint8Array): string => toHex(b).toUpperCase();
-const { recip, multSmall, rqEncode, rqDecode, roundedEncode, roundedDecode, smallEncode, smallDecode, fq, f3 } = __tests;
+const { freezeQSmall, freeze3Small, recip, multSmall, rqEncode, rqDecode, roundedEncode, roundedDecode, smallEncode, smallDecode, fq, f3 } = __tests;
 
 function randomSmall(rng: (n: number) => Uint8Array): Int8Array {
   return Int8Array.from(rng(P), (b) => (b % 3) - 1);
@@ -53,6 +53,18 @@ describe('crypto/kex/sntrup761', function () {
     const text = `count = 0\nseed = ${HEX(seed)}\npk = ${HEX(kp.publicKey)}\nsk = ${HEX(kp.secretKey)}\nct = ${HEX(enc.cipherText)}\nss = ${HEX(enc.sharedSecret)}\n`;
     expect(createHash('sha256').update(text).digest('hex')).to.equal('afc42c3a5b10f4ef69654250097ebda9b9564570f4086744b24a6daf2bd1f89a');
     expect(HEX(sntrup761Decapsulate(enc.cipherText, kp.secretKey))).to.equal(HEX(enc.sharedSecret));
+  });
+
+  it('the int32 reductions equal plain centred mod over their whole input range', () => {
+    const bound = 2 * 2295 * 2295; // |f0·g - g0·f| for reduced f0, g0, f, g
+    const xs = [0, 1, -1, 2295, 2296, -2295, -2296, bound, -bound, bound - 1, -bound + 1];
+    const rng = seededRng('freeze');
+    for (let i = 0; i < 20000; i++) xs.push(new DataView(rng(4).buffer).getInt32(0) % (bound + 1));
+    for (let x = -20000; x <= 20000; x++) xs.push(x);
+    expect(xs.filter((x) => freezeQSmall(x) !== fq(x))).to.deep.equal([]);
+    const small: number[] = [];
+    for (let x = -16383; x < 16384; x++) if (freeze3Small(x) !== f3(x)) small.push(x);
+    expect(small).to.deep.equal([]);
   });
 
   it('encodings: sizes 1158 / 1007 / 191, and decode(encode(x)) = x', () => {

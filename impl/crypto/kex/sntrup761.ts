@@ -48,7 +48,18 @@ function freeze(x: number, m: number, half: number): number {
 }
 const fq = (x: number): number => freeze(x, Q, Q12);
 const f3 = (x: number): number => freeze(x, 3, 1);
-const INV_Q = 1 / Q;
+
+/**
+ * Branch-free centred reductions in int32 arithmetic (the reference's Fq_freeze / F3_freeze): freezeQSmall for
+ * |x| < 2^24 (products of two reduced values, doubled), freeze3Small for |x| < 2^14.
+ */
+function freezeQSmall(x: number): number {
+  x -= Math.imul(Q, Math.imul(57, x) >> 18); // 57 ≈ 2^18/q
+  return x - Math.imul(Q, (Math.imul(29235, x) + 67108864) >> 27); // 29235 ≈ 2^27/q
+}
+function freeze3Small(x: number): number {
+  return x - Math.imul(3, (Math.imul(10923, x) + 16384) >> 15);
+}
 
 /** a^(m-2) mod m: the inverse in F_m (m prime). */
 function recipMod(a: number, m: number): number {
@@ -87,16 +98,48 @@ function multSmall(a: Int32Array, b: Int8Array, reduce: (x: number) => number): 
  * The inverse of `a` in (Z/m)[x]/(x^p - x - 1), m = 3 or q, times `scale`; null when `a` is not invertible. This is
  * the Bernstein–Yang constant-trip-count gcd ("divsteps", 2p - 1 of them) that the NTRU Prime reference uses: f, g
  * hold reversed polynomials (f = x^p - x - 1, g = a), v and r the Bezout coefficients, delta the degree balance.
- * The reductions are written out per modulus because this loop is all of key generation's cost.
+ * One copy of the loop per modulus (divstepsMod3, divstepsModQ) keeps each monomorphic: this loop is nearly all of
+ * key generation's cost.
  */
 function recip(a: ArrayLike<number>, m: 3 | typeof Q, scale: number): Int32Array | null {
-  let f = new Int32Array(P + 1), g = new Int32Array(P + 1), v = new Int32Array(P + 1), r = new Int32Array(P + 1);
+  const f = new Int32Array(P + 1), g = new Int32Array(P + 1), v = new Int32Array(P + 1), r = new Int32Array(P + 1);
   f[0] = 1; f[P - 1] = -1; f[P] = -1;
   for (let i = 0; i < P; i++) g[P - 1 - i] = m === 3 ? f3(a[i]!) : fq(a[i]!);
   r[0] = m === 3 ? f3(scale) : fq(scale);
+  const res = m === 3 ? divstepsMod3(f, g, v, r) : divstepsModQ(f, g, v, r);
+  if (res.delta !== 0) return null;
+  const s = recipMod(res.f0, m);
+  const out = new Int32Array(P);
+  for (let i = 0; i < P; i++) out[i] = m === 3 ? f3(s * res.v[P - 1 - i]!) : fq(s * res.v[P - 1 - i]!);
+  return out;
+}
+
+interface DivstepResult { readonly delta: number; readonly f0: number; readonly v: Int32Array }
+
+function divstepsMod3(f: Int32Array, g: Int32Array, v: Int32Array, r: Int32Array): DivstepResult {
   let delta = 1;
   for (let loop = 0; loop < 2 * P - 1; loop++) {
-    // v = x·v
+    v.copyWithin(1, 0, P); // v = x·v
+    v[0] = 0;
+    if (delta > 0 && g[0] !== 0) {
+      const t = f; f = g; g = t;
+      const u = v; v = r; r = u;
+      delta = -delta;
+    }
+    delta += 1;
+    const f0 = f[0]!, g0 = g[0]!;
+    // g = (f0·g - g0·f)/x and r = f0·r - g0·v; v and r are zero above index loop + 1
+    for (let i = 0; i < P; i++) g[i] = freeze3Small(Math.imul(f0, g[i + 1]!) - Math.imul(g0, f[i + 1]!));
+    g[P] = 0;
+    const top = loop + 1 < P ? loop + 1 : P;
+    for (let i = 0; i <= top; i++) r[i] = freeze3Small(Math.imul(f0, r[i]!) - Math.imul(g0, v[i]!));
+  }
+  return { delta, f0: f[0]!, v };
+}
+
+function divstepsModQ(f: Int32Array, g: Int32Array, v: Int32Array, r: Int32Array): DivstepResult {
+  let delta = 1;
+  for (let loop = 0; loop < 2 * P - 1; loop++) {
     v.copyWithin(1, 0, P);
     v[0] = 0;
     if (delta > 0 && g[0] !== 0) {
@@ -106,34 +149,12 @@ function recip(a: ArrayLike<number>, m: 3 | typeof Q, scale: number): Int32Array
     }
     delta += 1;
     const f0 = f[0]!, g0 = g[0]!;
-    // g = (f0·g - g0·f)/x and r = f0·r - g0·v, reduced to centred representatives
-    if (m === 3) {
-      for (let i = 0; i < P; i++) {
-        const x = f0 * g[i + 1]! - g0 * f[i + 1]!; // in [-2, 2]
-        g[i] = x > 1 ? x - 3 : x < -1 ? x + 3 : x;
-      }
-      for (let i = 0; i <= P; i++) {
-        const x = f0 * r[i]! - g0 * v[i]!;
-        r[i] = x > 1 ? x - 3 : x < -1 ? x + 3 : x;
-      }
-    } else {
-      // |x| ≤ 2·2295² < 2^24: x/q is never within 2^-14 of a half-integer (q odd), so rounding is exact
-      for (let i = 0; i < P; i++) {
-        const x = f0 * g[i + 1]! - g0 * f[i + 1]!;
-        g[i] = x - Q * Math.round(x * INV_Q);
-      }
-      for (let i = 0; i <= P; i++) {
-        const x = f0 * r[i]! - g0 * v[i]!;
-        r[i] = x - Q * Math.round(x * INV_Q);
-      }
-    }
+    for (let i = 0; i < P; i++) g[i] = freezeQSmall(Math.imul(f0, g[i + 1]!) - Math.imul(g0, f[i + 1]!));
     g[P] = 0;
+    const top = loop + 1 < P ? loop + 1 : P;
+    for (let i = 0; i <= top; i++) r[i] = freezeQSmall(Math.imul(f0, r[i]!) - Math.imul(g0, v[i]!));
   }
-  if (delta !== 0) return null;
-  const s = recipMod(f[0]!, m);
-  const out = new Int32Array(P);
-  for (let i = 0; i < P; i++) out[i] = m === 3 ? f3(s * v[P - 1 - i]!) : fq(s * v[P - 1 - i]!);
-  return out;
+  return { delta, f0: f[0]!, v };
 }
 
 const R3 = (x: number): number => f3(x);
@@ -349,4 +370,4 @@ export function sntrup761Decapsulate(cipherText: Uint8Array, secretKey: Uint8Arr
 }
 
 /** Internals for tests (not part of the API). */
-export const __tests = Object.freeze({ recip, multSmall, rqEncode, rqDecode, roundedEncode, roundedDecode, smallEncode, smallDecode, fq, f3 });
+export const __tests = Object.freeze({ freezeQSmall, freeze3Small, recip, multSmall, rqEncode, rqDecode, roundedEncode, roundedDecode, smallEncode, smallDecode, fq, f3 });
