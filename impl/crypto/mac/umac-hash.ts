@@ -2,13 +2,11 @@
  * UMAC (RFC 4418) for 4-, 8-, 12- and 16-byte tags: Tag = UHASH(K, M) xor PDF(K, Nonce) (§4.1), with AES-128 as
  * the block cipher of the KDF (§3.2) and the PDF (§3.3) via node:crypto. node has no UMAC of its own.
  *
- * Speed: the L1 hash NH (§5.2.2) is the hot loop, 0.125 multiply-adds per byte and per 4-byte tag word. A 32×32→64
- * multiply has no exact form in JS numbers, so each NH block keeps two accumulators: the low 32 bits exactly
- * (Math.imul sums, mod 2^32) and the whole sum as a float (each product rounded, total error < 2^26 over 128
- * products). The float minus the exact low word is then within 2^-6 of a multiple of 2^32, so rounding recovers the
- * exact high word. The L2 polynomial (§5.3) over 2^64 - 59 runs in 16-bit limbs, once per 1 KiB; only messages over
- * 16 MiB reach the 128-bit stage, which uses BigInt. No per-byte loops: message words are read through a Uint32Array
- * view of an aligned scratch copy.
+ * Speed: the L1 hash NH (§5.2.2) is the hot loop, 0.125 multiply-adds per byte and per 4-byte tag word; it runs in
+ * umac-nh.ts (WebAssembly SIMD, or a portable JS kernel), all iterations in one pass, straight from a copy of the
+ * message in the kernel's memory. Per 1 KiB chunk this file then adds the length and runs the L2 polynomial
+ * (§5.3) over 2^64 - 59 in 16-bit float limbs (exact: column sums stay below 2^35). Only messages over 16 MiB reach
+ * the 128-bit polynomial stage, which uses BigInt; SSH packets never do. L3 (§5.4) and the PDF run once per tag.
  */
 import { createCipheriv, type Cipher } from 'node:crypto';
 import { NH_MAX_MESSAGE, nhKernel, type NhKernel } from './umac-nh.js';
