@@ -167,18 +167,27 @@ export class ClientConn extends Expectations {
   // ───────────────────────────── protocol steps ─────────────────────────────
 
   /** The initial key exchange. A failure here means the check could not get to what it tests: `else` (inconclusive). */
-  async kex(o: { within?: number; else?: Verdict } = {}): Promise<NegotiatedAlgorithms> {
+  async kex(o: { within?: number; else?: Verdict; onClose?: Verdict } = {}): Promise<NegotiatedAlgorithms> {
     const done = this.events.find((e) => e.type === 'kexDone');
-    if (done?.type === 'kexDone') return done.algorithms;
+    if (done?.type === 'kexDone') return this.afterKex(done.algorithms);
     const within = o.within ?? 10_000;
     const e = this.engine.isClosed ? this.events.find((x) => x.type === 'closed')
       : await new Promise<EngineEvent | undefined>((resolve) => {
         const timer = setTimeout(() => resolve(undefined), within);
         this.kexWaiters.push((ev) => { clearTimeout(timer); resolve(ev); });
       });
-    if (e?.type === 'kexDone') return e.algorithms;
+    if (e?.type === 'kexDone') return this.afterKex(e.algorithms);
     const why = e?.type === 'closed' ? (this.closed ? this.describeClosed() : e.error.message) : `not done after ${within} ms`;
+    const byPeer = this.closed?.kind === 'disconnect' || this.closed?.kind === 'eof';
+    if (byPeer && o.onClose) return this.end(o.onClose, `the peer ended the connection during the key exchange: ${why}`);
     return this.end(o.else ?? 'inconclusive', `initial key exchange failed: ${why}`);
+  }
+
+  /** Expectations after the key exchange look at what came after the server's first NEWKEYS. */
+  private afterKex(algs: NegotiatedAlgorithms): NegotiatedAlgorithms {
+    const nk = this.rec.inbox.messages.find((m) => m.name === 'SSH_MSG_NEWKEYS');
+    if (nk && this.cursor <= nk.index) this.cursor = nk.index + 1;
+    return algs;
   }
 
   private describeClosed(): string {
@@ -284,6 +293,23 @@ export class ClientConn extends Expectations {
     const v = o.onSilence ?? 'pass';
     this.rec.note(`the peer neither answered nor closed within ${within} ms`);
     if (v !== 'pass') this.end(v, `${prefix}the peer neither closed the connection nor answered within ${within} ms`);
+  }
+
+  /**
+   * Robustness after bad input: the peer either ends the connection properly (SSH_MSG_DISCONNECT, RFC 4253
+   * §11.1) or carries on (a ping is answered). A TCP close without DISCONNECT, or silence, looks like a crash
+   * or a hang: `else` (default fail).
+   */
+  async expectGraceful(o: { within?: number; else?: Verdict; because?: string } = {}): Promise<void> {
+    const within = o.within ?? DEFAULT_WITHIN_MS;
+    const prefix = o.because ? `${o.because}: ` : '';
+    const early = await this.inbox.wait(this.cursor, (m) => m.name === 'SSH_MSG_DISCONNECT', 150);
+    if (early.kind === 'message') return;
+    if (early.kind === 'timeout' && (await this.ping(within))) return;
+    const c = this.closed;
+    if (c?.kind === 'disconnect' || this.inbox.messages.some((m, i) => i >= this.cursor && m.name === 'SSH_MSG_DISCONNECT')) return;
+    if (c?.kind === 'local') return this.end(o.else ?? 'fail', `${prefix}the peer answered with something our client rejected: ${c.message}`);
+    this.end(o.else ?? 'fail', `${prefix}${c ? 'the peer closed the TCP connection without SSH_MSG_DISCONNECT' : `the peer neither answered nor disconnected within ${within} ms`}`);
   }
 
   private checkRejectReason(reasons: readonly number[] | undefined, prefix: string): void {

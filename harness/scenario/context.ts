@@ -4,6 +4,7 @@
  * check opens is closed by the runner when the check ends, whatever the outcome.
  */
 import { join } from 'node:path';
+import { defaultAlgorithms } from '../../impl/crypto/registry.js';
 import { KeylogWriter } from '../trace/keylog.js';
 import { TraceWriters } from '../trace/trace-writers.js';
 import { ClientConn, type ClientConnectOptions, type ConnTrace } from './client-conn.js';
@@ -99,7 +100,10 @@ export class CheckContext {
     rec.tap = trace?.packet;
     const req = this.check.requires;
     const algorithms = o.algorithms ?? (req ? { ...(req.kex ? { kex: req.kex } : {}), ...(req.hostKey ? { hostKey: req.hostKey } : {}), ...(req.cipher ? { cipher: req.cipher } : {}), ...(req.mac ? { mac: req.mac } : {}) } : undefined);
-    const c = await ClientConn.open(rec, this.target, seededRng(this.seedFor(rec.conn)), { ...o, ...(algorithms ? { algorithms } : {}) }, trace);
+    // checks that do not care about the kex method use a quick one (curve25519) when the peer has it
+    const kex = algorithms?.kex ?? (this.target.kexInit?.kex.includes('curve25519-sha256') ? ['curve25519-sha256', ...defaultAlgorithms.kex.filter((k) => k !== 'curve25519-sha256')] : undefined);
+    const algs = { ...(algorithms ?? {}), ...(kex ? { kex } : {}) };
+    const c = await ClientConn.open(rec, this.target, seededRng(this.seedFor(rec.conn)), { ...o, ...(Object.keys(algs).length ? { algorithms: algs } : {}) }, trace);
     this.closers.push(() => c.close());
     return c;
   }

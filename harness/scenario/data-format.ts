@@ -27,7 +27,7 @@ export const stepSchema: Schema = S.tagged('step', {
   connect: S.object({ algorithms, 'strict-kex': S.bool(), 'ext-info': S.bool(), version: S.string(), comments: S.string(), kexinit: S.object({}, S.any()) }),
   'connect-raw': S.object({}),
   // ── protocol steps (preconditions: default else = inconclusive) ──
-  kex: S.object({ within, ...outcome }),
+  kex: S.object({ within, 'on-close': verdict, ...outcome }),
   service: S.union('a service name or {name, else}', S.string(), S.object({ name: S.string(), ...outcome })),
   auth: S.union('password, publickey, any, or {method, else}', S.enum('password', 'publickey', 'any'), S.object({ method: S.enum('password', 'publickey', 'any'), ...outcome })),
   'open-session': S.object({ window: S.int(0, 0xffffffff), 'max-packet': S.int(0, 0xffffffff), as: name, local: S.int(0, 0xffffffff), ...outcome }),
@@ -38,7 +38,7 @@ export const stepSchema: Schema = S.tagged('step', {
   'send-payload': S.object({ hex: S.req(hex), raw: S.bool() }),
   'send-bytes': S.object({ hex, ascii: S.string() }),
   'send-line': S.string(),
-  'send-packet': S.object({ message, payload: hex, padding: S.int(0, 255), 'packet-length': S.int(0, 0xffffffff), block: S.int(1, 256) }),
+  'send-packet': S.object({ message, payload: hex, padding: S.int(0, 255), 'extra-padding': S.int(0, 248), 'packet-length': S.int(0, 0xffffffff), block: S.int(1, 256) }),
   'send-kexinit': S.object({}, S.any()),
   // ── deviations of our engine's next packet ──
   'corrupt-next': S.object({ id: S.int(0, 255), mac: S.bool(), padding: S.int(0, 255), 'packet-length': S.int(0, 0xffffffff), 'seq-offset': S.int(-1000, 1000), truncate: S.int(0, 1 << 20) }),
@@ -46,15 +46,19 @@ export const stepSchema: Schema = S.tagged('step', {
   'duplicate-next': S.int(0, 255),
   'delay-next': S.object({ id: S.req(S.int(0, 255)), after: S.int(1, 100) }),
   rekey: S.object({}),
+  'kexinit-override': S.object({}, S.any()),
   // ── expectations (default else = fail) ──
   ping: S.object({ within, ...outcome }),
   expect: S.object({ message: S.req(S.union('a message name or a list', S.string(), names)), where: S.object({}, S.any()), within, next: S.bool(), as: name, ...outcome }),
   'expect-disconnect': S.object({ reasons: S.array(reason), within, 'allow-close': S.bool(), ...outcome }),
   'expect-reject': S.object({ within, 'on-silence': verdict, reasons: S.array(reason), because: S.string() }),
   'expect-silence': S.object({ within, 'allow-close': S.bool(), ...outcome }),
+  'expect-graceful': S.object({ within, ...outcome }),
+  'expect-absent': S.object({ message: S.req(S.union('a message name or a list', S.string(), names)), within, ...outcome }),
   'expect-closed': S.object({ within, ...outcome }),
   'expect-line': S.object({ match: S.req(S.string()), within, ...outcome }),
   // ── control ──
+  check: S.object({ value: S.req(S.any()), is: S.req(S.any()), ...outcome }),
   wait: S.int(0, 10_000),
   note: S.string(),
   verdict: S.object({ is: S.req(verdict), because: S.req(S.string()) }),

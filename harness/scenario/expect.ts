@@ -43,14 +43,35 @@ export function reasonCode(r: string | number): number {
   return v;
 }
 
+const OPERATORS = new Set(['contains', 'excludes', 'not', 'gte', 'lte', 'matches']);
+
+/**
+ * One value against a matcher: a plain value (equality), a list (one of), or an operator object
+ * { contains | excludes | not | gte | lte | matches (regexp) }.
+ */
+export function valueMatches(got: unknown, want: FieldMatch): boolean {
+  if (want !== null && typeof want === 'object' && !Array.isArray(want)) {
+    const [op, arg] = Object.entries(want)[0] ?? [];
+    if (op && OPERATORS.has(op) && Object.keys(want).length === 1) {
+      const has = (x: unknown) => (Array.isArray(got) ? got.some((g) => JSON.stringify(g) === JSON.stringify(x)) : typeof got === 'string' && typeof x === 'string' && got.includes(x));
+      switch (op) {
+        case 'contains': return has(arg);
+        case 'excludes': return !has(arg);
+        case 'not': return JSON.stringify(got) !== JSON.stringify(arg);
+        case 'gte': return typeof got === 'number' && typeof arg === 'number' && got >= arg;
+        case 'lte': return typeof got === 'number' && typeof arg === 'number' && got <= arg;
+        case 'matches': return typeof got === 'string' && typeof arg === 'string' && new RegExp(arg).test(got);
+      }
+    }
+  }
+  const options = Array.isArray(want) ? want : [want];
+  return options.some((w) => JSON.stringify(w) === JSON.stringify(got));
+}
+
 export function fieldsMatch(fields: InboundMessage['fields'], where: Where | undefined): boolean {
   if (!where) return true;
   if (!fields) return false;
-  for (const [k, want] of Object.entries(where)) {
-    const got = fields[k];
-    const options = Array.isArray(want) ? want : [want];
-    if (!options.some((w) => JSON.stringify(w) === JSON.stringify(got))) return false;
-  }
+  for (const [k, want] of Object.entries(where)) if (!valueMatches(fields[k], want)) return false;
   return true;
 }
 
@@ -123,6 +144,17 @@ export class Expectations {
       return this.end(o.else ?? 'fail', `${prefix}expected SSH_MSG_DISCONNECT with ${wanted}; ${describeClose(e.close)}`);
     }
     return this.end(o.else ?? 'fail', `${prefix}expected SSH_MSG_DISCONNECT with ${wanted}; the connection was still open after ${within} ms`);
+  }
+
+  /**
+   * None of `names` may arrive within `within` ms (e.g. the reply that would show a message was processed).
+   * The peer closing the connection counts as "did not arrive".
+   */
+  async expectAbsent(names: readonly string[], o: { within?: number; else?: Verdict; because?: string } = {}): Promise<void> {
+    const within = o.within ?? 500;
+    const e = await this.rec.inbox.wait(this.cursor, (m) => names.includes(m.name), within);
+    if (e.kind !== 'message') return;
+    this.end(o.else ?? 'fail', `${o.because ? `${o.because}: ` : ''}received ${e.m.name} ${JSON.stringify(e.m.fields)?.slice(0, 160)}`);
   }
 
   /** Nothing but IGNORE/DEBUG may arrive for `within` ms (the connection may stay open or not, per `allowClose`). */

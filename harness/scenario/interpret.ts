@@ -7,7 +7,7 @@ import { encodeMessage, type MessageInput } from '../../impl/messages/index.js';
 import { ClientConn, stringBytes } from './client-conn.js';
 import type { CheckContext } from './context.js';
 import type { Json, StepValue } from './data-format.js';
-import { reasonCode, type Where } from './expect.js';
+import { reasonCode, valueMatches, type FieldMatch, type Where } from './expect.js';
 import { RawConn } from './raw-conn.js';
 import type { Verdict } from './types.js';
 
@@ -33,6 +33,7 @@ export function materialize(v: Json, vars: ReadonlyMap<string, Json>): unknown {
     return vars.get(name);
   }
   if (Array.isArray(v)) return v.map((x) => materialize(x, vars));
+  if ((v as unknown) instanceof Uint8Array) return v;
   if (v !== null && typeof v === 'object') {
     const keys = Object.keys(v);
     if (keys.length === 1) {
@@ -126,7 +127,11 @@ async function runStep(s: State, step: StepValue, site: StepSite): Promise<void>
       s.conn = await s.ctx.connectRaw();
       return;
     case 'kex':
-      await engineConn(s, kind).kex({ ...(num(a['within']) ? { within: num(a['within'])! } : {}), else: verdictOf(a['else'], 'inconclusive') });
+      await engineConn(s, kind).kex({
+        ...(num(a['within']) ? { within: num(a['within'])! } : {}),
+        else: verdictOf(a['else'], 'inconclusive'),
+        ...(a['on-close'] ? { onClose: verdictOf(a['on-close'], 'pass') } : {}),
+      });
       return;
     case 'service': {
       const name = typeof arg === 'string' ? arg : str(a['name']) ?? 'ssh-userauth';
@@ -200,6 +205,7 @@ async function runStep(s: State, step: StepValue, site: StepSite): Promise<void>
         ...(num(a['padding']) !== undefined ? { padding: num(a['padding'])! } : {}),
         ...(num(a['packet-length']) !== undefined ? { packetLength: num(a['packet-length'])! } : {}),
         ...(num(a['block']) !== undefined ? { block: num(a['block'])! } : {}),
+        ...(num(a['extra-padding']) !== undefined ? { extraPadding: num(a['extra-padding'])! } : {}),
       };
       s.vars.set('sent', c.sendPacket(payload, framing));
       return;
@@ -225,6 +231,11 @@ async function runStep(s: State, step: StepValue, site: StepSite): Promise<void>
     case 'duplicate-next': engineConn(s, kind).testing.duplicateNext(num(arg)); return;
     case 'delay-next': engineConn(s, kind).testing.delayNext(num(a['id'])!, num(a['after']) ?? 1); return;
     case 'rekey': engineConn(s, kind).act((e) => e.rekey()); return;
+    case 'kexinit-override': {
+      const fields = materialize(a, s.vars) as object;
+      engineConn(s, kind).testing.setKexInitOverride((k) => ({ ...k, ...fields }));
+      return;
+    }
     case 'ping': {
       const c = engineConn(s, kind);
       if (!(await c.ping(num(a['within']) ?? undefined))) s.ctx.verdict(verdictOf(a['else'], 'fail'), `${str(a['because']) ? `${str(a['because'])}: ` : ''}an unknown message was not answered with SSH_MSG_UNIMPLEMENTED (the connection ${c.closed ? 'closed' : 'stayed silent'})`);
@@ -278,6 +289,20 @@ async function runStep(s: State, step: StepValue, site: StepSite): Promise<void>
         ...(str(a['because']) ? { because: str(a['because'])! } : {}),
       });
       return;
+    case 'expect-graceful':
+      await engineConn(s, kind).expectGraceful({
+        ...(num(a['within']) !== undefined ? { within: num(a['within'])! } : {}),
+        else: verdictOf(a['else'], 'fail'),
+        ...(str(a['because']) ? { because: str(a['because'])! } : {}),
+      });
+      return;
+    case 'expect-absent':
+      await anyConn(s, kind).expectAbsent(list(a['message'])!, {
+        ...(num(a['within']) !== undefined ? { within: num(a['within'])! } : {}),
+        else: verdictOf(a['else'], 'fail'),
+        ...(str(a['because']) ? { because: str(a['because'])! } : {}),
+      });
+      return;
     case 'expect-closed': {
       const c = anyConn(s, kind);
       const o = { ...(num(a['within']) !== undefined ? { within: num(a['within'])! } : {}), else: verdictOf(a['else'], 'fail'), ...(str(a['because']) ? { because: str(a['because'])! } : {}) };
@@ -292,6 +317,14 @@ async function runStep(s: State, step: StepValue, site: StepSite): Promise<void>
         ...(str(a['because']) ? { because: str(a['because'])! } : {}),
       });
       return;
+    case 'check': {
+      const got = materialize(a['value']!, s.vars);
+      const want = materialize(a['is']!, s.vars) as FieldMatch;
+      if (!valueMatches(got, want)) {
+        s.ctx.verdict(verdictOf(a['else'], 'fail'), `${str(a['because']) ? `${str(a['because'])}: ` : ''}${JSON.stringify(got)?.slice(0, 200)} does not match ${JSON.stringify(want)}`);
+      }
+      return;
+    }
     case 'wait':
       await new Promise((r) => setTimeout(r, num(arg) ?? 0));
       return;

@@ -9,9 +9,9 @@ import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMap, isSeq, type Node as YamlNode, type YAMLMap, type YAMLSeq } from 'yaml';
 import { encodeMessage } from '../../impl/messages/index.js';
-import { fileSchema, type CheckValue, type FileValue, type Json, type StepValue } from './data-format.js';
+import { fileSchema, stepSchema, type CheckValue, type FileValue, type Json, type StepValue } from './data-format.js';
 import { defaultKexInit, materialize, runSteps, StepError, toMessage, type StepSite } from './interpret.js';
-import { check as validate, errorAt, lineOf, parseYaml, ScenarioFileError, type Cursor } from './schema.js';
+import { check as validate, checkPlain, errorAt, lineOf, parseYaml, ScenarioFileError, type Cursor } from './schema.js';
 import type { Area, Check, Level, Requirements, Role, SpecRef, SuiteName } from './types.js';
 
 const DATA_EXT = /\.(ya?ml|json)$/i;
@@ -50,8 +50,10 @@ export function matrixRows(m: Json | undefined): Record<string, Json>[] {
   if (m === undefined || m === null) return [{}];
   if (Array.isArray(m)) return m as Record<string, Json>[];
   let rows: Record<string, Json>[] = [{}];
-  for (const [k, values] of Object.entries(m as Record<string, Json[]>)) rows = rows.flatMap((r) => values.map((v) => ({ ...r, [k]: v })));
-  return rows;
+  // a value that is a mapping contributes its keys to the row too: { message: [{ msg: a, m: {...} }] } → ${msg}, ${m}
+  const flat = (v: Json): Record<string, Json> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {});
+  for (const [k, values] of Object.entries(m as Record<string, Json[]>)) rows = rows.flatMap((r) => values.map((v) => ({ ...r, ...flat(v), [k]: v })));
+  return rows.map((r) => r);
 }
 
 /** `${name}` → the row's value (typed when it is the whole string). */
@@ -121,15 +123,21 @@ function compileCheck(file: string, display: string, v: CheckValue, defaults: Fi
   return rows.map((row) => {
     const id = String(substitute(v.id, row));
     const steps = substitute(v.steps as unknown as Json, row) as unknown as StepValue[];
+    if (rows.length > 1 || Object.keys(row).length) {
+      // placeholders were let through at first; the substituted steps must fit the schema too
+      steps.forEach((st, i) => checkPlain(display, lineOf(c, stepNodes[i] ?? checkNode), `check ${id}: step ${i + 1} (after matrix substitution)`, st, stepSchema));
+    }
     checkMessages(steps, sites, stepNodes, { ...c, path: `check ${id}` });
-    const requires = (v.requires ?? defaults?.requires) as Requirements | undefined;
+    const requires = substitute((v.requires ?? defaults?.requires ?? null) as Json, row) as Requirements | null;
     const timeout = v.timeout ?? defaults?.timeout;
     const rowVars = new Map<string, Json>(Object.entries(row).map(([k, x]) => [`row.${k}`, x]));
+    const rowLevel = String(substitute(level, row));
+    if (!['MUST', 'SHOULD', 'MAY'].includes(rowLevel)) throw errorAt(c, checkNode, `level ${JSON.stringify(rowLevel)} (after matrix substitution) is not MUST, SHOULD or MAY`);
     return {
       id,
       title: String(substitute(v.title, row)),
       spec: parseSpec(substitute(v.spec, row)),
-      level: level as Level,
+      level: rowLevel as Level,
       role: role as Role,
       area: area as Area,
       suites: [...new Set([...(defaults?.suites ?? []), ...(v.suites ?? [])])] as SuiteName[],
@@ -152,7 +160,7 @@ export function loadDataFile(path: string, root = process.cwd()): Check[] {
     throw new ScenarioFileError(display, 0, 0, `cannot read: ${(e as Error).message}`);
   }
   const { root: node, lc } = parseYaml(display, text);
-  const c: Cursor = { file: display, lc, path: '' };
+  const c: Cursor = { file: display, lc, path: '', placeholders: true };
   const value = validate(c, node, fileSchema) as unknown as FileValue;
   const checksNode = isMap(node) ? (node.get('checks', true) as YamlNode) : undefined;
   return value.checks.flatMap((cv, i) => {

@@ -22,6 +22,8 @@ export interface PacketFraming {
   readonly packetLength?: number;
   /** Align to this block size (default 8). */
   readonly block?: number;
+  /** Bytes added to the normal padding (keep it a multiple of the block size to stay aligned). */
+  readonly extraPadding?: number;
 }
 
 /** RFC 4253 §6 cleartext framing: uint32 packet_length, byte padding_length, payload, random padding. */
@@ -29,6 +31,7 @@ export function framePlain(payload: Uint8Array, f: PacketFraming = {}, rng: (n: 
   const block = f.block ?? 8;
   let pad = block - ((5 + payload.length) % block);
   if (pad < 4) pad += block;
+  if (f.extraPadding) pad += f.extraPadding;
   if (f.padding !== undefined) pad = f.padding;
   const out = Buffer.alloc(5 + payload.length + pad);
   out.writeUInt32BE(f.packetLength ?? 1 + payload.length + pad, 0);

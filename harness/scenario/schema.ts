@@ -4,7 +4,7 @@
  * because those validate plain values and lose the source positions, which is the point of the exercise.
  * JSON scenario files go through the same path (JSON is YAML 1.2).
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 
 export class ScenarioFileError extends Error {
   constructor(readonly file: string, readonly line: number, readonly col: number, readonly detail: string) {
@@ -24,7 +24,13 @@ export interface Cursor {
   readonly file: string;
   readonly lc: LineCounter;
   readonly path: string;
+  /** Accept a whole-string `${name}` for any schema (matrix placeholders are checked again after substitution). */
+  readonly placeholders?: boolean;
+  /** Fixed position for every error (values made by substitution have no source position of their own). */
+  readonly at?: { readonly line: number; readonly col: number };
 }
+
+const PLACEHOLDER = /^\$\{[A-Za-z0-9_-]+\}$/;
 
 export type Schema =
   | { readonly kind: 'string'; readonly pattern?: RegExp; readonly patternHint?: string }
@@ -66,6 +72,7 @@ export const S = {
 };
 
 function posOf(c: Cursor, node: YamlNode | null | undefined): { line: number; col: number } {
+  if (c.at) return c.at;
   const off = node?.range?.[0] ?? 0;
   return c.lc.linePos(off);
 }
@@ -102,6 +109,7 @@ const at = (c: Cursor, seg: string | number): Cursor => ({ ...c, path: typeof se
 
 /** Validates `node` against `schema`; returns the plain value. Throws ScenarioFileError at the first problem. */
 export function check(c: Cursor, node: YamlNode | null | undefined, schema: Schema): unknown {
+  if (c.placeholders && isScalar(node) && typeof node.value === 'string' && PLACEHOLDER.test(node.value) && schema.kind !== 'string') return node.value;
   switch (schema.kind) {
     case 'lazy':
       return check(c, node, schema.get());
@@ -109,7 +117,8 @@ export function check(c: Cursor, node: YamlNode | null | undefined, schema: Sche
       return node == null ? null : (node as YamlNode).toJSON();
     case 'string': {
       if (!isScalar(node) || typeof node.value !== 'string') throw errorAt(c, node, `expected a string, got ${typeName(node)}`);
-      if (schema.pattern && !schema.pattern.test(node.value)) throw errorAt(c, node, `${JSON.stringify(node.value)} is not ${schema.patternHint ?? `of the form ${schema.pattern}`}`);
+      const deferred = c.placeholders && /\$\{[A-Za-z0-9_-]+\}/.test(node.value);
+      if (schema.pattern && !deferred && !schema.pattern.test(node.value)) throw errorAt(c, node, `${JSON.stringify(node.value)} is not ${schema.patternHint ?? `of the form ${schema.pattern}`}`);
       return node.value;
     }
     case 'number': {
@@ -141,6 +150,7 @@ export function check(c: Cursor, node: YamlNode | null | undefined, schema: Sche
         const keyNode = pair.key as YamlNode;
         const key = isScalar(keyNode) ? String(keyNode.value) : '';
         const prop = schema.props[key];
+        if (!prop && c.placeholders && PLACEHOLDER.test(key)) { out[key] = (pair.value as YamlNode | null)?.toJSON?.() ?? null; continue; }
         if (!prop && !schema.additional) throw errorAt(c, keyNode, `unknown key "${key}"${suggest(key, known)}`);
         if (key in out) throw errorAt(c, keyNode, `duplicate key "${key}"`);
         out[key] = check(at(c, key), pair.value as YamlNode, prop ? prop.schema : schema.additional!);
@@ -191,6 +201,12 @@ export function parseYaml(file: string, text: string): { root: YamlNode | null; 
     throw new ScenarioFileError(file, p.line, p.col, `YAML syntax: ${err.message.split('\n')[0]}`);
   }
   return { root: doc.contents as YamlNode | null, lc };
+}
+
+/** Validates a plain value (e.g. after matrix substitution) against a schema; errors point at `at`. */
+export function checkPlain(file: string, at: { line: number; col: number }, path: string, value: unknown, schema: Schema): unknown {
+  const doc = new Document(value);
+  return check({ file, lc: new LineCounter(), path, at }, doc.contents as YamlNode | null, schema);
 }
 
 /** Line and column of a node (for compile-time errors found after validation). */

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Transport } from '../../impl/Transport.js';
 import { AuthResult } from '../../impl/auth/types.js';
 import type { Channel } from '../../impl/connection/channel.js';
+import { OpenFailure } from '../../impl/connection/connection.js';
 import type { ServerPolicy } from '../../impl/connection/policy.js';
 import { generateHostKey } from '../../impl/crypto/hostkey/index.js';
 import type { PrivateKey } from '../../impl/crypto/types.js';
@@ -24,7 +25,7 @@ import { VARIANTS, variantByName, type ServerVariant } from '../scenario/variant
 import { PeerError } from './errors.js';
 import { fingerprintOf } from './host-keys.js';
 import { registerTarget } from './registry.js';
-import { testCredentials } from './test-user.js';
+import { clientKeys, testCredentials } from './test-user.js';
 import type { Availability, Credentials, RunningTarget, StartOptions, Target } from './types.js';
 
 /** Host keys are made once per process: RSA generation would dominate a short suite. */
@@ -38,12 +39,18 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(h(a), h(b));
 }
 
-function policy(creds: Credentials, userKey: PrivateKey | undefined): ServerPolicy {
+/** Like `ssh-harness serve`: publickey (the test account's keys), password, and password as keyboard-interactive. */
+function policy(creds: Credentials, userKeys: readonly Uint8Array[]): ServerPolicy {
   const userOk = (u: string) => u === creds.user;
+  const passwordOk = (u: string, pw: string) => userOk(u) && creds.password !== undefined && sameSecret(pw, creds.password);
   return {
-    allowedAuths: () => ['publickey', 'password'],
-    checkAuthPassword: (u, pw) => (userOk(u) && creds.password !== undefined && sameSecret(pw, creds.password) ? AuthResult.SUCCESSFUL : AuthResult.FAILED),
-    checkAuthPublicKey: (u, key) => (userOk(u) && userKey && Buffer.from(key.blob).equals(Buffer.from(userKey.publicKey.blob)) ? AuthResult.SUCCESSFUL : AuthResult.FAILED),
+    allowedAuths: () => ['publickey', 'password', 'keyboard-interactive'],
+    checkAuthPassword: (u, pw) => (passwordOk(u, pw) ? AuthResult.SUCCESSFUL : AuthResult.FAILED),
+    checkAuthKeyboardInteractive: () => ({ prompts: [{ prompt: 'Password: ', echo: false }] }),
+    checkAuthKeyboardInteractiveResponse: (u, r) => (r.length === 1 && passwordOk(u, r[0]!) ? AuthResult.SUCCESSFUL : AuthResult.FAILED),
+    checkAuthPublicKey: (u, key) => (userOk(u) && userKeys.some((b) => Buffer.from(key.blob).equals(Buffer.from(b))) ? AuthResult.SUCCESSFUL : AuthResult.FAILED),
+    // RFC 4254 §5.1: an unknown channel type gets SSH_OPEN_UNKNOWN_CHANNEL_TYPE
+    checkChannelRequest: (kind) => (kind === 'session' ? true : kind === 'direct-tcpip' || kind === 'x11' || kind === 'forwarded-tcpip' ? OpenFailure.ADMINISTRATIVELY_PROHIBITED : OpenFailure.UNKNOWN_CHANNEL_TYPE),
     checkChannelExecRequest: () => true,
     checkChannelShellRequest: () => true,
     checkChannelPtyRequest: () => true,
@@ -71,9 +78,10 @@ export interface SelfServer {
 }
 
 /** Starts the reference server in this process; `variant` installs one deliberate fault on every connection. */
-export async function startSelfServer(o: { variant?: ServerVariant; credentials: Credentials; port?: number; algorithms?: StartOptions['algorithms'] }): Promise<SelfServer> {
+export async function startSelfServer(o: { variant?: ServerVariant; credentials: Credentials; port?: number; algorithms?: StartOptions['algorithms']; extraUserKeys?: readonly Uint8Array[] }): Promise<SelfServer> {
   const keys = hostKeys();
   const userKey = o.credentials.privateKeyPath ? parsePrivateKey(readFileSync(o.credentials.privateKeyPath)).toPrivateKey() : undefined;
+  const userKeys = [...(userKey ? [userKey.publicKey.blob] : []), ...(o.extraUserKeys ?? [])];
   const transports = new Set<Transport>();
   const sockets = new Set<net.Socket>();
   const log: string[] = [];
@@ -91,7 +99,7 @@ export async function startSelfServer(o: { variant?: ServerVariant; credentials:
     });
     transports.add(t);
     t.on('close', (e: Error) => { transports.delete(t); if (log.length < 500) log.push(`#${id} closed: ${e.message}`); });
-    t.startServer(policy(o.credentials, userKey)).then(async () => {
+    t.startServer(policy(o.credentials, userKeys)).then(async () => {
       for (let ch = await t.accept(); ch; ch = await t.accept()) {
         if (ch.kind === 'session') serveSession(ch); else void ch.close();
       }
@@ -123,7 +131,9 @@ function inProcessTarget(name: string, variant: ServerVariant | undefined): Targ
     availability: async (): Promise<Availability> => ({ available: true, version: 'ssh_harness_0.1' }),
     async start(opts: StartOptions = {}): Promise<RunningTarget> {
       const credentials = await testCredentials();
-      const s = await startSelfServer({ ...(variant ? { variant } : {}), credentials, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.algorithms ? { algorithms: opts.algorithms } : {}) });
+      // every key of the test account is authorized, as in its ~/.ssh/authorized_keys on the other peers
+      const extraUserKeys = (await clientKeys()).map((k) => k.info.blob);
+      const s = await startSelfServer({ ...(variant ? { variant } : {}), credentials, extraUserKeys, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.algorithms ? { algorithms: opts.algorithms } : {}) });
       return {
         name, host: s.host, port: s.port, banner: 'SSH-2.0-ssh_harness_0.1', version: 'ssh_harness_0.1',
         hostKeys: hostKeyInfos(s.hostKeys), credentials,
