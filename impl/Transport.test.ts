@@ -280,6 +280,42 @@ describe('impl/Transport: the remaining DESIGN §2 rows', function () {
     }
   });
 
+  it('a peer window far above the kex hold bound: writes pause during rekeys instead of overflowing it', async () => {
+    const srv = await loopbackServer([hostKey], () => policy(), acceptLoop, { connection: { initialWindow: 64 * 1024 * 1024 } });
+    try {
+      const t = new Transport(['127.0.0.1', srv.port], { rekey: { bytes: 4 * 1024 * 1024 } });
+      await t.connect({ username: 'alice', password: 'secret' });
+      const data = randomBytes(48 * 1024 * 1024);
+      const r = await new Client_(t).run('cat', data);
+      expect(sha(r.outBytes)).to.equal(sha(data));
+      await t.close();
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('writing to a channel after the connection dropped neither throws nor emits an error', async () => {
+    const srv = await loopbackServer([hostKey], () => policy(), acceptLoop);
+    try {
+      const t = new Transport(['127.0.0.1', srv.port]);
+      await t.connect({ username: 'alice', password: 'secret' });
+      const ch = await t.openSession();
+      await ch.exec('cat');
+      const errors: unknown[] = [];
+      ch.on('error', (e) => errors.push(e));
+      ch.resume();
+      await srv.transports.at(-1)!.close();
+      await t.closed();
+      expect(ch.write('late')).to.be.a('boolean');
+      ch.end('later');
+      await new Promise((r) => setTimeout(r, 20));
+      expect(errors).to.deep.equal([]);
+      expect(await ch.exitStatus()).to.equal(null);
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('a server with no host key refuses to start; a client cannot open channels before auth', async () => {
     const t = new Transport(new net.Socket());
     expect(await t.startServer(policy()).catch((e: unknown) => e)).to.be.instanceOf(SSHError);

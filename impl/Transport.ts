@@ -145,11 +145,15 @@ export class Transport extends EventEmitter {
   private noMoreSessions = false;
   private readonly forwards = new Set<string>();
   private readonly drainWaiters: (() => void)[] = [];
+  private readonly kexWriteWaiters: (() => void)[] = [];
   private readonly channelHost = {
     conn: undefined as unknown as Connection,
     flush: () => this.flush(),
-    writeBlocked: () => this.socket?.writableNeedDrain === true,
+    // Channel data waits while a key exchange runs: the engine holds service payloads until NEWKEYS
+    // (RFC 4253 §7.1) within a bound, and a peer's window can be far larger than that bound.
+    writeBlocked: () => this.socket?.writableNeedDrain === true || this.engineRef?.kexInProgress === true,
     whenDrained: (cb: () => void) => {
+      if (this.engineRef?.kexInProgress) { this.kexWriteWaiters.push(cb); return; }
       this.drainWaiters.push(cb);
       if (this.drainWaiters.length === 1) this.socket?.once('drain', () => { for (const w of this.drainWaiters.splice(0)) w(); });
     },
@@ -754,6 +758,7 @@ export class Transport extends EventEmitter {
         case 'kexDone':
           if (e.initial && this.role === 'client') this.remoteHostKey ??= e.hostKey;
           for (const w of this.kexWaiters.splice(0)) w.resolve();
+          for (const w of this.kexWriteWaiters.splice(0)) w();
           this.emit('kex', e.algorithms);
           break;
         case 'serviceRequest':
@@ -822,6 +827,7 @@ export class Transport extends EventEmitter {
     for (const ch of [...this.channels.values()]) ch._onClosed(error);
     this.channels.clear();
     for (const w of this.drainWaiters.splice(0)) w();
+    for (const w of this.kexWriteWaiters.splice(0)) w();
     this.closeWaiter.resolve();
     this.emit('close', error);
   }

@@ -51,6 +51,9 @@ export interface PtyRequest {
   modes?: Uint8Array;
 }
 
+/** Most bytes handed to the connection between two checks of the socket and the key exchange. */
+const WRITE_SLICE = 256 * 1024;
+
 interface PendingWrite { data: Uint8Array; readonly ext: number | undefined; readonly cb: (err?: Error | null) => void }
 
 export class Channel extends Duplex {
@@ -273,8 +276,13 @@ export class Channel extends Duplex {
         }
         break;
       }
-      const n = conn.writable(this.id) > 0 ? conn.sendData(this.id, w.data, w.ext) : 0;
-      if (n < w.data.length) { w.data = w.data.subarray(n); break; } // resumes on 'windowAvailable'
+      // Bounded slices, so a rekey that starts inside sendData (byte limit reached) or a full socket is seen
+      // before the next slice: the peer's window alone may be far larger than what the engine may hold.
+      const slice = Math.min(w.data.length, WRITE_SLICE);
+      const n = conn.writable(this.id) > 0 ? conn.sendData(this.id, w.data.subarray(0, slice), w.ext) : 0;
+      w.data = w.data.subarray(n);
+      if (n < slice) break; // the window is used up: resumes on 'windowAvailable'
+      if (w.data.length > 0) { this.host.flush(); continue; }
       this.writes.shift();
       w.cb();
     }
@@ -317,8 +325,8 @@ export class Channel extends Duplex {
     for (const w of this.writes.splice(0)) w.cb();
     if (!this.readableEnded) this.push(null);
     if (!this.stderr.readableEnded) this.stderr.push(null);
-    if (!this.stderr.writableEnded) this.stderr.end();
-    if (!this.writableEnded) this.end();
+    // The writable side stays open: later writes are accepted and dropped (ending it here would turn an
+    // application's next write into an unhandled 'write after end' error).
     // 'close' once the application has read everything (destroying earlier would drop buffered data)
     if (this.readableEnded) this.destroy(); else this.once('end', () => this.destroy());
     this.resolveExit(this.exitCode ?? null);
