@@ -224,9 +224,11 @@ export class Umac {
       index = nonce[lastByte]! & bits;
       block[lastByte] = nonce[lastByte]! & ~bits;
     }
-    // consecutive sequence numbers 2k, 2k+1 share one AES block for 8-byte tags (as OpenSSH's umac.c caches)
+    // 8-byte tags: consecutive sequence numbers 2k, 2k+1 share one AES block (OpenSSH's umac.c caches it too)
     let t: Buffer;
-    if (this.lastPdfInput !== undefined && this.lastPdfInput.equals(block)) {
+    if (this.tagLen > 8) {
+      t = this.pdfCipher.update(block);
+    } else if (this.lastPdfInput !== undefined && this.lastPdfInput.equals(block)) {
       t = this.lastPdfOutput!;
     } else {
       t = this.pdfCipher.update(block);
