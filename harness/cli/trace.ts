@@ -11,7 +11,8 @@ import type { Command } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { FileSink } from '../trace/byte-sink.js';
-import { importPcap, type ImportResult } from '../trace/import.js';
+import { keylogDecryptor } from '../trace/decrypt.js';
+import { importPcap, type DecryptorFactory, type ImportResult } from '../trace/import.js';
 import { parseKeylog } from '../trace/keylog.js';
 import { PcapFormatError } from '../trace/pcap-reader.js';
 import { createTraceFactory } from '../trace/trace-factory.js';
@@ -36,7 +37,7 @@ export function register(program: Command): void {
     .description('import a classic pcap (pcap-parser) into decoded JSONL and a replayable corpus entry')
     .argument('<file>', 'capture in classic pcap format (pcapng: convert with `editcap -F pcap IN OUT`)')
     .requiredOption('--out <dir>', 'directory for <name>.jsonl and <name>.corpus.json')
-    .option('--keylog <file>', 'SSH keylog (Wireshark format) to decrypt with')
+    .option('--keylog <file>', 'SSH keylog (Wireshark format: cookie + private key, or SHARED_SECRET lines) to decrypt with')
     .option('--server-port <port...>', 'server ports, for connections whose handshake was not captured (22 is always one)')
     .option('--unsafe-log-secrets', 'write passwords and keyboard-interactive responses instead of [redacted]')
     .option('--raw-hex', 'add each payload as hex to the JSONL lines')
@@ -57,6 +58,7 @@ async function runImport(file: string, opts: ImportCliOptions, say: (s: string) 
     return 2;
   }
   let keylogNote: string | undefined;
+  let decryptor: DecryptorFactory | undefined;
   if (opts.keylog !== undefined) {
     let text: string;
     try {
@@ -66,8 +68,8 @@ async function runImport(file: string, opts: ImportCliOptions, say: (s: string) 
       return 2;
     }
     const { entries, ignored } = parseKeylog(text);
-    // Decryption plugs into importPcap's `decryptor` seam once the transport engine's packet decoder lands.
-    keylogNote = `keylog: ${entries.length} entries read${ignored ? `, ${ignored} lines ignored` : ''}; decryption is not available yet, encrypted bytes are counted only`;
+    decryptor = keylogDecryptor(entries);
+    keylogNote = `keylog: ${entries.length} entries read${ignored ? `, ${ignored} lines ignored` : ''}`;
   }
 
   mkdirSync(opts.out, { recursive: true });
@@ -82,6 +84,7 @@ async function runImport(file: string, opts: ImportCliOptions, say: (s: string) 
       unsafeLogSecrets: opts.unsafeLogSecrets ?? false,
       rawHex: opts.rawHex ?? false,
       reassembly: { serverPorts },
+      ...(decryptor ? { decryptor } : {}),
       pcap: { strict: opts.strict ?? false },
     });
   } catch (e) {

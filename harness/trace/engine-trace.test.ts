@@ -10,7 +10,9 @@ import { generateHostKey } from '../../impl/crypto/hostkey/index.js';
 import type { PrivateKey } from '../../impl/crypto/types.js';
 import { encodeMessage } from '../../impl/messages/index.js';
 import { Pair } from '../../impl/transport/testing/pair.js';
+import { keylogDecryptor } from './decrypt.js';
 import { importPcap } from './import.js';
+import { parseKeylog } from './keylog.js';
 import type { TraceLine } from './jsonl.js';
 import { TraceSession, type TraceIndex } from './trace-session.js';
 import { CHECKSUM_PREFS, requireTshark, tsharkFields } from './tshark.js';
@@ -20,10 +22,10 @@ const BASE = 1_700_000_000_000;
 interface Run { readonly index: TraceIndex; readonly lines: TraceLine[] }
 
 /** A session: kex, service request, a password USERAUTH_REQUEST, channel data both ways, optionally a rekey. */
-function record(dir: string, name: string, hostKey: PrivateKey, o: { kex?: string; cipher: string; mac?: string; strictKex?: boolean; side: 'client' | 'server'; rekey?: boolean }): Run {
+function record(dir: string, name: string, hostKey: PrivateKey, o: { kex?: string; cipher: string; mac?: string; strictKex?: boolean; side: 'client' | 'server'; rekey?: boolean; keywordLines?: boolean }): Run {
   const algorithms = { kex: [o.kex ?? 'curve25519-sha256'], hostKey: ['ssh-ed25519'], cipher: [o.cipher], mac: [o.mac ?? 'hmac-sha2-256'] };
   let pair: Pair | undefined;
-  const s = TraceSession.open({ dir, name, keylog: true, threaded: false, clock: () => BASE + (pair?.now ?? 0) });
+  const s = TraceSession.open({ dir, name, keylog: { keywordLines: o.keywordLines ?? true }, threaded: false, clock: () => BASE + (pair?.now ?? 0) });
   const conn = s.connection(o.side);
   const hooks = { onPacket: conn.onPacket, onKeys: conn.onKeys };
   const strictKex = o.strictKex ?? true;
@@ -46,6 +48,11 @@ function record(dir: string, name: string, hostKey: PrivateKey, o: { kex?: strin
     p.client.rekey();
     step();
     p.client.sendPayload(data(77, 3));
+    step();
+    p.server.rekey(); // and one started by the server
+    p.server.sendPayload(data(20_000, 4));
+    step();
+    p.client.sendPayload(data(10, 5));
     step();
   }
   conn.bytes.close(BASE + p.now + 1);
@@ -70,7 +77,7 @@ describe('trace: impl ↔ impl traces that tshark 4.0 decrypts with our keylog',
     dir = mkdtempSync(join(tmpdir(), 'trace-engine-'));
     hostKey = generateHostKey('ssh-ed25519');
   });
-  after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+  after(() => { if (dir && !process.env.KEEP_TRACE_TMP) rmSync(dir, { recursive: true, force: true }); });
 
   const decryptable: { cipher: string; mac?: string; kex?: string; strictKex?: boolean }[] = [
     { cipher: 'aes128-gcm@openssh.com' },
@@ -108,7 +115,7 @@ describe('trace: impl ↔ impl traces that tshark 4.0 decrypts with our keylog',
     const run = record(dir, 'jsonl', hostKey, { cipher: 'aes128-gcm@openssh.com', side: 'client', rekey: true });
     const names = run.lines.map((l) => `${l.direction}:${l.name}`);
     expect(names).to.include.members(['c2s:SSH_MSG_SERVICE_REQUEST', 's2c:SSH_MSG_SERVICE_ACCEPT', 's2c:SSH_MSG_EXT_INFO', 'c2s:SSH_MSG_USERAUTH_REQUEST', 'c2s:SSH_MSG_CHANNEL_DATA', 's2c:SSH_MSG_CHANNEL_DATA']);
-    expect(names.filter((n) => n.endsWith(':SSH_MSG_KEXINIT'))).to.have.length(4); // initial kex + rekey
+    expect(names.filter((n) => n.endsWith(':SSH_MSG_KEXINIT'))).to.have.length(6); // initial kex + two rekeys
     const auth = run.lines.find((l) => l.name === 'SSH_MSG_USERAUTH_REQUEST')!;
     expect(auth.fields).to.deep.include({ method: 'password', password: '[redacted]' });
     const imported = await importPcap(run.index.files.pcap!, { collectLines: true });
@@ -119,5 +126,43 @@ describe('trace: impl ↔ impl traces that tshark 4.0 decrypts with our keylog',
       const mine = cleartext.filter((l) => l.direction === dirn);
       expect(run.lines.filter((l) => l.direction === dirn).slice(0, mine.length)).to.deep.equal(mine);
     }
+  });
+
+  describe('import with the keylog decrypts everything, rekeys included, to the JSONL recorded live', () => {
+    const cases: { kex?: string; cipher: string; mac?: string; side: 'client' | 'server'; keywordLines?: boolean }[] = [
+      { cipher: 'chacha20-poly1305@openssh.com', side: 'client' }, // strict kex: sequence numbers reset at NEWKEYS
+      { cipher: 'aes128-gcm@openssh.com', side: 'server' },
+      { cipher: 'aes256-ctr', mac: 'hmac-sha2-512-etm@openssh.com', side: 'client' },
+      { cipher: 'aes128-ctr', mac: 'hmac-sha2-256', side: 'server', keywordLines: false }, // private key only: K recomputed
+      { kex: 'diffie-hellman-group14-sha256', cipher: 'aes128-gcm@openssh.com', side: 'client', keywordLines: false },
+      { kex: 'ecdh-sha2-nistp256', cipher: 'aes256-gcm@openssh.com', side: 'client' },
+      { kex: 'mlkem768x25519-sha256', cipher: 'chacha20-poly1305@openssh.com', side: 'server' }, // K is a string
+    ];
+    for (const c of cases) {
+      it(`${c.kex ?? 'curve25519-sha256'} ${c.cipher}${c.mac ? ` ${c.mac}` : ''}, ${c.side} keylog${c.keywordLines === false ? ' (private keys only)' : ''}`, async () => {
+        const run = record(dir, `dec-${c.kex ?? ''}-${c.cipher}-${c.side}-${c.keywordLines}`, hostKey, { ...c, rekey: true });
+        const { entries } = parseKeylog(readFileSync(run.index.files.keylog!, 'utf8'));
+        const res = await importPcap(run.index.files.pcap!, { collectLines: true, decryptor: keylogDecryptor(entries) });
+        const conn = res.corpus.connections[0]!;
+        expect(conn.issues, JSON.stringify(conn.issues)).to.deep.equal([]);
+        expect(res.corpus.partial).to.equal(false);
+        expect(run.lines.filter((l) => l.name === 'SSH_MSG_KEXINIT')).to.have.length(6); // 3 key exchanges
+        const byDir = (ls: readonly TraceLine[], d: string) => ls.filter((l) => l.direction === d);
+        for (const d of ['c2s', 's2c']) expect(byDir(res.lines!, d), d).to.deep.equal(byDir(run.lines, d));
+        expect(conn.messages.filter((m) => m.decrypted).length).to.be.greaterThan(10);
+      });
+    }
+
+    it('a keylog without this session, or with a wrong key, gives a partial result that says so', async () => {
+      const run = record(dir, 'dec-wrong', hostKey, { cipher: 'aes128-gcm@openssh.com', side: 'client' });
+      const none = await importPcap(run.index.files.pcap!, { decryptor: keylogDecryptor([]) });
+      expect(none.corpus.partial).to.equal(true);
+      expect(none.corpus.connections[0]!.issues.map((i) => i.kind)).to.include('not-decrypted');
+      expect(none.corpus.connections[0]!.issues[0]!.message).to.match(/no keylog entry for cookie/);
+      const { entries } = parseKeylog(readFileSync(run.index.files.keylog!, 'utf8'));
+      const wrong = entries.map((e) => ({ ...e, key: e.key.replace(/^./, (x) => (x === '0' ? '1' : '0')) }));
+      const bad = await importPcap(run.index.files.pcap!, { decryptor: keylogDecryptor(wrong) });
+      expect(bad.corpus.connections[0]!.issues.map((i) => i.message).join()).to.match(/cannot decrypt packet .*wrong keylog entry/);
+    });
   });
 });

@@ -25,9 +25,13 @@ export interface UnencryptedPhase {
   readonly banners: { readonly client?: string; readonly server?: string };
   /** Unencrypted packets of both directions in capture order; keeps growing while one side is still unencrypted. */
   readonly packets: readonly { readonly direction: Direction; readonly seq: number; readonly payload: Uint8Array }[];
+  /** Tells the importer that a direction cannot be decrypted further, and why (becomes a connection issue). */
+  report?(direction: Direction, message: string): void;
 }
 
 export interface DecryptedPacket {
+  /** Reading one direction can release packets of the other (their keys were waiting for it). */
+  readonly direction: Direction;
   readonly seq: number;
   readonly payload: Uint8Array;
   readonly timeMs: number;
@@ -35,7 +39,7 @@ export interface DecryptedPacket {
 
 /** Phase 2 seam: turns one connection's post-NEWKEYS bytes into packets. */
 export interface StreamDecryptor {
-  /** Bytes of `direction` after its NEWKEYS, in stream order. */
+  /** Bytes of `direction` after its NEWKEYS, in stream order; returns the packets now readable (either direction). */
   push(direction: Direction, bytes: Uint8Array, timeMs: number): readonly DecryptedPacket[];
 }
 export type DecryptorFactory = (phase: UnencryptedPhase) => StreamDecryptor | undefined;
@@ -85,6 +89,8 @@ class ConnectionImport {
   readonly packets: { direction: Direction; seq: number; payload: Uint8Array }[] = [];
   messagesTruncated = false;
   stopped = false;
+  /** A decryptor was given but could not decrypt everything. */
+  undecrypted = false;
   private decryptor: StreamDecryptor | null | undefined; // undefined: not asked yet; null: none
   private readonly started = { c2s: false, s2c: false };
   private gapStop = false;
@@ -131,10 +137,14 @@ class ConnectionImport {
 
   private encrypted(dir: Direction, bytes: Uint8Array, timeMs: number): void {
     if (this.decryptor === undefined) {
-      this.decryptor = this.imp.options.decryptor?.({ connection: this.tcp.id, banners: this.banners, packets: this.packets }) ?? null;
+      this.decryptor = this.imp.options.decryptor?.({
+        connection: this.tcp.id, banners: this.banners, packets: this.packets,
+        report: (d, message) => { this.undecrypted = true; this.issue({ kind: 'not-decrypted', direction: d, message }); },
+      }) ?? null;
+      if (!this.decryptor && this.imp.options.decryptor) this.issue({ kind: 'not-decrypted', message: 'no key exchange to decrypt with' });
     }
     if (!this.decryptor) return;
-    for (const p of this.decryptor.push(dir, bytes, timeMs)) this.emit(dir, p.seq, p.payload, p.timeMs, true);
+    for (const p of this.decryptor.push(dir, bytes, timeMs)) this.emit(p.direction, p.seq, p.payload, p.timeMs, true);
   }
 
   private emit(dir: Direction, seq: number, payload: Uint8Array, timeMs: number, decrypted: boolean): void {
@@ -170,7 +180,7 @@ class ConnectionImport {
       server: c.server,
       banners: this.banners,
       ...(this.preBannerLines.length ? { preBannerLines: this.preBannerLines } : {}),
-      partial: c.partial || this.stopped || this.issues.some((i) => i.kind === 'incomplete-packet'),
+      partial: c.partial || this.stopped || this.undecrypted || this.issues.some((i) => i.kind === 'incomplete-packet'),
       issues: this.issues,
       encryptedBytes: { c2s: this.splitters.c2s.encryptedBytes, s2c: this.splitters.s2c.encryptedBytes },
       messages: this.messages,

@@ -146,10 +146,17 @@ export class TraceSession {
     this.call((b) => b.connection(id, { role, client, server, ...(options.isn ? { isn: options.isn } : {}) }));
     const session = this;
     const clock = this.options.clock ?? Date.now;
-    // Inbound packets without a time get the time of the last chunk our side received (the one that completed
-    // them); outbound ones the clock's, which is when the engine produced them.
+    // Packets without a time get their wire time: inbound ones the time of the last chunk our side received (the
+    // one that completed them); outbound ones wait for the next chunk our side sends (the engine reports a packet
+    // before its bytes leave), so live JSONL and JSONL imported from the pcap agree.
     const inbound: Direction = role === 'client' ? 's2c' : 'c2s';
     let lastInbound: number | undefined;
+    let waiting: PacketEvent[] = [];
+    const flushWaiting = (t: number): void => {
+      const w = waiting;
+      waiting = [];
+      for (const e of w) session.call((b) => b.packet(id, true, e.seq, e.payload, t, e.deviation));
+    };
     // tshark finds keylog entries by the cookie of the side whose key is logged (keylog.ts); impl's KexSecrets
     // carries only the client's, so the server's comes from the KEXINITs seen here.
     const cookies: { client?: Uint8Array; server?: Uint8Array } = {};
@@ -159,15 +166,22 @@ export class TraceSession {
         open: (timeMs) => session.call((b) => b.open(id, timeMs)),
         chunk: (dir, bytes, timeMs, packetEnds) => {
           if (dir === inbound) lastInbound = timeMs;
+          else if (waiting.length) flushWaiting(timeMs);
           session.call((b) => b.bytes(id, dir, bytes, timeMs, packetEnds));
         },
-        close: (timeMs) => session.call((b) => b.close(id, timeMs)),
+        close: (timeMs) => {
+          if (waiting.length) flushWaiting(timeMs);
+          session.call((b) => b.close(id, timeMs));
+        },
       },
       onPacket: (e) => {
         const out = e.direction === 'out';
         if (e.payload[0] === 20 && e.payload.length >= 17) cookies[out === (role === 'client') ? 'client' : 'server'] = e.payload.slice(1, 17);
-        const t = e.timeMs ?? (out ? clock() : lastInbound ?? clock());
-        session.call((b) => b.packet(id, out, e.seq, e.payload, t, e.deviation));
+        if (e.timeMs !== undefined) return session.call((b) => b.packet(id, out, e.seq, e.payload, e.timeMs!, e.deviation));
+        if (!out) return session.call((b) => b.packet(id, false, e.seq, e.payload, lastInbound ?? clock(), e.deviation));
+        // the payload may be a view the engine reuses once sent: keep a copy until the bytes go out
+        waiting.push({ ...e, payload: e.payload.slice() });
+        if (waiting.length > 4096) flushWaiting(clock()); // bytes are not being recorded: do not hold without bound
       },
       onKeys: (k) => {
         if (!session.keylog || session.closed) return;
