@@ -175,14 +175,17 @@ describe('impl/Transport: client ↔ server over loopback TCP (DESIGN §2)', fun
     await t.close();
   });
 
-  it('accept(timeout) resolves null; getServerKey on the server; loadServerModuli explains itself', async () => {
+  it('accept(timeout) resolves null; getServerKey on the server; loadServerModuli reads /etc/ssh/moduli', async () => {
     const t = new Transport(target());
     await t.connect({ username: 'alice', password: 'secret' });
     expect(await t.accept(20)).to.equal(null);
     const serverSide = srv.transports.at(-1)!;
     expect(serverSide.getServerKey()).to.equal(hostKey);
     expect(serverSide.getUsername()).to.equal('alice');
-    expect(() => Transport.loadServerModuli('/nonexistent')).to.throw(SSHError);
+    expect(Transport.loadServerModuli('/nonexistent')).to.equal(false);
+    expect(Transport.loadServerModuli('/etc/ssh/moduli')).to.equal(true); // openssh-server ships it
+    expect(Transport.moduli.length).to.be.greaterThan(10);
+    expect(Transport.moduli.every((g) => g.bits >= 2048)).to.equal(true);
     await t.close();
   });
 

@@ -6,7 +6,6 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomBytes, randomInt } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AuthClient, type AuthClientEvent } from './auth/client.js';
@@ -16,7 +15,7 @@ import { Connection, OpenFailure, type ConnectionEvent, type ConnectionOptions }
 import { ChannelOpenError } from './connection/open-error.js';
 import type { ChannelOpenInfo, ServerPolicy } from './connection/policy.js';
 import { clientRequestHandler, serverRequestHandler } from './connection/session-requests.js';
-import { kexAlgorithms } from './crypto/registry.js';
+import { loadModuli, type GexGroup } from './crypto/kex/moduli.js';
 import type { PrivateKey, PublicKey } from './crypto/types.js';
 import { AuthError, ChannelError, DisconnectReason, HostKeyMismatch, ProtocolError, SSHError, TimeoutError } from './errors.js';
 import {
@@ -159,8 +158,8 @@ export class Transport extends EventEmitter {
     },
   };
 
-  /** moduli loaded by loadServerModuli (for diffie-hellman-group-exchange, RFC 4419). */
-  static moduli: readonly { size: number; generator: bigint; modulus: bigint }[] = [];
+  /** Groups loaded by loadServerModuli (for diffie-hellman-group-exchange, RFC 4419). */
+  static moduli: readonly GexGroup[] = [];
 
   constructor(socket: SocketSpec, options: TransportOptions = {}) {
     super();
@@ -669,21 +668,17 @@ export class Transport extends EventEmitter {
   }
 
   /**
-   * Reads an OpenSSH moduli file (moduli(5)) for diffie-hellman-group-exchange (RFC 4419). Until a
-   * group-exchange kex is registered this throws a clear SSHError: there is nothing to use the groups for.
+   * paramiko's load_server_moduli: reads an OpenSSH moduli file (moduli(5), default /etc/ssh/moduli) for the server
+   * side of diffie-hellman-group-exchange (RFC 4419). Returns false when the file cannot be read or holds no usable
+   * group; servers then fall back to the built-in RFC 3526 groups.
    */
   static loadServerModuli(path = '/etc/ssh/moduli'): boolean {
-    if (![...kexAlgorithms.keys()].some((n) => n.startsWith('diffie-hellman-group-exchange'))) {
-      throw new SSHError('USAGE', 'diffie-hellman-group-exchange is not supported yet, so server moduli cannot be used');
+    try {
+      Transport.moduli = loadModuli(path).groups;
+    } catch {
+      return false;
     }
-    const groups: { size: number; generator: bigint; modulus: bigint }[] = [];
-    for (const line of readFileSync(path, 'utf8').split('\n')) {
-      const f = line.trim().split(/\s+/);
-      if (f.length !== 7 || line.startsWith('#')) continue;
-      groups.push({ size: Number(f[4]) + 1, generator: BigInt(`0x${f[5]}`), modulus: BigInt(`0x${f[6]}`) });
-    }
-    Transport.moduli = groups;
-    return groups.length > 0;
+    return Transport.moduli.length > 0;
   }
 
   // ───────────────────────────── state ─────────────────────────────
