@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ChannelError, LimitError, ProtocolError } from '../errors.js';
 import { decodeMessage, encodeMessage } from '../messages/index.js';
-import { Connection, OpenFailure, type ConnectionEvent, type ConnectionOptions } from './connection.js';
+import { channelDataPayload, Connection, OpenFailure, type ConnectionEvent, type ConnectionOptions } from './connection.js';
 
 /** Two Connections wired back to back; payloads move only when `flush()` is called. */
 function connPair(a: ConnectionOptions = {}, b: ConnectionOptions = {}) {
@@ -217,6 +217,15 @@ describe('impl/connection: channels (RFC 4254)', () => {
     p.flush();
     expect(p.left.channelCount).to.equal(0);
     expect(p.right.channelCount).to.equal(0);
+  });
+
+  it('the CHANNEL_DATA fast path is byte-identical to the codec', () => {
+    const data = new Uint8Array(5000).map((_, i) => i * 7);
+    for (const recipient of [0, 1, 0xffff_ffff]) {
+      expect(Buffer.from(channelDataPayload(recipient, data)).equals(Buffer.from(encodeMessage({ type: 'SSH_MSG_CHANNEL_DATA', recipientChannel: recipient, data })))).to.equal(true);
+      expect(Buffer.from(channelDataPayload(recipient, data.subarray(0, 3), 1)).equals(Buffer.from(encodeMessage({ type: 'SSH_MSG_CHANNEL_EXTENDED_DATA', recipientChannel: recipient, dataTypeCode: 1, data: data.subarray(0, 3) })))).to.equal(true);
+    }
+    expect(Buffer.from(channelDataPayload(3, new Uint8Array(0))).equals(Buffer.from(encodeMessage({ type: 'SSH_MSG_CHANNEL_DATA', recipientChannel: 3, data: new Uint8Array(0) })))).to.equal(true);
   });
 
   it('unknown message numbers are left for SSH_MSG_UNIMPLEMENTED', () => {

@@ -27,6 +27,21 @@ export const EXTENDED_DATA_STDERR = 1;
 
 const MAX_UINT32 = 0xffff_ffff;
 
+/**
+ * SSH_MSG_CHANNEL_DATA / SSH_MSG_CHANNEL_EXTENDED_DATA (RFC 4254 §5.2), the hot path: one allocation that is
+ * fully overwritten (no zero-fill) and one copy of the data. Byte-identical to encodeMessage (tested).
+ */
+export function channelDataPayload(recipient: number, data: Uint8Array, extended?: number): Uint8Array {
+  const head = extended === undefined ? 9 : 13;
+  const out = Buffer.allocUnsafe(head + data.length);
+  out[0] = extended === undefined ? 94 : 95;
+  out.writeUInt32BE(recipient, 1);
+  if (extended !== undefined) out.writeUInt32BE(extended, 5);
+  out.writeUInt32BE(data.length, head - 4);
+  out.set(data, head);
+  return out;
+}
+
 export interface ConnectionOptions {
   /** Receive window advertised per channel (bytes). Default 2 MiB. */
   readonly initialWindow?: number;
@@ -329,10 +344,7 @@ export class Connection {
     const n = Math.min(data.length, c.remoteWindow);
     for (let off = 0; off < n;) {
       const len = Math.min(n - off, c.remoteMaxPacket);
-      const chunk = data.subarray(off, off + len);
-      this.host.sendPayload(extended === undefined
-        ? encodeMessage({ type: 'SSH_MSG_CHANNEL_DATA', recipientChannel: c.remoteId, data: chunk })
-        : encodeMessage({ type: 'SSH_MSG_CHANNEL_EXTENDED_DATA', recipientChannel: c.remoteId, dataTypeCode: extended, data: chunk }));
+      this.host.sendPayload(channelDataPayload(c.remoteId, data.subarray(off, off + len), extended));
       off += len;
     }
     c.remoteWindow -= n;
