@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { generateHostKey } from '../../impl/crypto/hostkey/index.js';
 import { parseAuthorizedKeys } from '../../impl/keys/authorized-keys.js';
 import { setTraceFactory, startServe, type RunningServer } from '../cli/serve.js';
+import { keylogDecryptor } from './decrypt.js';
 import { importPcap } from './import.js';
+import { parseKeylog } from './keylog.js';
 import type { TraceLine } from './jsonl.js';
 import { createTraceFactory } from './trace-factory.js';
 import { TSHARK, tsharkFields } from './tshark.js';
@@ -100,11 +102,20 @@ describe('trace: OpenSSH ssh → ssh-harness serve, recorded with --pcap/--keylo
       expect(explained, `frame ${n} (from port ${src}, codes ${c})`).to.equal(true);
     }
 
-    // and the importer reads the capture: banners, both KEXINIT lists
+    // and the importer reads the capture: banners, both KEXINIT lists; with the keylog, every message of every
+    // key exchange, identical to the JSONL recorded live
     const res = await importPcap(pcap, { collectLines: true });
     const c = res.corpus.connections[0]!;
     expect(c.banners.client).to.match(/^SSH-2\.0-OpenSSH_/);
     expect(c.banners.server).to.match(/^SSH-2\.0-/);
     expect(res.lines!.filter((l) => l.name === 'SSH_MSG_KEXINIT').map((l) => l.direction)).to.have.members(['c2s', 's2c']);
+    const dec = await importPcap(pcap, { collectLines: true, decryptor: keylogDecryptor(parseKeylog(readFileSync(keylog, 'utf8')).entries) });
+    expect(dec.corpus.connections[0]!.issues).to.deep.equal([]);
+    for (const d of ['c2s', 's2c']) {
+      const got = dec.lines!.filter((l) => l.direction === d), want = lines.filter((l) => l.direction === d);
+      const i = want.findIndex((w, k) => JSON.stringify(w) !== JSON.stringify(got[k]));
+      expect(i, `${d} line ${i}: ${JSON.stringify(got[i])?.slice(0, 300)} vs ${JSON.stringify(want[i])?.slice(0, 300)} (${got.length} vs ${want.length})`).to.equal(-1);
+      expect(got.length).to.equal(want.length);
+    }
   });
 });

@@ -49,7 +49,8 @@ export interface PcapWriterOptions {
    * tshark 4.0 takes the SSH version from the client's string: a server KEXINIT seen before it is dissected as
    * "encrypted", its cookie is lost, and the session cannot be decrypted. RFC 4253 §7.1 lets a server send
    * KEXINIT right after its version (impl does; OpenSSH's sshd waits), so the writer holds those bytes (bounded)
-   * and writes them, timestamps clamped, right after the client's first chunk. Each direction's bytes are unchanged.
+   * and writes them right after the client's first chunk, with their own times (so the file's timestamps go back
+   * once there). Each direction's bytes are unchanged.
    */
   readonly clientVersionFirst?: boolean;
 }
@@ -241,8 +242,17 @@ export class TcpRecorder implements ByteRecorder {
   private release(): void {
     const held = this.held ?? [];
     this.held = null;
-    for (const h of held) this.write('s2c', h.bytes, h.timeMs, h.packetEnds);
+    // Held frames keep their own (earlier) times, so imported timestamps still match the live ones.
+    this.keepTime = true;
+    try {
+      for (const h of held) this.write('s2c', h.bytes, h.timeMs, h.packetEnds);
+    } finally {
+      this.keepTime = false;
+    }
   }
+
+  /** Set while held frames are written: their timestamps are not clamped to the file's latest. */
+  private keepTime = false;
 
   private write(direction: Direction, bytes: Uint8Array, timeMs: number, packetEnds?: readonly number[]): void {
     const from = direction === 'c2s' ? 0 : 1;
@@ -286,7 +296,7 @@ export class TcpRecorder implements ByteRecorder {
     const src = this.halves[from];
     const dst = this.halves[1 - from]!;
     const w = this.w;
-    const t = w.clock(timeMs);
+    const t = this.keepTime ? timeMs : w.clock(timeMs);
     const payloadLen = payload?.length ?? 0;
     const tcpLen = TCP_LEN + (options?.length ?? 0);
     const ipTotal = IP_LEN + tcpLen + payloadLen;

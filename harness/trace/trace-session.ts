@@ -147,14 +147,14 @@ export class TraceSession {
     const session = this;
     const clock = this.options.clock ?? Date.now;
     // Packets without a time get their wire time: inbound ones the time of the last chunk our side received (the
-    // one that completed them); outbound ones wait for the next chunk our side sends (the engine reports a packet
-    // before its bytes leave), so live JSONL and JSONL imported from the pcap agree.
+    // one that completed them); outbound ones the time of the chunk our side sends for them — impl's engine reports
+    // a packet before its bytes leave and hands each packet to the socket as one chunk, so they are matched in
+    // order, one per chunk. Live JSONL and JSONL imported from the pcap then agree.
     const inbound: Direction = role === 'client' ? 's2c' : 'c2s';
     let lastInbound: number | undefined;
     let waiting: PacketEvent[] = [];
-    const flushWaiting = (t: number): void => {
-      const w = waiting;
-      waiting = [];
+    const stamp = (n: number, t: number): void => {
+      const w = waiting.splice(0, n);
       for (const e of w) session.call((b) => b.packet(id, true, e.seq, e.payload, t, e.deviation));
     };
     // tshark finds keylog entries by the cookie of the side whose key is logged (keylog.ts); impl's KexSecrets
@@ -166,11 +166,11 @@ export class TraceSession {
         open: (timeMs) => session.call((b) => b.open(id, timeMs)),
         chunk: (dir, bytes, timeMs, packetEnds) => {
           if (dir === inbound) lastInbound = timeMs;
-          else if (waiting.length) flushWaiting(timeMs);
+          else if (waiting.length && !versionOnly(bytes)) stamp(1, timeMs);
           session.call((b) => b.bytes(id, dir, bytes, timeMs, packetEnds));
         },
         close: (timeMs) => {
-          if (waiting.length) flushWaiting(timeMs);
+          stamp(waiting.length, timeMs);
           session.call((b) => b.close(id, timeMs));
         },
       },
@@ -179,9 +179,11 @@ export class TraceSession {
         if (e.payload[0] === 20 && e.payload.length >= 17) cookies[out === (role === 'client') ? 'client' : 'server'] = e.payload.slice(1, 17);
         if (e.timeMs !== undefined) return session.call((b) => b.packet(id, out, e.seq, e.payload, e.timeMs!, e.deviation));
         if (!out) return session.call((b) => b.packet(id, false, e.seq, e.payload, lastInbound ?? clock(), e.deviation));
+        // a deviation that sends nothing (dropped, skipped: seq -1) gets no chunk: stamp it now
+        if (e.seq < 0) return session.call((b) => b.packet(id, true, e.seq, e.payload, clock(), e.deviation));
         // the payload may be a view the engine reuses once sent: keep a copy until the bytes go out
         waiting.push({ ...e, payload: e.payload.slice() });
-        if (waiting.length > 4096) flushWaiting(clock()); // bytes are not being recorded: do not hold without bound
+        if (waiting.length > 4096) stamp(waiting.length, clock()); // bytes are not being recorded: do not hold without bound
       },
       onKeys: (k) => {
         if (!session.keylog || session.closed) return;
@@ -222,6 +224,11 @@ export class TraceSession {
       this.failure = `trace: ${(e as Error).message}`;
     }
   }
+}
+
+/** A chunk that is just our version line (RFC 4253 §4.2): it carries no packet, so it stamps none. */
+function versionOnly(b: Uint8Array): boolean {
+  return b.length >= 5 && b[0] === 0x53 && b[1] === 0x53 && b[2] === 0x48 && b[3] === 0x2d && b[b.length - 1] === 0x0a && b.indexOf(0x0a) === b.length - 1;
 }
 
 /**
