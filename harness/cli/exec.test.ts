@@ -21,6 +21,8 @@ import { have, need, run, sshKeygenKeys, type KeyFiles } from './peer-kit.test-u
 import { parseAlgorithmsFlag } from './serve.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+/** The real command line (harness/cli/main.ts) under tsx. */
+const MAIN = ['--import', 'tsx', 'harness/cli/main.ts'];
 
 async function sshdAvailable(): Promise<boolean> {
   return (await sshdTarget.availability()).available && process.getuid?.() === 0;
@@ -119,9 +121,7 @@ describe('harness/cli exec → OpenSSH sshd (temporary config on 127.0.0.1)', fu
   }
 
   it('publickey with an encrypted ssh-keygen key (bcrypt-pbkdf), through the command line', async () => {
-    const entry = `import { Command } from 'commander'; import { register } from './harness/cli/exec.ts';
-      const p = new Command('ssh-harness'); register(p); await p.parseAsync(process.argv.slice(1), { from: 'user' });`;
-    const args = ['--import', 'tsx', '--input-type=module', '-e', entry, 'exec', `ssh://${sshd.credentials.user}@127.0.0.1:${sshd.port}`,
+    const args = [...MAIN, 'exec', `ssh://${sshd.credentials.user}@127.0.0.1:${sshd.port}`,
       '--identity', encrypted.files.ed25519, '--known-hosts', knownHosts, '--', 'read x; echo "got $x"; exit 7'];
     const r = await run(process.execPath, args, { input: 'hello\n', env: { ...process.env, SSH_HARNESS_PASSPHRASE: 'correct horse' } });
     expect(r.stderr).to.equal('');
@@ -207,9 +207,7 @@ describe('harness/cli exec → OpenSSH sshd (temporary config on 127.0.0.1)', fu
   });
 
   it('the command line: exit status and usage errors (exit 2)', async () => {
-    const entry = `import { Command } from 'commander'; import { register } from './harness/cli/exec.ts';
-      const p = new Command('ssh-harness'); register(p); await p.parseAsync(process.argv.slice(1), { from: 'user' });`;
-    const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', entry, 'exec', ...args]);
+    const cli = (args: string[]) => run(process.execPath, [...MAIN, 'exec', ...args]);
     const ok = await cli([`ssh://${sshd.credentials.user}@127.0.0.1:${sshd.port}`, '--password', pw(), '--known-hosts', knownHosts, '--', 'exit', '5']);
     expect(ok.code).to.equal(5);
     expect((await cli(['http://x', '--', 'true'])).code).to.equal(2);

@@ -16,6 +16,8 @@ import { have, havePython, need, run, sshKeygenKeys, type KeyFiles } from './pee
 import { parseAlgorithmsFlag, startServe, UsageError, type RunningServer } from './serve.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+/** The real command line (harness/cli/main.ts) under tsx. */
+const MAIN = ['--import', 'tsx', 'harness/cli/main.ts'];
 
 describe('harness/cli serve: OpenSSH ssh → our server', function () {
   this.timeout(120_000);
@@ -244,10 +246,7 @@ t.close()
   });
 
   it('the command line: listening line, built-ins, usage errors exit 2', async () => {
-    // main.ts wiring belongs to the lead; run the same registration the way main.ts does
-    const entry = `import { Command } from 'commander'; import { register } from './harness/cli/serve.ts';
-      const p = new Command('ssh-harness'); register(p); await p.parseAsync(process.argv.slice(1), { from: 'user' });`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', entry, 'serve', '--port', '0', '--password', 'pw'], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...MAIN, 'serve', '--port', '0', '--password', 'pw'], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const line = await new Promise<string>((resolve, reject) => {
         let buf = '';
@@ -260,7 +259,7 @@ t.close()
     } finally {
       child.kill('SIGTERM');
     }
-    const bad = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', entry, 'serve', '--algorithms', 'cipher=rot13']);
+    const bad = await run(process.execPath, [...MAIN, 'serve', '--algorithms', 'cipher=rot13']);
     expect(bad.code).to.equal(2);
     expect(bad.stderr).to.match(/unknown cipher algorithm "rot13"/);
   });
