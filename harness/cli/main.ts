@@ -5,7 +5,10 @@
 import { Command, CommanderError } from 'commander';
 import { register as registerBench } from './bench.js';
 import { register as registerExec } from './exec.js';
+import { register as registerFuzz } from './fuzz.js';
 import { register as registerPeers } from './peers.js';
+import { register as registerReplay } from './replay.js';
+import { register as registerRun } from './run.js';
 import { register as registerServe } from './serve.js';
 import { register as registerTrace } from './trace.js';
 
@@ -15,6 +18,9 @@ const program = new Command('ssh-harness')
   .exitOverride()
   .showHelpAfterError();
 
+registerRun(program);
+registerFuzz(program);
+registerReplay(program);
 registerPeers(program);
 registerBench(program);
 registerServe(program);
