@@ -52,7 +52,7 @@ describe('trace/trace-session', function () {
   });
 
   it('round trip: the recorded pcap imports to exactly the recorded JSONL; tshark finds no TCP/IP problems', async function () {
-    const idx = play({ dir, name: 'rt', jsonl: { rawHex: true } }, sessions);
+    const idx = play({ dir, name: 'rt', threaded: true, jsonl: { rawHex: true } }, sessions);
     const recorded = readFileSync(idx.files.jsonl!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TraceLine);
     const imported = await importPcap(idx.files.pcap!, { collectLines: true, rawHex: true });
     const byConn = (ls: readonly TraceLine[]): TraceLine[] => [...ls].sort((x, y) => x.conn! - y.conn! || x.time - y.time);
@@ -66,7 +66,7 @@ describe('trace/trace-session', function () {
 
   it('streams more than the ring holds (wrap-around and backpressure) without losing a byte', async () => {
     const big = [syntheticSession(104, 12_000_000)];
-    const idx = play({ dir, name: 'big', ringBytes: 4 << 20, jsonl: false }, big);
+    const idx = play({ dir, name: 'big', threaded: true, ringBytes: 4 << 20, jsonl: false }, big);
     expect(idx.dropped).to.equal(0);
     const r = await importPcap(idx.files.pcap!);
     expect(r.corpus.connections[0]!.encryptedBytes).to.deep.equal({ c2s: 12_000_000, s2c: 12_000_000 });

@@ -5,8 +5,8 @@
  * connection), `<name>.jsonl` (lines carry `conn`), `<name>.keylog` (only when asked: it holds secrets), and
  * `<name>.index.json` listing the files and connections.
  *
- * By default the work runs in a worker thread (`threaded`): the caller's thread copies bytes into a shared ring
- * and returns, so recording costs the connection little more than a memcpy; `threaded: false` does it inline.
+ * The work runs inline by default; with `threaded`, a worker thread does it and the caller's thread only copies
+ * bytes into a shared ring (a memcpy per chunk), which helps when a core is idle.
  * Recording never throws into the connection: a failing writer is disabled and reported in `error` and the index.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -34,7 +34,11 @@ export interface TraceSessionOptions {
   readonly keylog?: boolean | KeylogOptions;
   /** Or append key exchanges to this writer instead (shared by several sessions; not closed by this one). */
   readonly keylogTo?: KeylogWriter;
-  /** Do the work in a worker thread; default true. */
+  /**
+   * Do the work in a worker thread (default false). It moves framing, checksums, JSONL and writes off the
+   * connection's thread, which pays only when a core is free: on the shared 2-core machines here it measured
+   * slower than inline (bench.ts).
+   */
   readonly threaded?: boolean;
   /** Shared ring size for the worker; default 32 MiB (a full ring makes the recording thread wait). */
   readonly ringBytes?: number;
@@ -114,7 +118,7 @@ export class TraceSession {
     this.ownsKeylog = !!options.keylog;
     if (options.keylog) this.keylog = new KeylogWriter(files.keylog!, { append: false, ...(options.keylog === true ? {} : options.keylog) });
     else if (options.keylogTo) this.keylog = options.keylogTo;
-    if (options.threaded ?? true) {
+    if (options.threaded ?? false) {
       const bufs = createRing(options.ringBytes ?? 32 << 20);
       const producer = new RingProducer(bufs);
       const worker = startWorker({ ring: bufs, config });
