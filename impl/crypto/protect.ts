@@ -7,6 +7,7 @@
  * - AEAD ciphers (AES-GCM, chacha20-poly1305) bring their own sealer/opener and take no MAC.
  * Every MAC comparison is constant-time (timingSafeEqual); every mismatch is a MacError.
  */
+import { nativeOpener, nativeSealer } from '../native/index.js';
 import { timingSafeEqual } from 'node:crypto';
 import { MacError } from '../errors.js';
 import { cipherImpl, keyOf, type StreamCipher, type StreamTransform } from './cipher/cipher-impl.js';
@@ -116,6 +117,9 @@ class EncryptThenMacOpener implements Opener {
 }
 
 export const makeSealer: MakeSealer = (cipher, mac, keys) => {
+  // the optional N-API addon (impl/native) when built and covering this pair; otherwise node:crypto below
+  const n = nativeSealer(cipher, mac, keys);
+  if (n) return n;
   const c = cipherImpl(cipher);
   if (c.aead) return c.sealer(keys);
   const m = requireMac(cipher, mac);
@@ -124,6 +128,8 @@ export const makeSealer: MakeSealer = (cipher, mac, keys) => {
 };
 
 export const makeOpener: MakeOpener = (cipher, mac, keys) => {
+  const n = nativeOpener(cipher, mac, keys);
+  if (n) return n;
   const c = cipherImpl(cipher);
   if (c.aead) return c.opener(keys);
   const m = requireMac(cipher, mac);

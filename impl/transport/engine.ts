@@ -11,7 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import { cipherAlgorithms, compressionAlgorithms, defaultAlgorithms, kexAlgorithms, macAlgorithms, signatureAlgorithms } from '../crypto/registry.js';
 import { makeOpener, makeSealer } from '../crypto/protect.js';
-import type { CompressionAlgorithm, Opener, PrivateKey, Rng } from '../crypto/types.js';
+import { serverGexGroup } from '../crypto/kex/moduli.js';
+import type { CompressionAlgorithm, Opener, PrivateKey, PublicKey, Rng } from '../crypto/types.js';
 import { DisconnectError, DisconnectReason, MacError, ProtocolError, SSHError, TimeoutError } from '../errors.js';
 import { decodeMessage, encodeMessage, MessageId, type Message } from '../messages/index.js';
 import { ByteQueue } from './byte-queue.js';
@@ -22,7 +23,6 @@ import { PacketWriter, type OutboundDeviation } from './packet-writer.js';
 import { EngineTesting, type InboundRewrite, type OutboundRewrite, type OutboundRule, type Relaxations, type TestingSurface } from './testing.js';
 import type { EngineEvent, EngineOptions, EnginePhase, KexSecrets, NegotiatedAlgorithms, Role } from './types.js';
 import { formatVersion, VersionParser } from './version.js';
-import type { PublicKey } from '../crypto/types.js';
 
 /** RFC 4344 §3: rekey after 2^32 blocks for 128-bit ciphers is far away; 1 GiB and 1 hour are the usual defaults. */
 export const DEFAULT_REKEY = { bytes: 1 << 30, packets: 2 ** 31, seconds: 3600 } as const;
@@ -447,6 +447,7 @@ export class Engine {
       done: (algs, hostKey, initial, secrets) => this.finishKex(algs, hostKey, initial, secrets),
       setSessionId: (h) => { this.sessionId ??= h; },
       setStrict: () => { this.strictKex = true; },
+      gexGroup: (min, n, max) => serverGexGroup(this.opts.gexGroups ?? [], min, n, max, { rng: this.rng }),
       makeSealer, makeOpener,
     };
   }

@@ -244,6 +244,7 @@ export class KexRun {
       secrets: {
         role: this.host.role, kex: algs.kex,
         clientCookie: (client ? this.ours : this.peerKexInit!).cookie,
+        serverCookie: (client ? this.peerKexInit! : this.ours).cookie,
         ephemeralPrivateKey, sharedSecret: K, exchangeHash: H, sessionId,
       },
     };

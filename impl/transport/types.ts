@@ -2,6 +2,7 @@
  * Public contract of the sans-I/O transport engine (RFC 4253). Bytes and time go in; bytes, deadlines and
  * events come out (STYLE §2). The engine has no clock, no RNG and no I/O of its own.
  */
+import type { GexGroup } from '../crypto/kex/moduli.js';
 import type { PrivateKey, PublicKey, Rng } from '../crypto/types.js';
 import type { SSHError } from '../errors.js';
 import type { EngineTesting } from './testing.js';
@@ -51,6 +52,11 @@ export interface EngineOptions {
    */
   readonly verifyHostKey?: (key: PublicKey) => boolean;
   readonly rekey?: RekeyLimits;
+  /**
+   * Server: groups for diffie-hellman-group-exchange (RFC 4419), e.g. `loadModuli('/etc/ssh/moduli').groups`;
+   * built-in RFC 3526 groups are used when none fits. RFC 8270: never below 2048 bits.
+   */
+  readonly gexGroups?: readonly GexGroup[];
   readonly limits?: EngineLimits;
   /** Offer kex-strict-*-v00@openssh.com (OpenSSH PROTOCOL, "strict key exchange"). Default true. */
   readonly strictKex?: boolean;
@@ -80,6 +86,8 @@ export interface KexSecrets {
   readonly kex: string;
   /** Cookie of the client's KEXINIT: the key of Wireshark's SSH keylog lines. */
   readonly clientCookie: Uint8Array;
+  /** Cookie of the server's KEXINIT (a server-side keylog entry is keyed by it in some tools). */
+  readonly serverCookie: Uint8Array;
   readonly ephemeralPrivateKey: Uint8Array;
   /** K, encoded as it enters the exchange hash (mpint or string). */
   readonly sharedSecret: Uint8Array;
