@@ -35,6 +35,12 @@ export interface Sealer {
   /** Bytes of MAC/tag appended. */
   readonly macLen: number;
   seal(seq: number, packet: Uint8Array): Uint8Array;
+  /**
+   * Optional zero-allocation form (the native path has it; node:crypto cannot write into a caller's buffer):
+   * `buf` holds the plaintext packet in its first `packetLength` bytes followed by exactly `macLen` spare bytes;
+   * it is sealed in place and returned.
+   */
+  sealInPlace?(seq: number, buf: Uint8Array, packetLength: number): Uint8Array;
 }
 
 /**

@@ -19,7 +19,7 @@ export class ByteQueue {
   peek(n: number): Uint8Array {
     const first = this.chunks[0]!;
     if (first.length - this.head >= n) return first.subarray(this.head, this.head + n);
-    const out = new Uint8Array(n);
+    const out = Buffer.allocUnsafe(n); // fully overwritten below
     let o = 0;
     let off = this.head;
     for (const c of this.chunks) {

@@ -52,14 +52,17 @@ export class PacketWriter {
     if (pad < 4) pad += block;
     if (dev?.padding !== undefined) pad = dev.padding;
     const packetLength = 1 + payload.length + pad;
-    const packet = new Uint8Array(4 + packetLength);
-    new DataView(packet.buffer).setUint32(0, packetLength);
+    const total = 4 + packetLength;
+    // every byte is written below, so no zero-fill; room for the tag when the sealer works in place
+    const packet = Buffer.allocUnsafe(total + (s.sealInPlace ? s.macLen : 0));
+    packet.writeUInt32BE(packetLength, 0);
     packet[4] = pad;
     packet.set(payload, 5);
-    this.padding.fill(packet.subarray(5 + payload.length));
+    this.padding.fill(packet.subarray(5 + payload.length, total));
     const seq = this.seq;
     this.seq = (this.seq + 1) >>> 0;
-    let wire = s.seal(dev?.seqOffset ? (seq + dev.seqOffset) >>> 0 : seq, packet);
+    const sealSeq = dev?.seqOffset ? (seq + dev.seqOffset) >>> 0 : seq;
+    let wire = s.sealInPlace ? s.sealInPlace(sealSeq, packet, total) : s.seal(sealSeq, packet);
     if (dev?.mutate) wire = dev.mutate(wire);
     this.packetsSinceKex++;
     this.bytesSinceKex += wire.length;
