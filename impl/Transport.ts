@@ -8,24 +8,26 @@ import { EventEmitter } from 'node:events';
 import { randomBytes, randomInt } from 'node:crypto';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { AuthClient, type AuthClientEvent } from './auth/client.js';
+import { AuthClient } from './auth/client.js';
+import { ClientAuthFlow, type InteractiveHandler, type NewPasswordHandler } from './auth/client-flow.js';
 import { AuthServer, type AuthServerOptions } from './auth/server.js';
 import { Channel } from './connection/channel.js';
 import { Connection, OpenFailure, type ConnectionEvent, type ConnectionOptions } from './connection/connection.js';
+import { answerGlobalRequest } from './connection/global-requests.js';
 import { ChannelOpenError } from './connection/open-error.js';
 import type { ChannelOpenInfo, ServerPolicy } from './connection/policy.js';
 import { clientRequestHandler, serverRequestHandler } from './connection/session-requests.js';
+import { connectSocket, type SocketSpec } from './connection/socket.js';
 import { loadModuli, type GexGroup } from './crypto/kex/moduli.js';
 import type { PrivateKey, PublicKey } from './crypto/types.js';
 import { AuthError, ChannelError, DisconnectReason, HostKeyMismatch, ProtocolError, SSHError, TimeoutError } from './errors.js';
-import {
-  decodeChannelOpenData, decodeGlobalRequestData, encodeChannelOpenData, encodeGlobalRequestData, TcpipForwardReply,
-} from './messages/index.js';
+import { decodeChannelOpenData, encodeChannelOpenData, encodeGlobalRequestData, TcpipForwardReply } from './messages/index.js';
 import { Driver } from './transport/driver.js';
 import { Engine } from './transport/engine.js';
 import type { AlgorithmPreferences, EngineOptions, KexSecrets, NegotiatedAlgorithms, PacketRecord, RekeyLimits } from './transport/types.js';
 
-export type SocketSpec = Duplex | string | readonly [string, number];
+export type { SocketSpec };
+export type { InteractiveHandler, NewPasswordHandler };
 
 /** Ordered preference lists (DESIGN §2 names; the engine's singular names are accepted too). */
 export interface TransportAlgorithms extends AlgorithmPreferences {
@@ -77,17 +79,6 @@ export interface ConnectOptions {
   readonly privateKey?: PrivateKey;
 }
 
-/** paramiko's interactive handler: (title, instructions, prompts) → answers. */
-export type InteractiveHandler = (name: string, instruction: string, prompts: readonly { prompt: string; echo: boolean }[]) => readonly string[] | Promise<readonly string[]>;
-
-interface AuthOp {
-  readonly resolve: (remaining: string[]) => void;
-  readonly reject: (e: Error) => void;
-  readonly user: string;
-  readonly onInfo?: InteractiveHandler;
-  readonly newPassword?: () => string | undefined | Promise<string | undefined>;
-}
-
 interface Waiter<T> { resolve: (v: T) => void; reject: (e: Error) => void }
 
 function deferred<T>(): Waiter<T> & { promise: Promise<T> } {
@@ -101,12 +92,6 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 }
 
-function parseHostPort(spec: string): [string, number] {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(spec) ?? /^([^:]+):(\d+)$/.exec(spec);
-  if (!m) throw new SSHError('USAGE', `expected "host:port" or "[v6addr]:port", got ${JSON.stringify(spec)}`);
-  return [m[1]!, Number(m[2])];
-}
-
 export class Transport extends EventEmitter {
   private socket: Duplex | undefined;
   private readonly socketSpec: SocketSpec;
@@ -116,7 +101,7 @@ export class Transport extends EventEmitter {
   private driver: Driver | undefined;
   private role: 'client' | 'server' | undefined;
   private policy: ServerPolicy | undefined;
-  private authClient: AuthClient | undefined;
+  private authFlow: ClientAuthFlow | undefined;
   private authServer: AuthServer | undefined;
   private conn: Connection | undefined;
   private readonly channels = new Map<number, Channel>();
@@ -125,9 +110,6 @@ export class Transport extends EventEmitter {
   private readonly acceptWaiters: Waiter<Channel | null>[] = [];
   private readonly globalWaiters: Waiter<{ ok: boolean; data: Uint8Array }>[] = [];
   private readonly kexWaiters: Waiter<void>[] = [];
-  private serviceWaiter: (Waiter<void> & { promise: Promise<void> }) | undefined;
-  private authQueue: Promise<unknown> = Promise.resolve();
-  private authOp: AuthOp | undefined;
   private authenticatedUser: string | undefined;
   private remoteHostKey: PublicKey | undefined;
   private expectedHostKey: Uint8Array | undefined;
@@ -145,14 +127,17 @@ export class Transport extends EventEmitter {
   private readonly forwards = new Set<string>();
   private readonly drainWaiters: (() => void)[] = [];
   private readonly kexWriteWaiters: (() => void)[] = [];
+  /** Service payload bytes handed to the engine since the running key exchange began (it holds them until NEWKEYS). */
+  private heldDuringKex = 0;
   private readonly channelHost = {
     conn: undefined as unknown as Connection,
     flush: () => this.flush(),
-    // Channel data waits while a key exchange runs: the engine holds service payloads until NEWKEYS
-    // (RFC 4253 §7.1) within a bound, and a peer's window can be far larger than that bound.
-    writeBlocked: () => this.socket?.writableNeedDrain === true || this.engineRef?.kexInProgress === true,
+    // The engine holds service payloads during a key exchange (RFC 4253 §7.1) within a bound, and a peer's
+    // window can be far larger than that bound: channel data pauses once half of it is used. Not at the
+    // start of every kex: a peer that rekeys often (OpenSSH RekeyLimit) would starve us.
+    writeBlocked: () => this.socket?.writableNeedDrain === true || this.kexHoldFull(),
     whenDrained: (cb: () => void) => {
-      if (this.engineRef?.kexInProgress) { this.kexWriteWaiters.push(cb); return; }
+      if (this.kexHoldFull()) { this.kexWriteWaiters.push(cb); return; }
       this.drainWaiters.push(cb);
       if (this.drainWaiters.length === 1) this.socket?.once('drain', () => { for (const w of this.drainWaiters.splice(0)) w(); });
     },
@@ -212,7 +197,7 @@ export class Transport extends EventEmitter {
   private async start(role: 'client' | 'server'): Promise<void> {
     if (this.role) throw new SSHError('USAGE', `transport already started as ${this.role}`);
     this.role = role;
-    const socket = await this.openSocket();
+    const socket = await connectSocket(this.socketSpec, this.options.connectTimeoutMs ?? 30_000);
     this.socket = socket;
     const o = this.options;
     const a = o.algorithms ?? {};
@@ -231,14 +216,28 @@ export class Transport extends EventEmitter {
       onKeys: o.trace?.onKeys ?? o.engine?.onKeys,
     });
     this.engineRef = engine;
-    const host = { role, get sessionId() { return engine.sessionId; }, sendPayload: (p: Uint8Array) => engine.sendPayload(p) };
+    const host = {
+      role,
+      get sessionId() { return engine.sessionId; },
+      sendPayload: (p: Uint8Array) => {
+        if (engine.kexInProgress) this.heldDuringKex += p.length;
+        engine.sendPayload(p);
+      },
+    };
     this.conn = new Connection(host, o.connection);
     this.channelHost.conn = this.conn;
-    if (role === 'client') this.authClient = new AuthClient(host);
-    else this.authServer = new AuthServer(host, this.policy!, { ...o.auth, onWake: () => this.serviceAuthServer() });
+    if (role === 'client') {
+      this.authFlow = new ClientAuthFlow(new AuthClient(host), {
+        requestService: (name) => engine.requestService(name),
+        checkOpen: () => this.throwIfClosed(),
+        flush: () => this.flush(),
+        onBanner: (message, language) => this.emit('banner', message, language),
+        onAuthenticated: (user) => { this.authenticatedUser = user; this.emit('authenticated', user); },
+      });
+    } else this.authServer = new AuthServer(host, this.policy!, { ...o.auth, onWake: () => this.serviceAuthServer() });
     const first = deferred<void>();
     this.kexWaiters.push(first);
-    if (socket instanceof net.Socket) socket.setNoDelay(true);
+    if (socket instanceof net.Socket) socket.setNoDelay(true); // also for sockets handed to us
     const grace = o.loginGraceMs ?? 120_000;
     if (role === 'server' && grace > 0) {
       this.graceTimer = setTimeout(() => {
@@ -251,19 +250,6 @@ export class Transport extends EventEmitter {
     this.driver = new Driver(engine, socket, (e) => this.onEngineEvent(e), { onBytes: o.trace?.onBytes, onClose: o.trace?.onClose });
     this.driver.start();
     await first.promise;
-  }
-
-  private openSocket(): Promise<Duplex> {
-    const spec = this.socketSpec;
-    if (typeof spec !== 'string' && !Array.isArray(spec)) return Promise.resolve(spec as Duplex);
-    const [host, port] = typeof spec === 'string' ? parseHostPort(spec) : spec as readonly [string, number];
-    const timeoutMs = this.options.connectTimeoutMs ?? 30_000;
-    return new Promise((resolve, reject) => {
-      const s = net.connect({ host, port });
-      const timer = setTimeout(() => { s.destroy(); reject(new TimeoutError(`connect to ${host}:${port} timed out after ${timeoutMs} ms`)); }, timeoutMs);
-      s.once('connect', () => { clearTimeout(timer); s.removeAllListeners('error'); resolve(s); });
-      s.once('error', (e) => { clearTimeout(timer); reject(new SSHError('CLOSED', `connect to ${host}:${port} failed: ${e.message}`, DisconnectReason.CONNECTION_LOST)); });
-    });
   }
 
   private verifyHostKey(key: PublicKey): boolean {
@@ -279,94 +265,27 @@ export class Transport extends EventEmitter {
 
   /** RFC 4252 §5.2. Resolves with the methods still wanted (empty on success); rejects AuthError on failure. */
   authNone(username: string): Promise<string[]> {
-    return this.runAuth(username, {}, (c) => c.none(username));
+    return this.clientAuth().run(username, {}, (c) => c.none(username));
   }
 
   /** RFC 4252 §8. `newPassword` answers a password change request (otherwise it fails with AuthError). */
-  authPassword(username: string, password: string, opts: { newPassword?: () => string | undefined | Promise<string | undefined> } = {}): Promise<string[]> {
-    return this.runAuth(username, { newPassword: opts.newPassword }, (c) => c.password(username, password));
+  authPassword(username: string, password: string, opts: { newPassword?: NewPasswordHandler } = {}): Promise<string[]> {
+    return this.clientAuth().run(username, { newPassword: opts.newPassword }, (c) => c.password(username, password));
   }
 
   /** RFC 4252 §7 (query, PK_OK, signature); rsa-sha2-* chosen from server-sig-algs (RFC 8332). */
   authPublicKey(username: string, key: PrivateKey, opts: { algorithm?: string } = {}): Promise<string[]> {
-    return this.runAuth(username, {}, (c) => c.publicKey(username, key, opts));
+    return this.clientAuth().run(username, {}, (c) => c.publicKey(username, key, opts));
   }
 
   /** RFC 4256, paramiko's auth_interactive. */
   authKeyboardInteractive(username: string, handler: InteractiveHandler, submethods = ''): Promise<string[]> {
-    return this.runAuth(username, { onInfo: handler }, (c) => c.keyboardInteractive(username, submethods));
+    return this.clientAuth().run(username, { onInfo: handler }, (c) => c.keyboardInteractive(username, submethods));
   }
 
-  private runAuth(user: string, extra: Pick<AuthOp, 'onInfo' | 'newPassword'>, begin: (c: AuthClient) => void): Promise<string[]> {
-    const run = async (): Promise<string[]> => {
-      if (this.role !== 'client' || !this.authClient) throw new SSHError('USAGE', 'authentication is a client operation; call startClient() first');
-      this.throwIfClosed();
-      if (this.authClient.authenticated) throw new SSHError('USAGE', 'already authenticated');
-      await this.userauthService();
-      const d = deferred<string[]>();
-      this.authOp = { resolve: d.resolve, reject: d.reject, user, ...extra };
-      begin(this.authClient);
-      this.flush();
-      return d.promise;
-    };
-    const p = this.authQueue.then(run, run);
-    this.authQueue = p.catch(() => undefined);
-    return p;
-  }
-
-  private userauthService(): Promise<void> {
-    if (!this.serviceWaiter) {
-      this.serviceWaiter = deferred<void>();
-      this.engine.requestService('ssh-userauth');
-      this.flush();
-    }
-    return this.serviceWaiter.promise;
-  }
-
-  private onAuthClientEvent(e: AuthClientEvent): void {
-    const op = this.authOp;
-    switch (e.type) {
-      case 'banner':
-        this.emit('banner', e.message, e.language);
-        return;
-      case 'success':
-        this.authOp = undefined;
-        this.authenticatedUser = op?.user;
-        this.emit('authenticated', op?.user);
-        op?.resolve([]);
-        return;
-      case 'failure':
-        this.authOp = undefined;
-        if (e.partialSuccess) op?.resolve([...e.methods]);
-        else op?.reject(new AuthError(`${e.method} authentication failed; the server allows: ${e.methods.join(',') || '(nothing)'}`, e.methods));
-        return;
-      case 'passwordChange':
-        void this.answer(op, async () => {
-          const next = await op?.newPassword?.();
-          if (next === undefined) throw new AuthError(`the server requires a password change: ${JSON.stringify(e.prompt)}`, ['password']);
-          this.authClient!.changePassword(next);
-        });
-        return;
-      case 'infoRequest':
-        void this.answer(op, async () => {
-          if (!op?.onInfo) throw new AuthError('keyboard-interactive prompts but no handler', ['keyboard-interactive']);
-          const answers = await op.onInfo(e.name, e.instruction, e.prompts);
-          this.authClient!.respond(answers);
-        });
-        return;
-    }
-  }
-
-  /** Runs a user callback that answers the server; on error the method is abandoned and the op fails. */
-  private async answer(op: AuthOp | undefined, fn: () => Promise<void>): Promise<void> {
-    try {
-      await fn();
-      this.flush();
-    } catch (e) {
-      this.authClient?.abandon();
-      if (this.authOp === op) this.authOp = undefined;
-      op?.reject(e instanceof Error ? e : new AuthError(String(e)));
-    }
+  private clientAuth(): ClientAuthFlow {
+    if (!this.authFlow) throw new SSHError('USAGE', 'authentication is a client operation; call startClient() first');
+    return this.authFlow;
   }
 
   // ───────────────────────────── authentication (server) ─────────────────────────────
@@ -582,24 +501,7 @@ export class Transport extends EventEmitter {
       this.noMoreSessions = true;
       return reply(true);
     }
-    const run = async (): Promise<void> => {
-      if (name === 'tcpip-forward' || name === 'cancel-tcpip-forward') {
-        const req = decodeGlobalRequestData(name, data);
-        if (req.kind !== 'tcpip-forward' && req.kind !== 'cancel-tcpip-forward') return reply(false);
-        if (req.kind === 'cancel-tcpip-forward') {
-          if (!policy.cancelPortForwardRequest) return reply(false);
-          policy.cancelPortForwardRequest(req.address, req.port);
-          return reply(true);
-        }
-        const bound = policy.checkPortForwardRequest ? await policy.checkPortForwardRequest(req.address, req.port) : false;
-        if (bound === false) return reply(false);
-        // RFC 4254 §7.1: the port is returned only when the client asked for port 0
-        return reply(true, req.port === 0 ? TcpipForwardReply.encode({ port: bound }) : undefined);
-      }
-      const r = policy.checkGlobalRequest ? await policy.checkGlobalRequest(name, data) : false;
-      return r instanceof Uint8Array ? reply(true, r) : reply(r === true);
-    };
-    run().catch(() => reply(false));
+    answerGlobalRequest(policy, name, data).then((r) => reply(r.ok, r.data), () => reply(false));
   }
 
   // ───────────────────────────── keys, rekey, keepalive ─────────────────────────────
@@ -753,6 +655,7 @@ export class Transport extends EventEmitter {
         case 'kexDone':
           if (e.initial && this.role === 'client') this.remoteHostKey ??= e.hostKey;
           for (const w of this.kexWaiters.splice(0)) w.resolve();
+          this.heldDuringKex = 0;
           for (const w of this.kexWriteWaiters.splice(0)) w();
           this.emit('kex', e.algorithms);
           break;
@@ -761,10 +664,10 @@ export class Transport extends EventEmitter {
           if (e.service === 'ssh-userauth' && !this.authenticatedUser) this.engine.acceptService(e.service);
           else this.engine.disconnect(DisconnectReason.SERVICE_NOT_AVAILABLE, `service ${JSON.stringify(e.service)} not available`);
           break;
-        case 'serviceAccept': this.serviceWaiter?.resolve(); break;
+        case 'serviceAccept': this.authFlow?.serviceAccepted(); break;
         case 'extInfo': {
           const v = e.extensions.get('server-sig-algs');
-          if (v && this.authClient) this.authClient.setServerSigAlgs(new TextDecoder('latin1').decode(v).split(',').filter(Boolean));
+          if (v && this.authFlow) this.authFlow.client.setServerSigAlgs(new TextDecoder('latin1').decode(v).split(',').filter(Boolean));
           break;
         }
         case 'debug': this.emit('debug', e.message); break;
@@ -782,9 +685,10 @@ export class Transport extends EventEmitter {
     const id = payload[0]!;
     let known: boolean;
     if (id >= 50 && id <= 79) {
-      if (this.authClient) {
-        known = this.authClient.handlePayload(payload);
-        for (let ev = this.authClient.pollEvent(); ev; ev = this.authClient.pollEvent()) this.onAuthClientEvent(ev);
+      const flow = this.authFlow;
+      if (flow) {
+        known = flow.client.handlePayload(payload);
+        for (let ev = flow.client.pollEvent(); ev; ev = flow.client.pollEvent()) flow.onEvent(ev);
       } else {
         known = this.authServer!.handlePayload(payload, Date.now());
         this.drainAuthServer();
@@ -811,10 +715,7 @@ export class Transport extends EventEmitter {
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.authTimer = this.keepaliveTimer = this.graceTimer = undefined;
     for (const w of this.kexWaiters.splice(0)) w.reject(error);
-    this.serviceWaiter?.reject(error);
-    const op = this.authOp;
-    this.authOp = undefined;
-    op?.reject(error);
+    this.authFlow?.fail(error);
     for (const w of this.pendingOpens.values()) w.reject(error);
     this.pendingOpens.clear();
     for (const w of this.globalWaiters.splice(0)) w.reject(error);
@@ -843,6 +744,12 @@ export class Transport extends EventEmitter {
   flush(): void {
     if (this.dispatching > 0 || !this.driver) return;
     this.driver.flush();
+  }
+
+  /** Half the engine's hold bound used: channel writes wait for the key exchange to end. */
+  private kexHoldFull(): boolean {
+    const budget = (this.options.engine?.limits?.maxQueuedDuringKex ?? 8 * 1024 * 1024) / 2;
+    return this.engineRef?.kexInProgress === true && this.heldDuringKex >= budget;
   }
 
   private requireConnection(): Connection {
