@@ -3,6 +3,11 @@
  * It owns one Engine (RFC 4253) through a Driver, and the sans-I/O service layers above it: ssh-userauth
  * (impl/auth) and ssh-connection (impl/connection). It holds no protocol rules of its own; it routes events,
  * turns them into Promises and Channel streams, and asks the ServerPolicy.
+ *
+ * Events: 'version' (peer identification), 'kex' (NegotiatedAlgorithms, after every key exchange), 'banner'
+ * (client: RFC 4252 §5.4 text — escape it before printing), 'authenticated' (user), 'policyError' (a server policy
+ * check threw), 'debug' (SSH_MSG_DEBUG text), 'close' (the SSHError that ended the connection). No 'error' event:
+ * failures reject the pending Promises and end the Channel streams.
  */
 import { EventEmitter } from 'node:events';
 import { randomBytes, randomInt } from 'node:crypto';
