@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { createProgress } from '../report/progress.js';
 import { writeReports } from '../report/write.js';
 import { ScenarioFileError } from '../scenario/schema.js';
-import { newRunId, runConformance, SetupError } from '../scenario/session.js';
+import { expandClientChecks, newRunId, runConformance, SetupError } from '../scenario/session.js';
 import { selectChecks } from '../scenario/suite.js';
 import { citations } from '../report/format.js';
 
@@ -63,8 +63,9 @@ async function run(f: RunFlags): Promise<number> {
   const dir = resolve(f.report ?? join('reports', runId));
   const credentials = f.user ? { user: f.user, ...(f.password !== undefined ? { password: f.password } : {}), ...(f.identity ? { privateKeyPath: f.identity } : {}) } : undefined;
   const tty = process.stderr.isTTY === true && !f.json;
-  const progress = createProgress(checks.length, { tty, stream: process.stderr, ...(f.quiet ? { quiet: true } : {}) });
-  process.stderr.write(`ssh-harness run: ${checks.length} checks against ${f.target}\n`);
+  const planned = expandClientChecks(checks, clientTargets).length;
+  const progress = createProgress(planned, { tty, stream: process.stderr, ...(f.quiet ? { quiet: true } : {}) });
+  process.stderr.write(`ssh-harness run: ${planned} checks against ${f.target}${clientTargets.length ? ` and ${clientTargets.join(', ')}` : ''}\n`);
   let summary;
   try {
     summary = await runConformance({

@@ -10,6 +10,9 @@ import { TraceWriters } from '../trace/trace-writers.js';
 import { ClientConn, type ClientConnectOptions, type ConnTrace } from './client-conn.js';
 import { ConnectionRecorder, Evidence } from './evidence.js';
 import { RawConn } from './raw-conn.js';
+import { runClientPeer, ServerSide, type ClientRun, type ServeOptions } from './server-side.js';
+import { testCredentials } from '../targets/test-user.js';
+import type { ClientResult } from '../targets/types.js';
 import { checkSeed, seededRng } from './seed.js';
 import type { CheckMeta, TargetInfo, TraceFiles, Verdict } from './types.js';
 import { VerdictSignal } from './verdict.js';
@@ -19,12 +22,6 @@ export interface TraceOptions {
   readonly dir: string;
   readonly pcap: boolean;
   readonly keylog: boolean;
-}
-
-/** What a client-direction check needs from the runner (harness/scenario/client-direction.ts fills it). */
-export interface ClientSide {
-  /** Name of the client peer under test, e.g. `openssh-client`. */
-  readonly peer: string;
 }
 
 let connectionCounter = 0;
@@ -44,7 +41,6 @@ export class CheckContext {
     readonly check: CheckMeta,
     readonly runSeed: string,
     private readonly trace?: TraceOptions,
-    readonly client?: ClientSide,
   ) {}
 
   /** Seed of this check's n-th connection (the runner reports the check's run seed). */
@@ -116,6 +112,22 @@ export class CheckContext {
     const c = await RawConn.open(rec, this.target, seededRng(this.seedFor(rec.conn)), trace);
     this.closers.push(() => c.close());
     return c;
+  }
+
+  /** Client-direction checks: our (deviating) server for one connection of the client peer. */
+  async serve(o: ServeOptions = {}): Promise<ServerSide> {
+    if (!this.check.client) throw new Error(`${this.check.id} is a client-direction check but no client peer was given`);
+    const rec = this.recorder('server');
+    const trace = this.traceFor(rec.conn, 'server');
+    rec.tap = trace?.packet;
+    const side = await ServerSide.start(rec, await testCredentials(), o);
+    this.closers.push(() => side.close());
+    return side;
+  }
+
+  /** Runs the check's client peer against `side` (after serve()). */
+  runClient(side: ServerSide, r: ClientRun): Promise<ClientResult> {
+    return runClientPeer(this.check.client!, side, r);
   }
 
   /** Registers cleanup for something the check started (servers of client-direction checks). */

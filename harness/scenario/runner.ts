@@ -4,7 +4,7 @@
  * check order whatever order they finished in, so two runs can be compared line by line.
  */
 import { cipherAlgorithms, kexAlgorithms, macAlgorithms, signatureAlgorithms } from '../../impl/crypto/registry.js';
-import { CheckContext, type ClientSide, type TraceOptions } from './context.js';
+import { CheckContext, type TraceOptions } from './context.js';
 import { checkSeed } from './seed.js';
 import type { Check, CheckResult, Level, Requirements, RunSummary, TargetInfo, Verdict, VerdictCounts } from './types.js';
 import { InfraError, isVerdictSignal } from './verdict.js';
@@ -20,7 +20,6 @@ export interface RunnerOptions {
   /** Extra attempts after an InfraError. Default 2. */
   readonly infraRetries?: number;
   readonly trace?: TraceOptions;
-  readonly client?: ClientSide;
   /** Documented departures of this target (scenarios/KNOWN.md): check id → explanation. */
   readonly known?: (id: string) => string | undefined;
   onStart?(check: Check): void;
@@ -56,7 +55,7 @@ function describeError(e: unknown): string {
 
 async function runOnce(check: Check, o: RunnerOptions, attempt: number): Promise<CheckResult | InfraError> {
   const seed = checkSeed(o.seed, check.id, attempt);
-  const ctx = new CheckContext(o.target, check, attempt === 0 ? o.seed : `${o.seed}/${attempt}`, o.trace, o.client);
+  const ctx = new CheckContext(o.target, check, attempt === 0 ? o.seed : `${o.seed}/${attempt}`, o.trace);
   const started = Date.now();
   let verdict: Verdict = 'pass';
   let reason = 'every expectation was met';
@@ -90,7 +89,7 @@ async function runOnce(check: Check, o: RunnerOptions, attempt: number): Promise
   const traces = ctx.cleanup();
   const known = verdict === 'fail' || verdict === 'inconclusive' ? o.known?.(check.id) : undefined;
   return {
-    id: check.id, title: check.title, level: check.level, role: check.role, area: check.area, suites: check.suites,
+    id: check.id, ...(check.client ? { client: check.client } : {}), title: check.title, level: check.level, role: check.role, area: check.area, suites: check.suites,
     spec: check.spec, source: check.source, verdict, reason, evidence: ctx.evidence.snapshot(),
     durationMs: Date.now() - started, attempts: attempt + 1, seed,
     ...(traces ? { traces } : {}), ...(known ? { known } : {}),
@@ -102,7 +101,8 @@ class InfraTimeout extends Error {
 }
 
 async function runCheck(check: Check, o: RunnerOptions): Promise<CheckResult> {
-  const retries = o.infraRetries ?? 2;
+  // client peers are processes of their own: give their wrappers one more chance
+  const retries = o.infraRetries ?? (check.role === 'client' ? 3 : 2);
   let last: InfraError | undefined;
   for (let attempt = 0; attempt <= retries; attempt++) {
     const r = await runOnce(check, o, attempt);

@@ -71,6 +71,30 @@ export async function startTarget(name: string, credentials?: Credentials): Prom
   }
 }
 
+/** KNOWN.md lookup: server checks by the target's name/version, `<id>@<peer>` checks by the client peer's name. */
+function knownLookup(target: string, version: string | undefined, peers: readonly string[]): (id: string) => string | undefined {
+  const server = knownFor(target, version);
+  const clients = new Map(peers.map((p) => [p, knownFor(p)] as const));
+  return (id) => {
+    const at = id.lastIndexOf('@');
+    const peer = at > 0 ? id.slice(at + 1) : undefined;
+    return peer && clients.has(peer) ? clients.get(peer)!(id) : server(id);
+  };
+}
+
+/**
+ * Client-direction checks run once per client peer, as `<id>@<peer>`; without client peers they are left out.
+ * Server-direction checks are unchanged.
+ */
+export function expandClientChecks(checks: readonly Check[], peers: readonly string[]): Check[] {
+  const out: Check[] = [];
+  for (const c of checks) {
+    if (c.role !== 'client') { out.push(c); continue; }
+    for (const p of peers) out.push({ ...c, id: `${c.id}@${p}`, client: p, title: `${c.title} (${p})` });
+  }
+  return out;
+}
+
 /** Runs `checks` against `target` and returns the summary (reports are written by the caller). */
 export async function runConformance(o: ConformanceOptions): Promise<RunSummary & { logs: string }> {
   const startedAt = new Date();
@@ -80,14 +104,12 @@ export async function runConformance(o: ConformanceOptions): Promise<RunSummary 
   try {
     const traceDir = o.traceDir && (o.pcap || o.keylog) ? join(o.traceDir, 'traces') : undefined;
     if (traceDir) mkdirSync(traceDir, { recursive: true });
-    const clientPeer = o.clientTargets?.[0];
-    const results = await runChecks(o.checks, {
+    const results = await runChecks(expandClientChecks(o.checks, o.clientTargets ?? []), {
       target: info, seed,
       ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
       ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
       ...(traceDir ? { trace: { dir: traceDir, pcap: !!o.pcap, keylog: !!o.keylog } } : {}),
-      ...(clientPeer ? { client: { peer: clientPeer } } : {}),
-      known: knownFor(o.target, info.version),
+      known: knownLookup(o.target, info.version, o.clientTargets ?? []),
       ...(o.onStart ? { onStart: o.onStart } : {}),
       ...(o.onResult ? { onResult: o.onResult } : {}),
     });

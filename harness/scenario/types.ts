@@ -62,6 +62,8 @@ export interface CheckMeta {
   /** Overrides the runner's per-check timeout (ms). */
   readonly timeoutMs?: number;
   readonly source: SourceLocation;
+  /** Client-direction checks: the client peer this instance runs against (set when the run expands them). */
+  readonly client?: string;
 }
 
 export interface Check extends CheckMeta {
@@ -94,6 +96,8 @@ export interface TraceFiles {
 
 export interface CheckResult {
   readonly id: string;
+  /** The client peer of a client-direction check. */
+  readonly client?: string;
   readonly title: string;
   readonly level: Level;
   readonly role: Role;
