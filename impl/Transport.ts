@@ -214,6 +214,8 @@ export class Transport extends EventEmitter {
       role,
       algorithms,
       rekey: o.rekey,
+      // RFC 4419 groups from loadServerModuli(); the engine falls back to built-in groups
+      ...(role === 'server' ? { gexGroups: o.engine?.gexGroups ?? Transport.moduli } : {}),
       softwareVersion: o.softwareVersion ?? o.engine?.softwareVersion,
       hostKeys: role === 'server' ? this.serverKeys : undefined,
       verifyHostKey: role === 'client' ? (key) => this.verifyHostKey(key) : undefined,
