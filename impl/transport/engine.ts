@@ -190,6 +190,8 @@ export class Engine {
 
   get isClosed(): boolean { return this.closedWith !== undefined; }
   get closeError(): SSHError | undefined { return this.closedWith; }
+  /** Bytes of service payloads held until our NEWKEYS (bounded by limits.maxQueuedDuringKex). */
+  get heldPayloadBytes(): number { return this.heldBytes; }
   /** True while a key exchange is running (service payloads are being held). */
   get kexInProgress(): boolean { return this.kex !== null; }
 
