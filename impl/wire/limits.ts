@@ -6,4 +6,5 @@ export interface WireLimits {
   readonly maxNames: number;
 }
 
-export const defaultWireLimits: WireLimits = { maxString: 256 * 1024, maxNames: 256 };
+// RFC 4251 §5 sets no limit on the number of names; any list that fits a 35000-byte packet (RFC 4253 §6.1) must be read
+export const defaultWireLimits: WireLimits = { maxString: 256 * 1024, maxNames: 32768 };

@@ -36,7 +36,7 @@ describe('impl/wire (RFC 4251 §5)', () => {
     const r = new Reader(Uint8Array.of(1, 2));
     r.byte();
     expect(() => r.end('X')).to.throw(DecodeError, /X: 1 trailing bytes at offset 1/);
-    const many = new Writer().nameList(Array.from({ length: 300 }, (_, i) => `n${i}`)).finish();
+    const many = new Writer().nameList(Array.from({ length: 40000 }, () => "n")).finish();
     expect(() => new Reader(many).nameList()).to.throw(DecodeError, /exceed limit/);
   });
 
