@@ -230,6 +230,10 @@ export class Transport extends EventEmitter {
         if (engine.kexInProgress) this.heldDuringKex += p.length;
         engine.sendPayload(p);
       },
+      sendPayloadParts: (head: Uint8Array, body: Uint8Array) => {
+        if (engine.kexInProgress) this.heldDuringKex += head.length + body.length;
+        engine.sendPayloadParts(head, body);
+      },
     };
     this.conn = new Connection(host, o.connection);
     this.channelHost.conn = this.conn;

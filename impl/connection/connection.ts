@@ -34,12 +34,24 @@ const MAX_UINT32 = 0xffff_ffff;
 export function channelDataPayload(recipient: number, data: Uint8Array, extended?: number): Uint8Array {
   const head = extended === undefined ? 9 : 13;
   const out = Buffer.allocUnsafe(head + data.length);
+  writeChannelDataHeader(out, recipient, data.length, extended);
+  out.set(data, head);
+  return out;
+}
+
+/** The header alone (message number, recipient, [type,] data length): what precedes the data on the wire. */
+export function channelDataHeader(recipient: number, length: number, extended?: number): Uint8Array {
+  const out = Buffer.allocUnsafe(extended === undefined ? 9 : 13);
+  writeChannelDataHeader(out, recipient, length, extended);
+  return out;
+}
+
+function writeChannelDataHeader(out: Buffer, recipient: number, length: number, extended: number | undefined): void {
+  const head = extended === undefined ? 9 : 13;
   out[0] = extended === undefined ? 94 : 95;
   out.writeUInt32BE(recipient, 1);
   if (extended !== undefined) out.writeUInt32BE(extended, 5);
-  out.writeUInt32BE(data.length, head - 4);
-  out.set(data, head);
-  return out;
+  out.writeUInt32BE(length, head - 4);
 }
 
 export interface ConnectionOptions {
@@ -123,7 +135,7 @@ export class Connection {
   private readonly globalReplies = new ReplyQueue();
   private error: SSHError | undefined;
 
-  constructor(private readonly host: { sendPayload(payload: Uint8Array): void }, options: ConnectionOptions = {}) {
+  constructor(private readonly host: { sendPayload(payload: Uint8Array): void; sendPayloadParts?(head: Uint8Array, body: Uint8Array): void }, options: ConnectionOptions = {}) {
     this.initialWindow = options.initialWindow ?? 2 * 1024 * 1024;
     this.maxPacket = options.maxPacket ?? 32 * 1024;
     this.maxChannels = options.maxChannels ?? 1024;
@@ -344,7 +356,10 @@ export class Connection {
     const n = Math.min(data.length, c.remoteWindow);
     for (let off = 0; off < n;) {
       const len = Math.min(n - off, c.remoteMaxPacket);
-      this.host.sendPayload(channelDataPayload(c.remoteId, data.subarray(off, off + len), extended));
+      const chunk = data.subarray(off, off + len);
+      // the engine copies header and data straight into the packet when it can (one copy of the data)
+      if (this.host.sendPayloadParts) this.host.sendPayloadParts(channelDataHeader(c.remoteId, len, extended), chunk);
+      else this.host.sendPayload(channelDataPayload(c.remoteId, chunk, extended));
       off += len;
     }
     c.remoteWindow -= n;

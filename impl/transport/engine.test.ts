@@ -84,6 +84,19 @@ describe('transport engine: impl client ↔ impl server in-process', () => {
     }
   });
 
+  it('sendPayloadParts(head, body) delivers head || body, also while a key exchange holds payloads', () => {
+    const { pair, received } = makePair();
+    establish(pair);
+    const head = Uint8Array.of(94, 0, 0, 0, 0, 0, 0, 0x0b, 0xb8);
+    const body = new Uint8Array(3000).fill(7);
+    pair.client.sendPayloadParts(head, body);
+    pair.client.rekey(); // now held until our NEWKEYS
+    pair.client.sendPayloadParts(head, body);
+    pair.drive();
+    expect(received.server).to.have.length(2);
+    for (const r of received.server) expect(Buffer.from(r).equals(Buffer.concat([head, body]))).to.equal(true);
+  });
+
   it('survives any split of the stream, down to one byte at a time', () => {
     const { pair, received } = makePair({ chunk: 1 });
     establish(pair);

@@ -216,6 +216,21 @@ export class Engine {
     this.guard(() => this.writePayload(payload));
   }
 
+  /**
+   * sendPayload(head || body) without joining the two: the bulk-data path (CHANNEL_DATA header + data) copies the
+   * data once, into the packet. Falls back to one joined payload whenever anything must see or hold it whole.
+   */
+  sendPayloadParts(head: Uint8Array, body: Uint8Array): void {
+    if (this.closedWith) throw this.closedWith;
+    const plain = this.phase === 'established' && !(this.kex && !this.kex.sentNewKeys) && this.rules.length === 0
+      && this.delayed.length === 0 && !this.opts.onPacket && !this.outboundRewrite;
+    if (!plain) { this.sendPayload(Buffer.concat([head, body])); return; }
+    this.guard(() => {
+      this.outQ.push(this.writer.write(head, undefined, body));
+      this.maybeRekey();
+    });
+  }
+
   sendMessage(m: Message): void {
     this.sendPayload(encodeMessage(m));
   }

@@ -40,25 +40,33 @@ export class PacketWriter {
     this.padding = new PaddingPool(rng);
   }
 
-  /** Frames and seals one payload; returns the wire bytes. */
-  write(payload: Uint8Array, dev?: OutboundDeviation): Uint8Array {
-    if (this.compressor) payload = this.compressor.compress(payload);
+  /**
+   * Frames and seals one payload; returns the wire bytes. A payload given as `payload || tail` (e.g. a
+   * CHANNEL_DATA header and its data) is copied straight into the packet, without joining it first.
+   */
+  write(payload: Uint8Array, dev?: OutboundDeviation, tail?: Uint8Array): Uint8Array {
+    if (this.compressor) {
+      payload = this.compressor.compress(tail ? Buffer.concat([payload, tail]) : payload);
+      tail = undefined;
+    }
+    const payloadLength = payload.length + (tail?.length ?? 0);
     const s = this.sealer;
     const block = Math.max(8, s.blockSize);
     // RFC 4253 §6: 4..255 bytes of padding so that the aligned part is a multiple of the block size
     // (EtM/AEAD modes leave the 4-byte length out of the alignment: OpenSSH PROTOCOL §1.5, RFC 5647 §7.2).
-    const aligned = (s.lengthExcluded ? 1 : 5) + payload.length;
+    const aligned = (s.lengthExcluded ? 1 : 5) + payloadLength;
     let pad = block - (aligned % block);
     if (pad < 4) pad += block;
     if (dev?.padding !== undefined) pad = dev.padding;
-    const packetLength = 1 + payload.length + pad;
+    const packetLength = 1 + payloadLength + pad;
     const total = 4 + packetLength;
     // every byte is written below, so no zero-fill; room for the tag when the sealer works in place
     const packet = Buffer.allocUnsafe(total + (s.sealInPlace ? s.macLen : 0));
     packet.writeUInt32BE(packetLength, 0);
     packet[4] = pad;
     packet.set(payload, 5);
-    this.padding.fill(packet.subarray(5 + payload.length, total));
+    if (tail) packet.set(tail, 5 + payload.length);
+    this.padding.fill(packet.subarray(5 + payloadLength, total));
     const seq = this.seq;
     this.seq = (this.seq + 1) >>> 0;
     const sealSeq = dev?.seqOffset ? (seq + dev.seqOffset) >>> 0 : seq;
