@@ -49,7 +49,7 @@ export const stepSchema: Schema = S.tagged('step', {
   'kexinit-override': S.object({}, S.any()),
   // ── expectations (default else = fail) ──
   ping: S.object({ within, ...outcome }),
-  expect: S.object({ message: S.req(S.union('a message name or a list', S.string(), names)), where: S.object({}, S.any()), within, next: S.bool(), as: name, ...outcome }),
+  expect: S.object({ message: S.req(S.union('a message name or a list', S.string(), names)), where: S.object({}, S.any()), within, next: S.bool(), anywhere: S.bool(), as: name, ...outcome }),
   'expect-disconnect': S.object({ reasons: S.array(reason), within, 'allow-close': S.bool(), ...outcome }),
   'expect-reject': S.object({ within, 'on-silence': verdict, reasons: S.array(reason), because: S.string() }),
   'expect-silence': S.object({ within, 'allow-close': S.bool(), ...outcome }),

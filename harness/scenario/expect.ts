@@ -22,6 +22,8 @@ export interface ExpectMessageOptions {
   /** Verdict when the message does not come (timeout or close). Default 'fail'. */
   readonly else?: Verdict;
   readonly because?: string;
+  /** Look at everything received so far, not only after the cursor (for interleaved channels). */
+  readonly anywhere?: boolean;
 }
 
 export interface ExpectDisconnectOptions {
@@ -102,9 +104,9 @@ export class Expectations {
   /** Waits for one of `names` (any other message is skipped). */
   async expectMessage(names: string | readonly string[], o: ExpectMessageOptions = {}): Promise<InboundMessage> {
     const list = typeof names === 'string' ? [names] : names;
-    const e = await this.rec.inbox.wait(this.cursor, (m) => list.includes(m.name) && fieldsMatch(m.fields, o.where), o.within ?? DEFAULT_WITHIN_MS);
+    const e = await this.rec.inbox.wait(o.anywhere ? 0 : this.cursor, (m) => list.includes(m.name) && fieldsMatch(m.fields, o.where), o.within ?? DEFAULT_WITHIN_MS);
     if (e.kind === 'message') {
-      this.cursor = e.m.index + 1;
+      this.cursor = Math.max(this.cursor, e.m.index + 1);
       return e.m;
     }
     const what = `${list.join(' or ')}${describeWhere(o.where)}`;

@@ -249,6 +249,7 @@ async function runStep(s: State, step: StepValue, site: StepSite): Promise<void>
         ...(num(a['within']) !== undefined ? { within: num(a['within'])! } : {}),
         else: verdictOf(a['else'], 'fail'),
         ...(str(a['because']) ? { because: str(a['because'])! } : {}),
+        ...(a['anywhere'] === true ? { anywhere: true } : {}),
       };
       const names = list(a['message'])!;
       const m = a['next'] === true ? await c.expectNext(names, o) : await c.expectMessage(names, o);

@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../targets/state.js';
-import { dedupe, loadChecks } from './loader.js';
+import { checks as tsChecks } from './checks/index.js';
+import { dedupe, loadChecks, loadDataFile, scenarioFiles } from './loader.js';
 import { ScenarioFileError } from './schema.js';
 import { SUITES, type Check, type SuiteName } from './types.js';
 
@@ -15,9 +16,13 @@ export function scenariosDir(): string {
 
 /** Every built-in check, data and TypeScript, in a stable order. */
 export async function builtinChecks(): Promise<Check[]> {
-  const data = await loadChecks([scenariosDir()], packageRoot());
-  const { checks } = await import('./checks/index.js');
-  return dedupe([...data, ...checks]);
+  return builtinChecksSync();
+}
+
+/** The same, synchronously (mocha builds its describe/it tree synchronously). */
+export function builtinChecksSync(): Check[] {
+  const data = scenarioFiles(scenariosDir()).flatMap((f) => loadDataFile(f, packageRoot()));
+  return dedupe([...data, ...tsChecks]);
 }
 
 export function isSuiteName(s: string): s is SuiteName {
@@ -33,6 +38,13 @@ export interface Selection {
 }
 
 /** Resolves suite names and paths into checks. An unknown name that is not a path is a ScenarioFileError (exit 2). */
+/** Suite names / grep / roles over a list of checks (no paths). */
+export function filterChecks(all: readonly Check[], sel: Omit<Selection, 'suites'> & { suites?: readonly SuiteName[] }): Check[] {
+  const names = sel.suites?.length ? sel.suites : ['all'];
+  const bySuite = names.includes('all') ? [...all] : all.filter((c) => c.suites.some((s) => names.includes(s)) || (names.includes('client') && c.role === 'client'));
+  return bySuite.filter((c) => (!sel.grep || sel.grep.test(c.id) || sel.grep.test(c.title)) && (!sel.roles || sel.roles.includes(c.role)));
+}
+
 export async function selectChecks(sel: Selection): Promise<Check[]> {
   const wanted = sel.suites?.length ? sel.suites : ['all'];
   const names = wanted.filter(isSuiteName);

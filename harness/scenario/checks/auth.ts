@@ -148,6 +148,10 @@ export const authChecks: Check[] = [
     if (!algs.includes(alg)) return ctx.notApplicable(`server-sig-algs does not list ${alg}`);
     const key = parsePrivateKey(readFileSync(path)).toPrivateKey();
     const user = ctx.target.credentials.user;
+    // only a key the target authorized says anything: ask first (RFC 4252 §7 query)
+    c.send({ type: 'SSH_MSG_USERAUTH_REQUEST', user, service: 'ssh-connection', method: 'publickey', hasSignature: false, algorithm: alg, key: key.publicKey.blob });
+    const q = await c.expectMessage(['SSH_MSG_USERAUTH_PK_OK', 'SSH_MSG_USERAUTH_FAILURE']);
+    if (q.name !== 'SSH_MSG_USERAUTH_PK_OK') return ctx.notApplicable(`the target does not take the test account's RSA key with ${alg}`);
     const sig = key.sign(alg, publicKeySignedData(c.engine.sessionId!, user, 'ssh-connection', alg, key.publicKey.blob));
     c.send({ type: 'SSH_MSG_USERAUTH_REQUEST', user, service: 'ssh-connection', method: 'publickey', hasSignature: true, algorithm: alg, key: key.publicKey.blob, signature: sig });
     const r = await c.expectMessage(['SSH_MSG_USERAUTH_SUCCESS', 'SSH_MSG_USERAUTH_FAILURE']);
