@@ -57,14 +57,45 @@ function chunks(stdin: Readable): AsyncIterator<Buffer> {
   return stdin.iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
 }
 
+/**
+ * Stream input in flowing mode: chunks are handed over as they arrive, never joined (the async iterator's
+ * read() concatenates whatever is buffered, a copy per read on the bulk path). The stream is paused while
+ * more than QUEUE_MAX bytes wait, so backpressure still reaches the channel's window.
+ */
+const QUEUE_MAX = 1 << 20;
 function streamInput(stdin: Readable, signal?: AbortSignal): Input {
-  const it = chunks(stdin);
-  const stop = aborted(signal);
+  const queue: Buffer[] = [];
+  let queued = 0;
+  let ended = stdin.readableEnded || stdin.destroyed;
+  let wake: (() => void) | undefined;
+  const notify = (): void => { const w = wake; wake = undefined; w?.(); };
+  const onData = (c: Buffer): void => {
+    queue.push(c);
+    queued += c.length;
+    if (queued > QUEUE_MAX) stdin.pause();
+    notify();
+  };
+  const onEnd = (): void => { ended = true; notify(); };
+  stdin.on('data', onData);
+  stdin.once('end', onEnd);
+  stdin.once('close', onEnd);
+  signal?.addEventListener('abort', notify, { once: true });
   return {
     async next() {
-      if (signal?.aborted) return null;
-      const step = it.next().then((r) => (r.done ? null : r.value));
-      return stop ? Promise.race([step, stop]) : step;
+      for (;;) {
+        if (signal?.aborted) return null;
+        const c = queue.shift();
+        if (c) {
+          queued -= c.length;
+          if (queued <= QUEUE_MAX / 2 && stdin.isPaused()) stdin.resume();
+          return c;
+        }
+        if (ended) {
+          stdin.off('data', onData);
+          return null;
+        }
+        await new Promise<void>((r) => { wake = r; });
+      }
     },
   };
 }
