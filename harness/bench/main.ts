@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { generateHostKey } from '../../impl/crypto/hostkey/index.js';
 import { Pair } from '../../impl/transport/testing/pair.js';
+import { AuthResult, Transport, type ServerPolicy } from '../../impl/index.js';
+import { duplexPair } from './memory-pipe.js';
 import { sshdTarget } from '../targets/sshd.js';
 import { MiB, oursHandshakes, oursUpload, ssh2Handshakes, ssh2Upload, type Algorithms, type Endpoint } from './throughput.js';
 
@@ -92,6 +94,25 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
     const ratio = r.baseline ? ` | ${r.baselineName} ${r.baseline.toFixed(0)} ${r.unit} | ratio ${(r.ours / r.baseline).toFixed(2)}×` : '';
     log(`${r.group.padEnd(12)} ${r.name.padEnd(56)} ours ${r.ours.toFixed(0).padStart(6)} ${r.unit}${ratio}${r.target ? `  (target ${r.target})` : ''}`);
   };
+
+  if (want('handshake')) {
+    // client and server in this one process over an in-memory stream pair (Ed25519 host key, curve25519, password)
+    const hostKey = generateHostKey('ssh-ed25519');
+    const policy: ServerPolicy = { allowedAuths: () => ['password'], checkAuthPassword: (_u, pw) => (pw === 'bench' ? AuthResult.SUCCESSFUL : AuthResult.FAILED) };
+    const once = async () => {
+      const [c, s] = duplexPair();
+      const server = new Transport(s, { hostKeys: [hostKey] });
+      const client = new Transport(c, { algorithms: { kex: ['curve25519-sha256'] } });
+      await Promise.all([server.startServer(policy), client.connect({ username: 'bench', password: 'bench' })]);
+      await client.close();
+      await server.close();
+    };
+    for (let i = 0; i < 10; i++) await once();
+    const n = 300;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await once();
+    add({ group: 'handshake', name: 'connect+password auth impl↔impl in-process', ours: n / ((performance.now() - t0) / 1000), unit: '/s', target: '≥300/s' });
+  }
 
   if (want('kex')) {
     for (const kex of ['curve25519-sha256', 'ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521', 'diffie-hellman-group14-sha256', 'diffie-hellman-group16-sha512', 'mlkem768x25519-sha256', 'sntrup761x25519-sha512']) {

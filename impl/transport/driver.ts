@@ -19,6 +19,8 @@ export class Driver {
   private ended = false;
 
   constructor(readonly engine: Engine, readonly socket: Duplex, private readonly onEvent: (e: EngineEvent) => void, private readonly taps: DriverTaps = {}) {
+    // we batch writes ourselves (cork/uncork per flush); Nagle would only add delayed-ACK stalls to every round trip
+    (socket as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => {
       const now = Date.now();
       this.taps.onBytes?.('in', chunk, now);
