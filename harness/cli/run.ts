@@ -12,6 +12,9 @@ import { ScenarioFileError } from '../scenario/schema.js';
 import { expandClientChecks, newRunId, runConformance, SetupError } from '../scenario/session.js';
 import { selectChecks } from '../scenario/suite.js';
 import { citations } from '../report/format.js';
+import { findingPower } from '../scenario/finding-power.js';
+import type { Check } from '../scenario/types.js';
+import { VARIANTS } from '../scenario/variants.js';
 
 interface RunFlags {
   target: string;
@@ -31,6 +34,7 @@ interface RunFlags {
   json?: boolean;
   list?: boolean;
   quiet?: boolean;
+  score?: boolean;
 }
 
 class UsageError extends Error {}
@@ -59,6 +63,7 @@ async function run(f: RunFlags): Promise<number> {
     return 0;
   }
   if (checks.length === 0) throw new UsageError('no checks selected (check --suite and --grep)');
+  if (f.score) return score(checks.filter((c) => c.role === 'server'), f, concurrency);
   const runId = newRunId(f.target);
   const dir = resolve(f.report ?? join('reports', runId));
   const credentials = f.user ? { user: f.user, ...(f.password !== undefined ? { password: f.password } : {}), ...(f.identity ? { privateKeyPath: f.identity } : {}) } : undefined;
@@ -95,6 +100,22 @@ async function run(f: RunFlags): Promise<number> {
   return summary.exitCode;
 }
 
+/** --score: the suite against `self` and every broken variant; exit 0 only if all are caught and self passes every MUST. */
+async function score(checks: Check[], f: RunFlags, concurrency: number | undefined): Promise<number> {
+  if (f.target !== 'self') throw new UsageError('--score runs against self and its variants: use --target self');
+  process.stderr.write(`ssh-harness run --score: ${checks.length} checks against self and ${VARIANTS.length} broken variants\n`);
+  const fp = await findingPower(checks, {
+    ...(f.seed ? { seed: f.seed } : {}), ...(concurrency !== undefined ? { concurrency } : {}),
+    onVariant: (v) => { if (!f.json) process.stderr.write(`  ${v.caught ? 'caught' : 'MISSED'} self:${v.variant} (${v.flaggedBy.length} checks, ${(v.durationMs / 1000).toFixed(1)} s)\n`); },
+  });
+  if (f.json) process.stdout.write(JSON.stringify(fp) + '\n');
+  else {
+    for (const v of fp.variants) process.stdout.write(`${v.caught ? 'caught' : 'MISSED'}  self:${v.variant.padEnd(26)} ${v.description}\n        flagged by ${v.flaggedBy.slice(0, 4).join(', ')}${v.flaggedBy.length > 4 ? ` and ${v.flaggedBy.length - 4} more` : ''}\n`);
+    process.stdout.write(`finding power: ${fp.caught}/${fp.total} variants caught; reference server: ${fp.reference.mustFailures.length ? `MUST failures ${fp.reference.mustFailures.join(', ')}` : 'every MUST check passed'}\n`);
+  }
+  return fp.caught === fp.total && fp.reference.mustFailures.length === 0 ? 0 : 1;
+}
+
 export function register(program: Command): void {
   program
     .command('run')
@@ -116,6 +137,7 @@ export function register(program: Command): void {
     .option('--json', 'print the run summary as JSON on stdout')
     .addOption(new Option('--list', 'list the selected checks and exit'))
     .option('--quiet', 'no progress output')
+    .option('--score', 'finding power: run against self and every deliberately broken variant (self:<variant>) and report which are caught')
     .action(async (f: RunFlags) => {
       try {
         process.exitCode = await run(f);

@@ -47,6 +47,9 @@ export interface ConnTrace {
  * local-extension range 192–255 instead, so that range cannot serve as a probe.)
  */
 export const PING_ID = 19;
+/** Peers answer an unknown message within milliseconds; waiting longer only slows the silent ones down. */
+export const PING_WITHIN_MS = 1500;
+
 /** The channel number we announce, deliberately not 0 so that an echoed wrong number shows. */
 export const OUR_CHANNEL = 7;
 
@@ -254,7 +257,9 @@ export class ClientConn extends Expectations {
   async openSession(o: ChannelOpenOptions = {}): Promise<OpenChannel> {
     const local = o.local ?? OUR_CHANNEL;
     this.send({ type: 'SSH_MSG_CHANNEL_OPEN', channelType: 'session', senderChannel: local, initialWindowSize: o.window ?? 2 * 1024 * 1024, maximumPacketSize: o.maxPacket ?? 32768, data: new Uint8Array(0) });
-    const r = await this.expectMessage(['SSH_MSG_CHANNEL_OPEN_CONFIRMATION', 'SSH_MSG_CHANNEL_OPEN_FAILURE'], { where: { recipientChannel: local }, else: o.else ?? 'inconclusive', because: 'opening a session channel' });
+    const r = await this.expectMessage(['SSH_MSG_CHANNEL_OPEN_CONFIRMATION', 'SSH_MSG_CHANNEL_OPEN_FAILURE'], { else: o.else ?? 'inconclusive', because: 'opening a session channel' });
+    // RFC 4254 §5.1: the reply names the channel number we sent; anything else is a broken peer, whatever the check
+    if (Number(r.fields?.['recipientChannel']) !== local) this.end('fail', `${r.name} names recipient channel ${String(r.fields?.['recipientChannel'])}, but we opened channel ${local} (RFC 4254 §5.1)`);
     if (r.name !== 'SSH_MSG_CHANNEL_OPEN_CONFIRMATION') this.end(o.else ?? 'inconclusive', `session channel refused: ${JSON.stringify(r.fields)}`);
     const f = r.fields!;
     return { local, remote: Number(f['senderChannel']), remoteWindow: Number(f['initialWindowSize']), remoteMaxPacket: Number(f['maximumPacketSize']) };
@@ -271,7 +276,7 @@ export class ClientConn extends Expectations {
    * Liveness probe: an unknown message number must be answered with SSH_MSG_UNIMPLEMENTED carrying its sequence
    * number (RFC 4253 §11.4). Returns true when answered, false when the connection closed or stayed silent.
    */
-  async ping(within = DEFAULT_WITHIN_MS): Promise<boolean> {
+  async ping(within = PING_WITHIN_MS): Promise<boolean> {
     if (this.engine.isClosed || this.closed) return false;
     const seq = this.sendRaw(Uint8Array.of(PING_ID), 'ping (unknown message number)');
     const e = await this.inbox.wait(this.cursor, (m) => m.name === 'SSH_MSG_UNIMPLEMENTED' && Number(m.fields?.['seq']) === seq, within);
@@ -288,7 +293,7 @@ export class ClientConn extends Expectations {
     const prefix = o.because ? `${o.because}: ` : '';
     const early = await this.inbox.wait(this.cursor, (m) => m.name === 'SSH_MSG_DISCONNECT', 150);
     if (early.kind === 'closed' || early.kind === 'message') return this.checkRejectReason(o.reasons, prefix);
-    if (await this.ping(within)) return this.end('fail', `${prefix}the peer kept the connection and answered a later message`);
+    if (await this.ping(Math.min(within, PING_WITHIN_MS))) return this.end('fail', `${prefix}the peer kept the connection and answered a later message`);
     if (this.closed) return this.checkRejectReason(o.reasons, prefix);
     const v = o.onSilence ?? 'pass';
     this.rec.note(`the peer neither answered nor closed within ${within} ms`);

@@ -197,7 +197,7 @@ export function parseYaml(file: string, text: string): { root: YamlNode | null; 
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const err = doc.errors[0];
   if (err) {
-    const p = err.linePos?.[0] ?? { line: 1, col: 1 };
+    const p = err.linePos?.[0] ?? lc.linePos(err.pos[0]);
     throw new ScenarioFileError(file, p.line, p.col, `YAML syntax: ${err.message.split('\n')[0]}`);
   }
   return { root: doc.contents as YamlNode | null, lc };

@@ -18,6 +18,8 @@ export interface ServerVariant {
   readonly name: string;
   /** The fault, in one sentence, with the rule it breaks. */
   readonly description: string;
+  /** Checks (id globs) expected to flag it: the fast CI test runs only these; `run --score` runs everything. */
+  readonly catchers: readonly string[];
   /** Installs the fault on one connection's engine, before anything is sent. */
   install(t: EngineTesting, env: VariantEnv): void;
 }
@@ -54,31 +56,37 @@ function inflateChannelData(t: EngineTesting, size: (o: { window: number; maxPac
 export const VARIANTS: readonly ServerVariant[] = [
   {
     name: 'ignore-bad-mac',
+    catchers: ['bpp.bad-mac.*', 'bpp.wrong-sequence-number'],
     description: 'drops packets whose MAC fails and carries on, instead of ending the connection (RFC 4253 §6.4)',
     install: (t) => t.relax({ ignoreBadMac: true }),
   },
   {
     name: 'accept-before-newkeys',
+    catchers: ['kex.before-newkeys.*', 'strict-kex.*-during-kex'],
     description: 'processes service messages before the key exchange has finished (RFC 4253 §7.1, §10)',
     install: (t) => t.relax({ skipStateChecks: true }),
   },
   {
     name: 'no-strict-kex',
+    catchers: ['strict-kex.offered', 'security.terrapin-prefix-truncation'],
     description: 'does not offer kex-strict-s-v00@openssh.com, so it stays open to prefix truncation (CVE-2023-48795)',
     install: (t) => t.setKexInitOverride((k) => ({ ...k, kexAlgorithms: k.kexAlgorithms.filter((n) => n !== STRICT_KEX_S) })),
   },
   {
     name: 'window-overflow',
+    catchers: ['conn.window-respected', 'conn.exec-echo'],
     description: 'sends more channel data than the client\'s window allows (RFC 4254 §5.2)',
     install: (t) => inflateChannelData(t, (o) => o.window + 100),
   },
   {
     name: 'max-packet-overflow',
+    catchers: ['conn.max-packet-respected'],
     description: 'sends a CHANNEL_DATA larger than the client\'s maximum packet size (RFC 4254 §5.2)',
     install: (t) => inflateChannelData(t, (o) => Math.min(o.maxPacket + 100, o.window)),
   },
   {
     name: 'wrong-disconnect-reason',
+    catchers: ['*-reason'],
     description: 'sends SSH_MSG_DISCONNECT with a reason code that does not match the cause (RFC 4250 §4.2.2, RFC 4253 §11.1)',
     install: (t) => t.rewriteOutbound((p) => {
       const m = p[0] === 1 ? decode(p) : undefined;
@@ -88,6 +96,7 @@ export const VARIANTS: readonly ServerVariant[] = [
   },
   {
     name: 'auth-any-service',
+    catchers: ['auth.unknown-service'],
     description: 'authenticates requests for services it does not provide as if they named ssh-connection (RFC 4252 §5)',
     install: (t) => t.rewriteInbound((p) => {
       const m = p[0] === 50 ? decode(p) : undefined;
@@ -97,6 +106,7 @@ export const VARIANTS: readonly ServerVariant[] = [
   },
   {
     name: 'skip-signature-check',
+    catchers: ['auth.publickey-*'],
     description: 'accepts a publickey authentication whatever the signature (RFC 4252 §7: the server MUST check it)',
     install: (t, env) => t.rewriteInbound((p) => {
       const key = env.userKey;
@@ -113,11 +123,13 @@ export const VARIANTS: readonly ServerVariant[] = [
   },
   {
     name: 'no-unimplemented',
+    catchers: ['robustness.unknown-message.during-auth.*'],
     description: 'never answers unknown messages with SSH_MSG_UNIMPLEMENTED (RFC 4253 §11.4)',
     install: (t) => t.rewriteOutbound((p) => (p[0] === 3 ? undefined : p)),
   },
   {
     name: 'wrong-unimplemented-seq',
+    catchers: ['robustness.unknown-message.during-auth.*'],
     description: 'answers SSH_MSG_UNIMPLEMENTED with the wrong packet sequence number (RFC 4253 §11.4)',
     install: (t) => t.rewriteOutbound((p) => {
       const m = p[0] === 3 ? decode(p) : undefined;
@@ -126,6 +138,7 @@ export const VARIANTS: readonly ServerVariant[] = [
   },
   {
     name: 'none-auth-succeeds',
+    catchers: ['auth.none-*'],
     description: 'answers the "none" method with SSH_MSG_USERAUTH_SUCCESS (RFC 4252 §5.2: no success before the required methods)',
     install: (t) => {
       let lastMethod = '';
@@ -139,6 +152,7 @@ export const VARIANTS: readonly ServerVariant[] = [
   },
   {
     name: 'bad-host-key-signature',
+    catchers: ['kex.hostkey.*'],
     description: 'signs the exchange hash wrongly, so it does not prove possession of its host key (RFC 4253 §8)',
     install: (t) => t.rewriteOutbound((p) => {
       if (p[0] !== 31) return p;
@@ -152,6 +166,7 @@ export const VARIANTS: readonly ServerVariant[] = [
   },
   {
     name: 'channel-id-mixup',
+    catchers: ['conn.session-open'],
     description: 'confirms a channel with a recipient channel number the client never sent (RFC 4254 §5.1)',
     install: (t) => t.rewriteOutbound((p) => {
       const m = p[0] === 91 ? decode(p) : undefined;
