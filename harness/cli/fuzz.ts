@@ -31,6 +31,7 @@ interface FuzzCliOptions {
   readonly maxSteps?: string;
   readonly start?: string;
   readonly shrinkTime?: string;
+  readonly stopOnFinding?: boolean;
   readonly json?: boolean;
 }
 
@@ -48,10 +49,11 @@ export function register(program: Command): void {
     .option('--shard <K/N>', 'run shard K of N (disjoint cases: case i goes to shard i mod N + 1)')
     .option('--corpus <dir>', 'corpus root; findings go to <dir>/<target>/<id>.json', 'corpora')
     .option('--report <dir>', 'where the campaign report directory goes', 'reports')
-    .option('--concurrency <n>', 'connections at once (network targets; default 8)')
+    .option('--concurrency <n>', 'connections at once (network targets; default per target: 16, dropbear 3)')
     .option('--max-steps <n>', 'longest step sequence per case (default 6)')
     .option('--start <phases>', `comma-separated start phases (${PHASES.join(', ')}); default all, weighted deep`)
     .option('--shrink-time <seconds>', 'shrinking budget per finding (default 30)')
+    .option('--stop-on-finding', 'end the campaign at the first finding')
     .option('--json', 'print the report JSON on stdout (progress goes to stderr)')
     .action(async (opts: FuzzCliOptions, cmd: Command) => {
       const out = cmd.configureOutput();
@@ -75,7 +77,7 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
     runs = intOption('--runs', opts.runs, 1, Number.MAX_SAFE_INTEGER);
     time = intOption('--time', opts.time, 1, 7 * 24 * 3600);
     seed = intOption('--seed', opts.seed, -(2 ** 31), 2 ** 32 - 1) ?? (Math.random() * 2 ** 31) | 0;
-    concurrency = intOption('--concurrency', opts.concurrency, 1, 256) ?? 8;
+    concurrency = intOption('--concurrency', opts.concurrency, 1, 256);
     maxSteps = intOption('--max-steps', opts.maxSteps, 1, 64);
     shrinkTime = intOption('--shrink-time', opts.shrinkTime, 0, 3600);
     shard = opts.shard !== undefined ? parseShard(opts.shard) : undefined;
@@ -113,9 +115,9 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
   try {
     result = await runCampaign({
       target, seed, ...(runs !== undefined ? { runs } : {}), ...(time !== undefined ? { timeSeconds: time } : {}), ...(shard ? { shard } : {}),
-      concurrency, corpusDir: opts.corpus, ...(shrinkTime !== undefined ? { shrinkTimeMs: shrinkTime * 1000 } : {}),
+      concurrency: concurrency ?? target.concurrency ?? 8, corpusDir: opts.corpus, ...(shrinkTime !== undefined ? { shrinkTimeMs: shrinkTime * 1000 } : {}),
       arb: { ...(maxSteps !== undefined ? { maxSteps } : {}), ...(starts ? { start: startArbFrom(starts) } : {}) },
-      onProgress: progress, onFinding,
+      onProgress: progress, onFinding, stopOnFinding: opts.stopOnFinding === true,
       replayCommand: (file) => `npx ssh-harness replay ${file} --target ${opts.target}`,
       afterCase: watch.afterCase,
     });

@@ -1,7 +1,8 @@
 /**
- * A fuzz campaign: cases numbered 0, 1, 2, …; case i runs as its own fast-check check with a seed derived
- * from (campaign seed, i), so any case reproduces from those two numbers alone and `--shard K/N` takes the
- * cases with i ≡ K-1 (mod N): disjoint, deterministic shards that together are the unsharded campaign.
+ * A fuzz campaign: batches of cases numbered 0, 1, 2, …; batch b is one fast-check check of `batchSize` runs
+ * with a seed derived from (campaign seed, b), so any case reproduces from those numbers alone (or from the
+ * fast-check seed and path in its corpus entry), and `--shard K/N` takes the batches with b ≡ K-1 (mod N):
+ * disjoint, deterministic shards that together are the unsharded campaign.
  * A failing case is shrunk by fast-check, re-run on a fresh connection to confirm, and written to the corpus.
  * Bounded by --runs and/or --time; concurrency runs several connections at once (network targets).
  */
@@ -12,6 +13,7 @@ import type { FuzzTarget, Link } from './link.js';
 import { caseArb, runCommands, type CaseArbOptions, type CaseValue } from './model.js';
 import { FindingError, type Finding, type OracleName } from './oracles.js';
 import { LinkPool } from './pool.js';
+import { networkStartArb } from './arb/steps.js';
 import { messageName } from '../../impl/messages/index.js';
 import type { Phase, Step } from './steps.js';
 import type { AlgorithmPreferences } from '../../impl/transport/types.js';
@@ -37,6 +39,8 @@ export interface CampaignOptions {
   readonly arb?: Omit<CaseArbOptions, 'dict'>;
   /** Called about once a second, and once at the end. */
   readonly onProgress?: (p: CampaignProgress) => void;
+  /** Runs per fast-check check (default 64 in-process, 8 over the network); part of what a seed means. */
+  readonly batchSize?: number;
   /** Called for every distinct finding once it is shrunk and saved. */
   readonly onFinding?: (f: FindingRecord) => void;
   /** The replay command line for a corpus file (goes into the entry). */
@@ -69,6 +73,8 @@ export interface FindingRecord {
   readonly reproduced: boolean;
   readonly file?: string;
   readonly shrinks: number;
+  /** Time from the campaign start to this finding being saved (finding-power checks). */
+  readonly foundAfterMs: number;
 }
 
 export interface CampaignResult {
@@ -109,13 +115,24 @@ export function signatureOf(f: Finding): string {
 }
 
 interface Capture { start: Phase; algorithms: AlgorithmPreferences; executed: Step[]; finding: Finding }
-interface CaptureState { runs: number; last?: Capture; shrinkDeadline?: number }
+interface CaptureState { last?: Capture; known?: boolean; shrinkDeadline?: number }
+
+function harnessError(e: unknown): Finding {
+  return {
+    oracle: 'exception', severity: 'must', message: `harness error: ${e instanceof Error ? e.message : String(e)}`,
+    ...(e instanceof Error && e.stack ? { detail: e.stack } : {}),
+  };
+}
 
 export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   if (o.runs === undefined && o.timeSeconds === undefined) throw new RangeError('a campaign needs --runs or --time');
   const shard = o.shard ?? { k: 1, n: 1 };
   const target = o.target;
-  const arb = caseArb({ ...o.arb, dict: target.dictionary, ...(target.profiles ? { profiles: target.profiles } : {}) });
+  const network = target.kind === 'network';
+  const arb = caseArb({
+    ...(network ? { start: networkStartArb, maxSteps: 3 } : {}),
+    ...o.arb, dict: target.dictionary, ...(target.profiles ? { profiles: target.profiles } : {}),
+  });
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const deadline = o.timeSeconds !== undefined ? t0 + o.timeSeconds * 1000 : Infinity;
@@ -124,6 +141,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const findings = new Map<string, FindingRecord>();
   let cases = 0;
   let nextLocal = 0;
+  // in-process cases take ~1 ms: batches amortise fast-check's per-check setup; network cases keep batches short
+  const batchSize = o.batchSize ?? (target.kind === 'in-process' ? 64 : 8);
   let unreached = 0;
   let closedByPeer = 0;
   let stop: CampaignResult['stoppedBy'] | undefined;
@@ -137,11 +156,13 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   };
 
   const property = (capture: CaptureState) => fc.asyncProperty(arb, async ([start, algorithms, cmds]: CaseValue) => {
-    // the first run is the case, every later one is shrinking: bounded in time, and past the budget every
-    // candidate "passes", which ends the shrink quickly
-    if (capture.runs++ > 0) capture.shrinkDeadline ??= performance.now() + (o.shrinkTimeMs ?? 30_000);
-    if (capture.shrinkDeadline !== undefined && performance.now() > capture.shrinkDeadline) return;
-    const shrinking = capture.runs > 1;
+    // runs after the first failure are shrinking: bounded in time (past the budget every candidate "passes",
+    // which ends the shrink quickly), skipped at once when the failure is one we already have
+    const shrinking = capture.last !== undefined;
+    if (shrinking) {
+      capture.shrinkDeadline ??= performance.now() + (capture.known ? 0 : (o.shrinkTimeMs ?? 30_000));
+      if (performance.now() > capture.shrinkDeadline) return;
+    }
     let link: Link;
     try {
       link = shrinking ? await target.connect(algorithms) : await pool.acquire(algorithms, start);
@@ -153,39 +174,51 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     const run = new CaseRun(link, target);
     let failed = true;
     try {
-      if (!(await run.reach(start))) { if (capture.shrinkDeadline === undefined) unreached++; return; }
+      if (!(await run.reach(start))) { if (!shrinking) unreached++; return; }
       await runCommands(run, cmds);
       await run.finish();
       failed = false;
     } catch (e) {
-      if (e instanceof FindingError) capture.last = { start, algorithms, executed: [...run.record.executed], finding: e.finding };
+      if (e instanceof FindingError) {
+        if (!shrinking) capture.known = findings.has(signatureOf(e.finding));
+        capture.last = { start, algorithms, executed: [...run.record.executed], finding: e.finding };
+      } else if (!shrinking) {
+        capture.last = { start, algorithms, executed: [...run.record.executed], finding: harnessError(e) };
+      }
       throw e;
     } finally {
       if (shrinking) link.close(); else await pool.release(link, algorithms, run.record, failed);
-      if (capture.shrinkDeadline === undefined) {
+      if (!shrinking) {
+        cases++;
         for (const [id, st] of run.record.sent) { const k = `${messageName(id)}@${st}`; coverage.set(k, (coverage.get(k) ?? 0) + 1); }
         for (const st of run.record.states) states.set(st, (states.get(st) ?? 0) + 1);
         if (link.client.closed?.byPeer || (link.client.closed && !link.client.closed.byUs)) closedByPeer++;
+        if (o.onProgress && performance.now() - lastProgress >= 1000) { lastProgress = performance.now(); o.onProgress(progress()); }
       }
     }
   });
 
-  const oneCase = async (local: number): Promise<void> => {
-    const index = local * shard.n + (shard.k - 1);
-    const seed = caseSeed(o.seed, index);
-    const capture: CaptureState = { runs: 0 };
+  /**
+   * One batch: `fc.check` over BATCH runs from the batch's seed (fast-check's own seed + path replay works on
+   * it), stopping at the first failure, which fast-check then shrinks.
+   */
+  const oneBatch = async (local: number, size: number): Promise<void> => {
+    const batch = local * shard.n + (shard.k - 1);
+    const seed = caseSeed(o.seed, batch);
+    const capture: CaptureState = {};
     const prop = property(capture);
-    const details = await fc.check(prop, { seed, numRuns: 1, endOnFailure: false });
-    cases++;
-    if (!details.failed) return;
+    const left = deadline - performance.now();
+    const details = await fc.check(prop, {
+      seed, numRuns: size, endOnFailure: false,
+      ...(Number.isFinite(left) ? { interruptAfterTimeLimit: Math.max(1, left), markInterruptAsFailure: false } : {}),
+    });
+    // fast-check reports a batch interrupted by the time limit before any run finished as "failed"
+    if (!details.failed || (details.interrupted && capture.last === undefined)) return;
     const last = capture.last;
-    const finding: Finding = last?.finding ?? {
-      oracle: 'exception', severity: 'must',
-      message: `harness error: ${String(details.errorInstance instanceof Error ? details.errorInstance.message : details.errorInstance)}`,
-      detail: details.errorInstance instanceof Error ? details.errorInstance.stack : undefined,
-    };
+    const finding: Finding = last?.finding ?? harnessError(details.errorInstance);
     const start = last?.start ?? (details.counterexample?.[0]?.[0] as Phase | undefined) ?? 'pre-kex';
     const algorithms = last?.algorithms ?? {};
+    const index = batch * batchSize + details.numRuns - 1;
     const sig = signatureOf(finding);
     const prev = findings.get(sig);
     if (prev) { findings.set(sig, { ...prev, occurrences: prev.occurrences + 1 }); return; }
@@ -197,7 +230,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     const reproduced = again.finding?.oracle === finding.oracle;
     let rec: FindingRecord = {
       signature: sig, finding, start, algorithms, steps, caseIndex: index, seed, path: details.counterexamplePath ?? '',
-      occurrences: 1, reproduced, shrinks: details.numShrinks,
+      occurrences: 1, reproduced, shrinks: details.numShrinks, foundAfterMs: performance.now() - t0,
     };
     if (o.corpusDir) {
       const id = entryId(target.name, finding, start, steps);
@@ -219,12 +252,12 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const worker = async (): Promise<void> => {
     for (;;) {
       if (stop) return;
-      if (o.runs !== undefined && nextLocal >= o.runs) { stop ??= 'runs'; return; }
+      const size = o.runs !== undefined ? Math.min(batchSize, o.runs - nextLocal * batchSize) : batchSize;
+      if (size <= 0) { stop ??= 'runs'; return; }
       if (performance.now() >= deadline) { stop ??= 'time'; return; }
-      await oneCase(nextLocal++);
+      await oneBatch(nextLocal++, size);
       const down = peerDown ?? (await o.afterCase?.());
       if (down) { peerDown = down; stop ??= 'peer-down'; return; }
-      if (o.onProgress && performance.now() - lastProgress >= 1000) { lastProgress = performance.now(); o.onProgress(progress()); }
     }
   };
   const n = target.kind === 'in-process' ? 1 : Math.max(1, o.concurrency ?? 1);

@@ -38,6 +38,17 @@ export interface PeerClose {
   readonly error: SSHError;
 }
 
+/** One probe: its sequence number, when it left, and how the peer answered. */
+export interface ProbeRecord {
+  readonly seq: number;
+  readonly ordinal: number;
+  /** inboundCount when it was sent: anything after that arrived after the probe left. */
+  readonly inboundAt: number;
+  answered: boolean;
+  /** An UNIMPLEMENTED arrived after the probe carrying another sequence number (RFC 4253 §11.4 says ours). */
+  otherSeq?: number;
+}
+
 export interface TraceLine {
   readonly dir: 'in' | 'out';
   readonly seq: number;
@@ -66,11 +77,18 @@ export class FuzzClient {
   /** The auth method our last standard auth step is running, to decode 60 (RFC 4252 §7, RFC 4256 §3.2). */
   private authMethod: 'publickey' | 'password' | 'keyboard-interactive' | undefined;
   closed: PeerClose | undefined;
+  /** Inbound packets this connection (unbounded counter, unlike `inbound`). */
+  inboundCount = 0;
   /** Inbound message numbers seen, in order (bounded), for oracles and coverage. */
   readonly inbound: number[] = [];
-  /** Sequence numbers of our probes still unanswered, and what the peer answered. */
-  readonly probes: number[] = [];
-  readonly unimplementedSeqs: number[] = [];
+  /** Our probes this case, in order (see ProbeRecord). */
+  readonly probes: ProbeRecord[] = [];
+  /** Packets we have put on the wire this connection (orders probes against corrupted packets). */
+  outOrdinal = 0;
+  /** Sequence numbers of our packets this case (an UNIMPLEMENTED naming one of them answers that packet). */
+  readonly sentSeqs = new Set<number>();
+  /** Ordinal of the first packet whose MAC/sequence number we corrupted (sentCorrupt). */
+  corruptOrdinal: number | undefined;
   owedAuth = 0;
   owedGlobal = 0;
   /** One of our requests never left (skipped) or may still be held (delayed): replies owed for it are void. */
@@ -82,7 +100,8 @@ export class FuzzClient {
   readonly trace: TraceLine[] = [];
   /** Peer-sent messages that the connection layer of a correct peer never sends before auth (bypass evidence). */
   readonly preAuthConnectionReplies: number[] = [];
-  traceEnabled = true;
+  /** Record every packet in `trace` (replay turns it on; campaigns leave it off: hex costs ~5% of a case). */
+  traceEnabled = false;
 
   constructor(readonly credentials: FuzzCredentials, options: Omit<EngineOptions, 'role' | 'onPacket'> = {}) {
     this.engine = new Engine({ ...options, role: 'client', onPacket: (p) => this.onPacket(p) });
@@ -98,32 +117,53 @@ export class FuzzClient {
     }
     if (p.direction !== 'in') {
       const dev = p.deviation;
-      if (dev === undefined) return;
+      if (dev !== 'skipped') { this.outOrdinal++; if (this.sentSeqs.size < 4096) this.sentSeqs.add(p.seq); }
+      if (dev === undefined) { this.onStandardOut(p.payload); return; }
+      if (dev === 'probe') this.probes.push({ seq: p.seq, ordinal: this.outOrdinal, inboundAt: this.inboundCount, answered: false });
       // a corrupted MAC, or a wrong sequence number where the MAC/AEAD covers it (RFC 4253 §6.4, OpenSSH
       // PROTOCOL.chacha20poly1305; not AES-GCM, whose nonce is its own counter, RFC 5647 §7.1): must be rejected
       const gcm = /gcm/.test(this.engine.negotiated?.cipherC2S ?? '');
-      if (dev.startsWith('corrupt') && this.kexDone && (/mac=true/.test(dev) || (/seqOffset=[1-9]/.test(dev) && !gcm))) this.sentCorrupt = true;
-      if (dev === 'skipped') {
-        // a request we skipped is owed nothing; a skipped probe was never sent
-        if (id === PROBE_ID) this.probes.pop();
-        else this.lostRequest = true;
+      if (dev.startsWith('corrupt') && this.kexDone && (/mac=true/.test(dev) || (/seqOffset=[1-9]/.test(dev) && !gcm))) {
+        this.sentCorrupt = true;
+        this.corruptOrdinal ??= this.outOrdinal;
       }
+      // a request we skipped is owed nothing (a skipped probe was never recorded)
+      if (dev === 'skipped' && id !== PROBE_ID) this.lostRequest = true;
       return;
     }
+    this.inboundCount++;
     if (this.inbound.length < 10_000) this.inbound.push(id);
     if (id === 3) {
       // RFC 4253 §11.4: SSH_MSG_UNIMPLEMENTED carries the rejected packet's sequence number
       try {
         const m = decodeMessage(p.payload);
         if (m.type === 'SSH_MSG_UNIMPLEMENTED') {
-          this.unimplementedSeqs.push(m.seq);
-          const i = this.probes.indexOf(m.seq);
-          if (i >= 0) this.probes.splice(i, 1);
-          else if (this.probes.length > 0 && this.streamDesync) this.probes.shift();
+          const exact = this.probes.find((x) => !x.answered && x.seq === m.seq);
+          if (exact) exact.answered = true;
+          else if (!this.sentSeqs.has(m.seq)) {
+            // not the number of anything we sent: the peer answered our probe with a wrong sequence number
+            const pending = this.probes.find((x) => !x.answered && x.otherSeq === undefined && x.inboundAt < this.inboundCount);
+            if (pending) pending.otherSeq = m.seq;
+          }
         }
       } catch { /* a malformed UNIMPLEMENTED: our engine closes on it */ }
     }
     if (!this.authenticated && id >= 80 && id <= 100 && id !== 80) this.preAuthConnectionReplies.push(id);
+  }
+
+  /**
+   * A reference request actually left (not merely queued: our engine holds payloads during its own kex, and a
+   * peer that never finishes that kex must not be blamed for the reply): now a reply is owed.
+   */
+  private onStandardOut(payload: Uint8Array): void {
+    const id = payload[0];
+    if (id === 50) { this.owedAuth++; return; }
+    if (id !== 90 && id !== 98 && id !== 80) return;
+    let m;
+    try { m = decodeMessage(payload); } catch { return; }
+    if (m.type === 'SSH_MSG_CHANNEL_OPEN') { const c = this.channelByLocal(m.senderChannel); if (c) c.owedReplies = 1; }
+    else if (m.type === 'SSH_MSG_CHANNEL_REQUEST' && m.wantReply) { const c = this.channels.find((x) => x.remote === m.recipientChannel && x.state === 'open'); if (c) c.owedReplies++; }
+    else if (m.type === 'SSH_MSG_GLOBAL_REQUEST' && m.wantReply) this.owedGlobal++;
   }
 
   /** Handles one engine event; returns payloads the session answers with (sent after the engine call returns). */
@@ -252,11 +292,15 @@ export class FuzzClient {
     this.engine.testing.sendRawPayload(payload, label);
   }
 
-  /** Sends a probe the peer must answer with SSH_MSG_UNIMPLEMENTED (RFC 4253 §11.4). */
+  /** Sends a probe the peer must answer with SSH_MSG_UNIMPLEMENTED (RFC 4253 §11.4); onPacket records it. */
   probe(): void {
     if (!this.alive) return;
-    this.probes.push(this.engine.testing.inspect().seqOut);
     this.engine.testing.sendRawPayload(Uint8Array.of(PROBE_ID), 'probe');
+  }
+
+  /** The oldest probe the peer has not answered with its sequence number. */
+  get pendingProbe(): ProbeRecord | undefined {
+    return this.probes.find((p) => !p.answered);
   }
 
   requestService(name: string): void {
@@ -268,7 +312,6 @@ export class FuzzClient {
     if (!this.alive) return;
     const c = this.credentials;
     const user = c.user;
-    this.owedAuth++;
     if (method === 'none') { this.authMethod = undefined; this.send({ type: 'SSH_MSG_USERAUTH_REQUEST', user, service: 'ssh-connection', method: 'none' }); return; }
     if (method === 'password' || (method === 'publickey' && !c.privateKey) || (method === 'keyboard-interactive' && c.password === undefined)) {
       const ok = valid && c.password !== undefined;
@@ -303,7 +346,7 @@ export class FuzzClient {
   openChannel(channelType: string, data: Uint8Array = new Uint8Array(0)): void {
     if (!this.alive) return;
     const local = this.channels.length;
-    this.channels.push({ local, remote: undefined, state: 'opening', sentClose: false, window: INITIAL_WINDOW, owedReplies: 1 });
+    this.channels.push({ local, remote: undefined, state: 'opening', sentClose: false, window: INITIAL_WINDOW, owedReplies: 0 });
     this.send({ type: 'SSH_MSG_CHANNEL_OPEN', channelType, senderChannel: local, initialWindowSize: INITIAL_WINDOW, maximumPacketSize: MAX_PACKET, data });
   }
 
@@ -311,13 +354,11 @@ export class FuzzClient {
   channelRequest(index: number, requestType: string, data: Uint8Array): void {
     const c = this.channels[index];
     if (!this.alive || !c || c.state !== 'open' || c.remote === undefined || c.sentClose) return;
-    c.owedReplies++;
     this.send({ type: 'SSH_MSG_CHANNEL_REQUEST', recipientChannel: c.remote, requestType, wantReply: true, data });
   }
 
   globalRequest(name: string): void {
     if (!this.alive || !this.authenticated) return;
-    this.owedGlobal++;
     this.send({ type: 'SSH_MSG_GLOBAL_REQUEST', name, wantReply: true, data: new Uint8Array(0) });
   }
 
@@ -341,7 +382,9 @@ export class FuzzClient {
   owed(): { probes: number; auth: number; channel: number; global: number } {
     let channel = 0;
     for (const c of this.channels) channel += c.state === 'opening' || c.state === 'open' ? c.owedReplies : 0;
-    return { probes: this.probes.length, auth: this.owedAuth, channel, global: this.owedGlobal };
+    // a probe answered with a wrong sequence number is still an answer (the seq oracle judges it)
+    const probes = this.probes.filter((p) => !p.answered && p.otherSeq === undefined).length;
+    return { probes, auth: this.owedAuth, channel, global: this.owedGlobal };
   }
 
   /** Channels all closed on both sides (after closeChannels() settled). */
@@ -358,11 +401,14 @@ export class FuzzClient {
     this.trace.length = 0;
     this.inbound.length = 0;
     this.probes.length = 0;
-    this.unimplementedSeqs.length = 0;
+    this.sentSeqs.clear();
+    this.corruptOrdinal = undefined;
     this.preAuthConnectionReplies.length = 0;
     this.owedAuth = 0;
     this.owedGlobal = 0;
     this.lostRequest = false;
+    // credentials a previous case presented belong to it (its answer has arrived: nothing was owed)
+    if (!this.authenticated) this.validCredentialsSent = false;
     this.reused++;
   }
   /** Cases this connection served before the current one. */

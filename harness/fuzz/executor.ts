@@ -50,7 +50,9 @@ export class CaseRun {
     const c = this.client;
     const b = this.target.budgets.probeMs;
     if (start === 'pre-kex') return (this.record.reached = true);
-    if (c.authenticated) return this.reachFromAuthenticated(start); // a reused connection (pool.ts)
+    // a reused connection (pool.ts)
+    if (c.authenticated) return this.reachFromAuthenticated(start);
+    if (c.serviceAccepted && start === 'userauth') return (this.record.reached = true);
     c.start(this.link.now());
     if (start === 'kex') return (this.record.reached = true);
     await this.link.settle(() => !c.alive || c.kexDone, b);
@@ -61,7 +63,7 @@ export class CaseRun {
       if (!c.serviceAccepted) return false;
     }
     if (start === 'newkeys' || start === 'userauth') return (this.record.reached = true);
-    c.auth(c.credentials.password !== undefined ? 'password' : 'publickey', true);
+    c.auth(this.target.preferredAuth ?? (c.credentials.password !== undefined ? 'password' : 'publickey'), true);
     await this.link.settle(() => !c.alive || c.authenticated, b);
     if (!c.authenticated) return false;
     return this.reachFromAuthenticated(start);
@@ -120,6 +122,7 @@ export class CaseRun {
 /** Runs a whole case outside fast-check (replay, verification). */
 export async function runCase(target: FuzzTarget, start: Phase, steps: readonly Step[], algorithms?: AlgorithmPreferences, tap?: TraceTap): Promise<{ finding?: Finding; record: CaseRecord; link: Link }> {
   const link = await target.connect(algorithms, tap);
+  if (tap) link.client.traceEnabled = true;
   const run = new CaseRun(link, target);
   try {
     if (!(await run.reach(start))) return { record: run.record, link };

@@ -67,6 +67,10 @@ export interface FuzzTarget {
   readonly budgets: { readonly stepMs: number; readonly probeMs: number };
   /** A fresh connection (not started); `algorithms` is what our client offers (the case's profile). */
   connect(algorithms?: AlgorithmPreferences, tap?: TraceTap): Promise<Link>;
+  /** Connections at once the peer tolerates (dropbear refuses a 6th unauthenticated one per IP); default 8. */
+  readonly concurrency?: number;
+  /** How the reference prefix logs in (default: password when there is one: cheapest in-process). */
+  readonly preferredAuth?: 'password' | 'publickey';
   /** Algorithm profiles the peer can do (default: all of arb/profiles.ts). */
   readonly profiles?: readonly Profile[];
   health?(): Promise<PeerHealth>;

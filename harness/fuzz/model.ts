@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { canRun, CaseRun } from './executor.js';
 import { describeStep, type Phase, type Step } from './steps.js';
 import { startArb, stepArb, type StepArbOptions } from './arb/steps.js';
+import { PHASE_FAMILY_WEIGHTS } from './arb/messages.js';
 import { profileArb, type Profile } from './arb/profiles.js';
 import type { AlgorithmPreferences } from '../../impl/transport/types.js';
 
@@ -38,11 +39,22 @@ export interface CaseArbOptions extends StepArbOptions {
 }
 
 export function caseArb(o: CaseArbOptions): fc.Arbitrary<CaseValue> {
-  const cmd = stepArb(o).map((s) => new StepCommand(s), (c) => {
-    if (c instanceof StepCommand) return c.step;
-    throw new TypeError('not a StepCommand');
-  });
-  return fc.tuple(o.start ?? startArb, profileArb(o.profiles), fc.commands([cmd], { maxCommands: o.maxSteps ?? 6 }));
+  // one command arbitrary per start phase, weighted toward the messages that phase parses (built once)
+  const perPhase = new Map<Phase, fc.Arbitrary<Iterable<fc.AsyncCommand<Model, CaseRun>>>>();
+  const commandsFor = (start: Phase): fc.Arbitrary<Iterable<fc.AsyncCommand<Model, CaseRun>>> => {
+    let a = perPhase.get(start);
+    if (!a) {
+      const cmd = stepArb({ ...o, families: o.families ?? PHASE_FAMILY_WEIGHTS[start] }).map((s) => new StepCommand(s), (c) => {
+        if (c instanceof StepCommand) return c.step;
+        throw new TypeError('not a StepCommand');
+      });
+      a = fc.commands([cmd], { maxCommands: o.maxSteps ?? 6 });
+      perPhase.set(start, a);
+    }
+    return a;
+  };
+  const profiles = profileArb(o.profiles);
+  return (o.start ?? startArb).chain((start) => fc.tuple(fc.constant(start), profiles, commandsFor(start)));
 }
 
 /** Runs the commands of a case on a reached CaseRun (fast-check keeps track of which ones ran). */

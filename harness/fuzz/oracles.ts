@@ -92,17 +92,24 @@ export function atEnd(link: Link, target: FuzzTarget): Finding | undefined {
   if (pre.length > 0 && !c.authenticated) {
     return { oracle: 'auth-bypass', severity: 'must', rfc: 'RFC 4252 §6', message: `peer answered connection-protocol messages before authentication (ids ${[...new Set(pre)].join(',')})` };
   }
-  if (c.alive) {
+  if (c.alive && !c.streamDesync) {
     const owed = c.owed();
-    // requests we skipped or delayed void their replies; the probe alone still counts then
-    const hung = owed.probes > 0 || (!c.lostRequest && (owed.channel > 0 || owed.global > 0 || owed.auth > 0));
-    if (hung && !c.streamDesync) {
-      return { oracle: 'hang', severity: 'must', rfc: 'RFC 4253 §11.4', message: `peer is connected but did not answer (owed: ${JSON.stringify(owed)})` };
+    const probe = c.pendingProbe;
+    // the peer sent nothing at all after our probe: a hang (requests we skipped or delayed void their replies)
+    if (probe && probe.otherSeq === undefined && c.inboundCount === probe.inboundAt) {
+      return { oracle: 'hang', severity: 'must', rfc: 'RFC 4253 §11.4', message: `peer is connected but silent: no answer to the probe (owed: ${JSON.stringify(owed)})` };
     }
-    // RFC 4253 §6.4: a packet whose MAC does not verify must not be processed; answering later traffic means it was
-    if (c.sentCorrupt && owed.probes === 0 && c.probes.length === 0 && c.unimplementedSeqs.length > 0) {
-      return { oracle: 'integrity', severity: 'must', rfc: 'RFC 4253 §6.4', message: 'peer kept the connection after a packet with a corrupted MAC/sequence number' };
+    if (!c.lostRequest && (owed.channel > 0 || owed.global > 0 || owed.auth > 0)) {
+      return { oracle: 'hang', severity: 'must', rfc: 'RFC 4254 §5.4', message: `peer never answered a request that wants a reply (owed: ${JSON.stringify(owed)})` };
     }
+  }
+  // RFC 4253 §6.4: a packet whose MAC does not verify must not be processed; answering a later probe means it was
+  if (c.alive && c.corruptOrdinal !== undefined && c.probes.some((p) => p.ordinal > c.corruptOrdinal! && (p.answered || p.otherSeq !== undefined))) {
+    return { oracle: 'integrity', severity: 'must', rfc: 'RFC 4253 §6.4', message: 'peer kept the connection after a packet with a corrupted MAC/sequence number' };
+  }
+  const odd = c.probes.find((p) => !p.answered && p.otherSeq !== undefined);
+  if (odd && !c.streamDesync) {
+    return { oracle: 'unimplemented-seq', severity: 'should', rfc: 'RFC 4253 §11.4', message: `SSH_MSG_UNIMPLEMENTED carried sequence number ${odd.otherSeq}, our unrecognised packet was ${odd.seq}` };
   }
   const s = link.server;
   if (s && !c.streamDesync && !c.sentCorrupt && c.kexDone) {

@@ -1,20 +1,29 @@
 /**
- * Reuse of authenticated connections across cases (issue 8: "reusing kex work where the protocol allows,
- * e.g. fuzzing post-auth states over one connection"). A case that leaves its connection healthy — alive,
- * nothing owed, no stream-level deviation — hands it back with its channels closed; the next case that
- * starts at 'authenticated', 'channel' or 'rekey' with the same algorithms takes it instead of paying for a
- * new key exchange and login. Findings are always confirmed on a fresh connection (campaign.ts), so reuse
- * changes speed, not what a corpus entry means.
+ * Reuse of connections across cases (issue 8: "reusing kex work where the protocol allows, e.g. fuzzing
+ * post-auth states over one connection"). A case that leaves its connection healthy — alive, nothing owed,
+ * no stream-level deviation — hands it back; the next case that starts from the same phase with the same
+ * algorithms takes it instead of paying for a new TCP connection, key exchange and login:
+ *   - authenticated connections (channels closed) serve cases starting at 'authenticated', 'channel', 'rekey';
+ *   - connections still in ssh-userauth serve a few cases starting at 'userauth' (servers count failed
+ *     attempts per connection: OpenSSH MaxAuthTries, ours maxAttempts).
+ * Findings are always confirmed on a fresh connection (campaign.ts), so reuse changes speed, not what a
+ * corpus entry means.
  */
 import type { AlgorithmPreferences } from '../../impl/transport/types.js';
 import { currentState, type CaseRecord } from './executor.js';
 import type { FuzzTarget, Link } from './link.js';
 import type { Phase } from './steps.js';
 
-/** Phases a reused (authenticated, channel-free) connection can start from. */
-const REUSABLE_STARTS: readonly Phase[] = ['authenticated', 'channel', 'rekey'];
+type PoolPhase = 'authenticated' | 'userauth';
+
+function poolPhaseFor(start: Phase): PoolPhase | undefined {
+  if (start === 'authenticated' || start === 'channel' || start === 'rekey') return 'authenticated';
+  if (start === 'userauth') return 'userauth';
+  return undefined;
+}
+
 /** A connection serves at most this many cases (bounds whatever state a peer accumulates per connection). */
-const MAX_CASES_PER_LINK = 500;
+const MAX_CASES: Readonly<Record<PoolPhase, number>> = { authenticated: 500, userauth: 4 };
 const MAX_IDLE_PER_KEY = 16;
 
 export class LinkPool {
@@ -24,13 +33,14 @@ export class LinkPool {
 
   constructor(private readonly target: FuzzTarget, private readonly closeBudgetMs: number) {}
 
-  private key(a: AlgorithmPreferences | undefined): string {
-    return JSON.stringify(a ?? {});
+  private key(phase: PoolPhase, a: AlgorithmPreferences | undefined): string {
+    return `${phase} ${JSON.stringify(a ?? {})}`;
   }
 
   async acquire(algorithms: AlgorithmPreferences | undefined, start: Phase): Promise<Link> {
-    if (REUSABLE_STARTS.includes(start)) {
-      const list = this.idle.get(this.key(algorithms));
+    const phase = poolPhaseFor(start);
+    if (phase) {
+      const list = this.idle.get(this.key(phase, algorithms));
       for (let l = list?.pop(); l; l = list?.pop()) {
         if (l.client.alive) { this.reusedCases++; l.client.resetCase(); return l; }
         l.close();
@@ -43,20 +53,28 @@ export class LinkPool {
   /** Takes the connection back if the case left it reusable; otherwise closes it. */
   async release(link: Link, algorithms: AlgorithmPreferences | undefined, record: CaseRecord, failed: boolean): Promise<void> {
     const c = link.client;
-    const clean = !failed && c.alive && c.authenticated && !c.streamDesync && !c.sentCorrupt && !c.anythingOwed && c.reused < MAX_CASES_PER_LINK
+    const healthy = !failed && c.alive && c.serviceAccepted && !c.streamDesync && !c.sentCorrupt && !c.anythingOwed
       && !c.engine.kexInProgress && !record.executed.some((s) => s.op === 'bytes' || s.op === 'deviate' || s.op === 'kexinit')
       && (link.server === undefined || (link.server.escaped.length === 0 && !link.server.hung && !link.server.crashed));
-    const list = this.idle.get(this.key(algorithms)) ?? [];
-    if (!clean || list.length >= MAX_IDLE_PER_KEY) { link.close(); return; }
-    c.closeChannels();
-    await link.settle(() => !c.alive || c.channelsClosed, this.closeBudgetMs);
-    const st = currentState(c);
-    if (!c.alive || !c.channelsClosed || st !== 'authenticated') { link.close(); return; }
+    const phase: PoolPhase = c.authenticated ? 'authenticated' : 'userauth';
+    if (!healthy || c.reused + 1 >= MAX_CASES[phase]) { link.close(); return; }
+    if (phase === 'authenticated') {
+      c.closeChannels();
+      await link.settle(() => !c.alive || c.channelsClosed, this.closeBudgetMs);
+    }
+    // read the list only now: other workers may have changed it while we waited
+    const key = this.key(phase, algorithms);
+    const list = this.idle.get(key) ?? [];
+    if (!c.alive || !c.channelsClosed || currentState(c) !== phase || list.length >= MAX_IDLE_PER_KEY || this.closed) { link.close(); return; }
     list.push(link);
-    this.idle.set(this.key(algorithms), list);
+    this.idle.set(key, list);
   }
 
+  private closed = false;
+
+  /** Closes every idle connection; connections released later are closed too. */
   closeAll(): void {
+    this.closed = true;
     for (const list of this.idle.values()) for (const l of list) l.close();
     this.idle.clear();
   }

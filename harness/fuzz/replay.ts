@@ -4,7 +4,7 @@
  * can be looked at in Wireshark. Also turns a `trace import` corpus entry (captured traffic) into a case:
  * its client→server service messages, sent after our own key exchange.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeMessage, messageToJSON } from '../../impl/messages/index.js';
 import type { KexSecrets } from '../../impl/transport/types.js';
@@ -16,7 +16,6 @@ import { runCase, type CaseRecord } from './executor.js';
 import type { FuzzTarget, TraceTap } from './link.js';
 import type { Finding } from './oracles.js';
 import type { FuzzCase, Step } from './steps.js';
-import { readFileSync } from 'node:fs';
 
 export interface ReplayResult {
   /** The finding the replay produced (undefined: the case passes now). */
@@ -35,11 +34,17 @@ export interface ReplayInput extends FuzzCase {
 
 /** Reads a fuzz corpus entry or a `trace import` entry (anything else is a CorpusFormatError). */
 export function loadReplayInput(file: string): ReplayInput {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CorpusFormatError(file, `cannot read: ${(e as Error).message}`);
+  }
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(text);
   } catch (e) {
-    throw new CorpusFormatError(file, (e as Error).message);
+    throw new CorpusFormatError(file, `invalid JSON: ${(e as Error).message}`);
   }
   if (isTraceCorpusEntry(raw)) return fromTrace(file, raw);
   const e = readEntry(file);

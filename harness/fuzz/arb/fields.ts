@@ -55,7 +55,10 @@ function byName(name: string, kind: Field['kind'], ctx: ArbContext): fc.Arbitrar
     case 'service': return asciiArb(SERVICE_NAMES);
     case 'language': return asciiArb(LANGUAGE_NAMES);
     case 'algorithm': return asciiArb(HOSTKEY_NAMES);
-    case 'key': case 'hostKey': return d.keyBlobs.length ? fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...d.keyBlobs) }, { weight: 1, arbitrary: bytesArb(64) }) : bytesArb(64);
+    // the first dictionary key is the one the peer authorizes: favour it
+    case 'key': case 'hostKey': return d.keyBlobs.length
+      ? fc.oneof({ weight: 3, arbitrary: fc.constant(d.keyBlobs[0]!) }, { weight: 2, arbitrary: fc.constantFrom(...d.keyBlobs) }, { weight: 1, arbitrary: bytesArb(64) })
+      : bytesArb(64);
     case 'signature': return signatureBlobArb;
     case 'publicKey': return kexPublicArb;
     case 'kexAlgorithms': return fc.oneof({ weight: 6, arbitrary: nameListArb(CHEAP_KEX_NAMES) }, { weight: 1, arbitrary: nameListArb(KEX_NAMES) });

@@ -40,10 +40,26 @@ function codecArb(c: AnyMessageCodec, ctx: ArbContext): fc.Arbitrary<FuzzMessage
   const v = c.variants;
   if (!v) return withType(fieldsArb(c.fields, ctx));
   const base = fieldsArb(c.fields, ctx, [v.on]);
-  const tails = Object.entries(v.cases).map(([on, f]) => fc.tuple(base, fieldsArb(f, ctx)).map(([a, b]) => ({ ...a, [v.on]: on, ...b })));
-  if (v.otherwise) tails.push(fc.tuple(base, asciiArb([]), fieldsArb(v.otherwise, ctx)).map(([a, on, b]) => ({ ...a, [v.on]: on, ...b })));
+  const tails = Object.entries(v.cases).map(([on, f]) => ({
+    weight: VARIANT_WEIGHTS[on] ?? 1,
+    arbitrary: fc.tuple(base, fieldsArb(f, ctx)).map(([a, b]) => ({ ...a, [v.on]: on, ...b })),
+  }));
+  if (v.otherwise) tails.push({ weight: 1, arbitrary: fc.tuple(base, asciiArb([]), fieldsArb(v.otherwise, ctx)).map(([a, on, b]) => ({ ...a, [v.on]: on, ...b })) });
   return withType(fc.oneof(...tails));
 }
+
+/** RFC 4252 §5 methods where servers hold most logic (signature checks, state) come up more often. */
+const VARIANT_WEIGHTS: Readonly<Record<string, number>> = { publickey: 3, password: 2 };
+
+/**
+ * Messages a client really sends (and peers parse with the most logic) weigh more than server-only ones
+ * inside their family; everything stays possible.
+ */
+const CODEC_WEIGHTS: Readonly<Record<string, number>> = {
+  SSH_MSG_KEXINIT: 3, SSH_MSG_SERVICE_REQUEST: 2, SSH_MSG_USERAUTH_REQUEST: 6, SSH_MSG_USERAUTH_INFO_RESPONSE: 2,
+  SSH_MSG_KEX_ECDH_INIT: 2, SSH_MSG_KEXDH_INIT: 2, SSH_MSG_CHANNEL_OPEN: 3, SSH_MSG_CHANNEL_DATA: 3,
+  SSH_MSG_CHANNEL_REQUEST: 3, SSH_MSG_CHANNEL_WINDOW_ADJUST: 2, SSH_MSG_GLOBAL_REQUEST: 2,
+};
 
 /** Numbers RFC 4250 §4.1 leaves unassigned (and the local-extension range 192–255). */
 const UNASSIGNED_IDS = [0, 9, 10, 15, 19, 22, 29, 35, 49, 54, 59, 62, 79, 83, 89, 101, 127, 128, 191, 192, 254, 255] as const;
@@ -64,6 +80,17 @@ export interface MessageFamilyWeights {
 
 export const DEFAULT_FAMILY_WEIGHTS: MessageFamilyWeights = { transport: 3, kex: 2, userauth: 3, connection: 6, unknown: 1 };
 
+/** Per start phase: the families whose messages that phase parses with the most logic come first. */
+export const PHASE_FAMILY_WEIGHTS: Readonly<Record<string, MessageFamilyWeights>> = {
+  'pre-kex': { transport: 4, kex: 3, userauth: 1, connection: 1, unknown: 1 },
+  kex: { transport: 3, kex: 5, userauth: 1, connection: 1, unknown: 1 },
+  newkeys: { transport: 4, kex: 1, userauth: 3, connection: 2, unknown: 1 },
+  userauth: { transport: 1, kex: 1, userauth: 8, connection: 2, unknown: 1 },
+  authenticated: { transport: 2, kex: 1, userauth: 1, connection: 8, unknown: 1 },
+  channel: { transport: 1, kex: 1, userauth: 1, connection: 10, unknown: 1 },
+  rekey: { transport: 2, kex: 6, userauth: 1, connection: 3, unknown: 1 },
+};
+
 function family(id: number): keyof MessageFamilyWeights {
   if (id < 20) return 'transport';
   if (id < 50) return 'kex';
@@ -73,8 +100,8 @@ function family(id: number): keyof MessageFamilyWeights {
 
 /** Every message type, per-type arbitraries grouped into families so deep-state messages are frequent. */
 export function messageArb(ctx: ArbContext, weights: MessageFamilyWeights = DEFAULT_FAMILY_WEIGHTS): fc.Arbitrary<FuzzMessage> {
-  const groups: Record<string, fc.Arbitrary<FuzzMessage>[]> = {};
-  for (const c of allCodecs) (groups[family(c.id)] ??= []).push(codecArb(c, ctx));
+  const groups: Record<string, fc.WeightedArbitrary<FuzzMessage>[]> = {};
+  for (const c of allCodecs) (groups[family(c.id)] ??= []).push({ weight: CODEC_WEIGHTS[c.name] ?? 1, arbitrary: codecArb(c, ctx) });
   const entries: fc.WeightedArbitrary<FuzzMessage>[] = Object.entries(groups)
     .map(([k, arbs]) => ({ weight: weights[k as keyof MessageFamilyWeights], arbitrary: fc.oneof(...arbs) }))
     .filter((e) => e.weight > 0);

@@ -88,6 +88,20 @@ export const startArb: fc.Arbitrary<Phase> = fc.oneof(
   { weight: 1, arbitrary: fc.constant<Phase>('rekey') },
 );
 
+/**
+ * Over TCP a fresh connection is the expensive part (sshd forks and re-executes per connection: ~50/s here),
+ * so network campaigns favour the phases a reused connection can start from (pool.ts).
+ */
+export const networkStartArb: fc.Arbitrary<Phase> = fc.oneof(
+  { weight: 1, arbitrary: fc.constant<Phase>('pre-kex') },
+  { weight: 1, arbitrary: fc.constant<Phase>('kex') },
+  { weight: 1, arbitrary: fc.constant<Phase>('newkeys') },
+  { weight: 3, arbitrary: fc.constant<Phase>('userauth') },
+  { weight: 5, arbitrary: fc.constant<Phase>('authenticated') },
+  { weight: 8, arbitrary: fc.constant<Phase>('channel') },
+  { weight: 1, arbitrary: fc.constant<Phase>('rekey') },
+);
+
 export function startArbFrom(phases: readonly Phase[]): fc.Arbitrary<Phase> {
   for (const p of phases) if (!PHASES.includes(p)) throw new RangeError(`unknown phase ${JSON.stringify(p)}`);
   return fc.constantFrom(...phases);

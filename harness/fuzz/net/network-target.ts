@@ -16,6 +16,7 @@ import type { FuzzTarget, Link, PeerHealth, PeerResources, TraceTap } from '../l
 import { profilesFor } from '../arb/profiles.js';
 import { TargetError, type TargetCredentials } from '../targets.js';
 import { peerResources } from './proc.js';
+import { probe } from '../../targets/banner.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 
@@ -93,7 +94,8 @@ export async function networkTarget(name: string, creds: TargetCredentials): Pro
     if (name === 'self-tcp') await import('../../targets/self.js'); // registers the loopback reference server
     const credentials = creds.user ? { user: creds.user, ...(creds.password !== undefined ? { password: creds.password } : {}), ...(creds.identity ? { privateKeyPath: creds.identity } : {}) } : undefined;
     const t = await getTarget(name === 'self-tcp' ? 'self' : name, credentials);
-    running = await t.start();
+    // OpenSSH at DEBUG3 writes kilobytes per connection: INFO still logs fatal errors and crashes, and is fast
+    running = await t.start(/^(sshd|openssh)/.test(name) ? { extraConfig: ['LogLevel INFO'] } : {});
   } catch (e) {
     if (e instanceof PeerError) throw new TargetError(e.message);
     throw e;
@@ -112,6 +114,11 @@ export async function networkTarget(name: string, creds: TargetCredentials): Pro
     }
   }
   const credentials: FuzzCredentials = { user, ...(password !== undefined ? { password } : {}), ...(privateKey ? { privateKey } : {}) };
+  let offer;
+  try {
+    const kx = (await probe(running.host, running.port, { readKexInit: true, timeoutMs: 5000 })).kexInit;
+    if (kx) offer = { kex: kx.kex, cipher: kx.cipherC2S, mac: kx.macC2S };
+  } catch { /* keep every profile */ }
   let logSeen = 0;
   const connect = async (algorithms?: AlgorithmPreferences, tap?: TraceTap): Promise<Link> => {
     const socket = await connectSocket(running.host, running.port);
@@ -132,7 +139,11 @@ export async function networkTarget(name: string, creds: TargetCredentials): Pro
     allowsNone: false,
     // loopback round trips are sub-millisecond; these bound how long a silent peer may take
     budgets: { stepMs: 150, probeMs: 2000 },
-    profiles: profilesFor(undefined),
+    profiles: profilesFor(offer),
+    // dropbear's MAX_UNAUTH_PER_IP is 5 (options.h), closing connections included
+    concurrency: /dropbear/.test(name) ? 3 : 16,
+    // a publickey login costs the server one signature check; a password one a crypt(3) hash (yescrypt: ~50 ms)
+    preferredAuth: privateKey ? 'publickey' : 'password',
     connect,
     async health(): Promise<PeerHealth> {
       const log = running.logs();

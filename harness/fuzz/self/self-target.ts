@@ -3,7 +3,8 @@
  * clock (the Pair idea of impl/transport/testing/pair.ts, with the service layers on the server side).
  * Deterministic under a seed, no sockets, thousands of cases per second.
  */
-import { generateHostKey } from '../../../impl/crypto/hostkey/index.js';
+import { createHash, createPrivateKey } from 'node:crypto';
+import { privateKeyFromNode } from '../../../impl/crypto/hostkey/index.js';
 import type { PrivateKey } from '../../../impl/crypto/types.js';
 import type { AlgorithmPreferences } from '../../../impl/transport/types.js';
 import { FuzzClient } from '../client.js';
@@ -21,8 +22,20 @@ const MAX_SETTLE_ROUNDS = 5_000;
 
 interface Keys { host: PrivateKey; client: PrivateKey }
 let cachedKeys: Keys | undefined;
+
+/**
+ * Ed25519 keys from fixed seeds (RFC 8032 §5.1.5: the private key is 32 bytes), so corpus entries that carry
+ * a key blob (publickey requests for the authorized key) replay in any process. Test keys, not secrets.
+ */
+function fixedEd25519(label: string): PrivateKey {
+  const seed = createHash('sha256').update(`ssh-harness fuzz ${label}`).digest();
+  // PKCS #8 wrapping of an Ed25519 seed (RFC 8410 §7)
+  const der = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]);
+  return privateKeyFromNode(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
+}
+
 function keys(): Keys {
-  return (cachedKeys ??= { host: generateHostKey('ssh-ed25519'), client: generateHostKey('ssh-ed25519') });
+  return (cachedKeys ??= { host: fixedEd25519('self host key'), client: fixedEd25519('self client key') });
 }
 
 export class SelfLink implements Link {

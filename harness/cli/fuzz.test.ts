@@ -1,0 +1,122 @@
+import { expect } from 'chai';
+import { Command } from 'commander';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { register as registerFuzz, runFuzz } from './fuzz.js';
+import { register as registerReplay, runReplay } from './replay.js';
+
+const CORPUS = join(process.cwd(), 'corpora');
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, say: (s: string) => { out.push(s); }, warn: (s: string) => { err.push(s); } };
+}
+
+describe('cli: ssh-harness fuzz / replay', function () {
+  this.timeout(60_000);
+  let dir: string;
+  before(() => { dir = mkdtempSync(join(tmpdir(), 'fuzz-cli-')); });
+  after(() => { rmSync(dir, { recursive: true, force: true }); });
+
+  const base = () => ({ target: 'self', corpus: join(dir, 'corpora'), report: join(dir, 'reports') });
+
+  describe('bad input → a clear error and exit 2', () => {
+    const cases: [string, Record<string, string>, RegExp][] = [
+      ['a non-numeric --runs', { runs: 'many' }, /--runs expects an integer/],
+      ['--runs 0', { runs: '0' }, /--runs expects 1\.\./],
+      ['neither --runs nor --time', {}, /--runs N and\/or --time/],
+      ['a malformed --shard', { runs: '5', shard: '3/2' }, /--shard expects K\/N/],
+      ['--shard 0/4', { runs: '5', shard: '0/4' }, /--shard expects K\/N/],
+      ['an unknown --start phase', { runs: '5', start: 'channel,nowhere' }, /unknown phase "nowhere"/],
+      ['a seed that is not an integer', { runs: '5', seed: '1.5' }, /--seed expects an integer/],
+    ];
+    for (const [what, o, re] of cases) {
+      it(what, async () => {
+        const c = capture();
+        expect(await runFuzz({ ...base(), ...o }, c.say, c.warn)).to.equal(2);
+        expect(c.err.join('')).to.match(re);
+      });
+    }
+
+    it('an unknown target', async () => {
+      const c = capture();
+      expect(await runFuzz({ ...base(), target: 'no-such-peer', runs: '5' }, c.say, c.warn)).to.equal(2);
+      expect(c.err.join('')).to.match(/unknown target "no-such-peer"/);
+    });
+
+    it('an unreachable tcp:// target', async () => {
+      const c = capture();
+      expect(await runFuzz({ ...base(), target: 'tcp://127.0.0.1:1', runs: '5', user: 'x', password: 'y' }, c.say, c.warn)).to.equal(2);
+      expect(c.err.join('')).to.match(/tcp:\/\/127\.0\.0\.1:1/);
+    });
+
+    it('replay: a missing file, invalid JSON, a wrong kind, a corrupted step, an unknown target', async () => {
+      const good = readFileSync(join(CORPUS, 'self-hang-zero-data', readdirSync(join(CORPUS, 'self-hang-zero-data'))[0]!), 'utf8');
+      const files: [string, string, RegExp][] = [
+        ['missing.json', '', /cannot read/],
+        ['truncated.json', good.slice(0, good.length / 2), /invalid JSON/],
+        ['kind.json', JSON.stringify({ ...JSON.parse(good), kind: 'something' }), /kind must be "fuzz-finding"/],
+        ['hex.json', good.replace(/"\$hex": "[0-9a-f]*"/, '"$hex": "zz"'), /\$hex: expected an even-length hex string/],
+        ['op.json', good.replace('"op": "send"', '"op": "explode"'), /steps\[0\]\.op "explode" is not a step/],
+        ['start.json', good.replace('"start": "channel"', '"start": "elsewhere"'), /start must be one of/],
+      ];
+      for (const [name, text, re] of files) {
+        const f = join(dir, name);
+        if (text) writeFileSync(f, text);
+        const c = capture();
+        expect(await runReplay(f, { target: 'self' }, c.say, c.warn), name).to.equal(2);
+        expect(c.err.join(''), name).to.match(re);
+      }
+      const c = capture();
+      const f = join(dir, 'ok.json');
+      writeFileSync(f, good);
+      expect(await runReplay(f, { target: 'nowhere' }, c.say, c.warn)).to.equal(2);
+      expect(c.err.join('')).to.match(/unknown target/);
+    });
+  });
+
+  it('fuzz: a short bounded campaign exits 0 and writes its report', async () => {
+    const c = capture();
+    expect(await runFuzz({ ...base(), runs: '50', seed: '3' }, c.say, c.warn)).to.equal(0);
+    const reports = readdirSync(join(dir, 'reports'));
+    expect(reports.some((r) => r.startsWith('fuzz-self-'))).to.equal(true);
+    const json = JSON.parse(readFileSync(join(dir, 'reports', reports[0]!, 'report.json'), 'utf8')) as { cases: number; coverage: object };
+    expect(json.cases).to.equal(50);
+    expect(Object.keys(json.coverage).length).to.be.greaterThan(10);
+  });
+
+  it('fuzz against a broken variant exits 1 and saves a replayable corpus entry', async () => {
+    const c = capture();
+    expect(await runFuzz({ ...base(), target: 'self:hang-zero-data', time: '60', seed: '2', stopOnFinding: true, shrinkTime: '5' }, c.say, c.warn)).to.equal(1);
+    const entries = readdirSync(join(dir, 'corpora', 'self-hang-zero-data'));
+    expect(entries).to.have.length(1);
+    const file = join(dir, 'corpora', 'self-hang-zero-data', entries[0]!);
+    const entry = JSON.parse(readFileSync(file, 'utf8')) as { replay: string; messages: number; reproduced: boolean };
+    expect(entry.replay).to.equal(`npx ssh-harness replay ${file} --target self:hang-zero-data`);
+    expect(entry.messages).to.be.at.most(3);
+    expect(entry.reproduced).to.equal(true);
+  });
+
+  it('replay: every committed self corpus entry reproduces on its variant and passes on the reference server', async () => {
+    for (const d of readdirSync(CORPUS).filter((x) => x.startsWith('self-'))) {
+      for (const f of readdirSync(join(CORPUS, d))) {
+        const c1 = capture();
+        expect(await runReplay(join(CORPUS, d, f), { target: `self:${d.slice(5)}`, trace: join(dir, 'trace') }, c1.say, c1.warn), `${d}/${f}`).to.equal(1);
+        expect(c1.out.join('')).to.match(/\(reproduced\)/);
+        const c2 = capture();
+        expect(await runReplay(join(CORPUS, d, f), { target: 'self', trace: false }, c2.say, c2.warn), `${d}/${f} on self`).to.equal(0);
+      }
+    }
+    const traces = readdirSync(join(dir, 'trace'));
+    expect(traces.some((t) => t.endsWith('.pcap')) && traces.some((t) => t.endsWith('.keylog')) && traces.some((t) => t.endsWith('.jsonl'))).to.equal(true);
+  });
+
+  it('register() adds both commands to a program', () => {
+    const p = new Command('ssh-harness');
+    registerFuzz(p);
+    registerReplay(p);
+    expect(p.commands.map((x) => x.name())).to.include.members(['fuzz', 'replay']);
+  });
+});
