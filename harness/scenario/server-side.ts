@@ -4,6 +4,7 @@
  * for expectations; the client's own outcome (exit status, output) comes from the peer runner.
  */
 import * as net from 'node:net';
+import { Readable } from 'node:stream';
 import { Transport, type TransportOptions } from '../../impl/Transport.js';
 import { AuthResult } from '../../impl/auth/types.js';
 import type { Channel } from '../../impl/connection/channel.js';
@@ -126,11 +127,24 @@ export class ServerSide extends Expectations {
   }
 }
 
-/** The built-in commands (`echo`, `cat`, `exit N`, `discard`, `yes N`) on a session channel. */
+/**
+ * The built-in commands (`echo`, `cat`, `exit N`, `discard`, `yes N`) on a session channel, plus `after-eof CMD`:
+ * read the client's input to its end first, then run CMD. Client checks use it so that every client has sent
+ * its EOF before the command finishes (script clients race their own input thread at exit otherwise).
+ */
 function serveChannel(ch: Channel): void {
   const io: CommandIO = { stdin: ch, stdout: ch, stderr: ch.stderr };
   const finish = (code: number): void => { void ch.exit(code); };
-  ch.on('exec', (command: string) => { runBuiltin(command, io).then(finish, () => finish(1)); });
+  ch.on('exec', (command: string) => {
+    const m = /^after-eof (.*)$/.exec(command);
+    if (!m) { runBuiltin(command, io).then(finish, () => finish(1)); return; }
+    ch.on('data', () => undefined);
+    ch.once('end', () => { runBuiltin(m[1]!, { ...io, stdin: emptyReadable() }).then(finish, () => finish(1)); });
+  });
+}
+
+function emptyReadable(): Readable {
+  return Readable.from([]);
 }
 
 export interface ClientRun {

@@ -100,7 +100,7 @@ export const clientChecks: Check[] = [
     level: 'SHOULD',
     spec: 'RFC 4254 §6.10: When the command running at the other end terminates, the following message can be sent to return the exit status of the command.',
   }, async (ctx) => {
-    const { res } = await session(ctx, {}, 'exit 7');
+    const { res } = await session(ctx, {}, 'after-eof exit 7', { stdin: '' });
     if (res.exitCode !== 7) ctx.fail(`remote exit status 7 came out as ${res.exitCode}`);
   }),
 
@@ -121,7 +121,7 @@ export const clientChecks: Check[] = [
     level: 'MUST',
     spec: 'RFC 4254 §5.2: SSH_MSG_CHANNEL_EXTENDED_DATA ... data_type_code 1 SSH_EXTENDED_DATA_STDERR',
   }, async (ctx) => {
-    const { res } = await session(ctx, {}, 'nosuchcommand-ssh-harness');
+    const { res } = await session(ctx, {}, 'after-eof nosuchcommand-ssh-harness', { stdin: '' });
     if (res.stdout.includes('not found')) ctx.fail('stderr text appeared on stdout');
     if (!res.stderr.includes('not found')) ctx.fail(`the command's error output is missing from stderr (${JSON.stringify(res.stderr.slice(0, 200))})`);
   }),
@@ -132,7 +132,7 @@ export const clientChecks: Check[] = [
     level: 'MUST',
     spec: 'RFC 4254 §5.2: The window size specifies how many bytes the other party can send before it must wait for the window to be adjusted. Both parties use the following message to adjust the window.',
   }, async (ctx) => {
-    const { res } = await session(ctx, {}, 'yes 1048576');
+    const { res } = await session(ctx, {}, 'after-eof yes 1048576', { stdin: '' });
     if (res.exitCode !== 0 || res.stdout.length !== 1048576) ctx.fail(`expected 1048576 bytes and exit 0, got ${res.stdout.length} bytes, exit ${res.exitCode}`);
   }),
 
@@ -381,7 +381,7 @@ export const clientChecks: Check[] = [
   }, async (ctx) => {
     // a DISCONNECT slipped in before the command's first output: the client must stop there
     const bye = () => encodeMessage({ type: 'SSH_MSG_DISCONNECT', reason: 11, description: 'the server under test says goodbye', language: '' });
-    const { res } = await session(ctx, { deviations: (t) => before(t, 94, bye) }, 'yes 100000', { timeoutMs: 10_000 });
+    const { res } = await session(ctx, { deviations: (t) => before(t, 94, bye) }, 'after-eof yes 100000', { stdin: '', timeoutMs: 10_000 });
     if (res.timedOut) return ctx.fail('the client did not end after SSH_MSG_DISCONNECT');
     if (res.exitCode === 0 && res.stdout.length === 100000) ctx.fail('the client went on as if the server had not disconnected');
     if (res.exitCode === 0) ctx.fail(`the client exited 0 after SSH_MSG_DISCONNECT (${res.stdout.length} bytes of output)`);
