@@ -101,6 +101,11 @@ export interface CampaignResult {
   readonly peerDown?: string;
 }
 
+/** The global batch number of a shard's `local`-th batch: shards take every N-th batch, offset K-1. */
+export function batchOf(local: number, shard: Shard): number {
+  return local * shard.n + (shard.k - 1);
+}
+
 /** splitmix32 of (seed, index): independent 32-bit seeds per case. */
 export function caseSeed(seed: number, index: number): number {
   let z = (Math.imul(seed | 0, 0x9e3779b9) + Math.imul(index + 1, 0x85ebca6b)) | 0;
@@ -203,7 +208,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
    * it), stopping at the first failure, which fast-check then shrinks.
    */
   const oneBatch = async (local: number, size: number): Promise<void> => {
-    const batch = local * shard.n + (shard.k - 1);
+    const batch = batchOf(local, shard);
     const seed = caseSeed(o.seed, batch);
     const capture: CaptureState = {};
     const prop = property(capture);

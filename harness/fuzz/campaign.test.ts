@@ -1,0 +1,54 @@
+import { expect } from 'chai';
+import { batchOf, caseSeed, parseShard, runCampaign, signatureOf } from './campaign.js';
+import { reportMarkdown } from './report.js';
+import { selfTarget } from './self/self-target.js';
+
+describe('fuzz campaign: shards, seeds, reports', () => {
+  it('shards K/N are disjoint and together are the unsharded campaign', () => {
+    const n = 4;
+    const seen = new Map<number, number>();
+    for (let k = 1; k <= n; k++) for (let local = 0; local < 250; local++) {
+      const b = batchOf(local, { k, n });
+      expect(seen.has(b), `batch ${b} in two shards`).to.equal(false);
+      seen.set(b, k);
+    }
+    expect([...seen.keys()].sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 1000 }, (_, i) => i));
+  });
+
+  it('case seeds are deterministic and distinct per batch', () => {
+    const seeds = new Set(Array.from({ length: 10_000 }, (_, i) => caseSeed(42, i)));
+    expect(seeds.size).to.equal(10_000);
+    expect(caseSeed(42, 7)).to.equal(caseSeed(42, 7));
+    expect(caseSeed(42, 7)).not.to.equal(caseSeed(43, 7));
+  });
+
+  it('parses --shard K/N and refuses nonsense', () => {
+    expect(parseShard('2/5')).to.deep.equal({ k: 2, n: 5 });
+    for (const bad of ['0/5', '6/5', '1/0', '1-5', '', 'a/b', '1/5/2']) expect(() => parseShard(bad), bad).to.throw(RangeError);
+  });
+
+  it('the same seed runs the same cases (coverage identical), shards split them', async function () {
+    this.timeout(60_000);
+    const a = await runCampaign({ target: selfTarget(), seed: 77, runs: 128 });
+    const b = await runCampaign({ target: selfTarget(), seed: 77, runs: 128 });
+    expect([...b.coverage]).to.deep.equal([...a.coverage]);
+    const s1 = await runCampaign({ target: selfTarget(), seed: 77, runs: 64, shard: { k: 1, n: 2 } });
+    const s2 = await runCampaign({ target: selfTarget(), seed: 77, runs: 64, shard: { k: 2, n: 2 } });
+    const sum = new Map(s1.coverage);
+    for (const [k, v] of s2.coverage) sum.set(k, (sum.get(k) ?? 0) + v);
+    expect(new Map([...sum].sort())).to.deep.equal(new Map([...a.coverage].sort()));
+  });
+
+  it('reports list findings, states and the message × state coverage matrix', async () => {
+    const r = await runCampaign({ target: selfTarget(), seed: 5, runs: 64 });
+    const md = reportMarkdown(r);
+    expect(md).to.match(/# Fuzz campaign: self/);
+    expect(md).to.match(/\| message \| pre-kex \| kex \| newkeys \| userauth \| authenticated \| channel \| rekey \| closed \|/);
+    expect(md).to.match(/\| SSH_MSG_CHANNEL_DATA \|/);
+  });
+
+  it('groups findings that are the same bug', () => {
+    const f = (message: string) => signatureOf({ oracle: 'hang', severity: 'must', message });
+    expect(f('owed 3 replies on channel 0x10')).to.equal(f('owed 5 replies on channel 0x7f'));
+  });
+});
