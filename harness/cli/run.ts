@@ -132,7 +132,7 @@ export function register(program: Command): void {
     .option('--identity <file>', 'tcp:// targets: private key file (OpenSSH format)')
     .option('--client-target <name...>', 'client peers for client-direction checks (openssh-client, paramiko-client, ...)')
     .option('--seed <hex>', 'replay a run: the seed printed by an earlier run')
-    .option('--concurrency <n>', 'checks in flight at once (default 4)')
+    .option('--concurrency <n>', 'checks in flight at once (default 6)')
     .option('--timeout <ms>', 'per-check time limit (default 20000)')
     .option('--json', 'print the run summary as JSON on stdout')
     .addOption(new Option('--list', 'list the selected checks and exit'))

@@ -13,7 +13,7 @@ import { LEVELS, VERDICTS } from './types.js';
 export interface RunnerOptions {
   readonly target: TargetInfo;
   readonly seed: string;
-  /** Checks in flight at once. Default 4. */
+  /** Checks in flight at once. Default 6 (most of a check is waiting on the peer). */
   readonly concurrency?: number;
   /** Per-check limit (ms) unless the check sets its own. Default 20 000. */
   readonly timeoutMs?: number;
@@ -129,7 +129,7 @@ export async function runChecks(checks: readonly Check[], o: RunnerOptions): Pro
       o.onResult?.(results[i]!);
     }
   };
-  const n = Math.max(1, Math.min(o.concurrency ?? 4, checks.length));
+  const n = Math.max(1, Math.min(o.concurrency ?? 6, checks.length));
   await Promise.all(Array.from({ length: n }, worker));
   return results;
 }
