@@ -7,7 +7,7 @@
 import { publicKeySignedData } from '../../impl/auth/signed-data.js';
 import type { PrivateKey } from '../../impl/crypto/types.js';
 import { DisconnectError, type SSHError } from '../../impl/errors.js';
-import { decodeMessage, encodeMessage, messageName, type DecodeContext, type MessageInput } from '../../impl/messages/index.js';
+import { decodeMessage, encodeMessage, type DecodeContext, type MessageInput } from '../../impl/messages/index.js';
 import { Engine } from '../../impl/transport/engine.js';
 import type { EngineEvent, EngineOptions, PacketRecord } from '../../impl/transport/types.js';
 
@@ -52,9 +52,9 @@ export interface ProbeRecord {
 export interface TraceLine {
   readonly dir: 'in' | 'out';
   readonly seq: number;
-  readonly id: number;
-  readonly name: string;
-  readonly hex: string;
+  readonly timeMs: number;
+  /** A copy of the payload (decrypted, message number first). */
+  readonly payload: Uint8Array;
   readonly deviation?: string;
 }
 
@@ -100,7 +100,7 @@ export class FuzzClient {
   readonly trace: TraceLine[] = [];
   /** Peer-sent messages that the connection layer of a correct peer never sends before auth (bypass evidence). */
   readonly preAuthConnectionReplies: number[] = [];
-  /** Record every packet in `trace` (replay turns it on; campaigns leave it off: hex costs ~5% of a case). */
+  /** Record every packet in `trace` (replay turns it on; campaigns leave it off: copies cost time). */
   traceEnabled = false;
 
   constructor(readonly credentials: FuzzCredentials, options: Omit<EngineOptions, 'role' | 'onPacket'> = {}) {
@@ -110,10 +110,7 @@ export class FuzzClient {
   private onPacket(p: PacketRecord): void {
     const id = p.payload[0] ?? -1;
     if (this.traceEnabled && this.trace.length < MAX_TRACE) {
-      this.trace.push({
-        dir: p.direction, seq: p.seq, id, name: messageName(id),
-        hex: Buffer.from(p.payload.subarray(0, 512)).toString('hex'), ...(p.deviation ? { deviation: p.deviation } : {}),
-      });
+      this.trace.push({ dir: p.direction, seq: p.seq, timeMs: Date.now(), payload: p.payload.slice(), ...(p.deviation ? { deviation: p.deviation } : {}) });
     }
     if (p.direction !== 'in') {
       const dev = p.deviation;

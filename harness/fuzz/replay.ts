@@ -6,7 +6,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeMessage, messageToJSON } from '../../impl/messages/index.js';
+import { MessageFormatter } from '../trace/jsonl.js';
 import type { KexSecrets } from '../../impl/transport/types.js';
 import { KeylogWriter } from '../trace/keylog.js';
 import { PcapWriter, type TcpRecorder } from '../trace/pcap-writer.js';
@@ -102,11 +102,9 @@ export async function replay(input: ReplayInput, target: FuzzTarget, traceDir?: 
     tap.finish();
     files.push(...tap.files);
     const jsonl = join(traceDir!, `${input.id}.jsonl`);
-    const lines = link.client.trace.map((l) => {
-      let msg: unknown;
-      try { msg = messageToJSON(decodeMessage(Buffer.from(l.hex, 'hex'))); } catch { msg = undefined; }
-      return JSON.stringify({ dir: l.dir, seq: l.seq, id: l.id, name: l.name, ...(l.deviation ? { deviation: l.deviation } : {}), ...(msg ? { msg } : { hex: l.hex }) });
-    });
+    // the trace formatter of harness/trace: follows kex/auth to decode method numbers, redacts secrets
+    const fmt = new MessageFormatter({ rawHex: false });
+    const lines = link.client.trace.map((l) => JSON.stringify(fmt.format(l.dir === 'out' ? 'c2s' : 's2c', l.seq, l.payload, l.timeMs, l.deviation)));
     writeFileSync(jsonl, lines.join('\n') + (lines.length ? '\n' : ''));
     files.push(jsonl);
   }
