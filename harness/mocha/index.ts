@@ -11,7 +11,7 @@
 import { expect } from 'chai';
 import { evidenceText, citations } from '../report/format.js';
 import { runChecks } from '../scenario/runner.js';
-import { expandClientChecks, startTarget } from '../scenario/session.js';
+import { defaultConcurrency, expandClientChecks, startTarget } from '../scenario/session.js';
 import { knownFor } from '../scenario/known.js';
 import { newSeed } from '../scenario/seed.js';
 import { builtinChecksSync, filterChecks } from '../scenario/suite.js';
@@ -59,7 +59,7 @@ export function conformance(o: MochaConformanceOptions): void {
         const started = await startTarget(o.target, o.credentials);
         running = started.running;
         const known = knownFor(o.target, started.info.version);
-        const list = await runChecks(checks, { target: started.info, seed: o.seed ?? newSeed(), known, ...(o.concurrency ? { concurrency: o.concurrency } : {}) });
+        const list = await runChecks(checks, { target: started.info, seed: o.seed ?? newSeed(), known, concurrency: o.concurrency ?? defaultConcurrency(started.info) });
         for (const r of list) results.set(r.id, r);
       } catch (e) {
         setupError = e instanceof Error ? e : new Error(String(e));

@@ -181,6 +181,9 @@ export class ClientConn extends Expectations {
       });
     if (e?.type === 'kexDone') return this.afterKex(e.algorithms);
     const why = e?.type === 'closed' ? (this.closed ? this.describeClosed() : e.error.message) : `not done after ${within} ms`;
+    // closed before the peer said a word: it is not taking connections right now (e.g. dropbear's 5 unauthenticated
+    // connections per address, OpenSSH's MaxStartups) — an infrastructure error the runner retries, not a verdict
+    if (this.closed?.kind === 'eof' && !this.events.some((x) => x.type === 'version')) throw new InfraError(`${this.target.host}:${this.target.port} closed the connection before sending its identification string`);
     const byPeer = this.closed?.kind === 'disconnect' || this.closed?.kind === 'eof';
     if (byPeer && o.onClose) return this.end(o.onClose, `the peer ended the connection during the key exchange: ${why}`);
     return this.end(o.else ?? 'inconclusive', `initial key exchange failed: ${why}`);

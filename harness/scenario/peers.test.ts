@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { getClientPeer, getTarget } from '../targets/registry.js';
 import { needPeer } from '../targets/peer-test-kit.js';
 import { runChecks } from './runner.js';
-import { expandClientChecks, startTarget } from './session.js';
+import { defaultConcurrency, expandClientChecks, startTarget } from './session.js';
 import { knownFor } from './known.js';
 import { builtinChecksSync, filterChecks } from './suite.js';
 import type { Check, CheckResult } from './types.js';
@@ -23,7 +23,7 @@ async function runOn(target: string, checks: readonly Check[], seed: string, pee
     const server = knownFor(target, info.version);
     const byPeer = new Map(peers.map((p) => [p, knownFor(p)] as const));
     const known = (id: string) => { const at = id.lastIndexOf('@'); return at > 0 && byPeer.has(id.slice(at + 1)) ? byPeer.get(id.slice(at + 1))!(id) : server(id); };
-    const results = await runChecks(expandClientChecks(checks, peers), { target: info, seed, known });
+    const results = await runChecks(expandClientChecks(checks, peers), { target: info, seed, known, concurrency: defaultConcurrency(info) });
     return { results, ms: Date.now() - t0, ...(info.version ? { version: info.version } : {}) };
   } finally {
     await running.stop();

@@ -71,6 +71,11 @@ export async function startTarget(name: string, credentials?: Credentials): Prom
   }
 }
 
+/** Dropbear drops a sixth unauthenticated connection from one address (MAX_UNAUTH_PER_IP 5): stay under it. */
+export function defaultConcurrency(info: TargetInfo): number {
+  return /dropbear/i.test(`${info.name} ${info.version ?? ''}`) ? 4 : 6;
+}
+
 /** KNOWN.md lookup: server checks by the target's name/version, `<id>@<peer>` checks by the client peer's name. */
 function knownLookup(target: string, version: string | undefined, peers: readonly string[]): (id: string) => string | undefined {
   const server = knownFor(target, version);
@@ -106,7 +111,7 @@ export async function runConformance(o: ConformanceOptions): Promise<RunSummary 
     if (traceDir) mkdirSync(traceDir, { recursive: true });
     const results = await runChecks(expandClientChecks(o.checks, o.clientTargets ?? []), {
       target: info, seed,
-      ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+      concurrency: o.concurrency ?? defaultConcurrency(info),
       ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
       ...(traceDir ? { trace: { dir: traceDir, pcap: !!o.pcap, keylog: !!o.keylog } } : {}),
       known: knownLookup(o.target, info.version, o.clientTargets ?? []),
