@@ -12,6 +12,8 @@ import type { EvidenceLine } from './types.js';
 const EVIDENCE_FIELD_BYTES = 48;
 /** A check that loops must not grow its evidence without bound. */
 const MAX_EVIDENCE_LINES = 2000;
+/** Nor may a flooding peer grow an inbox without bound: later messages are counted, not kept. */
+const MAX_INBOX_MESSAGES = 50_000;
 
 export interface InboundMessage {
   readonly index: number;
@@ -53,10 +55,13 @@ interface Waiter {
 export class Inbox {
   readonly messages: InboundMessage[] = [];
   closed: CloseInfo | undefined;
+  /** Messages received past MAX_INBOX_MESSAGES (not kept). */
+  overflow = 0;
   private waiters: Waiter[] = [];
 
   push(m: Omit<InboundMessage, 'index'>): InboundMessage {
     const msg = { ...m, index: this.messages.length };
+    if (this.messages.length >= MAX_INBOX_MESSAGES) { this.overflow++; return msg; }
     this.messages.push(msg);
     for (const w of [...this.waiters]) if (msg.index >= w.from && w.pred(msg)) this.settle(w, { kind: 'message', m: msg });
     return msg;

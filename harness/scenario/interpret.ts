@@ -322,7 +322,8 @@ async function runStep(s: State, step: StepValue, site: StepSite): Promise<void>
       const got = materialize(a['value']!, s.vars);
       const want = materialize(a['is']!, s.vars) as FieldMatch;
       if (!valueMatches(got, want)) {
-        s.ctx.verdict(verdictOf(a['else'], 'fail'), `${str(a['because']) ? `${str(a['because'])}: ` : ''}${JSON.stringify(got)?.slice(0, 200)} does not match ${JSON.stringify(want)}`);
+        const what = typeof a['value'] === 'string' ? a['value'] : 'the value';
+        s.ctx.verdict(verdictOf(a['else'], 'fail'), `${str(a['because']) ? `${str(a['because'])}: ` : ''}${what} is ${JSON.stringify(got)?.slice(0, 200)}, expected ${JSON.stringify(want)}`);
       }
       return;
     }
