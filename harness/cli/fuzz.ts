@@ -128,8 +128,9 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
   if (tty) say('\n');
   const peerFindings = watch.findings();
   const dir = join(opts.report, `fuzz-${target.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-  const notes = [...watch.notes(), ...peerFindings.map((f) => `peer finding [${f.oracle}] ${f.message}`)];
-  const files = writeReport(dir, result, notes, { peerFindings });
+  const notes = watch.notes();
+  const files = writeReport(dir, result, notes, peerFindings);
+  for (const f of peerFindings) log(`peer finding [${f.oracle}] ${f.message}\n`);
   const must = result.findings.filter((f) => f.finding.severity === 'must').length + peerFindings.filter((f) => f.severity === 'must').length;
   if (opts.json) say(JSON.stringify(reportJson(result, { notes, peerFindings, reportFiles: files }), null, 2) + '\n');
   else {

@@ -64,6 +64,15 @@ const MAX_PACKET = 32768;
 export const PROBE_ID = 15;
 const MAX_TRACE = 4000;
 
+function userOf(payload: Uint8Array): string | undefined {
+  try {
+    const m = decodeMessage(payload);
+    return m.type === 'SSH_MSG_USERAUTH_REQUEST' ? m.user : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class FuzzClient {
   readonly engine: Engine;
   readonly channels: ClientChannel[] = [];
@@ -74,6 +83,8 @@ export class FuzzClient {
   authenticated = false;
   /** A USERAUTH_REQUEST with credentials the peer should accept was sent (the bypass oracle's reference). */
   validCredentialsSent = false;
+  /** User of the last USERAUTH_REQUEST we sent (standard or fuzzed), undefined when it did not decode. */
+  lastAuthUser: string | undefined;
   /** The auth method our last standard auth step is running, to decode 60 (RFC 4252 §7, RFC 4256 §3.2). */
   private authMethod: 'publickey' | 'password' | 'keyboard-interactive' | undefined;
   closed: PeerClose | undefined;
@@ -115,6 +126,7 @@ export class FuzzClient {
     if (p.direction !== 'in') {
       const dev = p.deviation;
       if (dev !== 'skipped') { this.outOrdinal++; if (this.sentSeqs.size < 4096) this.sentSeqs.add(p.seq); }
+      if (id === 50 && dev !== 'skipped') this.lastAuthUser = userOf(p.payload);
       if (dev === undefined) { this.onStandardOut(p.payload); return; }
       if (dev === 'probe') this.probes.push({ seq: p.seq, ordinal: this.outOrdinal, inboundAt: this.inboundCount, answered: false });
       // a corrupted MAC, or a wrong sequence number where the MAC/AEAD covers it (RFC 4253 §6.4, OpenSSH
@@ -155,6 +167,7 @@ export class FuzzClient {
   private onStandardOut(payload: Uint8Array): void {
     const id = payload[0];
     if (id === 50) { this.owedAuth++; return; }
+    // (the user of any USERAUTH_REQUEST we send is tracked in onPacket: fuzzed ones count too)
     if (id !== 90 && id !== 98 && id !== 80) return;
     let m;
     try { m = decodeMessage(payload); } catch { return; }
@@ -199,12 +212,17 @@ export class FuzzClient {
       case 'SSH_MSG_USERAUTH_PK_OK': {
         // RFC 4252 §7: the key is acceptable; sign and send
         const k = this.credentials.privateKey;
-        if (k && this.authMethod === 'publickey') this.sendPublicKey(k, true);
+        // signing answers the query with valid credentials (our user, our key): the peer may rightly accept
+        if (k && this.authMethod === 'publickey') { this.validCredentialsSent = true; this.sendPublicKey(k, true); }
         return;
       }
       case 'SSH_MSG_USERAUTH_INFO_REQUEST':
         if (this.authMethod === 'keyboard-interactive') {
-          this.send({ type: 'SSH_MSG_USERAUTH_INFO_RESPONSE', responses: m.prompts.map(() => this.credentials.password ?? '') });
+          // RFC 4256 §3.4: the answers belong to the latest request's user; only for our own user do we give the
+          // real password (and then the peer may rightly accept: valid credentials were presented)
+          const ours = this.lastAuthUser === this.credentials.user && this.credentials.password !== undefined;
+          if (ours) this.validCredentialsSent = true;
+          this.send({ type: 'SSH_MSG_USERAUTH_INFO_RESPONSE', responses: m.prompts.map(() => (ours ? this.credentials.password! : 'wrong-answer')) });
         }
         return;
       case 'SSH_MSG_USERAUTH_PASSWD_CHANGEREQ': if (this.owedAuth > 0) this.owedAuth--; return;

@@ -74,8 +74,10 @@ export interface FuzzTarget {
   /** Algorithm profiles the peer can do (default: all of arb/profiles.ts). */
   readonly profiles?: readonly Profile[];
   health?(): Promise<PeerHealth>;
-  /** A fresh, normal connection (kex + auth) still succeeds. */
-  liveness?(): Promise<boolean>;
+  /** A fresh, normal connection (kex + auth): undefined when it succeeds, else what went wrong. */
+  liveness?(): Promise<string | undefined>;
+  /** The end of the peer's log, for findings about the peer process. */
+  logTail?(): string;
   resources?(): PeerResources | undefined;
   close(): Promise<void>;
 }

@@ -33,6 +33,14 @@ export function watchPeer(target: FuzzTarget): PeerWatch {
   let lastLive = performance.now();
   let busy = false;
   let livenessChecks = 0;
+  /** One retry: a single slow login on a loaded machine is not a dead peer. */
+  const live = async (): Promise<string | undefined> => {
+    const first = await target.liveness!();
+    if (!first) return undefined;
+    await new Promise((r) => setTimeout(r, 1000));
+    const second = await target.liveness!();
+    return second ? `${first}; again 1 s later: ${second}` : undefined;
+  };
   const check = async (): Promise<string | undefined> => {
     const h = await target.health?.();
     if (h?.crashLines.length) found.push({ oracle: 'crash', severity: 'must', message: `peer log shows a crash: ${JSON.stringify(h.crashLines[0])}`, detail: h.crashLines.join('\n') });
@@ -50,9 +58,10 @@ export function watchPeer(target: FuzzTarget): PeerWatch {
         if (now - lastLive >= LIVENESS_EVERY_MS && target.liveness) {
           lastLive = performance.now();
           livenessChecks++;
-          if (!(await target.liveness())) {
-            found.push({ oracle: 'liveness', severity: 'must', message: 'a fresh connection with valid credentials no longer reaches the authenticated state' });
-            return 'liveness check failed';
+          const why = await live();
+          if (why) {
+            found.push({ oracle: 'liveness', severity: 'must', message: `a fresh connection with valid credentials no longer reaches the authenticated state: ${why}`, detail: target.logTail?.() });
+            return `liveness check failed: ${why}`;
           }
         }
         return undefined;
@@ -64,7 +73,8 @@ export function watchPeer(target: FuzzTarget): PeerWatch {
       await check();
       if (target.liveness) {
         livenessChecks++;
-        if (!(await target.liveness())) found.push({ oracle: 'liveness', severity: 'must', message: 'after the campaign, a fresh connection with valid credentials no longer authenticates' });
+        const why = await live();
+        if (why) found.push({ oracle: 'liveness', severity: 'must', message: `after the campaign, a fresh connection with valid credentials no longer authenticates: ${why}`, detail: target.logTail?.() });
       }
       notes.push(`${livenessChecks} liveness checks`);
       if (!baseline || !target.resources) return;

@@ -9,6 +9,7 @@ import type { CampaignResult } from './campaign.js';
 import { PHASES } from './steps.js';
 import { describeStep } from './steps.js';
 import { toJson, type Json } from './value.js';
+import type { Finding } from './oracles.js';
 
 const STATES = [...PHASES, 'closed'] as const;
 
@@ -18,7 +19,7 @@ export function reportJson(r: CampaignResult, extra: Record<string, unknown> = {
     cases: r.cases, elapsedMs: Math.round(r.elapsedMs), casesPerSecond: Math.round(r.casesPerSecond),
     cpuMs: Math.round(r.cpuMs), casesPerCpuSecond: Math.round(r.cases / Math.max(r.cpuMs / 1000, 1e-9)),
     freshConnections: r.freshConnections, reusedCases: r.reusedCases,
-    stoppedBy: r.stoppedBy, unreached: r.unreached, closedByPeer: r.closedByPeer,
+    stoppedBy: r.stoppedBy, ...(r.peerDown ? { peerDown: r.peerDown } : {}), unreached: r.unreached, closedByPeer: r.closedByPeer,
     states: Object.fromEntries(r.states), coverage: Object.fromEntries([...r.coverage].sort()),
     findings: r.findings.map((f) => ({
       oracle: f.finding.oracle, severity: f.finding.severity, message: f.finding.message, rfc: f.finding.rfc,
@@ -29,7 +30,7 @@ export function reportJson(r: CampaignResult, extra: Record<string, unknown> = {
   });
 }
 
-export function reportMarkdown(r: CampaignResult, notes: readonly string[] = []): string {
+export function reportMarkdown(r: CampaignResult, notes: readonly string[] = [], peerFindings: readonly Finding[] = []): string {
   const out: string[] = [];
   const cps = r.cases / Math.max(r.cpuMs / 1000, 1e-9);
   out.push(`# Fuzz campaign: ${r.target}`, '');
@@ -48,6 +49,15 @@ export function reportMarkdown(r: CampaignResult, notes: readonly string[] = [])
     if (f.file) out.push(`- corpus: \`${f.file}\``);
     out.push(`- fast-check seed ${f.seed}, path ${JSON.stringify(f.path)} (campaign case ${f.caseIndex})`, '');
   }
+  if (peerFindings.length > 0) {
+    out.push(`## Peer findings (${peerFindings.length})`, '', 'About the peer process over the whole campaign (not shrunk to a case).', '');
+    for (const f of peerFindings) {
+      out.push(`### [${f.oracle}] ${f.message}`, '', `- severity ${f.severity}`);
+      if (f.detail) out.push('', '```', f.detail.slice(-4000), '```');
+      out.push('');
+    }
+  }
+  if (r.peerDown) out.push(`Campaign stopped early: ${r.peerDown}`, '');
   out.push('## States reached', '', '| state | cases |', '|---|---|');
   for (const s of STATES) out.push(`| ${s} | ${r.states.get(s) ?? 0} |`);
   out.push('', '## Coverage: message types sent × state', '');
@@ -59,11 +69,11 @@ export function reportMarkdown(r: CampaignResult, notes: readonly string[] = [])
 }
 
 /** Writes report.json and report.md into `dir` (created); returns the paths. */
-export function writeReport(dir: string, r: CampaignResult, notes: readonly string[] = [], extra: Record<string, unknown> = {}): string[] {
+export function writeReport(dir: string, r: CampaignResult, notes: readonly string[] = [], peerFindings: readonly Finding[] = []): string[] {
   mkdirSync(dir, { recursive: true });
   const json = join(dir, 'report.json');
   const md = join(dir, 'report.md');
-  writeFileSync(json, JSON.stringify(reportJson(r, { notes, ...extra }), null, 2) + '\n');
-  writeFileSync(md, reportMarkdown(r, notes));
+  writeFileSync(json, JSON.stringify(reportJson(r, { notes, peerFindings }), null, 2) + '\n');
+  writeFileSync(md, reportMarkdown(r, notes, peerFindings));
   return [json, md];
 }

@@ -152,18 +152,22 @@ export async function networkTarget(name: string, creds: TargetCredentials): Pro
       const dead = running.pid !== undefined && !alive(running.pid) ? `peer process ${running.pid} is gone` : undefined;
       return { ...(dead ? { dead } : {}), crashLines: crashLines(fresh) };
     },
-    async liveness(): Promise<boolean> {
+    async liveness(): Promise<string | undefined> {
       let link: Link | undefined;
       try {
         link = await connect();
         const run = new CaseRun(link, target);
-        return await run.reach('authenticated');
-      } catch {
-        return false;
+        if (await run.reach('authenticated')) return undefined;
+        const c = link.client;
+        const where = !c.kexDone ? 'key exchange' : !c.serviceAccepted ? 'service request' : 'authentication';
+        return `stopped at the ${where}${c.closed ? `: ${c.closed.error.message}` : ' (no answer)'}`;
+      } catch (e) {
+        return `cannot connect: ${(e as Error).message}`;
       } finally {
         link?.close();
       }
     },
+    logTail: () => running.logs().split('\n').slice(-30).join('\n'),
     resources(): PeerResources | undefined {
       return running.pid !== undefined ? peerResources(running.pid) : undefined;
     },
