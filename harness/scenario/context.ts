@@ -120,7 +120,7 @@ export class CheckContext {
     const rec = this.recorder('server');
     const trace = this.traceFor(rec.conn, 'server');
     rec.tap = trace?.packet;
-    const side = await ServerSide.start(rec, await testCredentials(), o);
+    const side = await ServerSide.start(rec, await testCredentials(), o, trace);
     this.closers.push(() => side.close());
     return side;
   }

@@ -19,6 +19,7 @@ import { getClientPeer } from '../targets/registry.js';
 import { testCredentials } from '../targets/test-user.js';
 import { fingerprintOf } from '../targets/host-keys.js';
 import type { AlgorithmLists, ClientResult, Credentials } from '../targets/types.js';
+import type { ConnTrace } from './client-conn.js';
 import type { ConnectionRecorder } from './evidence.js';
 import { Expectations } from './expect.js';
 import { InfraError } from './verdict.js';
@@ -51,16 +52,16 @@ export class ServerSide extends Expectations {
     this.closedP = new Promise((r) => { this.resolveClosed = r; });
   }
 
-  static async start(rec: ConnectionRecorder, credentials: Credentials, o: ServeOptions = {}): Promise<ServerSide> {
+  static async start(rec: ConnectionRecorder, credentials: Credentials, o: ServeOptions = {}, trace?: ConnTrace): Promise<ServerSide> {
     const keys = serverHostKeys();
     const server = net.createServer();
     await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', () => resolve()); });
     const side = new ServerSide(rec, server, (server.address() as net.AddressInfo).port, keys);
-    server.once('connection', (sock) => side.accept(sock, credentials, o));
+    server.once('connection', (sock) => side.accept(sock, credentials, o, trace));
     return side;
   }
 
-  private accept(sock: net.Socket, credentials: Credentials, o: ServeOptions): void {
+  private accept(sock: net.Socket, credentials: Credentials, o: ServeOptions, trace?: ConnTrace): void {
     this.server.close();
     this.server.on('connection', (s: net.Socket) => s.destroy()); // one client per check
     sock.on('error', () => undefined);
@@ -68,7 +69,11 @@ export class ServerSide extends Expectations {
       ...o.transport,
       hostKeys: this.hostKeys,
       engine: { ...o.transport?.engine, ...(o.deviations ? { deviations: o.deviations } : {}) },
-      trace: { onPacket: (p) => this.rec.packet(p.direction, p.seq, p.payload, p.deviation) },
+      trace: {
+        onPacket: (p) => this.rec.packet(p.direction, p.seq, p.payload, p.deviation),
+        ...(trace ? { onBytes: (d: 'in' | 'out', b: Uint8Array, t: number) => trace.bytes(d, b, t), onClose: (t: number) => trace.close(t) } : {}),
+        ...(trace?.keys ? { onKeys: trace.keys } : {}),
+      },
     });
     this.transport = t;
     t.on('version', (v: string) => { this.clientVersion = v; this.rec.note(`client identification: ${JSON.stringify(v)}`); });
