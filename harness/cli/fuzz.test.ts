@@ -31,6 +31,7 @@ describe('cli: ssh-harness fuzz / replay', function () {
       ['--shard 0/4', { runs: '5', shard: '0/4' }, /--shard expects K\/N/],
       ['an unknown --start phase', { runs: '5', start: 'channel,nowhere' }, /unknown phase "nowhere"/],
       ['a seed that is not an integer', { runs: '5', seed: '1.5' }, /--seed expects an integer/],
+      ['a --seeds directory that does not exist', { runs: '5', seeds: '/nonexistent/seeds' }, /--seeds "\/nonexistent\/seeds" does not exist/],
     ];
     for (const [what, o, re] of cases) {
       it(what, async () => {
@@ -111,6 +112,14 @@ describe('cli: ssh-harness fuzz / replay', function () {
     }
     const traces = readdirSync(join(dir, 'trace'));
     expect(traces.some((t) => t.endsWith('.pcap')) && traces.some((t) => t.endsWith('.keylog')) && traces.some((t) => t.endsWith('.jsonl'))).to.equal(true);
+  });
+
+  it('--seeds runs the corpus first: regressions pass on the reference server and fire on their variant', async () => {
+    const c1 = capture();
+    expect(await runFuzz({ ...base(), runs: '1', seeds: CORPUS }, c1.say, c1.warn)).to.equal(0);
+    const c2 = capture();
+    expect(await runFuzz({ ...base(), target: 'self:crash-kexinit', runs: '1', seeds: join(CORPUS, 'self-crash-kexinit') }, c2.say, c2.warn)).to.equal(1);
+    expect(c2.out.join('')).to.match(/finding \[crash\]/);
   });
 
   it('register() adds both commands to a program', () => {

@@ -8,7 +8,9 @@
  */
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { runCampaign, parseShard, type CampaignProgress, type FindingRecord } from '../fuzz/campaign.js';
+import { existsSync } from 'node:fs';
+import { runCampaign, parseShard, type CampaignProgress, type FindingRecord, type SeedCase } from '../fuzz/campaign.js';
+import { loadSeeds } from '../fuzz/replay.js';
 import { writeReport, reportJson } from '../fuzz/report.js';
 import { resolveTarget, TargetError, selfTargetNames } from '../fuzz/targets.js';
 import { startArbFrom } from '../fuzz/arb/steps.js';
@@ -32,6 +34,7 @@ interface FuzzCliOptions {
   readonly start?: string;
   readonly shrinkTime?: string;
   readonly stopOnFinding?: boolean;
+  readonly seeds?: string;
   readonly json?: boolean;
 }
 
@@ -54,6 +57,7 @@ export function register(program: Command): void {
     .option('--start <phases>', `comma-separated start phases (${PHASES.join(', ')}); default all, weighted deep`)
     .option('--shrink-time <seconds>', 'shrinking budget per finding (default 30)')
     .option('--stop-on-finding', 'end the campaign at the first finding')
+    .option('--seeds <dir>', 'run every corpus entry under DIR first (earlier findings as regressions, `trace import` entries)')
     .option('--json', 'print the report JSON on stdout (progress goes to stderr)')
     .action(async (opts: FuzzCliOptions, cmd: Command) => {
       const out = cmd.configureOutput();
@@ -91,6 +95,13 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
     warn(`ssh-harness fuzz: ${(e as Error).message}\n`);
     return 2;
   }
+  let seeds: SeedCase[] | undefined;
+  if (opts.seeds !== undefined) {
+    if (!existsSync(opts.seeds)) { warn(`ssh-harness fuzz: --seeds ${JSON.stringify(opts.seeds)} does not exist\n`); return 2; }
+    const l = loadSeeds(opts.seeds);
+    seeds = l.seeds;
+    for (const s of l.skipped) warn(`ssh-harness fuzz: seed skipped: ${s}\n`);
+  }
   let target;
   try {
     target = await resolveTarget(opts.target, { ...(opts.user ? { user: opts.user } : {}), ...(opts.password !== undefined ? { password: opts.password } : {}), ...(opts.identity ? { identity: opts.identity } : {}) });
@@ -117,7 +128,7 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
       target, seed, ...(runs !== undefined ? { runs } : {}), ...(time !== undefined ? { timeSeconds: time } : {}), ...(shard ? { shard } : {}),
       concurrency: concurrency ?? target.concurrency ?? 8, corpusDir: opts.corpus, ...(shrinkTime !== undefined ? { shrinkTimeMs: shrinkTime * 1000 } : {}),
       arb: { ...(maxSteps !== undefined ? { maxSteps } : {}), ...(starts ? { start: startArbFrom(starts) } : {}) },
-      onProgress: progress, onFinding, stopOnFinding: opts.stopOnFinding === true,
+      onProgress: progress, onFinding, stopOnFinding: opts.stopOnFinding === true, ...(seeds ? { seeds } : {}),
       replayCommand: (file) => `npx ssh-harness replay ${file} --target ${opts.target}`,
       afterCase: watch.afterCase,
     });

@@ -45,6 +45,11 @@ export interface CampaignOptions {
   readonly onFinding?: (f: FindingRecord) => void;
   /** The replay command line for a corpus file (goes into the entry). */
   readonly replayCommand?: (file: string) => string;
+  /**
+   * Cases run first, once each, before the generated ones: the seed corpus (earlier findings as regressions,
+   * imported traces). A seed that fires an oracle is a finding like any other (with `file` pointing at it).
+   */
+  readonly seeds?: readonly SeedCase[];
   /** Called after every case (peer health watching); a returned message stops the campaign (peer down). */
   readonly afterCase?: () => Promise<string | undefined> | string | undefined;
 }
@@ -117,6 +122,13 @@ export function caseSeed(seed: number, index: number): number {
 /** Findings that are the same bug: oracle + message with numbers and hex blanked. */
 export function signatureOf(f: Finding): string {
   return `${f.oracle}: ${f.message.replace(/0x[0-9a-f]+|\d+/gi, 'N').slice(0, 160)}`;
+}
+
+export interface SeedCase {
+  readonly file: string;
+  readonly start: Phase;
+  readonly algorithms: AlgorithmPreferences;
+  readonly steps: readonly Step[];
 }
 
 interface Capture { start: Phase; algorithms: AlgorithmPreferences; executed: Step[]; finding: Finding }
@@ -265,6 +277,22 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       if (down) { peerDown = down; stop ??= 'peer-down'; return; }
     }
   };
+  for (const s of o.seeds ?? []) {
+    if (stop) break;
+    const r = await runCase(target, s.start, s.steps, s.algorithms);
+    cases++;
+    if (!r.finding) continue;
+    const sig = signatureOf(r.finding);
+    const prev = findings.get(sig);
+    if (prev) { findings.set(sig, { ...prev, occurrences: prev.occurrences + 1 }); continue; }
+    const rec: FindingRecord = {
+      signature: sig, finding: r.finding, start: s.start, algorithms: s.algorithms, steps: s.steps, caseIndex: -1, seed: 0, path: '',
+      occurrences: 1, reproduced: true, shrinks: 0, foundAfterMs: performance.now() - t0, file: s.file,
+    };
+    findings.set(sig, rec);
+    o.onFinding?.(rec);
+    if (o.stopOnFinding) stop ??= 'finding';
+  }
   const n = target.kind === 'in-process' ? 1 : Math.max(1, o.concurrency ?? 1);
   await Promise.all(Array.from({ length: n }, worker));
   pool.closeAll();

@@ -4,7 +4,7 @@
  * can be looked at in Wireshark. Also turns a `trace import` corpus entry (captured traffic) into a case:
  * its client→server service messages, sent after our own key exchange.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageFormatter } from '../trace/jsonl.js';
 import type { KexSecrets } from '../../impl/transport/types.js';
@@ -16,6 +16,7 @@ import { runCase, type CaseRecord } from './executor.js';
 import type { FuzzTarget, TraceTap } from './link.js';
 import type { Finding } from './oracles.js';
 import type { FuzzCase, Step } from './steps.js';
+import type { SeedCase } from './campaign.js';
 
 export interface ReplayResult {
   /** The finding the replay produced (undefined: the case passes now). */
@@ -112,3 +113,26 @@ export async function replay(input: ReplayInput, target: FuzzTarget, traceDir?: 
 }
 
 export { countMessages };
+
+/** Every corpus entry under `dir` (fuzz findings and `trace import` entries), as seed cases for a campaign. */
+export function loadSeeds(dir: string): { seeds: SeedCase[]; skipped: string[] } {
+  const seeds: SeedCase[] = [];
+  const skipped: string[] = [];
+  const walk = (d: string, depth: number): void => {
+    if (depth > 4) return;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p, depth + 1);
+      else if (e.name.endsWith('.json')) {
+        try {
+          const r = loadReplayInput(p);
+          seeds.push({ file: p, start: r.start, algorithms: r.algorithms, steps: r.steps });
+        } catch (err) {
+          skipped.push(err instanceof Error ? err.message : String(err));
+        }
+      }
+    }
+  };
+  walk(dir, 0);
+  return { seeds, skipped };
+}
