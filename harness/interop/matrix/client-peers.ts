@@ -17,7 +17,7 @@ import { capabilitiesOf, implemented, type Capabilities } from './capabilities.j
 import { macCarrier, restrictTo, splitOffer } from './catalogue.js';
 import { listenForClientKexInit } from './client-probe.js';
 import { knownLimitation } from './known-limitations.js';
-import { firstLine, listsOfKexInit } from './offer.js';
+import { firstLine, listsOfKexInit, printable } from './offer.js';
 import { describeError, ECHO_TOKEN } from './our-client-cell.js';
 import { mapLimit } from './pool.js';
 import type { PeerRun, PeerRunContext } from './server-peers.js';
@@ -39,8 +39,11 @@ interface Setup {
   readonly timeoutMs: number;
 }
 
+/** The telling lines of a client's stderr: error-like ones first, else the last ones. */
 function tail(text: string, lines = 2): string {
-  return text.trim().split('\n').filter((l) => l.trim()).slice(-lines).map((l) => firstLine(l, 200)).join(' | ');
+  const all = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const telling = all.filter((l) => /error|fatal|fail|refus|denied|abandon|unable|cannot|exception|disconnect|no matching/i.test(l));
+  return (telling.length ? telling : all).slice(-lines).map((l) => printable(firstLine(l, 200))).join(' | ');
 }
 
 /** The client's KEXINIT when run with `algorithms` (our listener hangs up right after it). */
@@ -104,8 +107,8 @@ async function runCell(name: string, s: Setup, plan: CellPlan, defaultOffer: Lis
   }
   if (r.exitCode === 0 && r.stdout.trim() === ECHO_TOKEN) return cell('pass');
   const ours = serverLog.filter((l) => /failed|closed/.test(l)).map((l) => l.replace(/^#\d+ /, '')).slice(-2).join(' | ');
-  const reason = `${r.timedOut ? `timed out after ${s.timeoutMs} ms` : `exit ${r.exitCode}`}${r.stdout.trim() ? `, stdout ${JSON.stringify(r.stdout.slice(0, 80))}` : ''}: ${tail(r.stderr) || '(no stderr)'}${ours ? `; our server: ${ours}` : serverLog.length ? '' : '; our server saw no connection'}`;
-  const known = knownLimitation(cell('fail', reason), r.stdout);
+  const reason = `${r.timedOut ? `timed out after ${s.timeoutMs} ms` : `exit ${r.exitCode}`}${r.stdout.trim() ? `, stdout "${printable(r.stdout.slice(0, 80))}"` : ''}: ${tail(r.stderr) || '(no stderr)'}${ours ? `; our server: ${ours}` : serverLog.length ? '' : '; our server saw no connection'}`;
+  const known = knownLimitation(cell('fail', reason), r);
   if (known.status !== 'fail') return known;
   if (clientAlgorithms) {
     // configured for it: was it the client that could not offer it? (then not an interop failure)

@@ -7,6 +7,7 @@
  *   then misbehaved → 'pass' with a note naming the defect, so an interop result is not hidden behind it.
  * Each entry says how it was verified. Our own bugs never go here: they stay 'fail'.
  */
+import { firstLine } from './offer.js';
 import { ECHO_TOKEN } from './our-client-cell.js';
 import type { Cell, Direction, Kind } from './types.js';
 
@@ -36,7 +37,7 @@ export const KNOWN_LIMITATIONS: readonly KnownLimitation[] = [
 export interface WrapperDefect {
   readonly direction: Direction;
   readonly peer: string;
-  /** Matched against the failure reason (which quotes the peer's stderr). */
+  /** Matched against the failure reason and the peer's whole stderr. */
   readonly pattern: RegExp;
   readonly note: string;
 }
@@ -48,13 +49,15 @@ export const WRAPPER_DEFECTS: readonly WrapperDefect[] = [
   },
 ];
 
-/** Applies both tables to a finished cell; `stdout` is what the command printed (for the wrapper check). */
-export function knownLimitation(c: Cell, stdout?: string, limits: readonly KnownLimitation[] = KNOWN_LIMITATIONS, defects: readonly WrapperDefect[] = WRAPPER_DEFECTS): Cell {
+export interface PeerOutput { readonly stdout: string; readonly stderr: string }
+
+/** Applies both tables to a finished cell; `output` is the client peer's (for the wrapper check). */
+export function knownLimitation(c: Cell, output?: PeerOutput, limits: readonly KnownLimitation[] = KNOWN_LIMITATIONS, defects: readonly WrapperDefect[] = WRAPPER_DEFECTS): Cell {
   if (c.status !== 'fail') return c;
-  const d = defects.find((x) => x.direction === c.direction && x.peer === c.peer && x.pattern.test(c.reason ?? ''));
-  if (d && stdout?.trim() === ECHO_TOKEN) {
+  const d = defects.find((x) => x.direction === c.direction && x.peer === c.peer && x.pattern.test(`${c.reason ?? ''}\n${output?.stderr ?? ''}`));
+  if (d && output?.stdout.trim() === ECHO_TOKEN) {
     const { reason: _dropped, ...rest } = c;
-    return { ...rest, status: 'pass', note: `${d.note} (observed: ${c.reason ?? ''})` };
+    return { ...rest, status: 'pass', note: `${d.note} (observed: ${firstLine(output.stderr.replace(/^\s+/, ''), 200)})` };
   }
   const k = limits.find((l) => l.direction === c.direction && l.peer === c.peer && l.kind === c.kind && l.algorithms.includes(c.algorithm));
   return k ? { ...c, status: 'unsupported', reason: `known peer limitation: ${k.why} (observed: ${c.reason ?? 'fail'})` } : c;

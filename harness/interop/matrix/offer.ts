@@ -33,3 +33,9 @@ export function firstLine(s: string, max = 300): string {
   const line = s.split('\n').find((l) => l.trim()) ?? s;
   return line.length > max ? `${line.slice(0, max)}…` : line;
 }
+
+/** Control characters (and DEL) as \xNN, so peer text is safe for terminals and one-line reports. */
+export function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

@@ -6,6 +6,7 @@ import { Transport } from '../../../impl/Transport.js';
 import type { PrivateKey } from '../../../impl/crypto/types.js';
 import type { NegotiatedAlgorithms } from '../../../impl/transport/types.js';
 import type { AlgorithmLists } from '../../targets/types.js';
+import { printable } from './offer.js';
 import { withDeadline } from './pool.js';
 import type { Kind } from './types.js';
 
@@ -83,7 +84,7 @@ export async function runOurClientCell(i: OurClientCellInput): Promise<CellOutco
     if (!negotiated) return { ok: false, reason: 'connected, but no negotiated algorithms were recorded' };
     if (wrong.length) return { ok: false, reason: `negotiated ${wrong.map((f) => `${f}=${String(negotiated![f])}`).join(', ')} although only ${i.algorithm} was offered`, ...(neg ? { negotiated: neg } : {}) };
     if (r.code !== 0 || r.stdout.trim() !== ECHO_TOKEN) {
-      return { ok: false, reason: `exec "echo ${ECHO_TOKEN}" gave exit ${r.code}, stdout ${JSON.stringify(r.stdout.slice(0, 200))}, stderr ${JSON.stringify(r.stderr.slice(0, 200))}`, ...(neg ? { negotiated: neg } : {}) };
+      return { ok: false, reason: `exec "echo ${ECHO_TOKEN}" gave exit ${r.code}, stdout "${printable(r.stdout.slice(0, 200))}", stderr "${printable(r.stderr.slice(0, 200))}"`, ...(neg ? { negotiated: neg } : {}) };
     }
     return { ok: true, ...(neg ? { negotiated: neg } : {}) };
   } catch (e) {
