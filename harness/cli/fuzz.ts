@@ -53,7 +53,7 @@ export function register(program: Command): void {
     .option('--corpus <dir>', 'corpus root; findings go to <dir>/<target>/<id>.json', 'corpora')
     .option('--report <dir>', 'where the campaign report directory goes', 'reports')
     .option('--concurrency <n>', 'connections at once (network targets; default per target: 16, dropbear 3)')
-    .option('--max-steps <n>', 'longest step sequence per case (default 6)')
+    .option('--max-steps <n>', 'longest step sequence per case (default 4; 3 over the network)')
     .option('--start <phases>', `comma-separated start phases (${PHASES.join(', ')}); default all, weighted deep`)
     .option('--shrink-time <seconds>', 'shrinking budget per finding (default 30)')
     .option('--stop-on-finding', 'end the campaign at the first finding')

@@ -32,7 +32,10 @@ export class StepCommand implements fc.AsyncCommand<Model, CaseRun> {
 export type CaseValue = [Phase, AlgorithmPreferences, Iterable<fc.AsyncCommand<Model, CaseRun>>];
 
 export interface CaseArbOptions extends StepArbOptions {
-  /** Longest command sequence (default 6: short cases shrink fast and reach deep through their start phase). */
+  /**
+   * Longest command sequence (default 4: short cases shrink fast, reach deep through their start phase, and
+   * findings must shrink to ≤ 3 messages anyway).
+   */
   readonly maxSteps?: number;
   readonly start?: fc.Arbitrary<Phase>;
   readonly profiles?: readonly Profile[];
@@ -48,7 +51,7 @@ export function caseArb(o: CaseArbOptions): fc.Arbitrary<CaseValue> {
         if (c instanceof StepCommand) return c.step;
         throw new TypeError('not a StepCommand');
       });
-      a = fc.commands([cmd], { maxCommands: o.maxSteps ?? 6 });
+      a = fc.commands([cmd], { maxCommands: o.maxSteps ?? 4 });
       perPhase.set(start, a);
     }
     return a;
