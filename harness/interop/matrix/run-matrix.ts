@@ -1,7 +1,7 @@
 /**
  * The whole matrix: our client against every server peer and every client peer against our server, one cell per
- * algorithm of ours (issue 6). Peers run two at a time and share one cell limiter, so a slow peer (Python DH,
- * container start) overlaps a fast one without the machine running more than `concurrency` handshakes at once.
+ * algorithm of ours (issue 6). Several peers are worked on at once and share one cell limiter, so a slow peer (Python
+ * DH, container start) overlaps fast ones without the machine running more than `concurrency` handshakes at once.
  */
 import { BUILTIN_PEERS, clientPeerNames } from '../../targets/registry.js';
 import { runClientPeer } from './client-peers.js';
@@ -31,7 +31,7 @@ export interface MatrixOptions {
   readonly concurrency?: number;
   /** Per cell (and per peer start/probe) limit; default 20 000 ms. */
   readonly timeoutMs?: number;
-  /** Peers worked on at once (default 2). */
+  /** Peers worked on at once (default concurrency + 1, so peer starts and probes never leave the cell slots idle). */
   readonly peerConcurrency?: number;
   readonly runId?: string;
   readonly progress?: (line: string) => void;
@@ -66,7 +66,7 @@ export async function runMatrix(o: MatrixOptions): Promise<MatrixReport> {
     if (s !== undefined) tasks.push(() => runServerPeer(s, ctx));
     if (c !== undefined) tasks.push(() => runClientPeer(c, ctx));
   }
-  const runs = await mapLimit(tasks, o.peerConcurrency ?? 2, (task) => task());
+  const runs = await mapLimit(tasks, o.peerConcurrency ?? concurrency + 1, (task) => task());
   const order = (r: PeerRun) => (r.peer.direction === 'client' ? o.servers.indexOf(r.peer.name) : 1000 + o.clients.indexOf(r.peer.name));
   runs.sort((a, b) => order(a) - order(b));
   const peers = runs.map((r) => r.peer);
