@@ -17,20 +17,25 @@ export interface KnownLimitation {
   readonly kind: Kind;
   readonly algorithms: readonly string[];
   readonly why: string;
+  /** Must match the observed failure (our error, the peer's stderr or log excerpt): any other failure stays 'fail'. */
+  readonly evidence: RegExp;
 }
 
 export const KNOWN_LIMITATIONS: readonly KnownLimitation[] = [
   {
     direction: 'client', peer: 'ssh2', kind: 'kex', algorithms: ['diffie-hellman-group-exchange-sha256', 'diffie-hellman-group-exchange-sha1'],
     why: "the ssh2 server offers group exchange but does not implement it (ssh2/lib/protocol/kex.js: 'Group exchange not implemented for server')",
+    evidence: /KEY_EXCHANGE_FAILED|Group exchange not implemented for server/,
   },
   {
     direction: 'client', peer: 'paramiko', kind: 'kex', algorithms: ['diffie-hellman-group-exchange-sha256', 'diffie-hellman-group-exchange-sha1'],
     why: 'paramiko 2.12 servers without a moduli file still list group exchange in KEXINIT, then refuse it (paramiko/transport.py _send_kex_init builds the list before dropping gex); harness/targets/python/paramiko_server.py does not call Transport.load_server_moduli()',
+    evidence: /IncompatiblePeer|no acceptable kex algorithm|CONNECTION_LOST/,
   },
   {
     direction: 'server', peer: 'plink', kind: 'kex', algorithms: ['diffie-hellman-group1-sha1'],
     why: "PuTTY ranks it below its 'warn below here' line and -batch refuses to confirm weak crypto; plink takes algorithm preferences only from saved sessions",
+    evidence: /weak crypto primitive/,
   },
 ];
 
@@ -59,6 +64,7 @@ export function knownLimitation(c: Cell, output?: PeerOutput, limits: readonly K
     const { reason: _dropped, ...rest } = c;
     return { ...rest, status: 'pass', note: `${d.note} (observed: ${firstLine(output.stderr.replace(/^\s+/, ''), 200)})` };
   }
-  const k = limits.find((l) => l.direction === c.direction && l.peer === c.peer && l.kind === c.kind && l.algorithms.includes(c.algorithm));
+  const observed = `${c.reason ?? ''}\n${output?.stderr ?? ''}`;
+  const k = limits.find((l) => l.direction === c.direction && l.peer === c.peer && l.kind === c.kind && l.algorithms.includes(c.algorithm) && l.evidence.test(observed));
   return k ? { ...c, status: 'unsupported', reason: `known peer limitation: ${k.why} (observed: ${c.reason ?? 'fail'})` } : c;
 }

@@ -13,7 +13,7 @@ export const DIRECTION_TITLE: Readonly<Record<Direction, string>> = {
 export const SYMBOL = { pass: '✅', fail: '❌', unsupported: '➖', note: '⚠️' } as const;
 
 /** One line, no control characters, no table breakers, bounded. */
-export function mdText(s: string, max = 600): string {
+export function mdText(s: string, max = 1000): string {
   // eslint-disable-next-line no-control-regex
   const flat = s.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
   const cut = flat.length > max ? `${flat.slice(0, max)}…` : flat;

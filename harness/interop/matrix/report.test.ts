@@ -52,12 +52,13 @@ describe('interop matrix: pure parts', () => {
   });
 
   it('turns a matching documented peer limitation into unsupported, keeps everything else', () => {
-    const limits: KnownLimitation[] = [{ direction: 'client', peer: 'p', kind: 'kex', algorithms: ['a'], why: 'documented' }];
+    const limits: KnownLimitation[] = [{ direction: 'client', peer: 'p', kind: 'kex', algorithms: ['a'], why: 'documented', evidence: /boom/ }];
     const f = cell({ peer: 'p', algorithm: 'a', status: 'fail', reason: 'boom' });
     const u = knownLimitation(f, undefined, limits, []);
     expect(u.status).to.equal('unsupported');
     expect(u.reason).to.contain('documented').and.contain('boom');
     expect(knownLimitation({ ...f, algorithm: 'b' }, undefined, limits, []).status).to.equal('fail');
+    expect(knownLimitation({ ...f, reason: 'some other failure' }, undefined, limits, []).status, 'evidence must match').to.equal('fail');
     expect(knownLimitation({ ...f, direction: 'server' }, undefined, limits, []).status).to.equal('fail');
     expect(knownLimitation({ ...f, status: 'pass' }, undefined, limits, []).status).to.equal('pass');
   });

@@ -14,6 +14,7 @@ import type { Target } from '../../targets/types.js';
 import { capabilitiesOf } from './capabilities.js';
 import { isAead, macCarrier, restrictTo, splitOffer } from './catalogue.js';
 import { knownLimitation } from './known-limitations.js';
+import { firstLine, printable } from './offer.js';
 import { describeError, runOurClientCell } from './our-client-cell.js';
 import { mapLimit, type Limiter } from './pool.js';
 import type { MatrixRows } from './rows.js';
@@ -30,6 +31,12 @@ export interface PeerRunContext {
 export interface PeerRun {
   readonly peer: PeerReport;
   readonly cells: readonly Cell[];
+}
+
+/** Error-like lines the peer logged while a failing cell ran (other cells run at the same time: a hint, labelled so). */
+function peerLogHint(log: string): string {
+  const lines = log.split('\n').map((l) => l.trim()).filter((l) => /error|fatal|fail|refus|invalid|unsupported|exception|incompatible|no matching|disconnect/i.test(l));
+  return lines.length ? `; peer log (concurrent cells may interleave): ${lines.slice(-2).map((l) => printable(firstLine(l, 200))).join(' | ')}` : '';
 }
 
 function unsupportedCell(name: string, kind: Kind, algorithm: string, legacy: boolean, reason: string): Cell {
@@ -72,13 +79,18 @@ export async function runServerPeer(name: string, ctx: PeerRunContext): Promise<
         return unsupportedCell(name, kind, algorithm, legacy, `offered, but unusable: the peer's only ciphers are AEAD (${offer.cipher.filter(isAead).join(', ')}), which negotiate no MAC`);
       }
       const started = Date.now();
-      const out = await ctx.limiter.run(() => runOurClientCell({
-        host: running.host, port: running.port, user: creds.user, privateKey,
-        algorithms: restrictTo(kind, algorithm, carrier), kind, algorithm, timeoutMs: ctx.timeoutMs,
-      }));
+      let logFrom = 0;
+      const out = await ctx.limiter.run(() => {
+        logFrom = running.logs().length;
+        return runOurClientCell({
+          host: running.host, port: running.port, user: creds.user, privateKey,
+          algorithms: restrictTo(kind, algorithm, carrier), kind, algorithm, timeoutMs: ctx.timeoutMs,
+        });
+      });
+      const reason = out.reason && `${out.reason}${peerLogHint(running.logs().slice(logFrom))}`;
       const base: Cell = {
         direction: 'client', peer: name, kind, algorithm, legacy, status: out.ok ? 'pass' : 'fail',
-        ...(out.reason ? { reason: out.reason } : {}), ...(out.negotiated ? { negotiated: out.negotiated } : {}), durationMs: Date.now() - started,
+        ...(reason ? { reason } : {}), ...(out.negotiated ? { negotiated: out.negotiated } : {}), durationMs: Date.now() - started,
       };
       return knownLimitation(base);
     });
