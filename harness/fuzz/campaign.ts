@@ -119,9 +119,9 @@ export function caseSeed(seed: number, index: number): number {
   return (z ^ (z >>> 16)) | 0;
 }
 
-/** Findings that are the same bug: oracle + message with numbers and hex blanked. */
+/** Findings that are the same bug: oracle + message with quoted peer strings, numbers and hex blanked. */
 export function signatureOf(f: Finding): string {
-  return `${f.oracle}: ${f.message.replace(/0x[0-9a-f]+|\d+/gi, 'N').slice(0, 160)}`;
+  return `${f.oracle}: ${f.message.replace(/"(?:[^"\\]|\\.)*"/g, 'S').replace(/0x[0-9a-f]+|\d+/gi, 'N').slice(0, 160)}`;
 }
 
 export interface SeedCase {
@@ -164,6 +164,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   let closedByPeer = 0;
   let stop: CampaignResult['stoppedBy'] | undefined;
   let peerDown: string | undefined;
+  const notes: Capture[] = [];
   let lastProgress = t0;
   const pool = new LinkPool(target, target.budgets.probeMs);
 
@@ -195,6 +196,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       await runCommands(run, cmds);
       await run.finish();
       failed = false;
+      // should-level findings do not fail the property (the batch goes on); they are minimised after it
+      const note = run.record.note;
+      if (note && !shrinking && !findings.has(signatureOf(note)) && notes.length < 16) notes.push({ start, algorithms, executed: [...run.record.executed], finding: note });
     } catch (e) {
       if (e instanceof FindingError) {
         if (!shrinking) capture.known = findings.has(signatureOf(e.finding));
@@ -238,27 +242,34 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     } finally {
       Error.stackTraceLimit = limit;
     }
+    for (const n of notes.splice(0)) await record(n.finding, n.start, n.algorithms, n.executed, { seed, path: '', index: batch * batchSize, shrinks: 0 });
     // fast-check reports a batch interrupted by the time limit before any run finished as "failed"
     if (!details.failed || (details.interrupted && capture.last === undefined)) return;
     const last = capture.last;
-    let finding: Finding = last?.finding ?? harnessError(details.errorInstance);
+    const finding: Finding = last?.finding ?? harnessError(details.errorInstance);
     const start = last?.start ?? (details.counterexample?.[0]?.[0] as Phase | undefined) ?? 'pre-kex';
-    const algorithms = last?.algorithms ?? {};
-    const index = batch * batchSize + details.numRuns - 1;
+    await record(finding, start, last?.algorithms ?? {}, last?.executed ?? [],
+      { seed, path: details.counterexamplePath ?? '', index: batch * batchSize + details.numRuns - 1, shrinks: details.numShrinks });
+  };
+
+  /** Deduplicates, minimises, confirms on a fresh connection and saves one finding. */
+  const record = async (found: Finding, start: Phase, algorithms: AlgorithmPreferences, executed: readonly Step[], at: { seed: number; path: string; index: number; shrinks: number }): Promise<void> => {
+    let finding = found;
+    const { seed, index } = at;
     const sig = signatureOf(finding);
     const prev = findings.get(sig);
     if (prev) { findings.set(sig, { ...prev, occurrences: prev.occurrences + 1 }); return; }
     // fast-check's command shrinker never drops the last command (it assumes the failure happens there), but
     // our oracles often fire at the final probe: finish with one-at-a-time removal, then confirm on a fresh
     // connection, outside fast-check, exactly as replay will run it
-    const steps = await minimizeSteps(target, start, algorithms, last?.executed ?? [], finding, performance.now() + (o.shrinkTimeMs ?? 30_000));
+    const steps = await minimizeSteps(target, start, algorithms, executed, finding, performance.now() + (o.shrinkTimeMs ?? 30_000));
     const again = await runCase(target, start, steps, algorithms);
     const reproduced = again.finding?.oracle === finding.oracle;
     // the confirming run had stack traces on: keep its detail (e.g. where an exception escaped)
     if (reproduced && again.finding?.detail) finding = { ...finding, detail: again.finding.detail };
     let rec: FindingRecord = {
-      signature: sig, finding, start, algorithms, steps, caseIndex: index, seed, path: details.counterexamplePath ?? '',
-      occurrences: 1, reproduced, shrinks: details.numShrinks, foundAfterMs: performance.now() - t0,
+      signature: sig, finding, start, algorithms, steps, caseIndex: index, seed, path: at.path,
+      occurrences: 1, reproduced, shrinks: at.shrinks, foundAfterMs: performance.now() - t0,
     };
     if (o.corpusDir) {
       const id = entryId(target.name, finding, start, steps);
@@ -274,7 +285,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     }
     findings.set(sig, rec);
     o.onFinding?.(rec);
-    if (o.stopOnFinding) stop ??= 'finding';
+    if (o.stopOnFinding && finding.severity === 'must') stop ??= 'finding';
   };
 
   const worker = async (): Promise<void> => {

@@ -64,6 +64,15 @@ const MAX_PACKET = 32768;
 export const PROBE_ID = 15;
 const MAX_TRACE = 4000;
 
+function serviceOf(payload: Uint8Array): string | undefined {
+  try {
+    const m = decodeMessage(payload);
+    return m.type === 'SSH_MSG_SERVICE_REQUEST' || m.type === 'SSH_MSG_SERVICE_ACCEPT' ? m.service : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function userOf(payload: Uint8Array): string | undefined {
   try {
     const m = decodeMessage(payload);
@@ -109,6 +118,10 @@ export class FuzzClient {
   /** A packet went out that the peer must reject (bad MAC, wrong sequence number, bad padding). */
   sentCorrupt = false;
   readonly trace: TraceLine[] = [];
+  /** SERVICE_REQUESTs for anything but ssh-userauth sent before authentication (RFC 4253 §10), in order. */
+  readonly foreignServiceRequests: { readonly name: string; readonly ordinal: number }[] = [];
+  /** Services the peer accepted (SSH_MSG_SERVICE_ACCEPT). */
+  readonly acceptedServices: string[] = [];
   /** Peer-sent messages that the connection layer of a correct peer never sends before auth (bypass evidence). */
   readonly preAuthConnectionReplies: number[] = [];
   /** Record every packet in `trace` (replay turns it on; campaigns leave it off: copies cost time). */
@@ -127,6 +140,11 @@ export class FuzzClient {
       const dev = p.deviation;
       if (dev !== 'skipped') { this.outOrdinal++; if (this.sentSeqs.size < 4096) this.sentSeqs.add(p.seq); }
       if (id === 50 && dev !== 'skipped') this.lastAuthUser = userOf(p.payload);
+      // a request the peer can treat as a service request: ours after the first kex, outside a kex of ours
+      if (id === 5 && dev !== 'skipped' && !this.authenticated && this.kexDone && !this.engine.kexInProgress) {
+        const name = serviceOf(p.payload);
+        if (name !== undefined && name !== 'ssh-userauth') this.foreignServiceRequests.push({ name, ordinal: this.outOrdinal });
+      }
       if (dev === undefined) { this.onStandardOut(p.payload); return; }
       if (dev === 'probe') this.probes.push({ seq: p.seq, ordinal: this.outOrdinal, inboundAt: this.inboundCount, answered: false });
       // a corrupted MAC, or a wrong sequence number where the MAC/AEAD covers it (RFC 4253 §6.4, OpenSSH
@@ -158,6 +176,7 @@ export class FuzzClient {
       } catch { /* a malformed UNIMPLEMENTED: our engine closes on it */ }
     }
     if (!this.authenticated && id >= 80 && id <= 100 && id !== 80) this.preAuthConnectionReplies.push(id);
+    if (id === 6) { const name = serviceOf(p.payload); if (name !== undefined) this.acceptedServices.push(name); }
   }
 
   /**
@@ -419,6 +438,8 @@ export class FuzzClient {
     this.sentSeqs.clear();
     this.corruptOrdinal = undefined;
     this.preAuthConnectionReplies.length = 0;
+    this.foreignServiceRequests.length = 0;
+    this.acceptedServices.length = 0;
     this.owedAuth = 0;
     this.owedGlobal = 0;
     this.lostRequest = false;

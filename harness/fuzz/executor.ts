@@ -31,6 +31,8 @@ export interface CaseRecord {
   readonly states: Set<State>;
   /** The start phase was reached (false when the peer refused the reference prefix, e.g. it is down). */
   reached: boolean;
+  /** A should-level finding at the end of the case (reported, but the case does not fail). */
+  note?: Finding;
 }
 
 export class CaseRun {
@@ -115,7 +117,8 @@ export class CaseRun {
       }
     }
     const f = atEnd(this.link, this.target);
-    if (f) throw new FindingError(f);
+    if (f?.severity === 'should') this.record.note = f;
+    else if (f) throw new FindingError(f);
   }
 }
 
@@ -128,7 +131,7 @@ export async function runCase(target: FuzzTarget, start: Phase, steps: readonly 
     if (!(await run.reach(start))) return { record: run.record, link };
     for (const s of steps) if (canRun(s, link.client)) await run.step(s);
     await run.finish();
-    return { record: run.record, link };
+    return { ...(run.record.note ? { finding: run.record.note } : {}), record: run.record, link };
   } catch (e) {
     if (e instanceof FindingError) return { finding: e.finding, record: run.record, link };
     throw e;

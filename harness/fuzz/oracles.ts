@@ -11,7 +11,7 @@ import type { FuzzTarget, Link } from './link.js';
 import { SelfLink } from './self/self-target.js';
 
 export const ORACLES = [
-  'crash', 'exception', 'hang', 'auth-bypass', 'integrity', 'invariant', 'disconnect-reason', 'unimplemented-seq', 'liveness', 'resource',
+  'crash', 'exception', 'hang', 'auth-bypass', 'integrity', 'no-disconnect', 'invariant', 'disconnect-reason', 'unimplemented-seq', 'liveness', 'resource',
 ] as const;
 export type OracleName = (typeof ORACLES)[number];
 
@@ -87,6 +87,18 @@ export function atEnd(link: Link, target: FuzzTarget): Finding | undefined {
   // RFC 4252 §5.1 / RFC 4254 §1: no USERAUTH_SUCCESS without valid credentials, no connection service before it
   if (c.authenticated && !c.validCredentialsSent) {
     return { oracle: 'auth-bypass', severity: 'must', rfc: 'RFC 4252 §5.1', message: 'peer sent SSH_MSG_USERAUTH_SUCCESS although no valid credentials were presented' };
+  }
+  // RFC 4252 §6 / RFC 4253 §10: ssh-connection is reached through ssh-userauth only; any other service the
+  // server does not offer MUST end the connection
+  if (!c.authenticated && c.acceptedServices.includes('ssh-connection')) {
+    return { oracle: 'auth-bypass', severity: 'must', rfc: 'RFC 4252 §6', message: 'peer accepted a SERVICE_REQUEST for ssh-connection before authentication' };
+  }
+  const refused = c.foreignServiceRequests.find((r) => !c.acceptedServices.includes(r.name));
+  if (refused && c.alive && !c.streamDesync && c.probes.some((p) => p.ordinal > refused.ordinal && p.answered)) {
+    return { oracle: 'no-disconnect', severity: 'must', rfc: 'RFC 4253 §10', message: `peer neither accepted SERVICE_REQUEST ${JSON.stringify(refused.name)} nor disconnected` };
+  }
+  if (refused && c.closed?.byPeer && c.closed.reason !== undefined && c.closed.reason !== 7 && c.foreignServiceRequests.length === 1 && !c.sentCorrupt) {
+    return { oracle: 'disconnect-reason', severity: 'should', rfc: 'RFC 4253 §10', message: `peer refused service ${JSON.stringify(refused.name)} with DISCONNECT reason ${c.closed.reason}, not SERVICE_NOT_AVAILABLE (7)` };
   }
   const pre = c.preAuthConnectionReplies.filter((id) => id === 91 || id === 99 || id === 81 || id === 94 || id === 95);
   if (pre.length > 0 && !c.authenticated) {

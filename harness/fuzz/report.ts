@@ -41,7 +41,7 @@ export function reportMarkdown(r: CampaignResult, notes: readonly string[] = [],
   if (r.unreached) out.push(`- ${r.unreached} cases did not reach their start phase (peer refused the reference prefix)`);
   for (const n of notes) out.push(`- ${n}`);
   out.push('', `## Findings (${r.findings.length})`, '');
-  if (r.findings.length === 0) out.push('None.');
+  if (r.findings.length === 0) out.push('None.', '');
   for (const f of r.findings) {
     out.push(`### [${f.finding.oracle}] ${f.finding.message}`, '');
     out.push(`- severity ${f.finding.severity}${f.finding.rfc ? `, ${f.finding.rfc}` : ''}; seen ${f.occurrences}×; minimal case reproduced on a fresh connection: ${f.reproduced ? 'yes' : 'NO'}`);
