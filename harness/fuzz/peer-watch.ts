@@ -21,12 +21,42 @@ export interface PeerWatch {
   notes(): string[];
 }
 
+/**
+ * In-process, the peer is this process: its heap after GC-settled samples must not grow with the number of
+ * cases (every connection is dropped after its case; anything kept is a leak in our implementation or harness).
+ */
+function watchSelf(found: Finding[], notes: string[]): PeerWatch {
+  const heap = (): number => process.memoryUsage().heapUsed;
+  const samples: { t: number; heap: number }[] = [];
+  let last = performance.now();
+  const start = heap();
+  return {
+    async afterCase() {
+      if (performance.now() - last >= 30_000) { last = performance.now(); samples.push({ t: last, heap: heap() }); }
+      return undefined;
+    },
+    async stop() {
+      const end = heap();
+      // the minimum of the later half of the samples: a leak raises the floor, garbage only the peaks
+      const late = samples.slice(Math.floor(samples.length / 2)).map((s) => s.heap);
+      const floor = late.length ? Math.min(...late, end) : end;
+      notes.push(`harness process heap: ${(start / 2 ** 20).toFixed(0)} MiB at start, ${(floor / 2 ** 20).toFixed(0)} MiB floor over the last half, ${samples.length} samples; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+      if (samples.length >= 4 && floor - start > SELF_HEAP_GROWTH) {
+        found.push({ oracle: 'resource', severity: 'must', message: `in-process heap floor grew from ${(start / 2 ** 20).toFixed(0)} to ${(floor / 2 ** 20).toFixed(0)} MiB over the campaign` });
+      }
+    },
+    findings: () => found,
+    notes: () => notes,
+  };
+}
+
+/** Heap growth (after the first samples) that counts as a leak for the self target. */
+const SELF_HEAP_GROWTH = 256 * 2 ** 20;
+
 export function watchPeer(target: FuzzTarget): PeerWatch {
   const found: Finding[] = [];
   const notes: string[] = [];
-  if (target.kind === 'in-process') {
-    return { afterCase: async () => undefined, stop: async () => {}, findings: () => found, notes: () => notes };
-  }
+  if (target.kind === 'in-process') return watchSelf(found, notes);
   const baseline: PeerResources | undefined = target.resources?.();
   if (baseline) notes.push(`peer at start: ${baseline.processes} processes, ${baseline.rssKiB} KiB RSS, ${baseline.fds} fds`);
   let lastHealth = performance.now();
