@@ -110,7 +110,8 @@ export class CaseRun {
     if (c.alive && c.kexDone) c.probe();
     await this.settle(this.target.budgets.probeMs);
     // a network peer that dropped the connection without DISCONNECT: did its process crash? (peer log / pid)
-    if (this.target.health && c.closed && !c.closed.byPeer && !c.closed.byUs) {
+    if (this.target.health && (this.target.healthEachCase || (c.closed && !c.closed.byPeer && !c.closed.byUs))) {
+      await new Promise((r) => setImmediate(r)); // let a rejection the case caused surface first
       const h = await this.target.health();
       if (h.dead || h.crashLines.length > 0) {
         throw new FindingError({ oracle: 'crash', severity: 'must', message: h.dead ?? `peer log shows a crash: ${JSON.stringify(h.crashLines[0])}`, detail: h.crashLines.join('\n') });

@@ -74,6 +74,8 @@ export interface FuzzTarget {
   /** Algorithm profiles the peer can do (default: all of arb/profiles.ts). */
   readonly profiles?: readonly Profile[];
   health?(): Promise<PeerHealth>;
+  /** Ask health() after every case, not only when the peer dropped the connection (crashes in this process). */
+  readonly healthEachCase?: boolean;
   /** A fresh, normal connection (kex + auth): undefined when it succeeds, else what went wrong. */
   liveness?(): Promise<string | undefined>;
   /** The end of the peer's log, for findings about the peer process. */

@@ -97,7 +97,9 @@ export function atEnd(link: Link, target: FuzzTarget): Finding | undefined {
   if (refused && c.alive && !c.streamDesync && c.probes.some((p) => p.ordinal > refused.ordinal && p.answered)) {
     return { oracle: 'no-disconnect', severity: 'must', rfc: 'RFC 4253 §10', message: `peer neither accepted SERVICE_REQUEST ${JSON.stringify(refused.name)} nor disconnected` };
   }
-  if (refused && c.closed?.byPeer && c.closed.reason !== undefined && c.closed.reason !== 7 && c.foreignServiceRequests.length === 1 && !c.sentCorrupt) {
+  // only when the request was the last thing we sent (a later malformed packet may rightly be what closed it)
+  const lastOut = c.outOrdinal - c.probes.filter((p) => p.ordinal > (refused?.ordinal ?? 0)).length;
+  if (refused && refused.ordinal === lastOut && c.closed?.byPeer && c.closed.reason !== undefined && c.closed.reason !== 7 && c.foreignServiceRequests.length === 1 && !c.sentCorrupt) {
     return { oracle: 'disconnect-reason', severity: 'should', rfc: 'RFC 4253 §10', message: `peer refused service ${JSON.stringify(refused.name)} with DISCONNECT reason ${c.closed.reason}, not SERVICE_NOT_AVAILABLE (7)` };
   }
   const pre = c.preAuthConnectionReplies.filter((id) => id === 91 || id === 99 || id === 81 || id === 94 || id === 95);

@@ -91,7 +91,8 @@ export async function networkTarget(name: string, creds: TargetCredentials): Pro
   const { getTarget, PeerError } = await import('../../targets/index.js');
   let running: RunningTarget;
   try {
-    if (name === 'self-tcp') await import('../../targets/self.js'); // registers the loopback reference server
+    // registers the loopback reference server (`self`, `self-serve`, `self:<scenario variant>`)
+    if (name.startsWith('self')) await import('../../targets/self.js');
     const credentials = creds.user ? { user: creds.user, ...(creds.password !== undefined ? { password: creds.password } : {}), ...(creds.identity ? { privateKeyPath: creds.identity } : {}) } : undefined;
     const t = await getTarget(name === 'self-tcp' ? 'self' : name, credentials);
     // OpenSSH at DEBUG3 writes kilobytes per connection: INFO still logs fatal errors and crashes, and is fast
@@ -120,6 +121,12 @@ export async function networkTarget(name: string, creds: TargetCredentials): Pro
     if (kx) offer = { kex: kx.kex, cipher: kx.cipherC2S, mac: kx.macC2S };
   } catch { /* keep every profile */ }
   let logSeen = 0;
+  // `self-tcp` runs our Transport server inside this process: an exception or rejection nobody handles there
+  // is the server crashing (it would end a real `ssh-harness serve`); record it instead of dying with it
+  const inProcessCrashes: string[] = [];
+  const onCrash = (e: unknown): void => { inProcessCrashes.push(`unhandled in the in-process server: ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e)}`); };
+  const inProcess = name === 'self-tcp';
+  if (inProcess) { process.on('unhandledRejection', onCrash); process.on('uncaughtException', onCrash); }
   const connect = async (algorithms?: AlgorithmPreferences, tap?: TraceTap): Promise<Link> => {
     const socket = await connectSocket(running.host, running.port);
     const client = new FuzzClient(credentials, { ...(algorithms ? { algorithms } : {}), ...(tap ? { onKeys: (k) => tap.onKeys(k) } : {}) });
@@ -141,17 +148,20 @@ export async function networkTarget(name: string, creds: TargetCredentials): Pro
     budgets: { stepMs: 150, probeMs: 2000 },
     profiles: profilesFor(offer),
     // dropbear's MAX_UNAUTH_PER_IP is 5 (options.h), closing connections included
-    concurrency: /dropbear/.test(name) ? 3 : 16,
+    concurrency: /dropbear/.test(name) ? 3 : inProcess ? 1 : 16,
     // a publickey login costs the server one signature check; a password one a crypt(3) hash (yescrypt: ~50 ms)
     preferredAuth: privateKey ? 'publickey' : 'password',
     connect,
     async health(): Promise<PeerHealth> {
+      if (inProcess) return { crashLines: inProcessCrashes.splice(0) };
       const log = running.logs();
       const fresh = log.length >= logSeen ? log.slice(logSeen) : log;
       logSeen = log.length;
       const dead = running.pid !== undefined && !alive(running.pid) ? `peer process ${running.pid} is gone` : undefined;
       return { ...(dead ? { dead } : {}), crashLines: crashLines(fresh) };
     },
+    // in-process, a crash does not drop the connection: every case asks (attribution needs one case at a time)
+    healthEachCase: inProcess,
     async liveness(): Promise<string | undefined> {
       let link: Link | undefined;
       try {
@@ -171,7 +181,10 @@ export async function networkTarget(name: string, creds: TargetCredentials): Pro
     resources(): PeerResources | undefined {
       return running.pid !== undefined ? peerResources(running.pid) : undefined;
     },
-    close: () => running.stop(),
+    close: async () => {
+      if (inProcess) { process.off('unhandledRejection', onCrash); process.off('uncaughtException', onCrash); }
+      await running.stop();
+    },
   };
   return target;
 }
