@@ -99,7 +99,7 @@ export function atEnd(link: Link, target: FuzzTarget): Finding | undefined {
   }
   // only when the request was the last thing we sent (a later malformed packet may rightly be what closed it)
   const lastOut = c.outOrdinal - c.probes.filter((p) => p.ordinal > (refused?.ordinal ?? 0)).length;
-  if (refused && refused.ordinal === lastOut && c.closed?.byPeer && c.closed.reason !== undefined && c.closed.reason !== 7 && c.foreignServiceRequests.length === 1 && !c.sentCorrupt) {
+  if (refused && refused.ordinal === lastOut && !c.streamDesync && c.closed?.byPeer && c.closed.reason !== undefined && c.closed.reason !== 7 && c.foreignServiceRequests.length === 1 && !c.sentCorrupt) {
     return { oracle: 'disconnect-reason', severity: 'should', rfc: 'RFC 4253 §10', message: `peer refused service ${JSON.stringify(refused.name)} with DISCONNECT reason ${c.closed.reason}, not SERVICE_NOT_AVAILABLE (7)` };
   }
   const pre = c.preAuthConnectionReplies.filter((id) => id === 91 || id === 99 || id === 81 || id === 94 || id === 95);

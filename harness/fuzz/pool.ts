@@ -12,9 +12,21 @@
 import type { AlgorithmPreferences } from '../../impl/transport/types.js';
 import { currentState, type CaseRecord } from './executor.js';
 import type { FuzzTarget, Link } from './link.js';
-import type { Phase } from './steps.js';
+import { stepMessageId, type Phase, type Step } from './steps.js';
 
 type PoolPhase = 'authenticated' | 'userauth';
+
+/**
+ * Steps after which a connection may look healthy but carry state into the next case: raw bytes and packet
+ * deviations, custom KEXINITs, and fuzzed transport/kex messages 20–49 (a stray NEWKEYS makes OpenSSH reset
+ * its sequence counter, found by these campaigns).
+ */
+function disturbsConnection(s: Step): boolean {
+  if (s.op === 'bytes' || s.op === 'deviate' || s.op === 'kexinit') return true;
+  if (s.op !== 'send') return false;
+  const id = stepMessageId(s);
+  return id === undefined || (id >= 20 && id <= 49);
+}
 
 function poolPhaseFor(start: Phase): PoolPhase | undefined {
   if (start === 'authenticated' || start === 'channel' || start === 'rekey') return 'authenticated';
@@ -54,7 +66,7 @@ export class LinkPool {
   async release(link: Link, algorithms: AlgorithmPreferences | undefined, record: CaseRecord, failed: boolean): Promise<void> {
     const c = link.client;
     const healthy = !failed && c.alive && c.serviceAccepted && !c.streamDesync && !c.sentCorrupt && !c.anythingOwed
-      && !c.engine.kexInProgress && !record.executed.some((s) => s.op === 'bytes' || s.op === 'deviate' || s.op === 'kexinit')
+      && !c.engine.kexInProgress && !record.executed.some(disturbsConnection)
       && (link.server === undefined || (link.server.escaped.length === 0 && !link.server.hung && !link.server.crashed));
     const phase: PoolPhase = c.authenticated ? 'authenticated' : 'userauth';
     if (!healthy || c.reused + 1 >= MAX_CASES[phase]) { link.close(); return; }
