@@ -97,6 +97,9 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 }
 
+/** Channel types of RFC 4254 §6–§7 (and OpenSSH's agent forwarding): anything else is UNKNOWN_CHANNEL_TYPE. */
+const KNOWN_CHANNEL_TYPES: ReadonlySet<string> = new Set(['session', 'x11', 'forwarded-tcpip', 'direct-tcpip', 'auth-agent@openssh.com', 'direct-streamlocal@openssh.com', 'forwarded-streamlocal@openssh.com']);
+
 export class Transport extends EventEmitter {
   private socket: Duplex | undefined;
   private readonly socketSpec: SocketSpec;
@@ -424,13 +427,16 @@ export class Transport extends EventEmitter {
       if (info.kind === 'session' && this.noMoreSessions) return OpenFailure.ADMINISTRATIVELY_PROHIBITED;
       const check = this.policy!.checkChannelRequest;
       if (check) return check.call(this.policy, info.kind, id, info);
-      return info.kind === 'session' ? true : OpenFailure.ADMINISTRATIVELY_PROHIBITED;
+      // RFC 4254 §5.1: a type we do not know is UNKNOWN_CHANNEL_TYPE; known ones beyond session are denied by default
+      if (info.kind === 'session') return true;
+      return KNOWN_CHANNEL_TYPES.has(info.kind) ? OpenFailure.ADMINISTRATIVELY_PROHIBITED : OpenFailure.UNKNOWN_CHANNEL_TYPE;
     }
     // RFC 4254 §7.2: a client accepts forwarded-tcpip only for a forward it asked for
     // (matched by port: servers echo the bind address in their own spelling, e.g. '' vs 'localhost')
     const port = info.destination?.port;
     if (info.kind === 'forwarded-tcpip' && [...this.forwards].some((f) => f.endsWith(`:${port}`))) return true;
-    return this.options.checkChannelRequest?.(info.kind, info) ?? OpenFailure.ADMINISTRATIVELY_PROHIBITED;
+    return this.options.checkChannelRequest?.(info.kind, info)
+      ?? (KNOWN_CHANNEL_TYPES.has(info.kind) ? OpenFailure.ADMINISTRATIVELY_PROHIBITED : OpenFailure.UNKNOWN_CHANNEL_TYPE);
   }
 
   private onConnectionEvent(e: ConnectionEvent): void {

@@ -98,11 +98,17 @@ export class Channel extends Duplex {
     this.stderr = new Duplex({
       allowHalfOpen: true,
       readableHighWaterMark: 64 * 1024,
-      read() { self.credit(); },
+      read() { self.creditSoon(); },
       write(chunk: Buffer, _enc, cb) { self.enqueue(chunk, EXTENDED_DATA_STDERR, cb); },
       final(cb) { cb(); }, // RFC 4254 has no separate EOF for extended data
     });
     this.stderr.on('error', () => { /* surfaced on the channel itself */ });
+    const readStderr = this.stderr.read.bind(this.stderr);
+    this.stderr.read = (size?: number) => {
+      const chunk: unknown = readStderr(size);
+      if (chunk !== null) this.creditSoon();
+      return chunk;
+    };
   }
 
   // ───────────────────────────── session requests (client side), RFC 4254 §6 ─────────────────────────────
@@ -224,7 +230,14 @@ export class Channel extends Duplex {
   // ───────────────────────────── Duplex plumbing ─────────────────────────────
 
   override _read(): void {
-    this.credit();
+    this.creditSoon();
+  }
+
+  /** Every consumption, flowing mode included (flow() calls read()), gives the window back. */
+  override read(size?: number): ReturnType<Duplex['read']> {
+    const chunk: ReturnType<Duplex['read']> = super.read(size);
+    if (chunk !== null) this.creditSoon();
+    return chunk;
   }
 
   override _write(chunk: Buffer | Uint8Array, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -246,6 +259,18 @@ export class Channel extends Duplex {
     }
     for (const w of this.writes.splice(0)) w.cb();
     cb(err);
+  }
+
+  /**
+   * Node calls _read() *before* it takes the chunk being read out of the buffer, so readableLength there still
+   * counts it: crediting at once would miss it, and a window smaller than the high-water mark would never reopen
+   * (no further _read comes). Credit once the read has completed.
+   */
+  private creditScheduled = false;
+  private creditSoon(): void {
+    if (this.creditScheduled) return;
+    this.creditScheduled = true;
+    queueMicrotask(() => { this.creditScheduled = false; this.credit(); });
   }
 
   /** Gives the window back for whatever the application has taken out of both stream buffers. */

@@ -97,6 +97,30 @@ describe('transport engine: impl client ↔ impl server in-process', () => {
     for (const r of received.server) expect(Buffer.from(r).equals(Buffer.concat([head, body]))).to.equal(true);
   });
 
+  it('holds service messages pipelined behind SERVICE_REQUEST until the service is accepted (dbclient does this)', () => {
+    const { pair, received } = makePair();
+    pair.start().drive();
+    pair.client.requestService('ssh-userauth');
+    const userauth = encodeMessage({ type: 'SSH_MSG_USERAUTH_REQUEST', user: 'u', service: 'ssh-connection', method: 'none' });
+    pair.client.sendPayload(userauth); // no wait for SERVICE_ACCEPT
+    pair.drive();
+    expect(pair.server.isClosed).to.equal(false);
+    expect(received.server).to.deep.equal([userauth]);
+    const types = pair.events.server.map((e) => e.type);
+    expect(types.indexOf('serviceRequest')).to.be.lessThan(types.indexOf('payload'));
+  });
+
+  it('answers an unknown number ≥ 50 before any service with UNIMPLEMENTED, not a disconnect (RFC 4253 §11.4)', () => {
+    const inbound: Uint8Array[] = [];
+    const { pair } = makePair({ client: { onPacket: (p) => { if (p.direction === 'in') inbound.push(p.payload.slice()); } } });
+    pair.start().drive();
+    const seq = pair.client.testing.inspect().seqOut;
+    pair.client.testing.sendRawPayload(Uint8Array.of(200, 1));
+    pair.drive();
+    expect(decodeMessage(inbound.at(-1)!)).to.deep.equal({ type: 'SSH_MSG_UNIMPLEMENTED', seq });
+    expect(pair.server.isClosed).to.equal(false);
+  });
+
   it('survives any split of the stream, down to one byte at a time', () => {
     const { pair, received } = makePair({ chunk: 1 });
     establish(pair);

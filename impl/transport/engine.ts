@@ -13,7 +13,7 @@ import { cipherAlgorithms, compressionAlgorithms, defaultAlgorithms, kexAlgorith
 import { makeOpener, makeSealer } from '../crypto/protect.js';
 import { serverGexGroup } from '../crypto/kex/moduli.js';
 import type { CompressionAlgorithm, Opener, PrivateKey, PublicKey, Rng } from '../crypto/types.js';
-import { DisconnectError, DisconnectReason, MacError, ProtocolError, SSHError, TimeoutError } from '../errors.js';
+import { DisconnectError, DisconnectReason, LimitError, MacError, ProtocolError, SSHError, TimeoutError } from '../errors.js';
 import { decodeMessage, encodeMessage, MessageId, type Message } from '../messages/index.js';
 import { ByteQueue } from './byte-queue.js';
 import { KexRun, type KexHost } from './kex-run.js';
@@ -41,6 +41,9 @@ function resolveList(kind: string, names: readonly string[] | undefined, fallbac
   if (list.length === 0) throw new SSHError('USAGE', `empty ${kind} algorithm list`);
   return list;
 }
+
+/** Message numbers ≥ 50 with a fixed meaning (RFC 4250 §4.1.2); 60–79 are per authentication method. */
+const SERVICE_MESSAGE_IDS: ReadonlySet<number> = new Set([50, 51, 52, 53, 80, 81, 82, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99, 100]);
 
 export class Engine {
   readonly role: Role;
@@ -84,6 +87,8 @@ export class Engine {
   private packetsReceived = 0;
   private serviceRequested: string | undefined;
   private serviceActive: string | undefined;
+  /** Service messages that arrived behind a SERVICE_REQUEST not yet accepted (server). */
+  private pipelined: { payload: Uint8Array; seq: number }[] = [];
   private closedWith: SSHError | undefined;
   private compressionPending: { out?: CompressionAlgorithm; in?: CompressionAlgorithm } = {};
   /** Deviation rules installed through `testing` (DESIGN §3). Empty in reference behaviour. */
@@ -249,6 +254,9 @@ export class Engine {
     this.serviceActive = service;
     this.serviceRequested = undefined;
     this.sendMessage({ type: 'SSH_MSG_SERVICE_ACCEPT', service });
+    const pipelined = this.pipelined;
+    this.pipelined = [];
+    for (const p of pipelined) this.emit({ type: 'payload', payload: p.payload, seq: p.seq });
   }
 
   /** Starts a key re-exchange now (RFC 4253 §9); a no-op while one is running. */
@@ -315,7 +323,18 @@ export class Engine {
       // RFC 4253 §7.1: between the peer's KEXINIT and its NEWKEYS only transport and kex messages may come
       if (kex && kex.peerKexInit && !kex.receivedNewKeys) throw new ProtocolError(`message ${id} during key exchange (RFC 4253 §7.1)`, ['kex messages'], String(id));
       if (this.phase !== 'established') throw new ProtocolError(`message ${id} before the first key exchange completed (RFC 4253 §7)`, ['SSH_MSG_KEXINIT'], String(id));
-      if (this.serviceActive === undefined) throw new ProtocolError(`message ${id} before any service was accepted (RFC 4253 §10)`, ['SSH_MSG_SERVICE_REQUEST'], String(id));
+      if (this.serviceActive === undefined) {
+        // RFC 4253 §11.4: a number no service defines is unimplemented, whatever the state
+        if (!SERVICE_MESSAGE_IDS.has(id) && !(id >= 60 && id <= 79)) { this.writeTransport({ type: 'SSH_MSG_UNIMPLEMENTED', seq }); return; }
+        // a client may pipeline its first service messages behind SERVICE_REQUEST (dbclient sends USERAUTH_REQUEST
+        // at once): hold them, bounded, until the application accepts the service
+        if (this.role === 'server' && this.serviceRequested !== undefined) {
+          if (this.pipelined.length >= 16) throw new LimitError('more than 16 messages pipelined behind SSH_MSG_SERVICE_REQUEST');
+          this.pipelined.push({ payload, seq });
+          return;
+        }
+        throw new ProtocolError(`message ${id} before any service was accepted (RFC 4253 §10)`, ['SSH_MSG_SERVICE_REQUEST'], String(id));
+      }
     }
     if (id === MessageId.USERAUTH_SUCCESS && this.role === 'client') this.onAuthenticated();
     this.emit({ type: 'payload', payload, seq });
