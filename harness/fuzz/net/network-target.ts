@@ -166,7 +166,8 @@ export async function networkTarget(name: string, creds: TargetCredentials): Pro
       let link: Link | undefined;
       try {
         link = await connect();
-        const run = new CaseRun(link, target);
+        // a generous bound: this login competes with the campaign's own connections for the peer's CPU
+        const run = new CaseRun(link, { ...target, budgets: { stepMs: 1000, probeMs: 10_000 } });
         if (await run.reach('authenticated')) return undefined;
         const c = link.client;
         const where = !c.kexDone ? 'key exchange' : !c.serviceAccepted ? 'service request' : 'authentication';
