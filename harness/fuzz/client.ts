@@ -10,6 +10,7 @@ import { DisconnectError, type SSHError } from '../../impl/errors.js';
 import { decodeMessage, encodeMessage, type DecodeContext, type MessageInput } from '../../impl/messages/index.js';
 import { Engine } from '../../impl/transport/engine.js';
 import type { EngineEvent, EngineOptions, PacketRecord } from '../../impl/transport/types.js';
+import { PROBE_ID, WireLog } from './wire-log.js';
 
 export interface FuzzCredentials {
   readonly user: string;
@@ -38,40 +39,11 @@ export interface PeerClose {
   readonly error: SSHError;
 }
 
-/** One probe: its sequence number, when it left, and how the peer answered. */
-export interface ProbeRecord {
-  readonly seq: number;
-  readonly ordinal: number;
-  /** inboundCount when it was sent: anything after that arrived after the probe left. */
-  readonly inboundAt: number;
-  answered: boolean;
-  /** An UNIMPLEMENTED arrived after the probe carrying another sequence number (RFC 4253 §11.4 says ours). */
-  otherSeq?: number;
-}
 
-export interface TraceLine {
-  readonly dir: 'in' | 'out';
-  readonly seq: number;
-  readonly timeMs: number;
-  /** A copy of the payload (decrypted, message number first). */
-  readonly payload: Uint8Array;
-  readonly deviation?: string;
-}
 
 const INITIAL_WINDOW = 1 << 20;
 const MAX_PACKET = 32768;
 /** An unassigned transport-generic number (RFC 4250 §4.1.2 leaves 9–19 free): every peer must answer UNIMPLEMENTED. */
-export const PROBE_ID = 15;
-const MAX_TRACE = 4000;
-
-function serviceOf(payload: Uint8Array): string | undefined {
-  try {
-    const m = decodeMessage(payload);
-    return m.type === 'SSH_MSG_SERVICE_REQUEST' || m.type === 'SSH_MSG_SERVICE_ACCEPT' ? m.service : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function userOf(payload: Uint8Array): string | undefined {
   try {
@@ -97,86 +69,20 @@ export class FuzzClient {
   /** The auth method our last standard auth step is running, to decode 60 (RFC 4252 §7, RFC 4256 §3.2). */
   private authMethod: 'publickey' | 'password' | 'keyboard-interactive' | undefined;
   closed: PeerClose | undefined;
-  /** Inbound packets this connection (unbounded counter, unlike `inbound`). */
-  inboundCount = 0;
-  /** Inbound message numbers seen, in order (bounded), for oracles and coverage. */
-  readonly inbound: number[] = [];
-  /** Our probes this case, in order (see ProbeRecord). */
-  readonly probes: ProbeRecord[] = [];
-  /** Packets we have put on the wire this connection (orders probes against corrupted packets). */
-  outOrdinal = 0;
-  /** Sequence numbers of our packets this case (an UNIMPLEMENTED naming one of them answers that packet). */
-  readonly sentSeqs = new Set<number>();
-  /** Ordinal of the first packet whose MAC/sequence number we corrupted (sentCorrupt). */
-  corruptOrdinal: number | undefined;
   owedAuth = 0;
   owedGlobal = 0;
-  /** One of our requests never left (skipped) or may still be held (delayed): replies owed for it are void. */
-  lostRequest = false;
-  /** Something was put on the wire that the peer cannot frame (raw bytes, truncation, length rewrite). */
-  streamDesync = false;
-  /** A packet went out that the peer must reject (bad MAC, wrong sequence number, bad padding). */
-  sentCorrupt = false;
-  readonly trace: TraceLine[] = [];
-  /** SERVICE_REQUESTs for anything but ssh-userauth sent before authentication (RFC 4253 §10), in order. */
-  readonly foreignServiceRequests: { readonly name: string; readonly ordinal: number }[] = [];
-  /** Services the peer accepted (SSH_MSG_SERVICE_ACCEPT). */
-  readonly acceptedServices: string[] = [];
-  /** Peer-sent messages that the connection layer of a correct peer never sends before auth (bypass evidence). */
-  readonly preAuthConnectionReplies: number[] = [];
-  /** Record every packet in `trace` (replay turns it on; campaigns leave it off: copies cost time). */
-  traceEnabled = false;
+  /** What crossed the wire this case, for the oracles (probes, corruption, service requests, trace). */
+  readonly log = new WireLog();
 
   constructor(readonly credentials: FuzzCredentials, options: Omit<EngineOptions, 'role' | 'onPacket'> = {}) {
     this.engine = new Engine({ ...options, role: 'client', onPacket: (p) => this.onPacket(p) });
   }
 
   private onPacket(p: PacketRecord): void {
-    const id = p.payload[0] ?? -1;
-    if (this.traceEnabled && this.trace.length < MAX_TRACE) {
-      this.trace.push({ dir: p.direction, seq: p.seq, timeMs: Date.now(), payload: p.payload.slice(), ...(p.deviation ? { deviation: p.deviation } : {}) });
-    }
-    if (p.direction !== 'in') {
-      const dev = p.deviation;
-      if (dev !== 'skipped') { this.outOrdinal++; if (this.sentSeqs.size < 4096) this.sentSeqs.add(p.seq); }
-      if (id === 50 && dev !== 'skipped') this.lastAuthUser = userOf(p.payload);
-      // a request the peer can treat as a service request: ours after the first kex, outside a kex of ours
-      if (id === 5 && dev !== 'skipped' && !this.authenticated && this.kexDone && !this.engine.kexInProgress) {
-        const name = serviceOf(p.payload);
-        if (name !== undefined && name !== 'ssh-userauth') this.foreignServiceRequests.push({ name, ordinal: this.outOrdinal });
-      }
-      if (dev === undefined) { this.onStandardOut(p.payload); return; }
-      if (dev === 'probe') this.probes.push({ seq: p.seq, ordinal: this.outOrdinal, inboundAt: this.inboundCount, answered: false });
-      // a corrupted MAC, or a wrong sequence number where the MAC/AEAD covers it (RFC 4253 §6.4, OpenSSH
-      // PROTOCOL.chacha20poly1305; not AES-GCM, whose nonce is its own counter, RFC 5647 §7.1): must be rejected
-      const gcm = /gcm/.test(this.engine.negotiated?.cipherC2S ?? '');
-      if (dev.startsWith('corrupt') && this.kexDone && (/mac=true/.test(dev) || (/seqOffset=[1-9]/.test(dev) && !gcm))) {
-        this.sentCorrupt = true;
-        this.corruptOrdinal ??= this.outOrdinal;
-      }
-      // a request we skipped is owed nothing (a skipped probe was never recorded)
-      if (dev === 'skipped' && id !== PROBE_ID) this.lostRequest = true;
-      return;
-    }
-    this.inboundCount++;
-    if (this.inbound.length < 10_000) this.inbound.push(id);
-    if (id === 3) {
-      // RFC 4253 §11.4: SSH_MSG_UNIMPLEMENTED carries the rejected packet's sequence number
-      try {
-        const m = decodeMessage(p.payload);
-        if (m.type === 'SSH_MSG_UNIMPLEMENTED') {
-          const exact = this.probes.find((x) => !x.answered && x.seq === m.seq);
-          if (exact) exact.answered = true;
-          else if (!this.sentSeqs.has(m.seq)) {
-            // not the number of anything we sent: the peer answered our probe with a wrong sequence number
-            const pending = this.probes.find((x) => !x.answered && x.otherSeq === undefined && x.inboundAt < this.inboundCount);
-            if (pending) pending.otherSeq = m.seq;
-          }
-        }
-      } catch { /* a malformed UNIMPLEMENTED: our engine closes on it */ }
-    }
-    if (!this.authenticated && id >= 80 && id <= 100 && id !== 80) this.preAuthConnectionReplies.push(id);
-    if (id === 6) { const name = serviceOf(p.payload); if (name !== undefined) this.acceptedServices.push(name); }
+    const st = { kexDone: this.kexDone, kexInProgress: this.engine.kexInProgress, authenticated: this.authenticated, cipher: this.engine.negotiated?.cipherC2S ?? '' };
+    this.log.record(p, st);
+    if (p.direction === 'out' && p.deviation === undefined) this.onStandardOut(p.payload);
+    if (p.direction === 'out' && p.payload[0] === 50 && p.deviation !== 'skipped') this.lastAuthUser = userOf(p.payload);
   }
 
   /**
@@ -186,7 +92,6 @@ export class FuzzClient {
   private onStandardOut(payload: Uint8Array): void {
     const id = payload[0];
     if (id === 50) { this.owedAuth++; return; }
-    // (the user of any USERAUTH_REQUEST we send is tracked in onPacket: fuzzed ones count too)
     if (id !== 90 && id !== 98 && id !== 80) return;
     let m;
     try { m = decodeMessage(payload); } catch { return; }
@@ -195,7 +100,7 @@ export class FuzzClient {
     else if (m.type === 'SSH_MSG_GLOBAL_REQUEST' && m.wantReply) this.owedGlobal++;
   }
 
-  /** Handles one engine event; returns payloads the session answers with (sent after the engine call returns). */
+  /** Handles one engine event (the Link delivers them after each engine call). */
   onEvent(e: EngineEvent): void {
     switch (e.type) {
       case 'kexDone': this.kexDone = true; this.kexCount++; return;
@@ -326,15 +231,10 @@ export class FuzzClient {
     this.engine.testing.sendRawPayload(payload, label);
   }
 
-  /** Sends a probe the peer must answer with SSH_MSG_UNIMPLEMENTED (RFC 4253 §11.4); onPacket records it. */
+  /** Sends a probe the peer must answer with SSH_MSG_UNIMPLEMENTED (RFC 4253 §11.4); the log records it. */
   probe(): void {
     if (!this.alive) return;
     this.engine.testing.sendRawPayload(Uint8Array.of(PROBE_ID), 'probe');
-  }
-
-  /** The oldest probe the peer has not answered with its sequence number. */
-  get pendingProbe(): ProbeRecord | undefined {
-    return this.probes.find((p) => !p.answered);
   }
 
   requestService(name: string): void {
@@ -416,9 +316,7 @@ export class FuzzClient {
   owed(): { probes: number; auth: number; channel: number; global: number } {
     let channel = 0;
     for (const c of this.channels) channel += c.state === 'opening' || c.state === 'open' ? c.owedReplies : 0;
-    // a probe answered with a wrong sequence number is still an answer (the seq oracle judges it)
-    const probes = this.probes.filter((p) => !p.answered && p.otherSeq === undefined).length;
-    return { probes, auth: this.owedAuth, channel, global: this.owedGlobal };
+    return { probes: this.log.unansweredProbes, auth: this.owedAuth, channel, global: this.owedGlobal };
   }
 
   /** Channels all closed on both sides (after closeChannels() settled). */
@@ -432,17 +330,9 @@ export class FuzzClient {
    */
   resetCase(): void {
     this.channels.length = 0;
-    this.trace.length = 0;
-    this.inbound.length = 0;
-    this.probes.length = 0;
-    this.sentSeqs.clear();
-    this.corruptOrdinal = undefined;
-    this.preAuthConnectionReplies.length = 0;
-    this.foreignServiceRequests.length = 0;
-    this.acceptedServices.length = 0;
+    this.log.resetCase();
     this.owedAuth = 0;
     this.owedGlobal = 0;
-    this.lostRequest = false;
     // credentials a previous case presented belong to it (its answer has arrived: nothing was owed)
     if (!this.authenticated) this.validCredentialsSent = false;
     this.reused++;

@@ -126,7 +126,7 @@ export class CaseRun {
 /** Runs a whole case outside fast-check (replay, verification). */
 export async function runCase(target: FuzzTarget, start: Phase, steps: readonly Step[], algorithms?: AlgorithmPreferences, tap?: TraceTap): Promise<{ finding?: Finding; record: CaseRecord; link: Link }> {
   const link = await target.connect(algorithms, tap);
-  if (tap) link.client.traceEnabled = true;
+  if (tap) link.client.log.traceEnabled = true;
   const run = new CaseRun(link, target);
   try {
     if (!(await run.reach(start))) return { record: run.record, link };

@@ -90,43 +90,43 @@ export function atEnd(link: Link, target: FuzzTarget): Finding | undefined {
   }
   // RFC 4252 §6 / RFC 4253 §10: ssh-connection is reached through ssh-userauth only; any other service the
   // server does not offer MUST end the connection
-  if (!c.authenticated && c.acceptedServices.includes('ssh-connection')) {
+  if (!c.authenticated && c.log.acceptedServices.includes('ssh-connection')) {
     return { oracle: 'auth-bypass', severity: 'must', rfc: 'RFC 4252 §6', message: 'peer accepted a SERVICE_REQUEST for ssh-connection before authentication' };
   }
-  const refused = c.foreignServiceRequests.find((r) => !c.acceptedServices.includes(r.name));
-  if (refused && c.alive && !c.streamDesync && c.probes.some((p) => p.ordinal > refused.ordinal && p.answered)) {
+  const refused = c.log.foreignServiceRequests.find((r) => !c.log.acceptedServices.includes(r.name));
+  if (refused && c.alive && !c.log.streamDesync && c.log.probes.some((p) => p.ordinal > refused.ordinal && p.answered)) {
     return { oracle: 'no-disconnect', severity: 'must', rfc: 'RFC 4253 §10', message: `peer neither accepted SERVICE_REQUEST ${JSON.stringify(refused.name)} nor disconnected` };
   }
   // only when the request was the last thing we sent (a later malformed packet may rightly be what closed it)
-  const lastOut = c.outOrdinal - c.probes.filter((p) => p.ordinal > (refused?.ordinal ?? 0)).length;
-  if (refused && refused.ordinal === lastOut && !c.streamDesync && c.closed?.byPeer && c.closed.reason !== undefined && c.closed.reason !== 7 && c.foreignServiceRequests.length === 1 && !c.sentCorrupt) {
+  const lastOut = c.log.outOrdinal - c.log.probes.filter((p) => p.ordinal > (refused?.ordinal ?? 0)).length;
+  if (refused && refused.ordinal === lastOut && !c.log.streamDesync && c.closed?.byPeer && c.closed.reason !== undefined && c.closed.reason !== 7 && c.log.foreignServiceRequests.length === 1 && !c.log.sentCorrupt) {
     return { oracle: 'disconnect-reason', severity: 'should', rfc: 'RFC 4253 §10', message: `peer refused service ${JSON.stringify(refused.name)} with DISCONNECT reason ${c.closed.reason}, not SERVICE_NOT_AVAILABLE (7)` };
   }
-  const pre = c.preAuthConnectionReplies.filter((id) => id === 91 || id === 99 || id === 81 || id === 94 || id === 95);
+  const pre = c.log.preAuthConnectionReplies.filter((id) => id === 91 || id === 99 || id === 81 || id === 94 || id === 95);
   if (pre.length > 0 && !c.authenticated) {
     return { oracle: 'auth-bypass', severity: 'must', rfc: 'RFC 4252 §6', message: `peer answered connection-protocol messages before authentication (ids ${[...new Set(pre)].join(',')})` };
   }
-  if (c.alive && !c.streamDesync) {
+  if (c.alive && !c.log.streamDesync) {
     const owed = c.owed();
-    const probe = c.pendingProbe;
+    const probe = c.log.pendingProbe;
     // the peer sent nothing at all after our probe: a hang (requests we skipped or delayed void their replies)
-    if (probe && probe.otherSeq === undefined && c.inboundCount === probe.inboundAt) {
+    if (probe && probe.otherSeq === undefined && c.log.inboundCount === probe.inboundAt) {
       return { oracle: 'hang', severity: 'must', rfc: 'RFC 4253 §11.4', message: `peer is connected but silent: no answer to the probe (owed: ${JSON.stringify(owed)})` };
     }
-    if (!c.lostRequest && (owed.channel > 0 || owed.global > 0 || owed.auth > 0)) {
+    if (!c.log.lostRequest && (owed.channel > 0 || owed.global > 0 || owed.auth > 0)) {
       return { oracle: 'hang', severity: 'must', rfc: 'RFC 4254 §5.4', message: `peer never answered a request that wants a reply (owed: ${JSON.stringify(owed)})` };
     }
   }
   // RFC 4253 §6.4: a packet whose MAC does not verify must not be processed; answering a later probe means it was
-  if (c.alive && c.corruptOrdinal !== undefined && c.probes.some((p) => p.ordinal > c.corruptOrdinal! && (p.answered || p.otherSeq !== undefined))) {
+  if (c.alive && c.log.corruptOrdinal !== undefined && c.log.probes.some((p) => p.ordinal > c.log.corruptOrdinal! && (p.answered || p.otherSeq !== undefined))) {
     return { oracle: 'integrity', severity: 'must', rfc: 'RFC 4253 §6.4', message: 'peer kept the connection after a packet with a corrupted MAC/sequence number' };
   }
-  const odd = c.probes.find((p) => !p.answered && p.otherSeq !== undefined);
-  if (odd && !c.streamDesync) {
+  const odd = c.log.probes.find((p) => !p.answered && p.otherSeq !== undefined);
+  if (odd && !c.log.streamDesync) {
     return { oracle: 'unimplemented-seq', severity: 'should', rfc: 'RFC 4253 §11.4', message: `SSH_MSG_UNIMPLEMENTED carried sequence number ${odd.otherSeq}, our unrecognised packet was ${odd.seq}` };
   }
   const s = link.server;
-  if (s && !c.streamDesync && !c.sentCorrupt && c.kexDone) {
+  if (s && !c.log.streamDesync && !c.log.sentCorrupt && c.kexDone) {
     // both directions delivered completely in-process: sequence numbers must agree (RFC 4253 §6.4)
     const cs = c.engine.testing.inspect();
     const ss = s.engine.testing.inspect();

@@ -65,7 +65,7 @@ export class LinkPool {
   /** Takes the connection back if the case left it reusable; otherwise closes it. */
   async release(link: Link, algorithms: AlgorithmPreferences | undefined, record: CaseRecord, failed: boolean): Promise<void> {
     const c = link.client;
-    const healthy = !failed && c.alive && c.serviceAccepted && !c.streamDesync && !c.sentCorrupt && !c.anythingOwed
+    const healthy = !failed && c.alive && c.serviceAccepted && !c.log.streamDesync && !c.log.sentCorrupt && !c.anythingOwed
       && !c.engine.kexInProgress && !record.executed.some(disturbsConnection)
       && (link.server === undefined || (link.server.escaped.length === 0 && !link.server.hung && !link.server.crashed));
     const phase: PoolPhase = c.authenticated ? 'authenticated' : 'userauth';

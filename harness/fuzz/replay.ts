@@ -105,7 +105,7 @@ export async function replay(input: ReplayInput, target: FuzzTarget, traceDir?: 
     const jsonl = join(traceDir!, `${input.id}.jsonl`);
     // the trace formatter of harness/trace: follows kex/auth to decode method numbers, redacts secrets
     const fmt = new MessageFormatter({ rawHex: false });
-    const lines = link.client.trace.map((l) => JSON.stringify(fmt.format(l.dir === 'out' ? 'c2s' : 's2c', l.seq, l.payload, l.timeMs, l.deviation)));
+    const lines = link.client.log.trace.map((l) => JSON.stringify(fmt.format(l.dir === 'out' ? 'c2s' : 's2c', l.seq, l.payload, l.timeMs, l.deviation)));
     writeFileSync(jsonl, lines.join('\n') + (lines.length ? '\n' : ''));
     files.push(jsonl);
   }

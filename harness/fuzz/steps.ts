@@ -111,7 +111,7 @@ export function applyStep(c: FuzzClient, s: Step, now: number): Uint8Array | und
       return;
     case 'bytes':
       if (!c.alive) return;
-      c.streamDesync = true;
+      c.log.streamDesync = true;
       c.engine.testing.sendRawBytes(s.data);
       return;
     case 'send': {
@@ -124,10 +124,10 @@ export function applyStep(c: FuzzClient, s: Step, now: number): Uint8Array | und
       const d = s.deviation;
       if (d.kind === 'skip') t.skipNext(s.id);
       else if (d.kind === 'duplicate') t.duplicateNext(s.id);
-      else if (d.kind === 'delay') { c.lostRequest = true; t.delayNext(s.id ?? 94, d.after); }
+      else if (d.kind === 'delay') { c.log.lostRequest = true; t.delayNext(s.id ?? 94, d.after); }
       else {
         const { kind: _k, ...corruption } = d;
-        if (d.truncate !== undefined || d.packetLength !== undefined) c.streamDesync = true;
+        if (d.truncate !== undefined || d.packetLength !== undefined) c.log.streamDesync = true;
         t.corruptNext({ ...(s.id !== undefined ? { id: s.id } : {}), ...corruption });
       }
       return;
