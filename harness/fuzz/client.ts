@@ -39,11 +39,8 @@ export interface PeerClose {
   readonly error: SSHError;
 }
 
-
-
 const INITIAL_WINDOW = 1 << 20;
 const MAX_PACKET = 32768;
-/** An unassigned transport-generic number (RFC 4250 §4.1.2 leaves 9–19 free): every peer must answer UNIMPLEMENTED. */
 
 function userOf(payload: Uint8Array): string | undefined {
   try {
