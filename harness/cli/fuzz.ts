@@ -17,6 +17,7 @@ import { startArbFrom } from '../fuzz/arb/steps.js';
 import { PHASES, type Phase } from '../fuzz/steps.js';
 import { describeStep } from '../fuzz/steps.js';
 import { watchPeer } from '../fuzz/peer-watch.js';
+import type { FuzzMode } from '../fuzz/model.js';
 
 interface FuzzCliOptions {
   readonly target: string;
@@ -35,6 +36,7 @@ interface FuzzCliOptions {
   readonly shrinkTime?: string;
   readonly stopOnFinding?: boolean;
   readonly seeds?: string;
+  readonly mode?: string;
   readonly json?: boolean;
 }
 
@@ -57,6 +59,7 @@ export function register(program: Command): void {
     .option('--start <phases>', `comma-separated start phases (${PHASES.join(', ')}); default all, weighted deep`)
     .option('--shrink-time <seconds>', 'shrinking budget per finding (default 30)')
     .option('--stop-on-finding', 'end the campaign at the first finding')
+    .option('--mode <mode>', 'mixed (default: everything, anywhere) or deep (valid post-auth framing, fuzzed contents)')
     .option('--seeds <dir>', 'run every corpus entry under DIR first (earlier findings as regressions, `trace import` entries)')
     .option('--json', 'print the report JSON on stdout (progress goes to stderr)')
     .action(async (opts: FuzzCliOptions, cmd: Command) => {
@@ -91,6 +94,7 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
       if (bad.length || starts.length === 0) throw new RangeError(`--start: unknown phase ${bad.map((b) => JSON.stringify(b)).join(', ')}; choose from ${PHASES.join(', ')}`);
     }
     if (runs === undefined && time === undefined) throw new RangeError('give --runs N and/or --time SECONDS (a campaign is always bounded)');
+    if (opts.mode !== undefined && opts.mode !== 'mixed' && opts.mode !== 'deep') throw new RangeError(`--mode expects mixed or deep, got ${JSON.stringify(opts.mode)}`);
   } catch (e) {
     warn(`ssh-harness fuzz: ${(e as Error).message}\n`);
     return 2;
@@ -127,7 +131,7 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
     result = await runCampaign({
       target, seed, ...(runs !== undefined ? { runs } : {}), ...(time !== undefined ? { timeSeconds: time } : {}), ...(shard ? { shard } : {}),
       concurrency: concurrency ?? target.concurrency ?? 8, corpusDir: opts.corpus, ...(shrinkTime !== undefined ? { shrinkTimeMs: shrinkTime * 1000 } : {}),
-      arb: { ...(maxSteps !== undefined ? { maxSteps } : {}), ...(starts ? { start: startArbFrom(starts) } : {}) },
+      arb: { ...(maxSteps !== undefined ? { maxSteps } : {}), ...(starts ? { start: startArbFrom(starts) } : {}), ...(opts.mode ? { mode: opts.mode as FuzzMode } : {}) },
       onProgress: progress, onFinding, stopOnFinding: opts.stopOnFinding === true, ...(seeds ? { seeds } : {}),
       replayCommand: (file) => `npx ssh-harness replay ${file} --target ${opts.target}`,
       afterCase: watch.afterCase,

@@ -147,7 +147,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const target = o.target;
   const network = target.kind === 'network';
   const arb = caseArb({
-    ...(network ? { start: networkStartArb, maxSteps: 3 } : {}),
+    ...(network && o.arb?.mode !== 'deep' ? { start: networkStartArb, maxSteps: 3 } : {}),
     ...o.arb, dict: target.dictionary, ...(target.profiles ? { profiles: target.profiles } : {}),
   });
   const t0 = performance.now();
@@ -208,7 +208,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       }
       throw e;
     } finally {
-      if (shrinking) link.close(); else await pool.release(link, algorithms, run.record, failed);
+      if (shrinking) link.close(); else await pool.release(link, algorithms, run.record, failed, start);
       if (!shrinking) {
         cases++;
         for (const [id, st] of run.record.sent) { const k = `${messageName(id)}@${st}`; coverage.set(k, (coverage.get(k) ?? 0) + 1); }

@@ -27,6 +27,8 @@ export interface ClientChannel {
   /** Bytes the peer may still send us before we adjust (we re-open at half). */
   window: number;
   owedReplies: number;
+  /** The peer sent CHANNEL_EOF (its side of the session is done). */
+  peerEof?: boolean;
 }
 
 export interface PeerClose {
@@ -189,6 +191,11 @@ export class FuzzClient {
         if (c && c.owedReplies > 0) c.owedReplies--;
         return;
       }
+      case 'SSH_MSG_CHANNEL_EOF': {
+        const c = this.channelByLocal(m.recipientChannel);
+        if (c) c.peerEof = true;
+        return;
+      }
       case 'SSH_MSG_CHANNEL_CLOSE': {
         const c = this.channelByLocal(m.recipientChannel);
         if (!c) return;
@@ -299,9 +306,9 @@ export class FuzzClient {
     return c?.remote ?? (0x7fff0000 + index) >>> 0;
   }
 
-  /** Closes every channel we opened that is still open (between cases on a reused session). */
-  closeChannels(): void {
-    for (const c of this.channels) {
+  /** Closes every channel we opened that is still open (between cases on a reused session), but the first when asked. */
+  closeChannels(keepFirst = false): void {
+    for (const c of this.channels.slice(keepFirst ? 1 : 0)) {
       if (c.state === 'open' && !c.sentClose && c.remote !== undefined) {
         c.sentClose = true;
         this.send({ type: 'SSH_MSG_CHANNEL_CLOSE', recipientChannel: c.remote });
@@ -321,12 +328,20 @@ export class FuzzClient {
     return this.channels.every((c) => c.state === 'closed' || c.state === 'failed');
   }
 
+  /** Only the first channel is open, untouched by EOF or CLOSE either way (a reusable session channel). */
+  get onlyFirstChannelOpen(): boolean {
+    const [first, ...rest] = this.channels;
+    return first !== undefined && first.state === 'open' && !first.sentClose && !first.peerEof && rest.every((c) => c.state === 'closed' || c.state === 'failed');
+  }
+
   /**
    * Forgets the previous case on a reused connection: its channels (all closed), trace and counters. The
    * connection itself (keys, sequence numbers, authentication) carries on.
    */
-  resetCase(): void {
+  resetCase(keepFirstChannel = false): void {
+    const first = this.channels[0];
     this.channels.length = 0;
+    if (keepFirstChannel && first) this.channels.push(first);
     this.log.resetCase();
     this.owedAuth = 0;
     this.owedGlobal = 0;

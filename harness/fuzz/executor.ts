@@ -75,6 +75,8 @@ export class CaseRun {
     const c = this.client;
     const b = this.target.budgets.probeMs;
     if (start === 'authenticated') return (this.record.reached = true);
+    // a reused session channel (pool.ts) is already channel 0
+    if (start === 'channel' && c.channels[0]?.state === 'open') return (this.record.reached = true);
     c.openChannel('session');
     await this.link.settle(() => !c.alive || c.channels[0]?.state === 'open', b);
     if (c.channels[0]?.state !== 'open') return false;

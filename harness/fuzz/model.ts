@@ -9,6 +9,7 @@ import { canRun, CaseRun } from './executor.js';
 import { describeStep, type Phase, type Step } from './steps.js';
 import { startArb, stepArb, type StepArbOptions } from './arb/steps.js';
 import { PHASE_FAMILY_WEIGHTS } from './arb/messages.js';
+import { deepStartArb, deepStepArb } from './arb/deep.js';
 import { profileArb, type Profile } from './arb/profiles.js';
 import type { AlgorithmPreferences } from '../../impl/transport/types.js';
 
@@ -39,7 +40,14 @@ export interface CaseArbOptions extends StepArbOptions {
   readonly maxSteps?: number;
   readonly start?: fc.Arbitrary<Phase>;
   readonly profiles?: readonly Profile[];
+  /**
+   * 'mixed' (default): every step kind, valid and near-valid messages anywhere. 'deep': post-auth messages whose
+   * framing and state are valid and whose contents are fuzzed (arb/deep.ts): many cases per connection.
+   */
+  readonly mode?: FuzzMode;
 }
+
+export type FuzzMode = 'mixed' | 'deep';
 
 export function caseArb(o: CaseArbOptions): fc.Arbitrary<CaseValue> {
   // one command arbitrary per start phase, weighted toward the messages that phase parses (built once)
@@ -47,7 +55,8 @@ export function caseArb(o: CaseArbOptions): fc.Arbitrary<CaseValue> {
   const commandsFor = (start: Phase): fc.Arbitrary<Iterable<fc.AsyncCommand<Model, CaseRun>>> => {
     let a = perPhase.get(start);
     if (!a) {
-      const cmd = stepArb({ ...o, families: o.families ?? PHASE_FAMILY_WEIGHTS[start] }).map((s) => new StepCommand(s), (c) => {
+      const steps = o.mode === 'deep' ? deepStepArb(o.dict) : stepArb({ ...o, families: o.families ?? PHASE_FAMILY_WEIGHTS[start] });
+      const cmd = steps.map((s) => new StepCommand(s), (c) => {
         if (c instanceof StepCommand) return c.step;
         throw new TypeError('not a StepCommand');
       });
@@ -57,7 +66,7 @@ export function caseArb(o: CaseArbOptions): fc.Arbitrary<CaseValue> {
     return a;
   };
   const profiles = profileArb(o.profiles);
-  return (o.start ?? startArb).chain((start) => fc.tuple(fc.constant(start), profiles, commandsFor(start)));
+  return (o.start ?? (o.mode === 'deep' ? deepStartArb : startArb)).chain((start) => fc.tuple(fc.constant(start), profiles, commandsFor(start)));
 }
 
 /** Runs the commands of a case on a reached CaseRun (fast-check keeps track of which ones ran). */

@@ -14,7 +14,7 @@ import { currentState, type CaseRecord } from './executor.js';
 import type { FuzzTarget, Link } from './link.js';
 import { stepMessageId, type Phase, type Step } from './steps.js';
 
-type PoolPhase = 'authenticated' | 'userauth';
+type PoolPhase = 'authenticated' | 'userauth' | 'channel';
 
 /**
  * Steps after which a connection may look healthy but carry state into the next case: raw bytes and packet
@@ -28,14 +28,24 @@ function disturbsConnection(s: Step): boolean {
   return id === undefined || (id >= 20 && id <= 49);
 }
 
-function poolPhaseFor(start: Phase): PoolPhase | undefined {
-  if (start === 'authenticated' || start === 'channel' || start === 'rekey') return 'authenticated';
-  if (start === 'userauth') return 'userauth';
-  return undefined;
+/** Pools a case starting at `start` may take from, best first. */
+function poolsFor(start: Phase): readonly PoolPhase[] {
+  if (start === 'channel') return ['channel', 'authenticated'];
+  if (start === 'authenticated' || start === 'rekey') return ['authenticated'];
+  if (start === 'userauth') return ['userauth'];
+  return [];
+}
+
+/** Steps that may leave the session channel unusable (EOF/CLOSE, a command that ends it). */
+function touchesChannelLife(s: Step): boolean {
+  if (s.op === 'exec' || s.op === 'open') return true;
+  if (s.op !== 'send') return false;
+  const id = stepMessageId(s);
+  return id === 96 || id === 97 || id === 90 || id === 91 || id === 92;
 }
 
 /** A connection serves at most this many cases (bounds whatever state a peer accumulates per connection). */
-const MAX_CASES: Readonly<Record<PoolPhase, number>> = { authenticated: 500, userauth: 4 };
+const MAX_CASES: Readonly<Record<PoolPhase, number>> = { authenticated: 500, channel: 500, userauth: 4 };
 const MAX_IDLE_PER_KEY = 16;
 
 export class LinkPool {
@@ -50,11 +60,10 @@ export class LinkPool {
   }
 
   async acquire(algorithms: AlgorithmPreferences | undefined, start: Phase): Promise<Link> {
-    const phase = poolPhaseFor(start);
-    if (phase) {
+    for (const phase of poolsFor(start)) {
       const list = this.idle.get(this.key(phase, algorithms));
       for (let l = list?.pop(); l; l = list?.pop()) {
-        if (l.client.alive) { this.reusedCases++; l.client.resetCase(); return l; }
+        if (l.client.alive) { this.reusedCases++; l.client.resetCase(phase === 'channel'); return l; }
         l.close();
       }
     }
@@ -63,21 +72,25 @@ export class LinkPool {
   }
 
   /** Takes the connection back if the case left it reusable; otherwise closes it. */
-  async release(link: Link, algorithms: AlgorithmPreferences | undefined, record: CaseRecord, failed: boolean): Promise<void> {
+  async release(link: Link, algorithms: AlgorithmPreferences | undefined, record: CaseRecord, failed: boolean, start?: Phase): Promise<void> {
     const c = link.client;
     const healthy = !failed && c.alive && c.serviceAccepted && !c.log.streamDesync && !c.log.sentCorrupt && !c.anythingOwed
       && !c.engine.kexInProgress && !record.executed.some(disturbsConnection)
       && (link.server === undefined || (link.server.escaped.length === 0 && !link.server.hung && !link.server.crashed));
-    const phase: PoolPhase = c.authenticated ? 'authenticated' : 'userauth';
+    // a 'channel' case that left its session channel as it found it hands the channel on too (saves the
+    // open/confirm and close/close round trips of the next 'channel' case)
+    const keepChannel = start === 'channel' && c.authenticated && c.onlyFirstChannelOpen && !record.executed.some(touchesChannelLife);
+    const phase: PoolPhase = keepChannel ? 'channel' : c.authenticated ? 'authenticated' : 'userauth';
     if (!healthy || c.reused + 1 >= MAX_CASES[phase]) { link.close(); return; }
-    if (phase === 'authenticated') {
-      c.closeChannels();
-      await link.settle(() => !c.alive || c.channelsClosed, this.closeBudgetMs);
+    if (phase !== 'userauth') {
+      c.closeChannels(keepChannel);
+      await link.settle(() => !c.alive || (keepChannel ? c.onlyFirstChannelOpen : c.channelsClosed), this.closeBudgetMs);
     }
     // read the list only now: other workers may have changed it while we waited
     const key = this.key(phase, algorithms);
     const list = this.idle.get(key) ?? [];
-    if (!c.alive || !c.channelsClosed || currentState(c) !== phase || list.length >= MAX_IDLE_PER_KEY || this.closed) { link.close(); return; }
+    const settled = keepChannel ? c.onlyFirstChannelOpen : c.channelsClosed && currentState(c) === phase;
+    if (!c.alive || !settled || list.length >= MAX_IDLE_PER_KEY || this.closed) { link.close(); return; }
     list.push(link);
     this.idle.set(key, list);
   }
