@@ -633,6 +633,7 @@ export class Engine {
   private surface(): TestingSurface {
     return {
       sendRawPayload: (payload, dev, label) => this.emitPacket(payload, dev, label ?? 'raw payload'),
+      sendRawPayloadWithRules: (payload, label) => this.writeRaw(payload, label),
       sendRawBytes: (bytes) => { this.outQ.push(bytes); },
       addRule: (rule) => { this.rules.push(rule); },
       setKexInitOverride: (fn) => { this.kexInitOverride = fn; },

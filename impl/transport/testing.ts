@@ -68,6 +68,8 @@ export interface EngineState {
 /** What the engine exposes to EngineTesting (internal). */
 export interface TestingSurface {
   sendRawPayload(payload: Uint8Array, dev?: OutboundDeviation, label?: string): void;
+  /** Like sendRawPayload, but through the outbound rewrite and the pending rules (skip/duplicate/delay/corrupt). */
+  sendRawPayloadWithRules(payload: Uint8Array, label: string): void;
   sendRawBytes(bytes: Uint8Array): void;
   addRule(rule: OutboundRule): void;
   setKexInitOverride(fn: ((k: KexInit) => KexInit) | undefined): void;
@@ -96,9 +98,14 @@ export interface Corruption {
 export class EngineTesting {
   constructor(private readonly s: TestingSurface) {}
 
-  /** Frames `payload` with the current keys and sends it now, bypassing every state check and kex hold. */
-  sendRawPayload(payload: Uint8Array, label = 'raw payload'): void {
-    this.s.sendRawPayload(payload, undefined, label);
+  /**
+   * Frames `payload` with the current keys and sends it now, bypassing every state check and kex hold.
+   * With `applyRules`, the pending skip/duplicate/delay/corrupt rules (and the outbound rewrite) apply to it
+   * like to any packet the engine sends: the fuzzer deviates on its own injected messages that way.
+   */
+  sendRawPayload(payload: Uint8Array, label = 'raw payload', opts: { readonly applyRules?: boolean } = {}): void {
+    if (opts.applyRules) this.s.sendRawPayloadWithRules(payload, label);
+    else this.s.sendRawPayload(payload, undefined, label);
   }
 
   /** Puts `bytes` on the wire as they are (no framing, no encryption). */
