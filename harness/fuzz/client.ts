@@ -229,16 +229,20 @@ export class FuzzClient {
     this.engine.sendPayload(encodeMessage(m));
   }
 
-  /** Bytes framed with the current keys now, whatever the state (the fuzzer's main tool). */
+  /**
+   * Bytes framed with the current keys now, whatever the state (the fuzzer's main tool). Pending packet
+   * deviations (a 'deviate' step before it) apply to it like to the engine's own packets.
+   */
   sendRaw(payload: Uint8Array, label = 'fuzz'): void {
     if (!this.alive || payload.length === 0) return;
-    this.engine.testing.sendRawPayload(payload, label);
+    this.engine.testing.sendRawPayload(payload, label, { applyRules: true });
   }
 
   /** Sends a probe the peer must answer with SSH_MSG_UNIMPLEMENTED (RFC 4253 §11.4); the log records it. */
   probe(): void {
     if (!this.alive) return;
-    this.engine.testing.sendRawPayload(Uint8Array.of(PROBE_ID), 'probe');
+    // a deviation still pending applies to the probe: the peer must then reject it (or we must not blame it)
+    this.engine.testing.sendRawPayload(Uint8Array.of(PROBE_ID), 'probe', { applyRules: true });
   }
 
   requestService(name: string): void {
