@@ -2,7 +2,7 @@
  * Fuzzing speed (issue 8 "Performance"): cases per second against our server in-process (per CPU-second:
  * the per-core rate, honest on a shared machine) for post-kex cases and for the full phase mix, the cost of
  * a fresh in-process connection, and cases per second against OpenSSH over loopback with connection reuse
- * and several connections at once. Run: `npx tsx harness/fuzz/bench.ts [--json] [--peer sshd|openssh:trixie|…]`.
+ * and several connections at once. Run: `npx tsx harness/fuzz/bench.ts [--json] [--peer sshd,openssh:trixie,…]`.
  */
 import { runCampaign, type CampaignResult } from './campaign.js';
 import { CaseRun } from './executor.js';
@@ -40,7 +40,7 @@ async function connectionsPerCpuSecond(n: number): Promise<number> {
   return Math.round(n / ((c.user + c.system) / 1e6));
 }
 
-export async function benchFuzz(opts: { peer?: string; selfCases?: number; peerSeconds?: number } = {}): Promise<{ results: FuzzBenchResult[]; selfConnectionsPerCpuSecond: number }> {
+export async function benchFuzz(opts: { peers?: readonly string[]; selfCases?: number; peerSeconds?: number } = {}): Promise<{ results: FuzzBenchResult[]; selfConnectionsPerCpuSecond: number }> {
   const n = opts.selfCases ?? 5000;
   const results: FuzzBenchResult[] = [];
   await runCampaign({ target: selfTarget(), seed: 1, runs: 300 }); // warm-up (JIT, module loading)
@@ -48,10 +48,13 @@ export async function benchFuzz(opts: { peer?: string; selfCases?: number; peerS
   results.push(summarise('self, post-kex cases (start authenticated/channel)', await runCampaign({ target: selfTarget(), seed: 11, runs: n, arb: { start: startArbFrom(['authenticated', 'channel']) } })));
   results.push(summarise('self, post-kex cases, ≤ 2 steps', await runCampaign({ target: selfTarget(), seed: 12, runs: n, arb: { start: startArbFrom(['authenticated', 'channel']), maxSteps: 2 } })));
   results.push(summarise('self, every phase', await runCampaign({ target: selfTarget(), seed: 13, runs: n })));
-  if (opts.peer) {
-    const t = await resolveTarget(opts.peer);
+  results.push(summarise('self, --mode deep (post-auth, valid framing, fuzzed contents)', await runCampaign({ target: selfTarget(), seed: 15, runs: n, arb: { mode: 'deep' } })));
+  for (const peer of opts.peers ?? []) {
+    const t = await resolveTarget(peer);
     try {
-      results.push(summarise(`${opts.peer} over loopback, ${t.concurrency ?? 16} connections`, await runCampaign({ target: t, seed: 14, timeSeconds: opts.peerSeconds ?? 30, concurrency: t.concurrency ?? 16 })));
+      const c = t.concurrency ?? 16;
+      results.push(summarise(`${peer} over loopback, ${c} connections, mixed`, await runCampaign({ target: t, seed: 14, timeSeconds: opts.peerSeconds ?? 30, concurrency: c })));
+      results.push(summarise(`${peer} over loopback, ${c} connections, --mode deep`, await runCampaign({ target: t, seed: 16, timeSeconds: opts.peerSeconds ?? 30, concurrency: c, arb: { mode: 'deep' } })));
     } finally {
       await t.close();
     }
@@ -62,8 +65,8 @@ export async function benchFuzz(opts: { peer?: string; selfCases?: number; peerS
 if (import.meta.url === `file://${process.argv[1]}`) {
   const json = process.argv.includes('--json');
   const i = process.argv.indexOf('--peer');
-  const peer = i >= 0 ? process.argv[i + 1] : 'sshd';
-  const r = await benchFuzz({ ...(peer ? { peer } : {}) });
+  const peers = (i >= 0 ? process.argv[i + 1] ?? '' : 'sshd').split(',').filter(Boolean);
+  const r = await benchFuzz({ peers });
   if (json) console.log(JSON.stringify(r, null, 2));
   else {
     console.log(`in-process connection to 'authenticated': ${r.selfConnectionsPerCpuSecond} per CPU-second`);
