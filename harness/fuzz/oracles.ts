@@ -106,7 +106,8 @@ export function atEnd(link: Link, target: FuzzTarget): Finding | undefined {
   if (pre.length > 0 && !c.authenticated) {
     return { oracle: 'auth-bypass', severity: 'must', rfc: 'RFC 4252 §6', message: `peer answered connection-protocol messages before authentication (ids ${[...new Set(pre)].join(',')})` };
   }
-  if (c.alive && !c.log.streamDesync) {
+  // after our DISCONNECT the peer must not process anything more (RFC 4253 §11.1): silence is right then
+  if (c.alive && !c.log.streamDesync && !c.log.sentDisconnect) {
     const owed = c.owed();
     const probe = c.log.pendingProbe;
     // the peer sent nothing at all after our probe: a hang (requests we skipped or delayed void their replies)

@@ -67,6 +67,8 @@ export class WireLog {
   streamDesync = false;
   /** A packet went out that the peer must reject (bad MAC, or a wrong sequence number the MAC covers). */
   sentCorrupt = false;
+  /** We sent SSH_MSG_DISCONNECT: RFC 4253 §11.1, the peer "MUST NOT accept any data after" it. */
+  sentDisconnect = false;
   /** SERVICE_REQUESTs for anything but ssh-userauth sent before authentication (RFC 4253 §10), in order. */
   readonly foreignServiceRequests: { readonly name: string; readonly ordinal: number }[] = [];
   /** Services the peer accepted (SSH_MSG_SERVICE_ACCEPT). */
@@ -105,6 +107,7 @@ export class WireLog {
     }
     this.outOrdinal++;
     if (this.sentSeqs.size < 4096) this.sentSeqs.add(p.seq);
+    if (id === 1) this.sentDisconnect = true;
     // a request the peer can treat as a service request: ours after the first kex, outside a kex of ours
     if (id === 5 && !st.authenticated && st.kexDone && !st.kexInProgress) {
       const name = serviceOf(p.payload);
@@ -153,5 +156,6 @@ export class WireLog {
     this.foreignServiceRequests.length = 0;
     this.acceptedServices.length = 0;
     this.lostRequest = false;
+    this.sentDisconnect = false;
   }
 }
