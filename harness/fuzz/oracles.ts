@@ -115,7 +115,15 @@ export function atEnd(link: Link, target: FuzzTarget): Finding | undefined {
       return { oracle: 'hang', severity: 'must', rfc: 'RFC 4253 §11.4', message: `peer is connected but silent: no answer to the probe (owed: ${JSON.stringify(owed)})` };
     }
     if (!c.log.lostRequest && (owed.channel > 0 || owed.global > 0 || owed.auth > 0)) {
-      return { oracle: 'hang', severity: 'must', rfc: 'RFC 4254 §5.4', message: `peer never answered a request that wants a reply (owed: ${JSON.stringify(owed)})` };
+      // RFC 4254 §4/§5.4: an unsupported request is answered with *_FAILURE, not with UNIMPLEMENTED or silence
+      const unimpl = c.log.inbound.includes(3);
+      const what = owed.global > 0 ? 'GLOBAL_REQUEST' : owed.channel > 0 ? 'CHANNEL_REQUEST/OPEN' : 'USERAUTH_REQUEST';
+      return {
+        oracle: 'hang', severity: 'must', rfc: owed.global > 0 ? 'RFC 4254 §4' : owed.channel > 0 ? 'RFC 4254 §5.4' : 'RFC 4252 §5.1',
+        message: unimpl
+          ? `peer answered a want-reply ${what} with SSH_MSG_UNIMPLEMENTED, not a success/failure reply (owed: ${JSON.stringify(owed)})`
+          : `peer never answered a want-reply ${what} (owed: ${JSON.stringify(owed)})`,
+      };
     }
   }
   // RFC 4253 §6.4: a packet whose MAC does not verify must not be processed; answering a later probe means it was
