@@ -57,7 +57,11 @@ export class WireLog {
   readonly probes: ProbeRecord[] = [];
   /** Packets we have put on the wire this connection (orders probes against corrupted packets). */
   outOrdinal = 0;
-  /** Sequence numbers of our packets this case (an UNIMPLEMENTED naming one of them answers that packet). */
+  /**
+   * Sequence numbers of our injected packets this case that a peer may answer with UNIMPLEMENTED (an
+   * UNIMPLEMENTED naming one of them answers that packet, not the probe). The engine's own packets and
+   * IGNORE/DEBUG never earn one, and leaving them out keeps strict kex's counter resets from hiding answers.
+   */
   readonly sentSeqs = new Set<number>();
   /** Ordinal of the first packet whose MAC/sequence number we corrupted (sentCorrupt). */
   corruptOrdinal: number | undefined;
@@ -106,7 +110,7 @@ export class WireLog {
       return;
     }
     this.outOrdinal++;
-    if (this.sentSeqs.size < 4096) this.sentSeqs.add(p.seq);
+    if (dev !== undefined && dev !== 'probe' && id !== 2 && id !== 4 && this.sentSeqs.size < 4096) this.sentSeqs.add(p.seq);
     if (id === 1) this.sentDisconnect = true;
     // a request the peer can treat as a service request: ours after the first kex, outside a kex of ours
     if (id === 5 && !st.authenticated && st.kexDone && !st.kexInProgress) {
