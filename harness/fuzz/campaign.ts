@@ -295,6 +295,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       if (size <= 0) { stop ??= 'runs'; return; }
       if (performance.now() >= deadline) { stop ??= 'time'; return; }
       await oneBatch(nextLocal++, size);
+      // in-process every await resolves at once, so the event loop never turns by itself; native resources
+      // (impl/native's OpenSSL contexts) are released by finalizers Node runs from the event loop: without this
+      // yield a long campaign grew ~6 KB of RSS per connection (2 GB after 500 000 cases)
+      await new Promise((r) => setImmediate(r));
       const down = peerDown ?? (await o.afterCase?.());
       if (down) { peerDown = down; stop ??= 'peer-down'; return; }
     }

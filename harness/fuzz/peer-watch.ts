@@ -26,23 +26,29 @@ export interface PeerWatch {
  * cases (every connection is dropped after its case; anything kept is a leak in our implementation or harness).
  */
 function watchSelf(found: Finding[], notes: string[]): PeerWatch {
-  const heap = (): number => process.memoryUsage().heapUsed;
-  const samples: { t: number; heap: number }[] = [];
+  const sample = (): { heap: number; rss: number } => { const m = process.memoryUsage(); return { heap: m.heapUsed, rss: m.rss }; };
+  const samples: { heap: number; rss: number }[] = [];
   let last = performance.now();
-  const start = heap();
+  const start = sample();
+  const mib = (n: number): string => (n / 2 ** 20).toFixed(0);
   return {
     async afterCase() {
-      if (performance.now() - last >= 30_000) { last = performance.now(); samples.push({ t: last, heap: heap() }); }
+      if (performance.now() - last >= 30_000) { last = performance.now(); samples.push(sample()); }
       return undefined;
     },
     async stop() {
-      const end = heap();
-      // the minimum of the later half of the samples: a leak raises the floor, garbage only the peaks
-      const late = samples.slice(Math.floor(samples.length / 2)).map((s) => s.heap);
-      const floor = late.length ? Math.min(...late, end) : end;
-      notes.push(`harness process heap: ${(start / 2 ** 20).toFixed(0)} MiB at start, ${(floor / 2 ** 20).toFixed(0)} MiB floor over the last half, ${samples.length} samples; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
-      if (samples.length >= 4 && floor - start > SELF_HEAP_GROWTH) {
-        found.push({ oracle: 'resource', severity: 'must', message: `in-process heap floor grew from ${(start / 2 ** 20).toFixed(0)} to ${(floor / 2 ** 20).toFixed(0)} MiB over the campaign` });
+      const end = sample();
+      // the minimum of the later half of the samples: a leak raises the floor, garbage only the peaks; RSS
+      // counts what the heap does not see (native contexts, WebAssembly memories)
+      const late = [...samples.slice(Math.floor(samples.length / 2)), end];
+      const heapFloor = Math.min(...late.map((s) => s.heap));
+      const rssFloor = Math.min(...late.map((s) => s.rss));
+      notes.push(`harness process: heap ${mib(start.heap)} MiB at start, ${mib(heapFloor)} MiB floor over the last half; RSS ${mib(start.rss)} → floor ${mib(rssFloor)} MiB (${samples.length} samples)`);
+      if (samples.length >= 4 && heapFloor - start.heap > SELF_HEAP_GROWTH) {
+        found.push({ oracle: 'resource', severity: 'must', message: `in-process heap floor grew from ${mib(start.heap)} to ${mib(heapFloor)} MiB over the campaign` });
+      }
+      if (samples.length >= 4 && rssFloor - start.rss > SELF_RSS_GROWTH) {
+        found.push({ oracle: 'resource', severity: 'must', message: `in-process RSS floor grew from ${mib(start.rss)} to ${mib(rssFloor)} MiB over the campaign (native memory)` });
       }
     },
     findings: () => found,
@@ -50,8 +56,9 @@ function watchSelf(found: Finding[], notes: string[]): PeerWatch {
   };
 }
 
-/** Heap growth (after the first samples) that counts as a leak for the self target. */
+/** Heap and RSS growth (floor of the later samples over the start) that counts as a leak for the self target. */
 const SELF_HEAP_GROWTH = 256 * 2 ** 20;
+const SELF_RSS_GROWTH = 512 * 2 ** 20;
 
 export function watchPeer(target: FuzzTarget): PeerWatch {
   const found: Finding[] = [];
