@@ -99,7 +99,7 @@ export function atEnd(link: Link, target: FuzzTarget): Finding | undefined {
   }
   // only when the request was the last thing we sent (a later malformed packet may rightly be what closed it)
   const lastOut = c.log.outOrdinal - c.log.probes.filter((p) => p.ordinal > (refused?.ordinal ?? 0)).length;
-  if (refused && refused.ordinal === lastOut && !c.log.streamDesync && c.closed?.byPeer && c.closed.reason !== undefined && c.closed.reason !== 7 && c.log.foreignServiceRequests.length === 1 && !c.log.sentCorrupt) {
+  if (refused && refused.ordinal === lastOut && !c.log.streamDesync && !c.log.deviated && c.closed?.byPeer && c.closed.reason !== undefined && c.closed.reason !== 7 && c.log.foreignServiceRequests.length === 1 && !c.log.sentCorrupt) {
     return { oracle: 'disconnect-reason', severity: 'should', rfc: 'RFC 4253 §10', message: `peer refused service ${JSON.stringify(refused.name)} with DISCONNECT reason ${c.closed.reason}, not SERVICE_NOT_AVAILABLE (7)` };
   }
   const pre = c.log.preAuthConnectionReplies.filter((id) => id === 91 || id === 99 || id === 81 || id === 94 || id === 95);

@@ -71,6 +71,8 @@ export class WireLog {
   streamDesync = false;
   /** A packet went out that the peer must reject (bad MAC, or a wrong sequence number the MAC covers). */
   sentCorrupt = false;
+  /** Some packet of ours went out with a deliberate framing fault (any 'corrupt' deviation, padding included). */
+  deviated = false;
   /** We sent SSH_MSG_DISCONNECT: RFC 4253 §11.1, the peer "MUST NOT accept any data after" it. */
   sentDisconnect = false;
   /** SERVICE_REQUESTs for anything but ssh-userauth sent before authentication (RFC 4253 §10), in order. */
@@ -118,6 +120,7 @@ export class WireLog {
       if (name !== undefined && name !== 'ssh-userauth') this.foreignServiceRequests.push({ name, ordinal: this.outOrdinal });
     }
     if (dev === undefined) return;
+    if (dev.startsWith('corrupt')) this.deviated = true;
     if (dev === 'probe') this.probes.push({ seq: p.seq, ordinal: this.outOrdinal, inboundAt: this.inboundCount, answered: false });
     // a corrupted MAC, or a wrong sequence number where the MAC/AEAD covers it (RFC 4253 §6.4, OpenSSH
     // PROTOCOL.chacha20poly1305; not AES-GCM, whose nonce is its own counter, RFC 5647 §7.1): must be rejected
@@ -161,5 +164,6 @@ export class WireLog {
     this.acceptedServices.length = 0;
     this.lostRequest = false;
     this.sentDisconnect = false;
+    this.deviated = false;
   }
 }
