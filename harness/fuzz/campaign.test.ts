@@ -52,3 +52,19 @@ describe('fuzz campaign: shards, seeds, reports', () => {
     expect(f('owed 3 replies on channel 0x10')).to.equal(f('owed 5 replies on channel 0x7f'));
   });
 });
+
+describe('fuzz corpus entries replay through fast-check itself (seed + path + replayPath)', function () {
+  this.timeout(60_000);
+  it('each committed variant entry fails again with the same oracle', async () => {
+    const { readdirSync } = await import('node:fs');
+    const { readEntry } = await import('./corpus.js');
+    const { replayFastCheckPath } = await import('./campaign.js');
+    const { VARIANTS } = await import('./self/variants.js');
+    for (const [name, variant] of Object.entries(VARIANTS)) {
+      const dir = `corpora/self-${name}`;
+      const e = readEntry(`${dir}/${readdirSync(dir)[0]}`);
+      const f = await replayFastCheckPath(selfTarget({ variant }), e.seed, e.path, e.replayPath);
+      expect(f?.oracle, name).to.equal(e.finding.oracle);
+    }
+  });
+});

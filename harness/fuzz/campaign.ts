@@ -146,7 +146,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const shard = o.shard ?? { k: 1, n: 1 };
   const target = o.target;
   const network = target.kind === 'network';
-  const arb = caseArb({
+  // fc.commands keeps per-check replay state: every batch gets its own arbitrary (cheap: built lazily)
+  const makeArb = (): fc.Arbitrary<CaseValue> => caseArb({
     ...(network && o.arb?.mode !== 'deep' ? { start: networkStartArb, maxSteps: 3 } : {}),
     ...o.arb, dict: target.dictionary, ...(target.profiles ? { profiles: target.profiles } : {}),
   });
@@ -173,7 +174,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     return { cases, elapsedMs, casesPerSecond: cases / Math.max(elapsedMs / 1000, 1e-9), findings: findings.size, states: [...states.keys()], unreached };
   };
 
-  const property = (capture: CaptureState) => fc.asyncProperty(arb, async ([start, algorithms, cmds]: CaseValue) => {
+  const property = (capture: CaptureState) => fc.asyncProperty(makeArb(), async ([start, algorithms, cmds]: CaseValue) => {
     // runs after the first failure are shrinking: bounded in time (past the budget every candidate "passes",
     // which ends the shrink quickly), skipped at once when the failure is one we already have
     const shrinking = capture.last !== undefined;
@@ -248,12 +249,15 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     const last = capture.last;
     const finding: Finding = last?.finding ?? harnessError(details.errorInstance);
     const start = last?.start ?? (details.counterexample?.[0]?.[0] as Phase | undefined) ?? 'pre-kex';
+    // fast-check needs the commands' replayPath, besides seed and path, to walk the same shrink steps
+    const cmds = details.counterexample?.[0]?.[2];
+    const replayPath = /replayPath="([^"]*)"/.exec(String(cmds ?? ''))?.[1];
     await record(finding, start, last?.algorithms ?? {}, last?.executed ?? [],
-      { seed, path: details.counterexamplePath ?? '', index: batch * batchSize + details.numRuns - 1, shrinks: details.numShrinks });
+      { seed, path: details.counterexamplePath ?? '', index: batch * batchSize + details.numRuns - 1, shrinks: details.numShrinks, ...(replayPath ? { replayPath } : {}) });
   };
 
   /** Deduplicates, minimises, confirms on a fresh connection and saves one finding. */
-  const record = async (found: Finding, start: Phase, algorithms: AlgorithmPreferences, executed: readonly Step[], at: { seed: number; path: string; index: number; shrinks: number }): Promise<void> => {
+  const record = async (found: Finding, start: Phase, algorithms: AlgorithmPreferences, executed: readonly Step[], at: { seed: number; path: string; index: number; shrinks: number; replayPath?: string }): Promise<void> => {
     let finding = found;
     const { seed, index } = at;
     const sig = signatureOf(finding);
@@ -277,7 +281,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       const file = `${dir}/${id}.json`;
       const entry: FuzzCorpusEntry = {
         kind: 'fuzz-finding', version: 1, id, target: target.name, targetVersion: target.version, createdAt: new Date().toISOString(),
-        finding, seed, path: rec.path, campaign: { seed: o.seed, caseIndex: index, shard: `${shard.k}/${shard.n}` },
+        finding, seed, path: rec.path, ...(at.replayPath ? { replayPath: at.replayPath } : {}), campaign: { seed: o.seed, caseIndex: index, shard: `${shard.k}/${shard.n}` },
         start, algorithms, steps, messages: countMessages(steps), reproduced,
         replay: o.replayCommand?.(file) ?? `npx ssh-harness replay ${file} --target ${target.name}`,
       };
@@ -359,3 +363,32 @@ export function parseShard(s: string): Shard {
 }
 
 export type { OracleName };
+
+/**
+ * Replays a corpus entry's fast-check `seed` and `path` through fast-check itself (the same case arbitrary,
+ * a fresh connection per run): the counterexample fast-check reached, and the finding it raised. This is the
+ * fast-check view of a corpus entry; `ssh-harness replay` runs the stored minimal steps instead.
+ */
+export async function replayFastCheckPath(target: FuzzTarget, seed: number, path: string, replayPath?: string, arb: Omit<CaseArbOptions, 'dict'> = {}): Promise<Finding | undefined> {
+  const caseArbitrary = caseArb({
+    ...(target.kind === 'network' ? { start: networkStartArb, maxSteps: 3 } : {}),
+    ...arb, dict: target.dictionary, ...(target.profiles ? { profiles: target.profiles } : {}), ...(replayPath ? { replayPath } : {}),
+  });
+  let found: Finding | undefined;
+  const prop = fc.asyncProperty(caseArbitrary, async ([start, algorithms, cmds]: CaseValue) => {
+    const link = await target.connect(algorithms);
+    const run = new CaseRun(link, target);
+    try {
+      if (!(await run.reach(start))) return;
+      await runCommands(run, cmds);
+      await run.finish();
+    } catch (e) {
+      if (e instanceof FindingError) found = e.finding;
+      throw e;
+    } finally {
+      link.close();
+    }
+  });
+  const details = await fc.check(prop, { seed, path, endOnFailure: true });
+  return details.failed ? found : undefined;
+}

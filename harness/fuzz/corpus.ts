@@ -24,6 +24,8 @@ export interface FuzzCorpusEntry {
   /** fast-check's seed and counterexample path for this case (`fc.check(prop, { seed, path })`). */
   readonly seed: number;
   readonly path: string;
+  /** fast-check's commands replayPath (with seed and path: `replayFastCheckPath`). */
+  readonly replayPath?: string;
   readonly campaign: { readonly seed: number; readonly caseIndex: number; readonly shard: string };
   readonly start: Phase;
   /** What our client offered (the case's algorithm profile). */

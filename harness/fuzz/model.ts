@@ -45,6 +45,8 @@ export interface CaseArbOptions extends StepArbOptions {
    * framing and state are valid and whose contents are fuzzed (arb/deep.ts): many cases per connection.
    */
   readonly mode?: FuzzMode;
+  /** fast-check's commands replayPath of a counterexample (to replay a corpus entry's seed + path). */
+  readonly replayPath?: string;
 }
 
 export type FuzzMode = 'mixed' | 'deep';
@@ -60,7 +62,7 @@ export function caseArb(o: CaseArbOptions): fc.Arbitrary<CaseValue> {
         if (c instanceof StepCommand) return c.step;
         throw new TypeError('not a StepCommand');
       });
-      a = fc.commands([cmd], { maxCommands: o.maxSteps ?? 4 });
+      a = fc.commands([cmd], { maxCommands: o.maxSteps ?? 4, ...(o.replayPath ? { replayPath: o.replayPath } : {}) });
       perPhase.set(start, a);
     }
     return a;
