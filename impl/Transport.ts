@@ -229,11 +229,15 @@ export class Transport extends EventEmitter {
     const host = {
       role,
       get sessionId() { return engine.sessionId; },
+      // Service layers answer asynchronously (policy promises); an answer that comes after the connection ended has
+      // no one to go to and is dropped, instead of throwing the close error into a detached continuation.
       sendPayload: (p: Uint8Array) => {
+        if (engine.isClosed) return;
         if (engine.kexInProgress) this.heldDuringKex += p.length;
         engine.sendPayload(p);
       },
       sendPayloadParts: (head: Uint8Array, body: Uint8Array) => {
+        if (engine.isClosed) return;
         if (engine.kexInProgress) this.heldDuringKex += head.length + body.length;
         engine.sendPayloadParts(head, body);
       },

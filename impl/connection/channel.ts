@@ -368,7 +368,8 @@ export class Channel extends Duplex {
       outcome = { ok: false };
     }
     const finish = (o: RequestOutcome): void => {
-      if (token >= 0) {
+      // an asynchronous decision may come after the connection ended: there is nobody left to answer
+      if (token >= 0 && !this.remoteGone) {
         this.host.conn.replyRequest(this.id, token, o.ok);
         this.host.flush();
       }
