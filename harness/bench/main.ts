@@ -124,6 +124,17 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
     }
   }
 
+  if (want('fuzz')) {
+    // fuzz cases per second (issue 8): self in-process per CPU-second, and over loopback against the host sshd
+    const { benchFuzz } = await import('../fuzz/bench.js');
+    const { results } = await benchFuzz({ peers: ['sshd'] });
+    for (const r of results) {
+      const self = r.name.startsWith('self');
+      add({ group: 'fuzz', name: `${r.name} (${r.reusedCases} of ${r.cases} cases on reused connections)`, ours: self ? r.perCpuSecond : r.wallPerSecond,
+        unit: self ? 'cases/CPU-s' : 'cases/s', target: self ? '≥2000/core post-kex' : '≥100/s' });
+    }
+  }
+
   const needSshd = want('sshd') || want('channels') || want('handshake');
   const sshd = needSshd ? await sshdTarget.start({ extraConfig: ['LogLevel INFO', 'MaxSessions 70'] }) : undefined;
   try {

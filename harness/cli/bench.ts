@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .command('bench')
     .description('throughput and handshake benchmarks against real peers, printed as ratios measured in the same run')
     .option('--json', 'print the results as JSON on stdout')
-    .option('--only <groups>', 'comma-separated subset: kex, sshd, channels, handshake, impl')
+    .option('--only <groups>', 'comma-separated subset: kex, sshd, channels, handshake, impl, fuzz')
     .option('--mib <n>', 'MiB per throughput measurement', (v) => Number.parseInt(v, 10))
     .action(async (f: { json?: boolean; only?: string; mib?: number }) => {
       if (f.mib !== undefined && !(Number.isInteger(f.mib) && f.mib > 0 && f.mib <= 65536)) {
