@@ -5,7 +5,6 @@
  * Each connection authenticates with a password and pushes a few MiB through `cat`, byte-exact.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +15,7 @@ import { umac128, umac128Etm, umac64, umac64Etm } from '../../impl/crypto/mac/um
 import { sntrup761x25519Sha512, sntrup761x25519Sha512Openssh } from '../../impl/crypto/kex/sntrup761x25519.js';
 import { dhGexSha1, dhGexSha256 } from '../../impl/crypto/kex/dh-gex.js';
 import { Transport } from '../../impl/Transport.js';
+import { have, need, run } from '../cli/peer-kit.test-util.js';
 import { startServe, type RunningServer } from '../cli/serve.js';
 import { sshdTarget } from '../targets/sshd.js';
 import type { RunningTarget } from '../targets/types.js';
@@ -24,12 +24,6 @@ const UMACS: readonly MacAlgorithm[] = [umac64, umac128, umac64Etm, umac128Etm];
 const KEXES: readonly KexAlgorithm[] = [sntrup761x25519Sha512, sntrup761x25519Sha512Openssh, dhGexSha256, dhGexSha1];
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-function requireTool(path: string): boolean {
-  if (existsSync(path)) return true;
-  if (process.env.CI === 'true') throw new Error(`${path} is missing: run npm run setup`);
-  return false;
-}
-
 const MIB = 1 << 20;
 
 describe('second algorithm batch ↔ OpenSSH 9.2 (UMAC, sntrup761x25519, group exchange)', function () {
@@ -42,7 +36,7 @@ describe('second algorithm batch ↔ OpenSSH 9.2 (UMAC, sntrup761x25519, group e
   describe('our client → sshd', () => {
     let sshd: RunningTarget;
     before(async function () {
-      if (!requireTool('/usr/sbin/sshd')) this.skip();
+      need(this, have('/usr/sbin/sshd'), 'sshd (openssh-server)');
       sshd = await sshdTarget.start({
         algorithms: {
           mac: UMACS.map((m) => m.name),
@@ -93,7 +87,8 @@ describe('second algorithm batch ↔ OpenSSH 9.2 (UMAC, sntrup761x25519, group e
     let server: RunningServer;
     let dir: string;
     before(async function () {
-      if (!requireTool('/usr/bin/ssh') || !requireTool('/usr/bin/sshpass')) this.skip();
+      need(this, have('ssh'), 'ssh (openssh-client)');
+      need(this, have('sshpass'), 'sshpass');
       dir = mkdtempSync(join(tmpdir(), 'crypto2-'));
       // paramiko's load_server_moduli: group exchange answers from the host's moduli file (built-in groups otherwise)
       if (existsSync('/etc/ssh/moduli')) expect(Transport.loadServerModuli('/etc/ssh/moduli')).to.equal(true);
@@ -112,15 +107,9 @@ describe('second algorithm batch ↔ OpenSSH 9.2 (UMAC, sntrup761x25519, group e
       const data = randomBytes(bytes);
       const args = ['-p', 'secret', 'ssh', '-p', String(server.port), '-o', 'StrictHostKeyChecking=no', '-o', `UserKnownHostsFile=${join(dir, 'kh')}`,
         '-v', '-o', 'PubkeyAuthentication=no', ...extra, 'alice@127.0.0.1', 'cat'];
-      const child = spawn('/usr/bin/sshpass', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => out.push(d));
-      child.stderr.on('data', (d) => { err += d; });
-      child.stdin.end(data);
-      const code = await new Promise<number | null>((r) => child.once('close', r));
+      const { code, stdout, stderr: err } = await run('sshpass', args, { input: data, timeoutMs: 60_000 });
       expect(code, err.slice(-3000)).to.equal(0);
-      expect(sha(Buffer.concat(out)), err.slice(-3000)).to.equal(sha(data));
+      expect(sha(stdout), err.slice(-3000)).to.equal(sha(data));
       return err;
     }
 

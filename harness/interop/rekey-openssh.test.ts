@@ -3,24 +3,17 @@
  * many re-exchanges while data streams through `cat`, and every byte must come back intact and in order.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transport } from '../../impl/Transport.js';
+import { have, need, run } from '../cli/peer-kit.test-util.js';
 import { startServe, type RunningServer } from '../cli/serve.js';
 import { sshdTarget } from '../targets/sshd.js';
 import type { RunningTarget } from '../targets/types.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const requireTool = (path: string) => {
-  if (!existsSync(path)) {
-    if (process.env.CI === 'true') throw new Error(`${path} is missing: run npm run setup`);
-    return false;
-  }
-  return true;
-};
 
 describe('rekey mid-transfer against OpenSSH, both directions (RFC 4253 §9, RFC 4344 §3)', function () {
   this.timeout(120_000);
@@ -28,7 +21,7 @@ describe('rekey mid-transfer against OpenSSH, both directions (RFC 4253 §9, RFC
   describe('our client → sshd (both sides with small rekey limits)', () => {
     let sshd: RunningTarget;
     before(async function () {
-      if (!requireTool('/usr/sbin/sshd')) this.skip();
+      need(this, have('/usr/sbin/sshd'), 'sshd (openssh-server)');
       // sshd rekeys its own direction every 1 MiB; we rekey ours every 768 KiB
       sshd = await sshdTarget.start({ extraConfig: ['RekeyLimit 1M'] });
     });
@@ -65,7 +58,8 @@ describe('rekey mid-transfer against OpenSSH, both directions (RFC 4253 §9, RFC
     let server: RunningServer;
     let dir: string;
     before(async function () {
-      if (!requireTool('/usr/bin/ssh') || !requireTool('/usr/bin/sshpass')) this.skip();
+      need(this, have('ssh'), 'ssh (openssh-client)');
+      need(this, have('sshpass'), 'sshpass');
       dir = mkdtempSync(join(tmpdir(), 'rekey-'));
       server = await startServe({ host: '127.0.0.1', port: 0, user: 'alice', password: 'secret' });
     });
@@ -79,15 +73,9 @@ describe('rekey mid-transfer against OpenSSH, both directions (RFC 4253 §9, RFC
         const data = randomBytes(10 << 20);
         const args = ['-p', 'secret', 'ssh', '-p', String(server.port), '-o', 'StrictHostKeyChecking=no', '-o', `UserKnownHostsFile=${join(dir, 'kh')}`,
           '-v', '-o', 'RekeyLimit=1M', '-o', 'PubkeyAuthentication=no', '-c', cipher, 'alice@127.0.0.1', 'cat'];
-        const child = spawn('/usr/bin/sshpass', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-        const out: Buffer[] = [];
-        let err = '';
-        child.stdout.on('data', (d: Buffer) => out.push(d));
-        child.stderr.on('data', (d) => { err += d; });
-        child.stdin.end(data);
-        const code = await new Promise<number | null>((r) => child.once('close', r));
+        const { code, stdout, stderr: err } = await run('sshpass', args, { input: data, timeoutMs: 60_000 });
         expect(code, err).to.equal(0);
-        expect(sha(Buffer.concat(out)), err).to.equal(sha(data));
+        expect(sha(stdout), err).to.equal(sha(data));
         // ssh -v logs every key exchange it starts: the initial one plus one per MiB each way
         expect(err.match(/SSH2_MSG_KEXINIT sent/g)?.length ?? 0).to.be.greaterThan(5);
       });
