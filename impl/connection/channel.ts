@@ -368,8 +368,7 @@ export class Channel extends Duplex {
       outcome = { ok: false };
     }
     const finish = (o: RequestOutcome): void => {
-      // an asynchronous decision may come after the connection ended: there is nobody left to answer
-      if (token >= 0 && !this.remoteGone) {
+      if (token >= 0) {
         this.host.conn.replyRequest(this.id, token, o.ok);
         this.host.flush();
       }
