@@ -195,6 +195,11 @@ export class Engine {
 
   get isClosed(): boolean { return this.closedWith !== undefined; }
   get closeError(): SSHError | undefined { return this.closedWith; }
+  /** RFC 4253 §7.1: from our KEXINIT until our NEWKEYS (and before the first exchange) only kex messages go out. */
+  private get holdingPayloads(): boolean {
+    return this.phase !== 'established' || (this.kex !== null && !this.kex.sentNewKeys);
+  }
+
   /** Bytes of service payloads held until our NEWKEYS (bounded by limits.maxQueuedDuringKex). */
   get heldPayloadBytes(): number { return this.heldBytes; }
   /** True while a key exchange is running (service payloads are being held). */
@@ -209,7 +214,7 @@ export class Engine {
   sendPayload(payload: Uint8Array): void {
     if (this.closedWith) throw this.closedWith;
     if (payload.length === 0) throw new RangeError('sendPayload: empty payload');
-    if (this.phase !== 'established' || (this.kex && !this.kex.sentNewKeys)) {
+    if (this.holdingPayloads) {
       if (this.heldBytes + payload.length > this.maxQueued) {
         this.fail(new SSHError('LIMIT', `more than ${this.maxQueued} bytes queued during key exchange`, DisconnectReason.BY_APPLICATION));
         return;
@@ -227,7 +232,7 @@ export class Engine {
    */
   sendPayloadParts(head: Uint8Array, body: Uint8Array): void {
     if (this.closedWith) throw this.closedWith;
-    const plain = this.phase === 'established' && !(this.kex && !this.kex.sentNewKeys) && this.rules.length === 0
+    const plain = !this.holdingPayloads && this.rules.length === 0
       && this.delayed.length === 0 && !this.opts.onPacket && !this.outboundRewrite;
     if (!plain) { this.sendPayload(Buffer.concat([head, body])); return; }
     this.guard(() => {
