@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +88,35 @@ describe('trace/jsonl', () => {
     expect(lines[2]).to.deep.include({ id: 200, name: 'SSH_MSG_UNKNOWN_200', fields: { id: 200, body: '01' } });
     const f = new MessageFormatter();
     expect(f.format('c2s', 0, new Uint8Array(0), 1).error).to.match(/empty payload/);
+  });
+});
+
+describe('trace/jsonl formatJson', () => {
+  // The direct path for bulk channel data must write exactly what the generic decoder path writes.
+  const channelPayload = fc.oneof(
+    fc.record({ type: fc.constant('SSH_MSG_CHANNEL_WINDOW_ADJUST' as const), recipientChannel: fc.nat({ max: 0xffffffff }), bytesToAdd: fc.nat({ max: 0xffffffff }) }),
+    fc.record({ type: fc.constant('SSH_MSG_CHANNEL_DATA' as const), recipientChannel: fc.nat({ max: 0xffffffff }), data: fc.uint8Array({ maxLength: 200 }) }),
+    fc.record({ type: fc.constant('SSH_MSG_CHANNEL_EXTENDED_DATA' as const), recipientChannel: fc.nat({ max: 0xffffffff }), dataTypeCode: fc.nat({ max: 0xffffffff }), data: fc.uint8Array({ maxLength: 200 }) }),
+  ).map((m) => encodeMessage(m));
+  // …and malformed ones (cut, extended, wrong length field) must fall back to it.
+  const mangled = fc.tuple(channelPayload, fc.integer({ min: -20, max: 20 }), fc.nat({ max: 12 }), fc.integer({ min: 0, max: 255 }))
+    .map(([p, cut, at, b]) => { const q = cut < 0 ? p.subarray(0, Math.max(1, p.length + cut)) : Uint8Array.from([...p, ...new Uint8Array(cut)]); if (at > 0 && at < q.length) q[at] = b; return q; });
+
+  it('equals JSON.stringify(format(...)) for WINDOW_ADJUST/CHANNEL_DATA/EXTENDED_DATA, well-formed or not, every option', () => {
+    fc.assert(fc.property(
+      fc.oneof(channelPayload, mangled),
+      fc.record({ connection: fc.option(fc.nat({ max: 9 }), { nil: undefined }), maxFieldBytes: fc.constantFrom(0, 8, 64, Infinity), rawHex: fc.boolean() }),
+      fc.nat({ max: 2 ** 32 }), fc.double({ min: 0, max: 2e12, noNaN: true }), fc.option(fc.string(), { nil: undefined }),
+      (payload, opts, seq, time, deviation) => {
+        const options = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
+        const a = new MessageFormatter(options), b = new MessageFormatter(options);
+        expect(a.formatJson('s2c', seq, payload, time, deviation)).to.equal(JSON.stringify(b.format('s2c', seq, payload, time, deviation)));
+      }), { numRuns: 2000 });
+  });
+
+  it('writes non-ASCII deviation text as UTF-8', () => {
+    const lines = run([['out', encodeMessage({ type: 'SSH_MSG_CHANNEL_DATA', recipientChannel: 1, data: Uint8Array.of(1) }), 'ünïcode ✓ 𝔘']]);
+    expect(lines[0]!.deviation).to.equal('ünïcode ✓ 𝔘');
   });
 });
 

@@ -4,7 +4,7 @@
  * the same calls, so the files are identical either way.
  */
 import { FileSink } from './byte-sink.js';
-import { MessageFormatter, type TraceFormatOptions } from './jsonl.js';
+import { MessageFormatter, writeJsonLine, type TraceFormatOptions } from './jsonl.js';
 import { PcapWriter, type ConnectionOptions, type Direction, type PcapWriterOptions, type TcpRecorder } from './pcap-writer.js';
 
 export interface TraceWritersConfig {
@@ -66,7 +66,7 @@ export class TraceWriters {
     const c = this.conns.get(id);
     if (!c?.formatter || !this.jsonl) return;
     const dir: Direction = out === (c.role === 'client') ? 'c2s' : 's2c';
-    this.jsonl.write(Buffer.from(`${JSON.stringify(c.formatter.format(dir, seq, payload, timeMs, deviation))}\n`));
+    writeJsonLine(this.jsonl, c.formatter.formatJson(dir, seq, payload, timeMs, deviation));
     this.lines++;
   }
 
