@@ -1,0 +1,68 @@
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setImmediate as turn } from 'node:timers/promises';
+import { FileSink } from './byte-sink.js';
+
+/** Deterministic chunks of varying sizes (some larger than a block). */
+function chunks(n: number, seed: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const len = ((seed * (i + 7)) % 9000) + (i % 50 === 0 ? 70_000 : 1);
+    out.push(new Uint8Array(len).fill((seed + i) & 0xff));
+  }
+  return out;
+}
+
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+describe('trace/byte-sink FileSink', () => {
+  let dir: string;
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'sink-')); });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const mode of ['event loop turning', 'tight loop (pool never answers before close)'] as const) {
+    it(`the file holds every byte in order after a synchronous close, with background writes (${mode})`, async () => {
+      const path = join(dir, 'f');
+      const sink = new FileSink(path, 64 * 1024, 3);
+      const all = chunks(400, mode.length);
+      for (let i = 0; i < all.length; i++) {
+        if (i % 2) sink.write(all[i]!);
+        else { const r = sink.reserve(all[i]!.length); r.set(all[i]!); sink.commit(all[i]!.length); }
+        if (mode === 'event loop turning' && i % 10 === 0) await turn();
+      }
+      sink.close();
+      const expected = Buffer.concat(all);
+      expect(sink.bytesWritten).to.equal(expected.length);
+      const got = readFileSync(path);
+      expect(got.length).to.equal(expected.length);
+      expect(sha(got)).to.equal(sha(expected));
+      await turn(); // the descriptor closes once the pool returns; closing again is a no-op
+      sink.close();
+    });
+  }
+
+  it('a failing background write is reported by a later call, not lost', async () => {
+    const sink = new FileSink('/dev/full', 64 * 1024, 8);
+    let error: unknown;
+    try {
+      for (let i = 0; i < 100 && !error; i++) {
+        sink.write(new Uint8Array(64 * 1024));
+        await turn();
+      }
+      sink.close();
+    } catch (e) { error = e; }
+    expect(String(error)).to.match(/\/dev\/full: .*(ENOSPC|no space)/i);
+    sink.close();
+  });
+
+  it('refuses writes after close', () => {
+    const sink = new FileSink(join(dir, 'g'));
+    sink.write(Uint8Array.of(1));
+    sink.close();
+    expect(() => sink.write(Uint8Array.of(2))).to.throw(/closed/);
+    expect(readFileSync(join(dir, 'g'))).to.deep.equal(Buffer.of(1));
+  });
+});
