@@ -9,7 +9,8 @@
         "impl/native/src/gcm.c",
         "impl/native/src/chacha.c",
         "impl/native/src/ctr-hmac.c",
-        "impl/native/src/hmac.c"
+        "impl/native/src/hmac.c",
+        "impl/native/src/checksum.c"
       ],
       "cflags": ["-O2", "-Wall", "-Wextra", "-std=c11"],
       "defines": ["OPENSSL_API_COMPAT=30000"],

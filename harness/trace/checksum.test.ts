@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { fold, internetChecksum, sumWords } from './checksum.js';
+import fc from 'fast-check';
+import { nativeBinding } from '../../impl/native/binding.js';
+import { fold, internetChecksum, sumWords, sumWordsJs } from './checksum.js';
 
 /** The RFC 1071 definition, byte by byte, as the reference. */
 function reference(b: Uint8Array): number {
@@ -32,5 +34,20 @@ describe('trace/checksum', () => {
     expect(internetChecksum(ff.subarray(1, 3001))).to.equal(reference(ff.subarray(1, 3001)));
     // partial sums compose when the first part has an even length
     expect(~fold(sumWords(big.subarray(100, 3000), sumWords(big.subarray(0, 100)))) & 0xffff).to.equal(reference(big.subarray(0, 3000)));
+  });
+
+  it('the native sum (when built) and the JavaScript sum agree for any bytes at any offset', function () {
+    const native = nativeBinding();
+    if (!native) {
+      if (process.env.CI) throw new Error('the native addon is not built in CI (npm run setup builds it)');
+      this.skip();
+    }
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 3000 }), fc.nat({ max: 7 }), fc.nat({ max: 0xffff }), (bytes, off, initial) => {
+      const b = Uint8Array.from([...new Uint8Array(off), ...bytes]).subarray(off);
+      expect(fold(initial + native.inetSum(b))).to.equal(fold(sumWordsJs(b, initial)));
+      expect(~fold(sumWords(b, initial)) & 0xffff).to.equal(~fold(sumWordsJs(b, initial)) & 0xffff);
+    }), { numRuns: 3000 });
+    const ff = new Uint8Array(1 << 20).fill(0xff);
+    expect(fold(native.inetSum(ff))).to.equal(fold(sumWordsJs(ff)));
   });
 });

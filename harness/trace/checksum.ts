@@ -9,8 +9,28 @@
  * are added by their position's parity.
  */
 
-/** One's complement partial sum of `b` as big-endian 16-bit words; add more with `initial`, then `fold`. */
+import { nativeBinding, type NativeBinding } from '../../impl/native/binding.js';
+
+/** Below this the N-API call costs more than the JavaScript loop saves. */
+const NATIVE_MIN = 256;
+
+/**
+ * One's complement partial sum of `b` as big-endian 16-bit words; add more with `initial`, then `fold`.
+ * Large inputs go to the native addon when it is built (impl/native/src/checksum.c, several times faster).
+ */
 export function sumWords(b: Uint8Array, initial = 0): number {
+  if (b.length >= NATIVE_MIN) {
+    // looked up once: nativeBinding() reads the environment on every call, too slow for once per frame
+    if (native === undefined) native = nativeBinding();
+    if (native) return initial + native.inetSum(b);
+  }
+  return sumWordsJs(b, initial);
+}
+
+let native: NativeBinding | null | undefined;
+
+/** The JavaScript sum (exported for tests: both paths must agree). */
+export function sumWordsJs(b: Uint8Array, initial = 0): number {
   const n = b.length;
   if (n < 64) return initial + sumBytes(b, 0, n);
   const head = (4 - (b.byteOffset & 3)) & 3;

@@ -37,6 +37,8 @@ export interface NativeBinding {
   ctrHmacLength(ctx: NativeContext, seq: number, header: Uint8Array): number;
   /** out.length = wire.length - 4 - macLen */
   ctrHmacOpen(ctx: NativeContext, seq: number, wire: Uint8Array, out: Uint8Array): NativeResult;
+  /** RFC 1071 partial sum of `bytes` as big-endian 16-bit words, folded to 16 bits (for the trace writer). */
+  inetSum(bytes: Uint8Array): number;
 }
 
 export interface NativeStatus {
@@ -68,6 +70,8 @@ function load(): { binding: NativeBinding | null; detail: string } {
   try {
     const binding = createRequire(import.meta.url)(path) as NativeBinding;
     const version = binding.opensslVersion();
+    // a build from an older checkout lacks the newest functions: rebuild rather than fail mid-run
+    if (typeof binding.inetSum !== 'function') return { binding: null, detail: `stale build at ${path} (run node impl/native/build.mjs)` };
     // the addon calls the OpenSSL linked into this node; refuse a build that resolved some other libcrypto
     if (!version.includes(process.versions.openssl ?? '\0')) {
       return { binding: null, detail: `addon sees ${JSON.stringify(version)}, node has OpenSSL ${process.versions.openssl}` };

@@ -54,5 +54,6 @@ enum { SEAL_OK = 0, OPEN_BAD_MAC = 1, OPEN_MISALIGNED = 2, CRYPTO_FAILED = 3 };
 bool register_gcm(napi_env env, napi_value exports);
 bool register_chacha(napi_env env, napi_value exports);
 bool register_ctr_hmac(napi_env env, napi_value exports);
+bool register_checksum(napi_env env, napi_value exports);
 
 #endif
