@@ -47,6 +47,8 @@ export interface TransportTrace {
   onBytes?(direction: 'in' | 'out', bytes: Uint8Array, timeMs: number): void;
   /** Every decrypted payload (JSONL). */
   onPacket?(p: PacketRecord): void;
+  /** True when onPacket copies what it keeps: payloads may be views of reused buffers (EngineOptions.onPacketBorrows). */
+  readonly onPacketBorrows?: boolean;
   /** Each key exchange's secrets (SSH keylog). */
   onKeys?(k: KexSecrets): void;
   onClose?(timeMs: number): void;
@@ -223,6 +225,7 @@ export class Transport extends EventEmitter {
       hostKeys: role === 'server' ? this.serverKeys : undefined,
       verifyHostKey: role === 'client' ? (key) => this.verifyHostKey(key) : undefined,
       onPacket: o.trace?.onPacket ?? o.engine?.onPacket,
+      onPacketBorrows: o.trace?.onPacket ? o.trace.onPacketBorrows === true : o.engine?.onPacketBorrows === true,
       onKeys: o.trace?.onKeys ?? o.engine?.onKeys,
     });
     this.engineRef = engine;

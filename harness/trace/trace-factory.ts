@@ -73,6 +73,7 @@ export function transportTrace(c: ConnectionTrace, onClosed?: () => void): Trans
   return {
     onBytes: (d, bytes, timeMs) => c.bytes.chunk(toDir(d), bytes, timeMs),
     onPacket: (p) => c.onPacket(p),
+    onPacketBorrows: true, // TraceSession copies or formats every payload before returning
     onKeys: (k) => c.onKeys(k),
     onClose: (timeMs) => {
       if (closed) return;

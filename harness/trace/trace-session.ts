@@ -157,9 +157,25 @@ export class TraceSession {
     const inbound: Direction = role === 'client' ? 's2c' : 'c2s';
     let lastInbound: number | undefined;
     let waiting: PacketEvent[] = [];
+    // Payload copies for `waiting` go into a reused arena, not a fresh allocation each: bulk data makes one 32 KiB
+    // packet after another, and an allocation per packet cost more (GC, fresh pages) than the copy itself.
+    let arena = new Uint8Array(1 << 16);
+    let used = 0;
+    const keep = (payload: Uint8Array): Uint8Array => {
+      if (used + payload.length > arena.length) {
+        // entries still waiting keep the old arena alive through their views
+        arena = new Uint8Array(Math.max(arena.length, payload.length * 2));
+        used = 0;
+      }
+      const copy = arena.subarray(used, used + payload.length);
+      copy.set(payload);
+      used += payload.length;
+      return copy;
+    };
     const stamp = (n: number, t: number): void => {
       const w = waiting.splice(0, n);
       for (const e of w) session.call((b) => b.packet(id, true, e.seq, e.payload, t, e.deviation));
+      if (waiting.length === 0) used = 0; // every view handed out is consumed: the backends copy or format at once
     };
     // tshark finds keylog entries by the cookie of the side whose key is logged (keylog.ts); impl's KexSecrets
     // carries only the client's, so the server's comes from the KEXINITs seen here.
@@ -181,12 +197,13 @@ export class TraceSession {
       onPacket: (e) => {
         const out = e.direction === 'out';
         if (e.payload[0] === 20 && e.payload.length >= 17) cookies[out === (role === 'client') ? 'client' : 'server'] = e.payload.slice(1, 17);
+        if (!session.files.jsonl) return; // packets only feed the JSONL (and the cookies above)
         if (e.timeMs !== undefined) return session.call((b) => b.packet(id, out, e.seq, e.payload, e.timeMs!, e.deviation));
         if (!out) return session.call((b) => b.packet(id, false, e.seq, e.payload, lastInbound ?? clock(), e.deviation));
         // a deviation that sends nothing (dropped, skipped: seq -1) gets no chunk: stamp it now
         if (e.seq < 0) return session.call((b) => b.packet(id, true, e.seq, e.payload, clock(), e.deviation));
         // the payload may be a view the engine reuses once sent: keep a copy until the bytes go out
-        waiting.push({ ...e, payload: e.payload.slice() });
+        waiting.push({ ...e, payload: keep(e.payload) });
         if (waiting.length > 4096) stamp(waiting.length, clock()); // bytes are not being recorded: do not hold without bound
       },
       onKeys: (k) => {

@@ -97,6 +97,22 @@ describe('transport engine: impl client ↔ impl server in-process', () => {
     for (const r of received.server) expect(Buffer.from(r).equals(Buffer.concat([head, body]))).to.equal(true);
   });
 
+  for (const borrows of [false, true]) {
+    it(`sendPayloadParts with an onPacket observer (onPacketBorrows ${borrows}): it sees head || body, the peer gets it`, () => {
+      const seen: { copy: Uint8Array; view: Uint8Array }[] = [];
+      const { pair, received } = makePair({ client: { onPacket: (p) => { if (p.direction === 'out' && p.payload[0] === 94) seen.push({ copy: p.payload.slice(), view: p.payload }); }, onPacketBorrows: borrows } });
+      establish(pair);
+      const head = Uint8Array.of(94, 0, 0, 0, 0, 0, 0, 0x0b, 0xb8);
+      for (const fill of [1, 2, 3]) pair.client.sendPayloadParts(head, new Uint8Array(3000).fill(fill));
+      pair.drive();
+      expect(received.server.map((r) => r[9])).to.deep.equal([1, 2, 3]);
+      expect(seen.map((x) => x.copy[9])).to.deep.equal([1, 2, 3]);
+      for (const x of seen) expect(Buffer.from(x.copy.subarray(0, 9)).equals(head)).to.equal(true);
+      // borrowed views share one reused buffer (so an observer must copy what it keeps); owned payloads are distinct
+      expect(seen[0]!.view.buffer === seen[2]!.view.buffer).to.equal(borrows);
+    });
+  }
+
   it('holds service messages pipelined behind SERVICE_REQUEST until the service is accepted (dbclient does this)', () => {
     const { pair, received } = makePair();
     pair.start().drive();

@@ -195,6 +195,8 @@ export class Engine {
 
   get isClosed(): boolean { return this.closedWith !== undefined; }
   get closeError(): SSHError | undefined { return this.closedWith; }
+  /** sendPayloadParts' join buffer when onPacket borrows payloads (EngineOptions.onPacketBorrows). */
+  private joinBuf = new Uint8Array(0);
   /** RFC 4253 §7.1: from our KEXINIT until our NEWKEYS (and before the first exchange) only kex messages go out. */
   private get holdingPayloads(): boolean {
     return this.phase !== 'established' || (this.kex !== null && !this.kex.sentNewKeys);
@@ -232,9 +234,18 @@ export class Engine {
    */
   sendPayloadParts(head: Uint8Array, body: Uint8Array): void {
     if (this.closedWith) throw this.closedWith;
-    const plain = !this.holdingPayloads && this.rules.length === 0
-      && this.delayed.length === 0 && !this.opts.onPacket && !this.outboundRewrite;
-    if (!plain) { this.sendPayload(Buffer.concat([head, body])); return; }
+    const plain = !this.holdingPayloads && this.rules.length === 0 && this.delayed.length === 0 && !this.outboundRewrite;
+    if (!plain || (this.opts.onPacket && !this.opts.onPacketBorrows)) { this.sendPayload(Buffer.concat([head, body])); return; }
+    if (this.opts.onPacket) {
+      // the observer reads the payload only during the call: join into a reused buffer, not a new one per packet
+      const n = head.length + body.length;
+      if (this.joinBuf.length < n) this.joinBuf = new Uint8Array(Math.max(n, this.joinBuf.length * 2));
+      const joined = this.joinBuf.subarray(0, n);
+      joined.set(head);
+      joined.set(body, head.length);
+      this.guard(() => this.writePayload(joined));
+      return;
+    }
     this.guard(() => {
       this.outQ.push(this.writer.write(head, undefined, body));
       this.maybeRekey();

@@ -64,6 +64,11 @@ export interface EngineOptions {
   readonly extInfo?: boolean;
   /** Observes every payload after decryption (in) or before encryption (out), for traces. */
   readonly onPacket?: (p: PacketRecord) => void;
+  /**
+   * onPacket reads `payload` only while it runs (it copies what it keeps): outbound bulk data may then be passed
+   * as a view of a buffer the engine reuses, saving an allocation per packet. Default false: payloads are owned.
+   */
+  readonly onPacketBorrows?: boolean;
   /** Observes each completed key exchange's secrets, for SSH keylogs. */
   readonly onKeys?: (k: KexSecrets) => void;
   /**
