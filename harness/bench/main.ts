@@ -11,6 +11,10 @@ import { Pair } from '../../impl/transport/testing/pair.js';
 import { AuthResult, Transport, type ServerPolicy } from '../../impl/index.js';
 import { duplexPair } from './memory-pipe.js';
 import { sshdTarget } from '../targets/sshd.js';
+import { TraceSession } from '../trace/trace-session.js';
+import { transportTrace } from '../trace/trace-factory.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { MiB, oursHandshakes, oursUpload, ssh2Handshakes, ssh2Upload, type Algorithms, type Endpoint } from './throughput.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -135,7 +139,7 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
     }
   }
 
-  const needSshd = want('sshd') || want('channels') || want('handshake');
+  const needSshd = want('sshd') || want('channels') || want('handshake') || want('trace');
   const sshd = needSshd ? await sshdTarget.start({ extraConfig: ['LogLevel INFO', 'MaxSessions 70'] }) : undefined;
   try {
     if (sshd) {
@@ -148,6 +152,25 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
           const ours = await best(2, () => oursUpload(ep, a, bytes));
           const theirs = await best(2, () => ssh2Upload(ep, a, bytes));
           add({ group: 'vs sshd', name: `upload ${label(a)}`, ours, baseline: theirs, baselineName: 'ssh2', unit: 'MB/s', target: '≥1.3× ssh2' });
+        }
+      }
+      if (want('trace')) {
+        // issue 9: what recording (pcap + JSONL + keylog, files on disk) costs a bulk upload, trace on vs off,
+        // alternating so drift on the machine hits both alike
+        const a = CIPHERS[0]!;
+        const dir = mkdtempSync(join(tmpdir(), 'bench-trace-'));
+        try {
+          await oursUpload(ep, a, 32 * MiB);
+          let off = 0, on = 0;
+          for (let i = 0; i < 3; i++) {
+            off = Math.max(off, await oursUpload(ep, a, bytes));
+            const session = TraceSession.open({ dir, name: `upload-${i}`, keylog: true });
+            on = Math.max(on, await oursUpload(ep, a, bytes, 1, 'cat > /dev/null', transportTrace(session.connection('client'), () => session.close())));
+            session.close();
+          }
+          add({ group: 'trace', name: `upload ${label(a)} to sshd, trace on (pcap+JSONL+keylog)`, ours: on, baseline: off, baselineName: 'trace off', unit: 'MB/s', target: '≥0.85× trace off' });
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
         }
       }
       if (want('channels')) {

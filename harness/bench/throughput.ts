@@ -5,7 +5,7 @@
  */
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
-import { Transport } from '../../impl/Transport.js';
+import { Transport, type TransportTrace } from '../../impl/Transport.js';
 
 export const MiB = 1 << 20;
 const CHUNK = Buffer.alloc(256 * 1024, 0x5a);
@@ -47,8 +47,8 @@ async function upload(ch: Duplex, total: number): Promise<void> {
 }
 
 /** MB/s of our client uploading `total` bytes spread over `channels` concurrent sessions. */
-export async function oursUpload(ep: Endpoint, alg: Algorithms, total: number, channels = 1, command = 'cat > /dev/null'): Promise<number> {
-  const t = new Transport([ep.host, ep.port], { algorithms: { cipher: [alg.cipher], ...(alg.mac ? { mac: [alg.mac] } : {}) } });
+export async function oursUpload(ep: Endpoint, alg: Algorithms, total: number, channels = 1, command = 'cat > /dev/null', trace?: TransportTrace): Promise<number> {
+  const t = new Transport([ep.host, ep.port], { algorithms: { cipher: [alg.cipher], ...(alg.mac ? { mac: [alg.mac] } : {}) }, ...(trace ? { trace } : {}) });
   try {
     await t.connect({ username: ep.user, password: ep.password });
     const chans = await Promise.all(Array.from({ length: channels }, async () => {
