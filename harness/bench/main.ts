@@ -15,7 +15,7 @@ import { TraceSession } from '../trace/trace-session.js';
 import { transportTrace } from '../trace/trace-factory.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { MiB, oursHandshakes, oursUpload, ssh2Handshakes, ssh2Upload, type Algorithms, type Endpoint } from './throughput.js';
+import { MiB, opensshUpload, oursHandshakes, oursUpload, ssh2Handshakes, ssh2Upload, type Algorithms, type Endpoint } from './throughput.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -179,6 +179,12 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
           const ours = await oursUpload(ep, a, bytes, n);
           const theirs = await ssh2Upload(ep, a, bytes, n);
           add({ group: 'channels', name: `${n} concurrent channels ${label(a)}`, ours, baseline: theirs, baselineName: 'ssh2', unit: 'MB/s', target: '≥1.3× ssh2' });
+          // OpenSSH's client, the same sessions multiplexed on one connection (ControlMaster)
+          const keyPath = sshd.credentials.privateKeyPath;
+          if (keyPath) {
+            const openssh = await opensshUpload({ ...ep, keyPath }, a, bytes, n);
+            add({ group: 'channels', name: `${n} concurrent channels ${label(a)} (vs OpenSSH ssh)`, ours, baseline: openssh, baselineName: 'OpenSSH', unit: 'MB/s' });
+          } else log('channels     OpenSSH baseline skipped: the sshd target has no client key');
         }
       }
       if (want('handshake')) {

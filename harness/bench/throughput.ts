@@ -3,6 +3,10 @@
  * more session channels, and we time from exec to the channel close. The same byte count and chunk size are used for
  * every client so the ratios compare like with like.
  */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import { Transport, type TransportTrace } from '../../impl/Transport.js';
@@ -110,4 +114,45 @@ export async function ssh2Handshakes(ep: Endpoint, n: number, kex?: string): Pro
     await new Promise<void>((resolve) => { c.once('close', () => resolve()); c.end(); });
   }
   return n / ((performance.now() - t0) / 1000);
+}
+
+/**
+ * The same upload with OpenSSH's own `ssh` client: one master connection (ControlMaster) and `channels`
+ * multiplexed sessions on it, each fed `total / channels` bytes by `head -c … /dev/zero` (issue 5's "vs OpenSSH").
+ * Public-key auth with the target's test key. Bounded: every process is killed after `timeoutMs`.
+ */
+export async function opensshUpload(ep: Endpoint & { readonly keyPath: string }, alg: Algorithms, total: number, channels = 1, timeoutMs = 120_000): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-mux-'));
+  const ctl = join(dir, 'ctl');
+  const common = ['-S', ctl, '-p', String(ep.port), '-i', ep.keyPath, '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes',
+    '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR',
+    '-c', alg.cipher, ...(alg.mac ? ['-m', alg.mac] : []), `${ep.user}@${ep.host}`];
+  const master = spawn('ssh', ['-M', '-N', '-o', 'ControlPersist=no', ...common], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let masterErr = '';
+  master.stderr!.on('data', (d) => { masterErr += d; });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    // the master is ready once `ssh -O check` answers on its control socket
+    for (;;) {
+      if (master.exitCode !== null) throw new Error(`ssh master exited ${master.exitCode}: ${masterErr.trim()}`);
+      if (spawnSync('ssh', ['-S', ctl, '-O', 'check', 'x'], { stdio: 'ignore', timeout: 5_000 }).status === 0) break;
+      if (Date.now() > deadline) throw new Error('ssh master not ready in time');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const each = Math.floor(total / channels);
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: channels }, () => new Promise<void>((resolve, reject) => {
+      const quoted = common.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+      const p = spawn('sh', ['-c', `head -c ${each} /dev/zero | ssh ${quoted} 'cat > /dev/null'`], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      p.stderr!.on('data', (d) => { err += d; });
+      const timer = setTimeout(() => p.kill('SIGKILL'), Math.max(1, deadline - Date.now()));
+      p.on('close', (code) => { clearTimeout(timer); code === 0 ? resolve() : reject(new Error(`ssh session exited ${code}: ${err.trim()}`)); });
+    })));
+    return total / MiB / ((performance.now() - t0) / 1000);
+  } finally {
+    spawnSync('ssh', ['-S', ctl, '-O', 'exit', 'x'], { stdio: 'ignore', timeout: 5_000 });
+    if (master.exitCode === null) master.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
