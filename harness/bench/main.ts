@@ -152,6 +152,12 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
           const ours = await best(2, () => oursUpload(ep, a, bytes));
           const theirs = await best(2, () => ssh2Upload(ep, a, bytes));
           add({ group: 'vs sshd', name: `upload ${label(a)}`, ours, baseline: theirs, baselineName: 'ssh2', unit: 'MB/s', target: '≥1.3× ssh2' });
+          // OpenSSH's own client against the same sshd: when it gets no more than ssh2 and we do, sshd is the limit
+          const keyPath = sshd.credentials.privateKeyPath;
+          if (keyPath) {
+            const openssh = await best(2, () => opensshUpload({ ...ep, keyPath }, a, bytes));
+            add({ group: 'vs sshd', name: `upload ${label(a)} (vs OpenSSH ssh)`, ours, baseline: openssh, baselineName: 'OpenSSH', unit: 'MB/s' });
+          }
         }
       }
       if (want('trace')) {
