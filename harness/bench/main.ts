@@ -15,7 +15,7 @@ import { TraceSession } from '../trace/trace-session.js';
 import { transportTrace } from '../trace/trace-factory.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { MiB, opensshUpload, oursHandshakes, oursUpload, ssh2Handshakes, ssh2Upload, type Algorithms, type Endpoint } from './throughput.js';
+import { MiB, opensshUpload, oursDownload, oursHandshakes, oursUpload, ssh2Download, ssh2Handshakes, ssh2Upload, type Algorithms, type Endpoint } from './throughput.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -152,6 +152,10 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
           const ours = await best(2, () => oursUpload(ep, a, bytes));
           const theirs = await best(2, () => ssh2Upload(ep, a, bytes));
           add({ group: 'vs sshd', name: `upload ${label(a)}`, ours, baseline: theirs, baselineName: 'ssh2', unit: 'MB/s', target: '≥1.3× ssh2' });
+          // the other direction: sshd encrypts what `head -c` writes, the client decrypts (its receive path)
+          const down = await best(2, () => oursDownload(ep, a, bytes));
+          const down2 = await best(2, () => ssh2Download(ep, a, bytes));
+          add({ group: 'vs sshd', name: `download ${label(a)}`, ours: down, baseline: down2, baselineName: 'ssh2', unit: 'MB/s', target: '≥1.3× ssh2' });
           // OpenSSH's own client against the same sshd: when it gets no more than ssh2 and we do, sshd is the limit
           const keyPath = sshd.credentials.privateKeyPath;
           if (keyPath) {

@@ -68,6 +68,55 @@ export async function oursUpload(ep: Endpoint, alg: Algorithms, total: number, c
   }
 }
 
+/** Reads a channel's stdout to the end; resolves with the byte count once the channel closes. */
+function drain(ch: Duplex): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let n = 0;
+    ch.on('data', (d: Uint8Array) => { n += d.length; });
+    ch.once('error', reject);
+    ch.once('close', () => resolve(n));
+    ch.end();
+  });
+}
+
+/** MB/s of our client receiving `total` bytes that the server's `head -c` writes (the download direction). */
+export async function oursDownload(ep: Endpoint, alg: Algorithms, total: number): Promise<number> {
+  const t = new Transport([ep.host, ep.port], { algorithms: { cipher: [alg.cipher], ...(alg.mac ? { mac: [alg.mac] } : {}) } });
+  try {
+    await t.connect({ username: ep.user, password: ep.password });
+    const ch = await t.openSession();
+    const t0 = performance.now();
+    await ch.exec(`head -c ${total} /dev/zero`);
+    const got = await drain(ch);
+    if (got !== total) throw new Error(`download: got ${got} of ${total} bytes`);
+    return total / MiB / ((performance.now() - t0) / 1000);
+  } finally {
+    await t.close().catch(() => undefined);
+  }
+}
+
+/** The same download with the `ssh2` npm client. */
+export async function ssh2Download(ep: Endpoint, alg: Algorithms, total: number): Promise<number> {
+  const c = new ssh2.Client();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      c.once('ready', () => resolve());
+      c.once('error', reject);
+      c.connect({
+        host: ep.host, port: ep.port, username: ep.user, password: ep.password, readyTimeout: 20_000,
+        algorithms: { cipher: [alg.cipher as ssh2.CipherAlgorithm], ...(alg.mac ? { hmac: [alg.mac as ssh2.MacAlgorithm] } : {}) },
+      });
+    });
+    const t0 = performance.now();
+    const ch = await new Promise<ssh2.ClientChannel>((resolve, reject) => { c.exec(`head -c ${total} /dev/zero`, (err, s) => (err ? reject(err) : resolve(s))); });
+    const got = await drain(ch);
+    if (got !== total) throw new Error(`download: got ${got} of ${total} bytes`);
+    return total / MiB / ((performance.now() - t0) / 1000);
+  } finally {
+    c.end();
+  }
+}
+
 /** The same measurement with the `ssh2` npm client. */
 export async function ssh2Upload(ep: Endpoint, alg: Algorithms, total: number, channels = 1, command = 'cat > /dev/null'): Promise<number> {
   const c = new ssh2.Client();
