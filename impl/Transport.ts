@@ -43,7 +43,7 @@ export interface TransportAlgorithms extends AlgorithmPreferences {
 
 /** Observers for traces: the seam the harness's pcap / keylog / JSONL writers plug into. */
 export interface TransportTrace {
-  /** Every chunk on the socket (pcap). */
+  /** Every chunk on the socket (pcap); valid only during the call (inbound chunks are then decrypted in place). */
   onBytes?(direction: 'in' | 'out', bytes: Uint8Array, timeMs: number): void;
   /** Every decrypted payload (JSONL). */
   onPacket?(p: PacketRecord): void;

@@ -61,6 +61,11 @@ export interface Opener {
    * Throws MacError on a bad MAC/tag. Must not throw anything else for any input of the promised size.
    */
   open(seq: number, wire: Uint8Array): Uint8Array;
+  /**
+   * Optional zero-allocation form (the native path has it): decrypts into `wire` itself and returns the view
+   * `wire[4 .. end of body)`. The caller must own `wire`: anything else still reading it sees plaintext after.
+   */
+  openInPlace?(seq: number, wire: Uint8Array): Uint8Array;
 }
 
 export interface CipherAlgorithm extends AlgorithmFacts {

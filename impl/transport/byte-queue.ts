@@ -4,14 +4,20 @@
  */
 export class ByteQueue {
   private chunks: Uint8Array[] = [];
+  /** Per chunk: the pusher handed the memory over (nothing else reads it afterwards). */
+  private owned: boolean[] = [];
   private head = 0; // offset into chunks[0]
   private total = 0;
+  /** Whether the last take() returned memory the caller may overwrite (a copy, or a view of an owned chunk). */
+  lastTakeOwned = false;
 
   get length(): number { return this.total; }
 
-  push(b: Uint8Array): void {
+  /** `owned`: the caller gives `b` away, so a reader may decrypt it in place. */
+  push(b: Uint8Array, owned = false): void {
     if (b.length === 0) return;
     this.chunks.push(b);
+    this.owned.push(owned);
     this.total += b.length;
   }
 
@@ -35,6 +41,7 @@ export class ByteQueue {
   /** Removes and returns the first n bytes (n ≤ length). */
   take(n: number): Uint8Array {
     const out = this.peek(n);
+    this.lastTakeOwned = out.buffer !== this.chunks[0]!.buffer || this.owned[0]!;
     this.skip(n);
     return out;
   }
@@ -47,6 +54,7 @@ export class ByteQueue {
       if (avail > n) { this.head += n; return; }
       n -= avail;
       this.chunks.shift();
+      this.owned.shift();
       this.head = 0;
     }
   }

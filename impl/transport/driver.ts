@@ -4,12 +4,16 @@
  * timer from pollTimeout, and hands every event to `onEvent`. After each handler it flushes again, so service
  * layers may send from inside their handlers.
  */
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Engine } from './engine.js';
 import type { EngineEvent } from './types.js';
 
 export interface DriverTaps {
-  /** Every chunk as it crosses the socket, for pcap recording. */
+  /**
+   * Every chunk as it crosses the socket, for pcap recording. The bytes are valid only during the call: inbound
+   * chunks are decrypted in place right after, so copy what you keep.
+   */
   onBytes?(direction: 'in' | 'out', bytes: Uint8Array, timeMs: number): void;
   onClose?(timeMs: number): void;
 }
@@ -21,10 +25,13 @@ export class Driver {
   constructor(readonly engine: Engine, readonly socket: Duplex, private readonly onEvent: (e: EngineEvent) => void, private readonly taps: DriverTaps = {}) {
     // we batch writes ourselves (cork/uncork per flush); Nagle would only add delayed-ACK stalls to every round trip
     (socket as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+    // a net.Socket read is a fresh buffer no one else holds, so the engine may decrypt it in place; chunks of
+    // other streams (pipes in memory, user streams) may alias the writer's memory and are left untouched
+    const transfer = socket instanceof Socket;
     socket.on('data', (chunk: Buffer) => {
       const now = Date.now();
       this.taps.onBytes?.('in', chunk, now);
-      engine.receive(chunk, now);
+      engine.receive(chunk, now, transfer); // taps have copied what they keep
       this.flush();
     });
     const lost = () => {

@@ -4,6 +4,7 @@ import type { PrivateKey } from '../crypto/types.js';
 import { DisconnectReason, type SSHError } from '../errors.js';
 import { decodeMessage, encodeMessage } from '../messages/index.js';
 import { Writer } from '../wire/writer.js';
+import { nativeStatus } from '../native/index.js';
 import { Pair, type Side } from './testing/pair.js';
 import type { EngineEvent, EngineOptions } from './types.js';
 
@@ -112,6 +113,20 @@ describe('transport engine: impl client ↔ impl server in-process', () => {
       expect(seen[0]!.view.buffer === seen[2]!.view.buffer).to.equal(borrows);
     });
   }
+
+  it('receive(bytes, now, true) may decrypt in place; without transfer the caller\'s bytes stay as they were', () => {
+    for (const transfer of [false, true]) {
+      const { pair, received } = makePair();
+      establish(pair);
+      pair.client.sendPayload(encodeMessage({ type: 'SSH_MSG_CHANNEL_DATA', recipientChannel: 0, data: new Uint8Array(5000).fill(9) }));
+      const wire = pair.client.pollTransmit()!;
+      const before = Uint8Array.from(wire);
+      pair.server.receive(wire, pair.now, transfer);
+      pair.drive();
+      expect(received.server.at(-1)![9]).to.equal(9);
+      expect(Buffer.from(wire).equals(before), `transfer ${transfer}`).to.equal(!transfer || !nativeStatus().loaded);
+    }
+  });
 
   it('holds service messages pipelined behind SERVICE_REQUEST until the service is accepted (dbclient does this)', () => {
     const { pair, received } = makePair();

@@ -145,11 +145,15 @@ export class Engine {
     this.guard(() => this.beginKex(true));
   }
 
-  receive(bytes: Uint8Array, now: number): void {
+  /**
+   * Bytes from the peer. With `transfer` the caller hands `bytes` over: nothing reads them afterwards, so packets
+   * may be decrypted in place (the Driver does this with socket reads, whose taps copy during the call).
+   */
+  receive(bytes: Uint8Array, now: number, transfer = false): void {
     this.now = now;
     if (this.closedWith) return;
     if (!this.started) this.start(now);
-    this.inQ.push(bytes);
+    this.inQ.push(bytes, transfer);
     this.guard(() => this.process());
   }
 

@@ -40,7 +40,10 @@ export class PacketReader {
     if (q.length < total) return undefined;
     const wire = q.take(total);
     const seq = this.seq;
-    const body = o.open(seq, wire); // padding_length || payload || padding; MacError on a bad MAC
+    // padding_length || payload || padding; MacError on a bad MAC. In place (no allocation) when the opener can
+    // and `wire` is ours to overwrite: a copy (a packet spanning reads) or a view of a chunk handed over with
+    // receive(bytes, now, true), as the Driver does with socket reads
+    const body = o.openInPlace && q.lastTakeOwned ? o.openInPlace(seq, wire) : o.open(seq, wire);
     this.pendingLength = -1;
     this.seq = (this.seq + 1) >>> 0;
     this.packetsSinceKex++;

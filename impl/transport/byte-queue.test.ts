@@ -1,0 +1,35 @@
+import { expect } from 'chai';
+import { ByteQueue } from './byte-queue.js';
+
+describe('transport/byte-queue', () => {
+  it('take() is a view of the head chunk when it fits, a copy when it spans chunks', () => {
+    const q = new ByteQueue();
+    const a = Uint8Array.of(1, 2, 3, 4), b = Uint8Array.of(5, 6, 7);
+    q.push(a);
+    q.push(b);
+    const first = q.take(2);
+    expect(first.buffer).to.equal(a.buffer);
+    const spanning = q.take(3);
+    expect([...spanning]).to.deep.equal([3, 4, 5]);
+    expect(spanning.buffer).to.not.equal(a.buffer);
+    expect(q.length).to.equal(2);
+  });
+
+  it('lastTakeOwned: only copies and views of chunks pushed as owned may be overwritten', () => {
+    const q = new ByteQueue();
+    q.push(Uint8Array.of(1, 2, 3, 4)); // not handed over
+    q.take(2);
+    expect(q.lastTakeOwned).to.equal(false);
+    q.push(Uint8Array.of(5, 6), true);
+    q.take(3); // spans: a fresh copy
+    expect(q.lastTakeOwned).to.equal(true);
+    q.take(1); // view of the owned chunk
+    expect(q.lastTakeOwned).to.equal(true);
+    q.push(Uint8Array.of(7, 8), false);
+    q.push(Uint8Array.of(9), true);
+    q.take(2); // the whole borrowed chunk
+    expect(q.lastTakeOwned).to.equal(false);
+    q.take(1);
+    expect(q.lastTakeOwned).to.equal(true);
+  });
+});
