@@ -114,6 +114,22 @@ describe('trace/jsonl formatJson', () => {
       }), { numRuns: 2000 });
   });
 
+  it('from the directPrefix of a payload and its full length, the same line as from the whole payload', () => {
+    fc.assert(fc.property(
+      fc.oneof(channelPayload, mangled, channelPayload.map((p) => Uint8Array.from([...p, ...new Uint8Array(300)]))),
+      fc.record({ maxFieldBytes: fc.constantFrom(0, 8, 64, 1000), rawHex: fc.boolean() }),
+      (payload, options) => {
+        const prefix = MessageFormatter.directPrefix(payload, options);
+        if (prefix === undefined) return;
+        expect(prefix).to.be.lessThan(payload.length);
+        const f = new MessageFormatter(options);
+        expect(f.formatJson('c2s', 1, payload.slice(0, prefix), 5, undefined, payload.length)).to.equal(f.formatJson('c2s', 1, payload, 5));
+      }), { numRuns: 2000 });
+    // a 32 KiB CHANNEL_DATA needs its 9-byte header and 64 bytes of data
+    const bulk = encodeMessage({ type: 'SSH_MSG_CHANNEL_DATA', recipientChannel: 0, data: new Uint8Array(32759) });
+    expect(MessageFormatter.directPrefix(bulk)).to.equal(73);
+  });
+
   it('writes non-ASCII deviation text as UTF-8', () => {
     const lines = run([['out', encodeMessage({ type: 'SSH_MSG_CHANNEL_DATA', recipientChannel: 1, data: Uint8Array.of(1) }), 'ünïcode ✓ 𝔘']]);
     expect(lines[0]!.deviation).to.equal('ünïcode ✓ 𝔘');

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import type { TraceFormatOptions, PacketEvent } from './jsonl.js';
+import { MessageFormatter, type TraceFormatOptions, type PacketEvent } from './jsonl.js';
 import { KeylogWriter, type KexKeys, type KeylogOptions } from './keylog.js';
 import { syntheticEndpoints, type ByteRecorder, type ConnectionOptions, type Direction, type Endpoint, type PcapWriterOptions } from './pcap-writer.js';
 import { RING_CTL, RingProducer, createRing } from './shared-ring.js';
@@ -79,7 +79,7 @@ interface Backend {
   open(id: number, timeMs: number): void;
   bytes(id: number, dir: Direction, bytes: Uint8Array, timeMs: number, packetEnds?: readonly number[]): void;
   close(id: number, timeMs: number): void;
-  packet(id: number, out: boolean, seq: number, payload: Uint8Array, timeMs: number, deviation?: string): void;
+  packet(id: number, out: boolean, seq: number, payload: Uint8Array, timeMs: number, deviation?: string, fullLength?: number): void;
 }
 
 export class TraceSession {
@@ -94,6 +94,7 @@ export class TraceSession {
   private failure: string | undefined;
   private closed = false;
   private index: TraceIndex | undefined;
+  private readonly jsonlOptions: Omit<TraceFormatOptions, 'connection'> | undefined;
 
   private constructor(private readonly options: TraceSessionOptions) {
     const name = options.name ?? 'trace';
@@ -111,6 +112,7 @@ export class TraceSession {
     mkdirSync(options.dir, { recursive: true });
     for (const f of [files.pcap, files.jsonl]) if (f) closeSync(openSync(f, 'w'));
     this.serverPort = pcapOpts?.serverPort ?? 22;
+    this.jsonlOptions = jsonlOpts;
     const config: TraceWritersConfig = {
       ...(files.pcap ? { pcap: { path: files.pcap, options: pcapOpts } } : {}),
       ...(files.jsonl ? { jsonl: { path: files.jsonl, options: jsonlOpts } } : {}),
@@ -156,7 +158,7 @@ export class TraceSession {
     // order, one per chunk. Live JSONL and JSONL imported from the pcap then agree.
     const inbound: Direction = role === 'client' ? 's2c' : 'c2s';
     let lastInbound: number | undefined;
-    let waiting: PacketEvent[] = [];
+    let waiting: (PacketEvent & { readonly fullLength?: number })[] = [];
     // Payload copies for `waiting` go into a reused arena, not a fresh allocation each: bulk data makes one 32 KiB
     // packet after another, and an allocation per packet cost more (GC, fresh pages) than the copy itself.
     let arena = new Uint8Array(1 << 16);
@@ -174,7 +176,7 @@ export class TraceSession {
     };
     const stamp = (n: number, t: number): void => {
       const w = waiting.splice(0, n);
-      for (const e of w) session.call((b) => b.packet(id, true, e.seq, e.payload, t, e.deviation));
+      for (const e of w) session.call((b) => b.packet(id, true, e.seq, e.payload, t, e.deviation, e.fullLength));
       if (waiting.length === 0) used = 0; // every view handed out is consumed: the backends copy or format at once
     };
     // tshark finds keylog entries by the cookie of the side whose key is logged (keylog.ts); impl's KexSecrets
@@ -203,7 +205,9 @@ export class TraceSession {
         // a deviation that sends nothing (dropped, skipped: seq -1) gets no chunk: stamp it now
         if (e.seq < 0) return session.call((b) => b.packet(id, true, e.seq, e.payload, clock(), e.deviation));
         // the payload may be a view the engine reuses once sent: keep a copy until the bytes go out
-        waiting.push({ ...e, payload: keep(e.payload) });
+        // inline, a bulk-data line needs only the payload's first bytes (the worker gets whole payloads)
+        const prefix = session.inline && session.jsonlOptions ? MessageFormatter.directPrefix(e.payload, session.jsonlOptions) : undefined;
+        waiting.push({ ...e, payload: keep(prefix ? e.payload.subarray(0, prefix) : e.payload), ...(prefix ? { fullLength: e.payload.length } : {}) });
         if (waiting.length > 4096) stamp(waiting.length, clock()); // bytes are not being recorded: do not hold without bound
       },
       onKeys: (k) => {

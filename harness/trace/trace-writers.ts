@@ -62,11 +62,12 @@ export class TraceWriters {
     this.conns.get(id)?.tcp?.close(timeMs);
   }
 
-  packet(id: number, out: boolean, seq: number, payload: Uint8Array, timeMs: number, deviation?: string): void {
+  /** `fullLength`: `payload` is only its first MessageFormatter.directPrefix bytes. */
+  packet(id: number, out: boolean, seq: number, payload: Uint8Array, timeMs: number, deviation?: string, fullLength?: number): void {
     const c = this.conns.get(id);
     if (!c?.formatter || !this.jsonl) return;
     const dir: Direction = out === (c.role === 'client') ? 'c2s' : 's2c';
-    writeJsonLine(this.jsonl, c.formatter.formatJson(dir, seq, payload, timeMs, deviation));
+    writeJsonLine(this.jsonl, c.formatter.formatJson(dir, seq, payload, timeMs, deviation, fullLength));
     this.lines++;
   }
 
