@@ -21,6 +21,7 @@ export interface DriverTaps {
 export class Driver {
   private timer: NodeJS.Timeout | undefined;
   private ended = false;
+  private readonly recycle: ((err: Error | null | undefined, b: Uint8Array) => void) | undefined;
 
   constructor(readonly engine: Engine, readonly socket: Duplex, private readonly onEvent: (e: EngineEvent) => void, private readonly taps: DriverTaps = {}) {
     // we batch writes ourselves (cork/uncork per flush); Nagle would only add delayed-ACK stalls to every round trip
@@ -28,6 +29,8 @@ export class Driver {
     // a net.Socket read is a fresh buffer no one else holds, so the engine may decrypt it in place; chunks of
     // other streams (pipes in memory, user streams) may alias the writer's memory and are left untouched
     const transfer = socket instanceof Socket;
+    // likewise the kernel has copied a net.Socket write once its callback runs, so the packet buffer can be reused
+    this.recycle = transfer ? (err: Error | null | undefined, b: Uint8Array) => { if (!err) engine.recycle(b); } : undefined;
     socket.on('data', (chunk: Buffer) => {
       const now = Date.now();
       this.taps.onBytes?.('in', chunk, now);
@@ -60,7 +63,9 @@ export class Driver {
           (this.socket as Duplex & { cork?: () => void }).cork?.();
           for (; b; b = this.engine.pollTransmit()) {
             this.taps.onBytes?.('out', b, Date.now());
-            this.socket.write(b);
+            const sent = b;
+            if (this.recycle) this.socket.write(sent, (err) => this.recycle!(err, sent));
+            else this.socket.write(sent);
             wrote = true;
           }
           process.nextTick(() => (this.socket as Duplex & { uncork?: () => void }).uncork?.());

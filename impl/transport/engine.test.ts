@@ -128,6 +128,31 @@ describe('transport engine: impl client ↔ impl server in-process', () => {
     }
   });
 
+  it('recycle(): a sent packet\'s buffer is reused for a later packet; bytes it did not issue are never reused', function () {
+    if (!nativeStatus().loaded) this.skip(); // pooling applies to the in-place (native) sealers
+    const { pair, received } = makePair();
+    establish(pair);
+    const data = (fill: number) => encodeMessage({ type: 'SSH_MSG_CHANNEL_DATA', recipientChannel: 0, data: new Uint8Array(3000).fill(fill) });
+    pair.client.sendPayload(data(1));
+    const first = pair.client.pollTransmit()!;
+    pair.server.receive(first.slice(), pair.now);
+    pair.client.recycle(first);
+    pair.client.recycle(first); // twice: taken back once only
+    pair.client.sendPayload(data(2));
+    pair.client.sendPayload(data(3));
+    const second = pair.client.pollTransmit()!, third = pair.client.pollTransmit()!;
+    expect(second.buffer).to.equal(first.buffer);
+    expect(third.buffer).to.not.equal(first.buffer);
+    const raw = new Uint8Array(40 * 1024);
+    pair.client.recycle(raw); // not issued by the writer: ignored
+    pair.client.sendPayload(data(4));
+    const fourth = pair.client.pollTransmit()!;
+    expect(fourth.buffer).to.not.equal(raw.buffer);
+    for (const b of [second, third, fourth]) pair.server.receive(b, pair.now);
+    pair.drive();
+    expect(received.server.map((r) => r[9])).to.deep.equal([1, 2, 3, 4]);
+  });
+
   it('holds service messages pipelined behind SERVICE_REQUEST until the service is accepted (dbclient does this)', () => {
     const { pair, received } = makePair();
     pair.start().drive();

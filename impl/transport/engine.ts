@@ -182,6 +182,14 @@ export class Engine {
     return this.outQ.shift();
   }
 
+  /**
+   * Hands bytes from pollTransmit() back once they are fully written and nothing reads them (a socket write's
+   * callback): the packet buffer is reused. Optional; bytes not given back are garbage-collected as usual.
+   */
+  recycle(sent: Uint8Array): void {
+    this.writer.release(sent);
+  }
+
   pollEvent(): EngineEvent | undefined {
     if (this.eventHead >= this.events.length) return undefined;
     const e = this.events[this.eventHead]!;

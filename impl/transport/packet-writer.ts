@@ -11,6 +11,10 @@ export interface OutboundDeviation {
   mutate?: (wire: Uint8Array) => Uint8Array;
 }
 
+/** Pooled packet buffers: a 32 KiB channel packet and its framing fit; larger packets are allocated as before. */
+const POOL_BLOCK = 40 * 1024;
+const POOL_KEEP = 64;
+
 /** Random bytes for padding come from a pooled buffer: one rng call per 16 KiB, not per packet. */
 class PaddingPool {
   private pool: Uint8Array = new Uint8Array(0);
@@ -35,9 +39,29 @@ export class PacketWriter {
   packetsSinceKex = 0;
   bytesSinceKex = 0;
   private readonly padding: PaddingPool;
+  /**
+   * Packet buffers given back with release() once the socket is done with them: a bulk transfer otherwise
+   * allocates (and, on these VMs, page-faults in) a fresh 32 KiB buffer per packet. Only buffers this writer
+   * issued are taken back (`issued`), so raw bytes from the testing hooks are never reused.
+   */
+  private readonly pool: ArrayBuffer[] = [];
+  private readonly issued = new WeakSet<ArrayBuffer>();
 
   constructor(rng: Rng) {
     this.padding = new PaddingPool(rng);
+  }
+
+  /** Gives a sent packet's memory back for reuse; the caller guarantees nothing reads `wire` any more. */
+  release(wire: Uint8Array): void {
+    const ab = wire.buffer as ArrayBuffer;
+    if (this.issued.delete(ab) && this.pool.length < POOL_KEEP) this.pool.push(ab);
+  }
+
+  private allocate(n: number): Buffer {
+    if (n > POOL_BLOCK) return Buffer.allocUnsafe(n);
+    const ab = this.pool.pop() ?? new ArrayBuffer(POOL_BLOCK);
+    this.issued.add(ab);
+    return Buffer.from(ab, 0, n);
   }
 
   /**
@@ -61,7 +85,7 @@ export class PacketWriter {
     const packetLength = 1 + payloadLength + pad;
     const total = 4 + packetLength;
     // every byte is written below, so no zero-fill; room for the tag when the sealer works in place
-    const packet = Buffer.allocUnsafe(total + (s.sealInPlace ? s.macLen : 0));
+    const packet = s.sealInPlace ? this.allocate(total + s.macLen) : Buffer.allocUnsafe(total);
     packet.writeUInt32BE(packetLength, 0);
     packet[4] = pad;
     packet.set(payload, 5);
