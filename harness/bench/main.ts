@@ -19,6 +19,9 @@ import { MiB, opensshUpload, oursDownload, oursHandshakes, oursUpload, ssh2Downl
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** The groups `--only` selects from. */
+export const BENCH_GROUPS = ['handshake', 'kex', 'fuzz', 'sshd', 'trace', 'channels', 'impl'] as const;
+
 export interface BenchRow {
   readonly group: string;
   readonly name: string;
