@@ -4,10 +4,11 @@
  * - Q_S = ML-KEM-768 ciphertext (1088 bytes) || X25519 public key (32);
  * - K = string(SHA-256(K_PQ || K_CL)), K_PQ the 32-byte ML-KEM shared secret, K_CL the raw 32-byte X25519
  *   output; K is encoded as a string, not an mpint.
- * ML-KEM is @noble/post-quantum (FIPS 203; node 20 has none); X25519 is node's, as in curve25519.ts.
+ * ML-KEM-768 is ml-kem-768.ts (FIPS 203 on node's SHA-3/SHAKE; node 20 has no ML-KEM, and @noble/post-quantum,
+ * its test oracle, hashes in JavaScript at ~3× the cost); X25519 is node's, as in curve25519.ts.
  */
 import { createHash } from 'node:crypto';
-import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
+import * as mlKem768 from './ml-kem-768.js';
 import { KexError } from '../../errors.js';
 import { stringWithLength } from '../bytes.js';
 import type { KexAlgorithm, KexClientSide, KexServerSide, Rng } from '../types.js';
@@ -25,7 +26,7 @@ function combine(kPq: Uint8Array, kCl: Uint8Array): Uint8Array {
 export const mlkem768x25519Sha256: KexAlgorithm = {
   name: 'mlkem768x25519-sha256', legacy: false, spec: 'draft-ietf-sshm-mlkem-hybrid-kex §2.1', hash: 'sha256', shape: 'ecdh',
   clientStart(rng: Rng): KexClientSide {
-    const kem = ml_kem768.keygen(rng(KEYGEN_SEED_LEN));
+    const kem = mlKem768.keygen(rng(KEYGEN_SEED_LEN));
     const ecdh = x25519KeyPair(rng);
     const publicValue = new Uint8Array(EK_LEN + X25519_KEY_LEN);
     publicValue.set(kem.publicKey, 0);
@@ -38,7 +39,7 @@ export const mlkem768x25519Sha256: KexAlgorithm = {
         if (serverPublic.length !== CT_LEN + X25519_KEY_LEN) throw new KexError(`mlkem768x25519: server value must be ${CT_LEN + X25519_KEY_LEN} bytes, got ${serverPublic.length}`);
         const kCl = x25519Shared(ecdh.key, serverPublic.subarray(CT_LEN));
         // ML-KEM decapsulation never fails for a well-sized ciphertext (implicit rejection, FIPS 203 §6.3)
-        const kPq = ml_kem768.decapsulate(serverPublic.subarray(0, CT_LEN), kem.secretKey);
+        const kPq = mlKem768.decapsulate(serverPublic.subarray(0, CT_LEN), kem.secretKey);
         return combine(kPq, kCl);
       },
     };
@@ -48,7 +49,7 @@ export const mlkem768x25519Sha256: KexAlgorithm = {
     let enc: { cipherText: Uint8Array; sharedSecret: Uint8Array };
     try {
       // FIPS 203 §7.2: encapsulation checks the key's modulus (every coefficient < q)
-      enc = ml_kem768.encapsulate(clientPublic.subarray(0, EK_LEN), rng(ENCAPS_RAND_LEN));
+      enc = mlKem768.encapsulate(clientPublic.subarray(0, EK_LEN), rng(ENCAPS_RAND_LEN));
     } catch {
       throw new KexError('mlkem768x25519: invalid ML-KEM-768 encapsulation key');
     }

@@ -1,0 +1,51 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
+import { decapsulate, encapsulate, keygen, ML_KEM_768, MlKemError } from './ml-kem-768.js';
+
+const eq = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
+
+describe('crypto/kex ML-KEM-768 (FIPS 203) against @noble/post-quantum as the oracle', function () {
+  this.timeout(60_000);
+
+  it('keygen, encapsulate, decapsulate give the same bytes for the same randomness; implicit rejection matches', () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.nat({ max: 1087 }), fc.integer({ min: 1, max: 255 }),
+      (seed, m, at, flip) => {
+        const ours = keygen(seed), theirs = ml_kem768.keygen(seed);
+        expect(eq(ours.publicKey, theirs.publicKey), 'ek').to.equal(true);
+        expect(eq(ours.secretKey, theirs.secretKey), 'dk').to.equal(true);
+        const e = encapsulate(ours.publicKey, m), f = ml_kem768.encapsulate(theirs.publicKey, m);
+        expect(eq(e.cipherText, f.cipherText), 'ct').to.equal(true);
+        expect(eq(e.sharedSecret, f.sharedSecret), 'K').to.equal(true);
+        expect(eq(decapsulate(e.cipherText, ours.secretKey), e.sharedSecret), 'decaps').to.equal(true);
+        const bad = Uint8Array.from(e.cipherText);
+        bad[at] ^= flip;
+        const rejected = decapsulate(bad, ours.secretKey);
+        expect(eq(rejected, ml_kem768.decapsulate(bad, theirs.secretKey)), 'implicit rejection').to.equal(true);
+        expect(eq(rejected, e.sharedSecret)).to.equal(false);
+      }), { numRuns: 40 });
+  });
+
+  it('sizes are FIPS 203 Table 3', () => {
+    const k = keygen(new Uint8Array(64));
+    expect([k.publicKey.length, k.secretKey.length]).to.deep.equal([1184, 2400]);
+    expect(encapsulate(k.publicKey, new Uint8Array(32)).cipherText.length).to.equal(ML_KEM_768.cipherTextLength).and.equal(1088);
+  });
+
+  it('rejects an encapsulation key with a coefficient ≥ q (§7.2 modulus check) and wrong lengths', () => {
+    const ek = Uint8Array.from(keygen(new Uint8Array(64).fill(3)).publicKey);
+    ek[0] = 0xff;
+    ek[1] |= 0x0f; // first 12-bit coefficient = 4095 ≥ 3329
+    expect(() => encapsulate(ek, new Uint8Array(32))).to.throw(MlKemError, /modulus check/);
+    expect(() => ml_kem768.encapsulate(ek, new Uint8Array(32))).to.throw(); // the oracle agrees
+    expect(() => encapsulate(ek.subarray(1), new Uint8Array(32))).to.throw(MlKemError, /1184 bytes/);
+    expect(() => encapsulate(keygen(new Uint8Array(64)).publicKey, new Uint8Array(31))).to.throw(MlKemError, /32 bytes/);
+    expect(() => keygen(new Uint8Array(63))).to.throw(MlKemError, /64 bytes/);
+    const k = keygen(new Uint8Array(64).fill(5));
+    const c = encapsulate(k.publicKey, new Uint8Array(32)).cipherText;
+    expect(() => decapsulate(c.subarray(1), k.secretKey)).to.throw(MlKemError, /1088 bytes/);
+    const dk = Uint8Array.from(k.secretKey);
+    dk[768 * 3 + 40] ^= 1; // inside H(ek)
+    expect(() => decapsulate(c, dk)).to.throw(MlKemError, /hash check/);
+  });
+});
