@@ -132,7 +132,7 @@ describe('transport engine: impl client ↔ impl server in-process', () => {
     if (!nativeStatus().loaded) this.skip(); // pooling applies to the in-place (native) sealers
     const { pair, received } = makePair();
     establish(pair);
-    const data = (fill: number) => encodeMessage({ type: 'SSH_MSG_CHANNEL_DATA', recipientChannel: 0, data: new Uint8Array(3000).fill(fill) });
+    const data = (fill: number) => encodeMessage({ type: 'SSH_MSG_CHANNEL_DATA', recipientChannel: 0, data: new Uint8Array(8000).fill(fill) });
     pair.client.sendPayload(data(1));
     const first = pair.client.pollTransmit()!;
     pair.server.receive(first.slice(), pair.now);

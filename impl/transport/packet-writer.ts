@@ -14,6 +14,7 @@ export interface OutboundDeviation {
 /** Pooled packet buffers: a 32 KiB channel packet and its framing fit; larger packets are allocated as before. */
 const POOL_BLOCK = 40 * 1024;
 const POOL_KEEP = 64;
+const POOL_MIN = 4096;
 
 /** Random bytes for padding come from a pooled buffer: one rng call per 16 KiB, not per packet. */
 class PaddingPool {
@@ -58,7 +59,8 @@ export class PacketWriter {
   }
 
   private allocate(n: number): Buffer {
-    if (n > POOL_BLOCK) return Buffer.allocUnsafe(n);
+    // small packets come from node's own slab (cheap); pooling pays for bulk-data packets
+    if (n > POOL_BLOCK || (n < POOL_MIN && this.pool.length === 0)) return Buffer.allocUnsafe(n);
     const ab = this.pool.pop() ?? new ArrayBuffer(POOL_BLOCK);
     this.issued.add(ab);
     return Buffer.from(ab, 0, n);
