@@ -98,15 +98,32 @@ function nttInverse(f: Poly): void {
   for (let j = 0; j < N; j++) f[j] = (f[j]! * N_INV) % Q;
 }
 
-/** acc += f ∘ g (Algorithms 11 and 12), all in the NTT domain; acc stays in [0, q). */
-function multiplyAdd(acc: Poly, f: Poly, g: Poly): void {
+/**
+ * out = (Σ_j fs[j] ∘ gs[j] + add) mod q in the NTT domain (Algorithms 11 and 12, summed over a vector). Reduced
+ * once per coefficient: each term is below 3329² + 3329³ < 2^36, so the sum of K terms stays exact in a double.
+ */
+function dotNtt(fs: readonly Poly[], gs: readonly Poly[], out: Poly, add?: Poly): Poly {
   for (let i = 0; i < 128; i++) {
-    const a0 = f[2 * i]!, a1 = f[2 * i + 1]!, b0 = g[2 * i]!, b1 = g[2 * i + 1]!;
-    const c0 = (a0 * b0 + ((a1 * b1) % Q) * GAMMAS[i]!) % Q;
-    const c1 = (a0 * b1 + a1 * b0) % Q;
-    acc[2 * i] = (acc[2 * i]! + c0) % Q;
-    acc[2 * i + 1] = (acc[2 * i + 1]! + c1) % Q;
+    const gamma = GAMMAS[i]!;
+    let c0 = add ? add[2 * i]! : 0, c1 = add ? add[2 * i + 1]! : 0;
+    for (let j = 0; j < fs.length; j++) {
+      const f = fs[j]!, g = gs[j]!;
+      const a0 = f[2 * i]!, a1 = f[2 * i + 1]!, b0 = g[2 * i]!, b1 = g[2 * i + 1]!;
+      c0 += a0 * b0 + a1 * b1 * gamma;
+      c1 += a0 * b1 + a1 * b0;
+    }
+    out[2 * i] = modQ(c0);
+    out[2 * i + 1] = modQ(c1);
   }
+  return out;
+}
+
+const Q_INV = 1 / Q;
+
+/** x mod q for 0 ≤ x < 2^40 held in a double: a multiply and floor instead of fmod (`%` on doubles). */
+function modQ(x: number): number {
+  const r = x - Math.floor(x * Q_INV) * Q; // the quotient may be off by one from rounding: correct it
+  return r < 0 ? r + Q : r >= Q ? r - Q : r;
 }
 
 // ───────────────────────────── sampling (FIPS 203 §4.2.2) ─────────────────────────────
@@ -200,8 +217,15 @@ function matrixA(rho: Uint8Array): Poly[][] {
   return Array.from({ length: K }, (_, i) => Array.from({ length: K }, (_, j) => sampleNtt(rho, j, i)));
 }
 
-/** Algorithm 13 K-PKE.KeyGen(d): ek_PKE and dk_PKE written into `ek` and `dk`. */
-function pkeKeyGen(d: Uint8Array, ek: Uint8Array, dk: Uint8Array): void {
+/**
+ * Â of keys made by keygen() in this process, for their decapsulation (which re-encrypts, Algorithm 18): Â is
+ * public (it expands ρ from the encapsulation key), and only the same key object finds it, so a peer's
+ * encapsulation never reuses anything. Keys are treated as immutable once made.
+ */
+const matrixOfKey = new WeakMap<Uint8Array, Poly[][]>();
+
+/** Algorithm 13 K-PKE.KeyGen(d): ek_PKE and dk_PKE written into `ek` and `dk`; returns Â. */
+function pkeKeyGen(d: Uint8Array, ek: Uint8Array, dk: Uint8Array): Poly[][] {
   const g = G(d, Uint8Array.of(K));
   const rho = g.subarray(0, 32), sigma = g.subarray(32, 64);
   const a = matrixA(rho);
@@ -209,34 +233,28 @@ function pkeKeyGen(d: Uint8Array, ek: Uint8Array, dk: Uint8Array): void {
   const s = Array.from({ length: K }, () => sampleCbd2(PRF(ETA1, sigma, n++)));
   const e = Array.from({ length: K }, () => sampleCbd2(PRF(ETA1, sigma, n++)));
   for (const p of [...s, ...e]) ntt(p);
-  const t = Array.from({ length: K }, (_, i) => {
-    const acc = Int32Array.from(e[i]!);
-    for (let j = 0; j < K; j++) multiplyAdd(acc, a[i]![j]!, s[j]!);
-    return acc;
-  });
+  const t = Array.from({ length: K }, (_, i) => dotNtt(a[i]!, s, new Int32Array(N), e[i]));
   byteEncode(12, t, ek, 0);
   ek.set(rho, 384 * K);
   byteEncode(12, s, dk, 0);
+  return a;
 }
 
-/** Algorithm 14 K-PKE.Encrypt(ek, m, r) into `c`. */
-function pkeEncrypt(ek: Uint8Array, m: Uint8Array, r: Uint8Array, c: Uint8Array): void {
+/** Algorithm 14 K-PKE.Encrypt(ek, m, r) into `c`; `a` is Â when the caller has it. */
+function pkeEncrypt(ek: Uint8Array, m: Uint8Array, r: Uint8Array, c: Uint8Array, a = matrixA(ek.subarray(384 * K, 384 * K + 32))): void {
   const t = byteDecode(12, ek, K);
-  const a = matrixA(ek.subarray(384 * K, 384 * K + 32));
   let n = 0;
   const y = Array.from({ length: K }, () => sampleCbd2(PRF(ETA1, r, n++)));
   const e1 = Array.from({ length: K }, () => sampleCbd2(PRF(ETA2, r, n++)));
   const e2 = sampleCbd2(PRF(ETA2, r, n));
   for (const p of y) ntt(p);
   const u = Array.from({ length: K }, (_, i) => {
-    const acc = new Int32Array(N);
-    for (let j = 0; j < K; j++) multiplyAdd(acc, a[j]![i]!, y[j]!); // Âᵀ
+    const acc = dotNtt(a.map((row) => row[i]!), y, new Int32Array(N)); // Âᵀ: column i
     nttInverse(acc);
     for (let x = 0; x < N; x++) acc[x] = (acc[x]! + e1[i]![x]!) % Q;
     return compress(DU, acc);
   });
-  const v = new Int32Array(N);
-  for (let j = 0; j < K; j++) multiplyAdd(v, t[j]!, y[j]!);
+  const v = dotNtt(t, y, new Int32Array(N));
   nttInverse(v);
   const mu = decompress(1, byteDecode(1, m, 1)[0]!);
   for (let x = 0; x < N; x++) v[x] = (v[x]! + e2[x]! + mu[x]!) % Q;
@@ -249,11 +267,8 @@ function pkeDecrypt(dk: Uint8Array, c: Uint8Array): Uint8Array {
   const u = byteDecode(DU, c, K).map((p) => decompress(DU, p));
   const v = decompress(DV, byteDecode(DV, c.subarray(32 * DU * K), 1)[0]!);
   const s = byteDecode(12, dk, K);
-  const w = new Int32Array(N);
-  for (let j = 0; j < K; j++) {
-    ntt(u[j]!);
-    multiplyAdd(w, s[j]!, u[j]!);
-  }
+  for (const p of u) ntt(p);
+  const w = dotNtt(s, u, new Int32Array(N));
   nttInverse(w);
   for (let x = 0; x < N; x++) w[x] = (v[x]! - w[x]! + Q) % Q;
   const m = new Uint8Array(32);
@@ -268,7 +283,7 @@ export function keygen(seed: Uint8Array): { publicKey: Uint8Array; secretKey: Ui
   if (seed.length !== ML_KEM_768.keygenSeedLength) throw new MlKemError(`ML-KEM-768 keygen seed must be 64 bytes, got ${seed.length}`);
   const ek = new Uint8Array(ML_KEM_768.encapsulationKeyLength);
   const dk = new Uint8Array(ML_KEM_768.decapsulationKeyLength);
-  pkeKeyGen(seed.subarray(0, 32), ek, dk);
+  matrixOfKey.set(dk, pkeKeyGen(seed.subarray(0, 32), ek, dk));
   dk.set(ek, 384 * K);
   dk.set(H(ek), 768 * K + 32);
   dk.set(seed.subarray(32, 64), 768 * K + 64);
@@ -300,7 +315,7 @@ export function decapsulate(c: Uint8Array, dk: Uint8Array): Uint8Array {
   const m = pkeDecrypt(dkPke, c);
   const g = G(m, h);
   const c2 = new Uint8Array(ML_KEM_768.cipherTextLength);
-  pkeEncrypt(ek, m, g.subarray(32, 64), c2);
+  pkeEncrypt(ek, m, g.subarray(32, 64), c2, matrixOfKey.get(dk));
   // implicit rejection: a ciphertext that does not re-encrypt to itself yields J(z ‖ c), not an error
   let diff = 0;
   for (let i = 0; i < c.length; i++) diff |= c[i]! ^ c2[i]!;
