@@ -140,7 +140,12 @@ export class FileSink extends BufferedSink {
     }
     this.pending.set(done, at);
     const block = new Uint8Array(done.buffer, 0, done.buffer.byteLength);
-    write(this.fd!, done, 0, done.length, at, (err) => {
+    const fd = this.fd!;
+    write(fd, done, 0, done.length, at, (err, n) => {
+      if (!err && n < done.length) {
+        // a short write (a full disk, say): finish it here or record why not, never drop the rest silently
+        try { writeAllSync(fd, done.subarray(n), at + n); } catch (e) { err = e as NodeJS.ErrnoException; }
+      }
       this.pending.delete(done);
       if (err) this.failure ??= err;
       else if (this.spare.length < this.maxInFlight) this.spare.push(block);
