@@ -85,7 +85,12 @@ def main():
 
 if __name__ == '__main__':
     try:
-        sys.exit(main())
+        code = main()
     except Exception as e:
         print('paramiko-client: %s: %s' % (type(e).__name__, e), file=sys.stderr)
-        sys.exit(255)
+        code = 255
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # os._exit, not sys.exit: the stdin feeder is a daemon thread that may still be blocked reading our stdin, and
+    # interpreter shutdown then aborts ("could not acquire lock for <stdin> ... daemon threads": SIGABRT, no status)
+    os._exit(code)
