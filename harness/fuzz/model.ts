@@ -12,6 +12,7 @@ import { PHASE_FAMILY_WEIGHTS } from './arb/messages.js';
 import { deepStartArb, deepStepArb } from './arb/deep.js';
 import { profileArb, type Profile } from './arb/profiles.js';
 import type { AlgorithmPreferences } from '../../impl/transport/types.js';
+import type { FuzzDictionary } from './link.js';
 
 export interface Model {
   readonly run: CaseRun;
@@ -51,18 +52,40 @@ export interface CaseArbOptions extends StepArbOptions {
 
 export type FuzzMode = 'mixed' | 'deep';
 
+type CommandArb = fc.Arbitrary<fc.AsyncCommand<Model, CaseRun>>;
+
+/**
+ * Command arbitraries by dictionary and (mode, broken-field odds, message family weights). They are stateless
+ * (only fc.commands keeps replay state), so every batch of a campaign shares them: building the per-codec
+ * message arbitraries anew for each 64-case batch cost ~2 % of a campaign.
+ */
+const commandArbs = new WeakMap<FuzzDictionary, Map<string, CommandArb>>();
+
+function commandArb(o: CaseArbOptions, start: Phase): CommandArb {
+  const deep = o.mode === 'deep';
+  const families = deep ? undefined : o.families ?? PHASE_FAMILY_WEIGHTS[start];
+  const key = JSON.stringify([o.mode ?? 'mixed', deep ? undefined : o.brokenOdds, families]);
+  let byKey = commandArbs.get(o.dict);
+  if (!byKey) commandArbs.set(o.dict, (byKey = new Map()));
+  let cmd = byKey.get(key);
+  if (!cmd) {
+    const steps = deep ? deepStepArb(o.dict) : stepArb({ ...o, ...(families ? { families } : {}) });
+    cmd = steps.map((s) => new StepCommand(s), (c) => {
+      if (c instanceof StepCommand) return c.step;
+      throw new TypeError('not a StepCommand');
+    });
+    byKey.set(key, cmd);
+  }
+  return cmd;
+}
+
 export function caseArb(o: CaseArbOptions): fc.Arbitrary<CaseValue> {
   // one command arbitrary per start phase, weighted toward the messages that phase parses (built once)
   const perPhase = new Map<Phase, fc.Arbitrary<Iterable<fc.AsyncCommand<Model, CaseRun>>>>();
   const commandsFor = (start: Phase): fc.Arbitrary<Iterable<fc.AsyncCommand<Model, CaseRun>>> => {
     let a = perPhase.get(start);
     if (!a) {
-      const steps = o.mode === 'deep' ? deepStepArb(o.dict) : stepArb({ ...o, families: o.families ?? PHASE_FAMILY_WEIGHTS[start] });
-      const cmd = steps.map((s) => new StepCommand(s), (c) => {
-        if (c instanceof StepCommand) return c.step;
-        throw new TypeError('not a StepCommand');
-      });
-      a = fc.commands([cmd], { maxCommands: o.maxSteps ?? 4, ...(o.replayPath ? { replayPath: o.replayPath } : {}) });
+      a = fc.commands([commandArb(o, start)], { maxCommands: o.maxSteps ?? 4, ...(o.replayPath ? { replayPath: o.replayPath } : {}) });
       perPhase.set(start, a);
     }
     return a;

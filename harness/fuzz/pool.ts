@@ -55,8 +55,14 @@ export class LinkPool {
 
   constructor(private readonly target: FuzzTarget, private readonly closeBudgetMs: number) {}
 
+  /** Profiles are a few shared constant objects: their JSON is computed once per object. */
+  private readonly profileKeys = new WeakMap<AlgorithmPreferences, string>();
+
   private key(phase: PoolPhase, a: AlgorithmPreferences | undefined): string {
-    return `${phase} ${JSON.stringify(a ?? {})}`;
+    if (a === undefined) return `${phase} {}`;
+    let k = this.profileKeys.get(a);
+    if (k === undefined) this.profileKeys.set(a, (k = JSON.stringify(a)));
+    return `${phase} ${k}`;
   }
 
   async acquire(algorithms: AlgorithmPreferences | undefined, start: Phase): Promise<Link> {

@@ -5,7 +5,7 @@
  */
 import type { KexInit } from '../../impl/messages/index.js';
 import type { FuzzClient } from './client.js';
-import { encodeFuzzMessage, type FuzzMessage } from './wire-encode.js';
+import { codecOf, encodeFuzzMessage, type FuzzMessage } from './wire-encode.js';
 
 /**
  * Protocol phases a case can start from (issue 8): pre-kex (TCP open, nothing sent), kex (our version and
@@ -62,7 +62,8 @@ export function stepMessageId(s: Step): number | undefined {
     case 'send': {
       const id = s.mutate?.find((m) => m.kind === 'id');
       if (id && id.kind === 'id') return id.id & 0xff;
-      return s.msg.type === 'unknown' ? Number(s.msg.id) & 0xff : encodeFuzzMessage(s.msg).at(0);
+      // the number the encoder writes first (encodeFuzzMessage), without encoding the whole message
+      return s.msg.type === 'unknown' ? Number(s.msg.id) & 0xff : codecOf(s.msg.type).id;
     }
     case 'kexinit': case 'start': return 20;
     case 'service': return 5;
