@@ -13,6 +13,7 @@ import { deepStartArb, deepStepArb } from './arb/deep.js';
 import { profileArb, type Profile } from './arb/profiles.js';
 import type { AlgorithmPreferences } from '../../impl/transport/types.js';
 import type { FuzzDictionary } from './link.js';
+import { isChannelRef } from './value.js';
 
 export interface Model {
   readonly run: CaseRun;
@@ -28,6 +29,24 @@ export class StepCommand implements fc.AsyncCommand<Model, CaseRun> {
   }
   toString(): string {
     return describeStep(this.step);
+  }
+}
+
+/**
+ * A deep-mode step (arb/deep.ts): its promise is valid state, so a message addressed to one of our channels runs
+ * only while that channel is open on both sides (an `exec exit` earlier in the case closes it; an
+ * 'authenticated' start has none). Sent anyway, it only repeats the mixed mode's unknown-channel case, and the
+ * server rightly ends the connection the deep cases are meant to share.
+ */
+export class DeepStepCommand extends StepCommand {
+  override check(m: Readonly<Model>): boolean {
+    if (!super.check(m)) return false;
+    const s = this.step;
+    if (s.op !== 'send') return true;
+    const ref = s.msg.recipientChannel;
+    if (!isChannelRef(ref)) return true;
+    const ch = m.run.client.channels[ref.$chan];
+    return ch !== undefined && ch.state === 'open' && !ch.sentClose;
   }
 }
 
@@ -70,7 +89,7 @@ function commandArb(o: CaseArbOptions, start: Phase): CommandArb {
   let cmd = byKey.get(key);
   if (!cmd) {
     const steps = deep ? deepStepArb(o.dict) : stepArb({ ...o, ...(families ? { families } : {}) });
-    cmd = steps.map((s) => new StepCommand(s), (c) => {
+    cmd = steps.map((s) => (deep ? new DeepStepCommand(s) : new StepCommand(s)), (c) => {
       if (c instanceof StepCommand) return c.step;
       throw new TypeError('not a StepCommand');
     });
