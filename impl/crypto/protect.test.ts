@@ -16,7 +16,8 @@ const cat = (...p: Uint8Array[]): Uint8Array => { const o = new Uint8Array(p.red
 
 function keysFor(cipher: CipherAlgorithm, mac: MacAlgorithm | null, seed: string): DirectionKeys {
   const rng = seededRng(seed);
-  return { encKey: rng(cipher.keyLen), iv: rng(cipher.ivLen), macKey: rng(mac?.keyLen ?? 0) };
+  // Buffers, as deriveSessionKeys returns them (hash digests): a Buffer's slice() is a view, not a copy
+  return { encKey: Buffer.from(rng(cipher.keyLen)), iv: Buffer.from(rng(cipher.ivLen)), macKey: Buffer.from(rng(mac?.keyLen ?? 0)) };
 }
 
 /** What the engine does on receive: header, length, then exactly 4 + length + macLen bytes. */

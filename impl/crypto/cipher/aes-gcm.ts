@@ -72,8 +72,9 @@ class GcmOpener implements Opener {
 function aesGcm(bits: 128 | 256): AeadCipher {
   const alg: CipherGCMTypes = `aes-${bits}-gcm`;
   const facts = { name: `aes${bits}-gcm@openssh.com`, legacy: false, spec: 'RFC 5647 §7, OpenSSH PROTOCOL §1.6', keyLen: bits / 8, ivLen: 12, blockSize: 16, aead: true } as const;
-  // copies: the nonce is ours to mutate, and the KeyObject lets the engine wipe its key bytes
-  const prepare = (k: DirectionKeys): [KeyObject, Uint8Array] => [createSecretKey(keyOf(facts, 'encKey', k.encKey)), keyOf(facts, 'iv', k.iv).slice()];
+  // copies: the nonce is ours to mutate (Uint8Array.from, not .slice(): the keys may be Buffers, whose slice() is
+  // a view), and the KeyObject lets the engine wipe its key bytes
+  const prepare = (k: DirectionKeys): [KeyObject, Uint8Array] => [createSecretKey(keyOf(facts, 'encKey', k.encKey)), Uint8Array.from(keyOf(facts, 'iv', k.iv))];
   return {
     ...facts,
     sealer: (k) => new GcmSealer(alg, ...prepare(k)),
