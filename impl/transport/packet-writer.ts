@@ -24,13 +24,22 @@ const POOL_MIN = 4096;
 const pool: ArrayBuffer[] = [];
 const issued = new WeakSet<ArrayBuffer>();
 
-/** Random bytes for padding come from a pooled buffer: one rng call per 16 KiB, not per packet. */
+/**
+ * Random bytes for padding come from a pooled buffer: one rng call per 16 KiB, not per packet. The first
+ * draws are small and double up to 16 KiB, so a short connection (a handshake, a fuzz case) does not pay for
+ * 16 KiB of randomness it never uses.
+ */
 class PaddingPool {
   private pool: Uint8Array = new Uint8Array(0);
   private pos = 0;
+  private next = 512;
   constructor(private readonly rng: Rng) {}
   fill(dst: Uint8Array): void {
-    if (this.pos + dst.length > this.pool.length) { this.pool = this.rng(16384); this.pos = 0; }
+    if (this.pos + dst.length > this.pool.length) {
+      this.pool = this.rng(Math.max(this.next, dst.length));
+      this.pos = 0;
+      this.next = Math.min(this.next * 2, 16384);
+    }
     dst.set(this.pool.subarray(this.pos, this.pos + dst.length));
     this.pos += dst.length;
   }
