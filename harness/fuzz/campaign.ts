@@ -184,7 +184,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     }
     let link: Link;
     try {
-      link = shrinking ? await target.connect(algorithms) : await pool.acquire(algorithms, start);
+      link = shrinking ? await target.connect(algorithms, undefined, start) : await pool.acquire(algorithms, start);
     } catch (e) {
       // the peer no longer accepts connections: not a property of this case; the campaign stops
       peerDown ??= `cannot connect: ${(e as Error).message}`;

@@ -7,6 +7,7 @@ import type { AlgorithmPreferences, KexSecrets } from '../../impl/transport/type
 import type { FuzzClient, FuzzCredentials } from './client.js';
 import type { ServerStack } from './self/server-stack.js';
 import type { Profile } from './arb/profiles.js';
+import type { Phase } from './steps.js';
 
 /** Where a replay's trace goes: every wire chunk and every key exchange's secrets (for pcap + keylog). */
 export interface TraceTap {
@@ -65,8 +66,12 @@ export interface FuzzTarget {
   readonly allowsNone: boolean;
   /** Bounds for waiting on replies (TCP): per step and for the final probe. */
   readonly budgets: { readonly stepMs: number; readonly probeMs: number };
-  /** A fresh connection (not started); `algorithms` is what our client offers (the case's profile). */
-  connect(algorithms?: AlgorithmPreferences, tap?: TraceTap): Promise<Link>;
+  /**
+   * A fresh connection (not started); `algorithms` is what our client offers (the case's profile). `start`, the
+   * phase the case will walk to, lets an in-process target fork an established connection instead of running
+   * a key exchange when the case starts after it (no trace tap); without it the connection is real from byte 0.
+   */
+  connect(algorithms?: AlgorithmPreferences, tap?: TraceTap, start?: Phase): Promise<Link>;
   /** Connections at once the peer tolerates (dropbear refuses a 6th unauthenticated one per IP); default 8. */
   readonly concurrency?: number;
   /** How the reference prefix logs in (default: password when there is one: cheapest in-process). */

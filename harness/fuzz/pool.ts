@@ -103,7 +103,7 @@ export class LinkPool {
       }
     }
     this.freshConnections++;
-    return this.target.connect(algorithms);
+    return this.target.connect(algorithms, undefined, start);
   }
 
   /** Takes the connection back if the case left it reusable; otherwise closes it. */

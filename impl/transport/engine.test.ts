@@ -456,3 +456,68 @@ describe('transport engine: deviation hooks (DESIGN §3)', () => {
     expect(got[0]!.cookie).to.not.equal(got[1]!.cookie);
   });
 });
+
+describe('transport engine: snapshot() and resume (fork an established connection, DESIGN §3)', () => {
+  const PROFILES: Omit<EngineOptions, 'role'>['algorithms'][] = [
+    { kex: ['curve25519-sha256'], cipher: ['chacha20-poly1305@openssh.com'] },
+    { kex: ['ecdh-sha2-nistp256'], cipher: ['aes256-gcm@openssh.com'] },
+    { kex: ['curve25519-sha256'], cipher: ['aes128-ctr'], mac: ['hmac-sha2-512-etm@openssh.com'] },
+    { kex: ['curve25519-sha256'], cipher: ['aes256-ctr'], mac: ['hmac-sha2-256'], compression: ['zlib'] },
+    { kex: ['curve25519-sha256'], cipher: ['aes128-gcm@openssh.com'], compression: ['zlib@openssh.com'] },
+  ];
+
+  for (const algorithms of PROFILES) {
+    it(`a resumed pair (${algorithms!.cipher![0]}${algorithms!.mac ? '+' + algorithms!.mac[0] : ''}${algorithms!.compression ? ', ' + algorithms!.compression[0] : ''}) is established at once, talks, rekeys for real`, () => {
+      const { pair: template } = makePair({ client: { algorithms }, server: { algorithms } });
+      template.start().drive();
+      const snap = { client: template.client.testing.snapshot(), server: template.server.testing.snapshot() };
+      const secret = new Uint8Array(32).fill(7);
+      const { pair, received } = makePair({ client: { algorithms, resume: { snapshot: snap.client, secret } }, server: { algorithms, resume: { snapshot: snap.server, secret } } });
+      pair.start();
+      // nothing on the wire: no banner, no KEXINIT
+      expect(pair.client.pollTransmit()).to.equal(undefined);
+      pair.drive();
+      expect(pair.last('client', 'kexDone')).to.deep.include({ initial: true, algorithms: template.client.negotiated });
+      expect(pair.last('client', 'extInfo')).to.not.equal(undefined); // server-sig-algs, as the template received it
+      expect(pair.client.sessionId).to.deep.equal(template.client.sessionId);
+      pair.client.requestService('ssh-userauth');
+      pair.client.sendPayload(data(5000));
+      pair.drive();
+      expect(pair.last('client', 'serviceAccept')).to.deep.include({ service: 'ssh-userauth' });
+      pair.client.rekey();
+      pair.server.sendPayload(data(7000, 0x62));
+      pair.drive();
+      expect(pair.client.testing.inspect()).to.include({ phase: 'established', kexInProgress: false });
+      expect(received.server.map((p) => p.length)).to.deep.equal([data(5000).length]);
+      expect(received.client.map((p) => p.length)).to.deep.equal([data(7000).length]);
+      expect(pair.events.client.filter((e) => e.type === 'kexDone')).to.have.length(2);
+      expect(closed(pair, 'client')).to.equal(undefined);
+    });
+  }
+
+  it('two ends given different secrets cannot talk: the first packet fails its MAC (the keys are really derived)', () => {
+    const algorithms = { cipher: ['aes128-gcm@openssh.com'] }; // the length travels in clear: the tag is what fails
+    const { pair: template } = makePair({ client: { algorithms }, server: { algorithms } });
+    template.start().drive();
+    const { pair } = makePair({
+      client: { algorithms, resume: { snapshot: template.client.testing.snapshot(), secret: new Uint8Array(32).fill(1) } },
+      server: { algorithms, resume: { snapshot: template.server.testing.snapshot(), secret: new Uint8Array(32).fill(2) } },
+    });
+    pair.start();
+    pair.client.requestService('ssh-userauth');
+    pair.drive();
+    expect(closed(pair, 'server')?.reason).to.equal(DisconnectReason.MAC_ERROR);
+  });
+
+  it('snapshot() refuses a connection that is not at rest right after its first kex; resume refuses the other role\'s snapshot', () => {
+    const { pair } = makePair();
+    expect(() => pair.client.testing.snapshot()).to.throw(/snapshot: only at rest/);
+    pair.start().drive();
+    const s = pair.server.testing.snapshot();
+    pair.client.sendMessage({ type: 'SSH_MSG_IGNORE', data: new Uint8Array(1) });
+    expect(() => pair.client.testing.snapshot()).to.throw(/snapshot: only at rest/);
+    expect(() => new Pair({ client: { resume: { snapshot: s, secret: new Uint8Array(32) } } })).to.throw(/resume: a server snapshot/);
+    establish(pair);
+    expect(() => pair.server.testing.snapshot()).to.throw(/snapshot: only at rest/);
+  });
+});

@@ -9,20 +9,22 @@
  * the engine ignores input from then on; pollTransmit still drains what was queued.
  */
 import { randomBytes } from 'node:crypto';
-import { cipherAlgorithms, compressionAlgorithms, defaultAlgorithms, kexAlgorithms, macAlgorithms, signatureAlgorithms } from '../crypto/registry.js';
+import { cipherAlgorithms, compressionAlgorithms, defaultAlgorithms, hashFor, kexAlgorithms, macAlgorithms, signatureAlgorithms } from '../crypto/registry.js';
 import { makeOpener, makeSealer } from '../crypto/protect.js';
 import { serverGexGroup } from '../crypto/kex/moduli.js';
-import type { CompressionAlgorithm, Opener, PrivateKey, PublicKey, Rng } from '../crypto/types.js';
+import type { CompressionAlgorithm, Opener, PrivateKey, PublicKey, Rng, Sealer } from '../crypto/types.js';
 import { DisconnectError, DisconnectReason, LimitError, MacError, ProtocolError, SSHError, TimeoutError } from '../errors.js';
 import { decodeMessage, encodeMessage, MessageId, type Message } from '../messages/index.js';
 import { ByteQueue } from './byte-queue.js';
+import { deriveSessionKeys, type SessionKeys } from './kdf.js';
 import { KexRun, type KexHost } from './kex-run.js';
 import { EXT_INFO_C, EXT_INFO_S, STRICT_KEX_C, STRICT_KEX_S } from './negotiate.js';
 import { PacketReader } from './packet-reader.js';
 import { PacketWriter, type OutboundDeviation } from './packet-writer.js';
-import { EngineTesting, type InboundRewrite, type OutboundRewrite, type OutboundRule, type Relaxations, type TestingSurface } from './testing.js';
+import { EngineTesting, type EstablishedSnapshot, type InboundRewrite, type OutboundRewrite, type OutboundRule, type Relaxations, type TestingSurface } from './testing.js';
 import type { EngineEvent, EngineOptions, EnginePhase, KexSecrets, NegotiatedAlgorithms, Role } from './types.js';
 import { formatVersion, VersionParser } from './version.js';
+import { Writer } from '../wire/writer.js';
 
 /** RFC 4344 §3: rekey after 2^32 blocks for 128-bit ciphers is far away; 1 GiB and 1 hour are the usual defaults. */
 export const DEFAULT_REKEY = { bytes: 1 << 30, packets: 2 ** 31, seconds: 3600 } as const;
@@ -41,6 +43,9 @@ function resolveList(kind: string, names: readonly string[] | undefined, fallbac
   if (list.length === 0) throw new SSHError('USAGE', `empty ${kind} algorithm list`);
   return list;
 }
+
+/** Keys EngineOptions.resume derived, by the secret object both ends of a resumed pair share. */
+const resumedKeys = new WeakMap<Uint8Array, { readonly inputs: string; readonly keys: SessionKeys }>();
 
 /** Message numbers ≥ 50 with a fixed meaning (RFC 4250 §4.1.2); 60–79 are per authentication method. */
 const SERVICE_MESSAGE_IDS: ReadonlySet<number> = new Set([50, 51, 52, 53, 80, 81, 82, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99, 100]);
@@ -130,6 +135,9 @@ export class Engine {
     this.reader = new PacketReader(maxPacket, Math.max(DEFAULT_MAX_PAYLOAD, maxPacket));
     this.writer = new PacketWriter(this.rng);
     this.versionParser = new VersionParser(this.role === 'client', l.maxPreBannerLines ?? 64);
+    if (options.resume && (options.resume.snapshot.role !== this.role || options.resume.snapshot.ourVersion !== this.ourVersion)) {
+      throw new SSHError('USAGE', `resume: a ${options.resume.snapshot.role} snapshot of ${options.resume.snapshot.ourVersion} cannot start this ${this.role}`);
+    }
     options.deviations?.(this.testing);
   }
 
@@ -141,6 +149,7 @@ export class Engine {
     this.started = true;
     this.now = now;
     this.lastKexAt = now;
+    if (this.opts.resume) { this.guard(() => this.resume(this.opts.resume!.snapshot, this.opts.resume!.secret)); return; }
     this.outQ.push(Buffer.from(this.ourVersion + '\r\n', 'latin1'));
     this.guard(() => this.beginKex(true));
   }
@@ -491,18 +500,12 @@ export class Engine {
       extInfo: this.opts.extInfo !== false,
       send: (m) => this.writeTransport(m),
       installOutbound: (sealer, compression) => {
-        this.writer.sealer = sealer;
         if (this.strictKex) this.writer.seq = 0; // strict kex: reset after sending NEWKEYS
-        this.writer.packetsSinceKex = 0;
-        this.writer.bytesSinceKex = 0;
-        this.setCompression('out', compression);
+        this.installOutbound(sealer, compression);
       },
       installInbound: (opener, compression) => {
-        this.reader.opener = this.relaxed.ignoreBadMac ? macIgnoringOpener(opener) : opener;
         if (this.strictKex) this.reader.seq = 0; // strict kex: reset after receiving NEWKEYS
-        this.reader.packetsSinceKex = 0;
-        this.reader.bytesSinceKex = 0;
-        this.setCompression('in', compression);
+        this.installInbound(opener, compression);
       },
       afterOurNewKeys: (initial, peerWantsExtInfo) => {
         if (initial && this.role === 'server' && peerWantsExtInfo && this.opts.extInfo !== false) this.sendServerSigAlgs();
@@ -516,18 +519,74 @@ export class Engine {
     };
   }
 
+  private installOutbound(sealer: Sealer, compression: CompressionAlgorithm | undefined): void {
+    this.writer.sealer = sealer;
+    this.writer.packetsSinceKex = 0;
+    this.writer.bytesSinceKex = 0;
+    this.setCompression('out', compression);
+  }
+
+  private installInbound(opener: Opener, compression: CompressionAlgorithm | undefined): void {
+    this.reader.opener = this.relaxed.ignoreBadMac ? macIgnoringOpener(opener) : opener;
+    this.reader.packetsSinceKex = 0;
+    this.reader.bytesSinceKex = 0;
+    this.setCompression('in', compression);
+  }
+
   private finishKex(algs: NegotiatedAlgorithms, hostKey: PublicKey, initial: boolean, secrets: KexSecrets): void {
     this.kex = null;
+    this.established(algs, hostKey);
+    // payloads queued after our NEWKEYS but before the peer's (initial kex: phase was still 'kex') go out now
+    if (this.held.length > 0) this.flushHeld();
+    this.opts.onKeys?.(secrets);
+    this.emit({ type: 'kexDone', algorithms: algs, initial, hostKey });
+  }
+
+  private established(algs: NegotiatedAlgorithms, hostKey: PublicKey): void {
     this.negotiated = algs;
     this.hostKey = hostKey;
     // RFC 4344 §3.2: 64-bit block ciphers must rekey after 2^(L/4) blocks; the cipher declares its own bound
     this.cipherRekeyBytes = Math.min(cipherAlgorithms.get(algs.cipherC2S)?.rekeyBytes ?? Infinity, cipherAlgorithms.get(algs.cipherS2C)?.rekeyBytes ?? Infinity);
     this.phase = 'established';
     this.lastKexAt = this.now;
-    // payloads queued after our NEWKEYS but before the peer's (initial kex: phase was still 'kex') go out now
-    if (this.held.length > 0) this.flushHeld();
-    this.opts.onKeys?.(secrets);
-    this.emit({ type: 'kexDone', algorithms: algs, initial, hostKey });
+  }
+
+  /**
+   * EngineOptions.resume: the state of `snap`, with keys derived as RFC 4253 §7.2 does but from `secret` (K,
+   * encoded as a string) and the session id as H; then the events a real initial exchange would have given.
+   */
+  private resume(snap: EstablishedSnapshot, secret: Uint8Array): void {
+    const algs = snap.negotiated;
+    const method = kexAlgorithms.get(algs.kex);
+    const cC2S = cipherAlgorithms.get(algs.cipherC2S);
+    const cS2C = cipherAlgorithms.get(algs.cipherS2C);
+    if (!method || !cC2S || !cS2C) throw new SSHError('USAGE', 'resume: the snapshot names algorithms this build lacks');
+    const mC2S = algs.macC2S === 'none' ? null : macAlgorithms.get(algs.macC2S)!;
+    const mS2C = algs.macS2C === 'none' ? null : macAlgorithms.get(algs.macS2C)!;
+    // the two ends of a pair are given one secret object: the second derives nothing (same inputs, same keys)
+    const inputs = `${algs.kex} ${algs.cipherC2S} ${algs.cipherS2C} ${algs.macC2S} ${algs.macS2C} ${Buffer.from(snap.sessionId).toString('base64')}`;
+    let keys = resumedKeys.get(secret)?.inputs === inputs ? resumedKeys.get(secret)!.keys : undefined;
+    if (!keys) {
+      const K = new Writer(secret.length + 4).string(secret).finish();
+      keys = deriveSessionKeys(hashFor(method.hash), K, snap.sessionId, snap.sessionId,
+        { ivLen: cC2S.ivLen, keyLen: cC2S.keyLen, macKeyLen: mC2S?.keyLen ?? 0 },
+        { ivLen: cS2C.ivLen, keyLen: cS2C.keyLen, macKeyLen: mS2C?.keyLen ?? 0 });
+      resumedKeys.set(secret, { inputs, keys });
+    }
+    const client = this.role === 'client';
+    this.peerVersion = snap.peerVersion;
+    this.sessionId = snap.sessionId;
+    this.strictKex = snap.strictKex;
+    this.peerExtensions = snap.peerExtensions;
+    this.packetsReceived = snap.packetsReceived;
+    this.installOutbound(client ? makeSealer(cC2S, mC2S, keys.c2s) : makeSealer(cS2C, mS2C, keys.s2c), compressionAlgorithms.get(client ? algs.compressionC2S : algs.compressionS2C));
+    this.installInbound(client ? makeOpener(cS2C, mS2C, keys.s2c) : makeOpener(cC2S, mC2S, keys.c2s), compressionAlgorithms.get(client ? algs.compressionS2C : algs.compressionC2S));
+    this.writer.seq = snap.seqOut;
+    this.reader.seq = snap.seqIn;
+    this.established(algs, snap.hostKey);
+    this.emit({ type: 'version', version: snap.peerVersion, preBanner: [] });
+    this.emit({ type: 'kexDone', algorithms: algs, initial: true, hostKey: snap.hostKey });
+    if (snap.peerExtensions.size > 0) this.emit({ type: 'extInfo', extensions: snap.peerExtensions });
   }
 
   /** RFC 8308 §3.1: server-sig-algs lists every signature algorithm we accept for user authentication. */
@@ -658,6 +717,19 @@ export class Engine {
 
   // ───────────────────────────── testing surface ─────────────────────────────
 
+  private snapshot(): EstablishedSnapshot {
+    const atRest = this.phase === 'established' && !this.kex && this.held.length === 0 && this.inQ.length === 0 && this.outQ.length === 0
+      && this.rules.length === 0 && this.delayed.length === 0 && this.serviceRequested === undefined && this.serviceActive === undefined
+      && !this.authenticated && this.sessionId !== undefined && this.negotiated !== undefined && this.hostKey !== undefined && this.peerVersion !== undefined;
+    // a running compression stream is not carried over: both ends of a resumed pair start fresh ones, in step
+    if (!atRest) throw new SSHError('USAGE', 'snapshot: only at rest right after the initial key exchange (established, nothing queued, no service yet)');
+    return {
+      role: this.role, ourVersion: this.ourVersion, peerVersion: this.peerVersion!, sessionId: this.sessionId!.slice(), negotiated: this.negotiated!,
+      hostKey: this.hostKey!, strictKex: this.strictKex, peerExtensions: new Map(this.peerExtensions), seqIn: this.reader.seq, seqOut: this.writer.seq,
+      packetsReceived: this.packetsReceived,
+    };
+  }
+
   private surface(): TestingSurface {
     return {
       sendRawPayload: (payload, dev, label) => this.emitPacket(payload, dev, label ?? 'raw payload'),
@@ -679,6 +751,7 @@ export class Engine {
         bufferedInbound: this.inQ.length,
         bytesSinceKex: { in: this.reader.bytesSinceKex, out: this.writer.bytesSinceKex },
       }),
+      snapshot: () => this.snapshot(),
       forceRekey: () => this.beginKex(false),
       setInboundRewrite: (fn) => { this.inboundRewrite = fn; },
       setOutboundRewrite: (fn) => { this.outboundRewrite = fn; },

@@ -12,6 +12,7 @@
  *   t.skipNext(21); t.duplicateNext(2); t.delayNext(5, 1)   // skip / duplicate / reorder
  *   t.setKexInitOverride((k) => ({ ...k, kexAlgorithms: ['nope'] }))
  *   t.inspect()                                   // phase, sequence numbers, session id, negotiated algorithms
+ *   t.snapshot()                                  // right after the first kex: what EngineOptions.resume forks from
  *   t.rewriteInbound((p) => p)                    // see/replace/drop every payload we receive, before any rule runs
  *   t.rewriteOutbound((p) => p)                   // see/replace/drop every payload we send, before framing
  *   t.relax({ ignoreBadMac: true })               // receive-side leniency, for deliberately broken peers
@@ -21,6 +22,7 @@
  */
 import type { Message } from '../messages/index.js';
 import type { OutboundDeviation } from './packet-writer.js';
+import type { PublicKey } from '../crypto/types.js';
 import type { EnginePhase, NegotiatedAlgorithms, Role } from './types.js';
 
 type KexInit = Extract<Message, { type: 'SSH_MSG_KEXINIT' }>;
@@ -65,6 +67,25 @@ export interface EngineState {
   readonly bytesSinceKex: { readonly in: number; readonly out: number };
 }
 
+/**
+ * One end of a connection right after its initial key exchange, as `EngineOptions.resume` needs it to start a
+ * new engine in the same state: what was negotiated and learned, and where the sequence numbers stand. The
+ * keys are not in it: a resumed pair derives its own from a secret both ends are given.
+ */
+export interface EstablishedSnapshot {
+  readonly role: Role;
+  readonly ourVersion: string;
+  readonly peerVersion: string;
+  readonly sessionId: Uint8Array;
+  readonly negotiated: NegotiatedAlgorithms;
+  readonly hostKey: PublicKey;
+  readonly strictKex: boolean;
+  readonly peerExtensions: ReadonlyMap<string, Uint8Array>;
+  readonly seqIn: number;
+  readonly seqOut: number;
+  readonly packetsReceived: number;
+}
+
 /** What the engine exposes to EngineTesting (internal). */
 export interface TestingSurface {
   sendRawPayload(payload: Uint8Array, dev?: OutboundDeviation, label?: string): void;
@@ -74,6 +95,7 @@ export interface TestingSurface {
   addRule(rule: OutboundRule): void;
   setKexInitOverride(fn: ((k: KexInit) => KexInit) | undefined): void;
   inspect(): EngineState;
+  snapshot(): EstablishedSnapshot;
   forceRekey(): void;
   setInboundRewrite(fn: InboundRewrite | undefined): void;
   setOutboundRewrite(fn: OutboundRewrite | undefined): void;
@@ -155,6 +177,15 @@ export class EngineTesting {
 
   inspect(): EngineState {
     return this.s.inspect();
+  }
+
+  /**
+   * The state a resumed engine starts in (EngineOptions.resume). Only at rest right after the initial key
+   * exchange: established, no rekey, no service requested yet, nothing queued either way, no rules pending;
+   * otherwise throws SSHError('USAGE').
+   */
+  snapshot(): EstablishedSnapshot {
+    return this.s.snapshot();
   }
 
   /** Every received payload (after decryption, before any check) goes through `fn`; undefined drops it. */

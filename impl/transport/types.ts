@@ -5,7 +5,7 @@
 import type { GexGroup } from '../crypto/kex/moduli.js';
 import type { PrivateKey, PublicKey, Rng } from '../crypto/types.js';
 import type { SSHError } from '../errors.js';
-import type { EngineTesting } from './testing.js';
+import type { EngineTesting, EstablishedSnapshot } from './testing.js';
 
 export type Role = 'client' | 'server';
 
@@ -76,6 +76,14 @@ export interface EngineOptions {
    * KEXINIT override are in place before start() sends anything, also when a Transport owns the engine.
    */
   readonly deviations?: (t: EngineTesting) => void;
+  /**
+   * Harness only (DESIGN §3): start() skips the version exchange and the initial key exchange and resumes in
+   * the state `snapshot` recorded (EngineTesting.snapshot()), with fresh keys derived by RFC 4253 §7.2 from
+   * `secret` as K and the session id as H. Both ends of an in-process pair get the snapshots of the two ends
+   * of one connection and the same secret: the fuzzer forks an established connection in microseconds instead
+   * of paying a key exchange (issue 8). No onKeys call (no kex happened); never for a real peer.
+   */
+  readonly resume?: { readonly snapshot: EstablishedSnapshot; readonly secret: Uint8Array };
 }
 
 export interface PacketRecord {
