@@ -356,6 +356,15 @@ export class FuzzClient {
   /** Cases this connection served before the current one. */
   reused = 0;
 
+  /**
+   * The engine resumed a snapshot taken after our valid login (the self target's forked connections): the
+   * session is authenticated as if that login had happened on this connection.
+   */
+  resumedAuthenticated(): void {
+    this.authenticated = true;
+    this.validCredentialsSent = true;
+  }
+
   get anythingOwed(): boolean {
     const o = this.owed();
     return o.probes + o.auth + o.channel + o.global > 0;

@@ -29,6 +29,12 @@ export interface AuthServerOptions {
   readonly maxQueued?: number;
   /** Called when an asynchronous policy decision settles: the driver should call handleTimeout(now) and flush. */
   readonly onWake?: () => void;
+  /**
+   * Start as if `user` had already authenticated for `service` (no event, nothing sent; later requests are
+   * ignored, RFC 4252 §5.1): for a connection whose authentication happened before this object existed, such
+   * as an engine resumed from a snapshot (EngineOptions.resume).
+   */
+  readonly authenticated?: { readonly user: string; readonly service: string };
 }
 
 export type AuthServerEvent =
@@ -78,6 +84,7 @@ export class AuthServer {
     this.failureDelayMs = options.failureDelayMs ?? 8;
     this.maxQueued = options.maxQueued ?? 32;
     this.sigAlgs = options.signatureAlgorithms ?? defaultSignatureAlgorithms();
+    if (options.authenticated) this.authenticatedAs = { ...options.authenticated };
   }
 
   /** Set once SSH_MSG_USERAUTH_SUCCESS has been sent. */

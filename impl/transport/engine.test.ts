@@ -509,15 +509,43 @@ describe('transport engine: snapshot() and resume (fork an established connectio
     expect(closed(pair, 'server')?.reason).to.equal(DisconnectReason.MAC_ERROR);
   });
 
-  it('snapshot() refuses a connection that is not at rest right after its first kex; resume refuses the other role\'s snapshot', () => {
+  it('snapshot() refuses a connection that is not at rest after its first kex; resume refuses the other role\'s snapshot', () => {
     const { pair } = makePair();
     expect(() => pair.client.testing.snapshot()).to.throw(/snapshot: only at rest/);
     pair.start().drive();
     const s = pair.server.testing.snapshot();
     pair.client.sendMessage({ type: 'SSH_MSG_IGNORE', data: new Uint8Array(1) });
-    expect(() => pair.client.testing.snapshot()).to.throw(/snapshot: only at rest/);
+    expect(() => pair.client.testing.snapshot()).to.throw(/snapshot: only at rest/); // bytes not yet taken
+    pair.drive();
+    pair.client.requestService('ssh-userauth');
+    pair.client.sendMessage({ type: 'SSH_MSG_IGNORE', data: new Uint8Array(1) });
+    pair.drive();
     expect(() => new Pair({ client: { resume: { snapshot: s, secret: new Uint8Array(32) } } })).to.throw(/resume: a server snapshot/);
-    establish(pair);
-    expect(() => pair.server.testing.snapshot()).to.throw(/snapshot: only at rest/);
+    pair.client.rekey();
+    expect(() => pair.client.testing.snapshot()).to.throw(/snapshot: only at rest/); // a key exchange running
+    pair.drive();
+    expect(pair.client.testing.snapshot()).to.include({ service: 'ssh-userauth', authenticated: false });
+  });
+
+  it('a pair resumed after authentication keeps its service and starts delayed compression at once (zlib@openssh.com)', () => {
+    const algorithms = { compression: ['zlib@openssh.com'] };
+    const { pair: template } = makePair({ client: { algorithms }, server: { algorithms } });
+    establish(template);
+    template.server.sendMessage({ type: 'SSH_MSG_USERAUTH_SUCCESS' });
+    template.drive();
+    const snap = { client: template.client.testing.snapshot(), server: template.server.testing.snapshot() };
+    expect(snap.client).to.include({ service: 'ssh-userauth', authenticated: true });
+    const secret = new Uint8Array(32).fill(3);
+    const { pair, received } = makePair({ client: { algorithms, resume: { snapshot: snap.client, secret } }, server: { algorithms, resume: { snapshot: snap.server, secret } } });
+    pair.start().drive();
+    expect(pair.last('client', 'serviceAccept')).to.deep.include({ service: 'ssh-userauth' });
+    expect(pair.last('server', 'serviceRequest')).to.equal(undefined);
+    const big = data(60_000, 0x41); // compresses to a few hundred bytes, if compression runs
+    let wire = 0;
+    pair.client.sendPayload(big);
+    for (let b = pair.client.pollTransmit(); b; b = pair.client.pollTransmit()) { wire += b.length; pair.server.receive(b, 0); }
+    pair.drive();
+    expect(wire).to.be.below(2000);
+    expect(received.server.map((p) => p.length)).to.deep.equal([big.length]);
   });
 });

@@ -8,15 +8,15 @@
  * deadline passes. A fatal error queues SSH_MSG_DISCONNECT (RFC 4253 §11.1), emits one 'closed' event, and
  * the engine ignores input from then on; pollTransmit still drains what was queued.
  */
-import { randomBytes } from 'node:crypto';
-import { cipherAlgorithms, compressionAlgorithms, defaultAlgorithms, hashFor, kexAlgorithms, macAlgorithms, signatureAlgorithms } from '../crypto/registry.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { cipherAlgorithms, compressionAlgorithms, defaultAlgorithms, kexAlgorithms, macAlgorithms, signatureAlgorithms } from '../crypto/registry.js';
 import { makeOpener, makeSealer } from '../crypto/protect.js';
 import { serverGexGroup } from '../crypto/kex/moduli.js';
 import type { CompressionAlgorithm, Opener, PrivateKey, PublicKey, Rng, Sealer } from '../crypto/types.js';
 import { DisconnectError, DisconnectReason, LimitError, MacError, ProtocolError, SSHError, TimeoutError } from '../errors.js';
 import { decodeMessage, encodeMessage, MessageId, type Message } from '../messages/index.js';
 import { ByteQueue } from './byte-queue.js';
-import { deriveSessionKeys, type SessionKeys } from './kdf.js';
+import type { SessionKeys } from './kdf.js';
 import { KexRun, type KexHost } from './kex-run.js';
 import { EXT_INFO_C, EXT_INFO_S, STRICT_KEX_C, STRICT_KEX_S } from './negotiate.js';
 import { PacketReader } from './packet-reader.js';
@@ -24,7 +24,6 @@ import { PacketWriter, type OutboundDeviation } from './packet-writer.js';
 import { EngineTesting, type EstablishedSnapshot, type InboundRewrite, type OutboundRewrite, type OutboundRule, type Relaxations, type TestingSurface } from './testing.js';
 import type { EngineEvent, EngineOptions, EnginePhase, KexSecrets, NegotiatedAlgorithms, Role } from './types.js';
 import { formatVersion, VersionParser } from './version.js';
-import { Writer } from '../wire/writer.js';
 
 /** RFC 4344 §3: rekey after 2^32 blocks for 128-bit ciphers is far away; 1 GiB and 1 hour are the usual defaults. */
 export const DEFAULT_REKEY = { bytes: 1 << 30, packets: 2 ** 31, seconds: 3600 } as const;
@@ -552,25 +551,27 @@ export class Engine {
   }
 
   /**
-   * EngineOptions.resume: the state of `snap`, with keys derived as RFC 4253 §7.2 does but from `secret` (K,
-   * encoded as a string) and the session id as H; then the events a real initial exchange would have given.
+   * EngineOptions.resume: the state of `snap`, with keys drawn from SHAKE256(secret ‖ session id); then the
+   * events a real initial exchange would have given (and serviceAccept, for a client past it).
    */
   private resume(snap: EstablishedSnapshot, secret: Uint8Array): void {
     const algs = snap.negotiated;
-    const method = kexAlgorithms.get(algs.kex);
     const cC2S = cipherAlgorithms.get(algs.cipherC2S);
     const cS2C = cipherAlgorithms.get(algs.cipherS2C);
-    if (!method || !cC2S || !cS2C) throw new SSHError('USAGE', 'resume: the snapshot names algorithms this build lacks');
+    if (!cC2S || !cS2C) throw new SSHError('USAGE', 'resume: the snapshot names algorithms this build lacks');
     const mC2S = algs.macC2S === 'none' ? null : macAlgorithms.get(algs.macC2S)!;
     const mS2C = algs.macS2C === 'none' ? null : macAlgorithms.get(algs.macS2C)!;
     // the two ends of a pair are given one secret object: the second derives nothing (same inputs, same keys)
     const inputs = `${algs.kex} ${algs.cipherC2S} ${algs.cipherS2C} ${algs.macC2S} ${algs.macS2C} ${Buffer.from(snap.sessionId).toString('base64')}`;
     let keys = resumedKeys.get(secret)?.inputs === inputs ? resumedKeys.get(secret)!.keys : undefined;
     if (!keys) {
-      const K = new Writer(secret.length + 4).string(secret).finish();
-      keys = deriveSessionKeys(hashFor(method.hash), K, snap.sessionId, snap.sessionId,
-        { ivLen: cC2S.ivLen, keyLen: cC2S.keyLen, macKeyLen: mC2S?.keyLen ?? 0 },
-        { ivLen: cS2C.ivLen, keyLen: cS2C.keyLen, macKeyLen: mS2C?.keyLen ?? 0 });
+      // all six keys from one SHAKE256 call: a resumed pair is ours at both ends, so it needs keys that are
+      // fresh and shared, not RFC 4253 §7.2's derivation (four to eight hash calls)
+      const sizes = [cC2S.ivLen, cS2C.ivLen, cC2S.keyLen, cS2C.keyLen, mC2S?.keyLen ?? 0, mS2C?.keyLen ?? 0];
+      const out = createHash('shake256', { outputLength: sizes.reduce((a, b) => a + b, 0) }).update(secret).update(snap.sessionId).digest();
+      const at = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
+      const part = (i: number): Uint8Array => Uint8Array.from(out.subarray(at[i]!, at[i]! + sizes[i]!));
+      keys = { c2s: { iv: part(0), encKey: part(2), macKey: part(4) }, s2c: { iv: part(1), encKey: part(3), macKey: part(5) } };
       resumedKeys.set(secret, { inputs, keys });
     }
     const client = this.role === 'client';
@@ -579,6 +580,9 @@ export class Engine {
     this.strictKex = snap.strictKex;
     this.peerExtensions = snap.peerExtensions;
     this.packetsReceived = snap.packetsReceived;
+    this.serviceActive = snap.service;
+    if (this.role === 'client') this.serviceRequested = snap.service; // what it had asked for, as after a real accept
+    this.authenticated = snap.authenticated; // before the installs: delayed compression starts with it
     this.installOutbound(client ? makeSealer(cC2S, mC2S, keys.c2s) : makeSealer(cS2C, mS2C, keys.s2c), compressionAlgorithms.get(client ? algs.compressionC2S : algs.compressionS2C));
     this.installInbound(client ? makeOpener(cS2C, mS2C, keys.s2c) : makeOpener(cC2S, mC2S, keys.c2s), compressionAlgorithms.get(client ? algs.compressionS2C : algs.compressionC2S));
     this.writer.seq = snap.seqOut;
@@ -587,6 +591,8 @@ export class Engine {
     this.emit({ type: 'version', version: snap.peerVersion, preBanner: [] });
     this.emit({ type: 'kexDone', algorithms: algs, initial: true, hostKey: snap.hostKey });
     if (snap.peerExtensions.size > 0) this.emit({ type: 'extInfo', extensions: snap.peerExtensions });
+    // a client application learns of its service from this event; a server's accepted it before the snapshot
+    if (snap.service !== undefined && this.role === 'client') this.emit({ type: 'serviceAccept', service: snap.service });
   }
 
   /** RFC 8308 §3.1: server-sig-algs lists every signature algorithm we accept for user authentication. */
@@ -718,15 +724,17 @@ export class Engine {
   // ───────────────────────────── testing surface ─────────────────────────────
 
   private snapshot(): EstablishedSnapshot {
+    // a server clears its pending request when it accepts; a client keeps the name it asked for
+    const servicePending = this.serviceRequested !== undefined && (this.role === 'server' || this.serviceActive === undefined);
     const atRest = this.phase === 'established' && !this.kex && this.held.length === 0 && this.inQ.length === 0 && this.outQ.length === 0
-      && this.rules.length === 0 && this.delayed.length === 0 && this.serviceRequested === undefined && this.serviceActive === undefined
-      && !this.authenticated && this.sessionId !== undefined && this.negotiated !== undefined && this.hostKey !== undefined && this.peerVersion !== undefined;
+      && this.rules.length === 0 && this.delayed.length === 0 && !servicePending && this.pipelined.length === 0
+      && this.sessionId !== undefined && this.negotiated !== undefined && this.hostKey !== undefined && this.peerVersion !== undefined;
     // a running compression stream is not carried over: both ends of a resumed pair start fresh ones, in step
-    if (!atRest) throw new SSHError('USAGE', 'snapshot: only at rest right after the initial key exchange (established, nothing queued, no service yet)');
+    if (!atRest) throw new SSHError('USAGE', 'snapshot: only at rest after the initial key exchange (established, nothing queued, no kex or service request pending)');
     return {
       role: this.role, ourVersion: this.ourVersion, peerVersion: this.peerVersion!, sessionId: this.sessionId!.slice(), negotiated: this.negotiated!,
       hostKey: this.hostKey!, strictKex: this.strictKex, peerExtensions: new Map(this.peerExtensions), seqIn: this.reader.seq, seqOut: this.writer.seq,
-      packetsReceived: this.packetsReceived,
+      packetsReceived: this.packetsReceived, service: this.serviceActive, authenticated: this.authenticated,
     };
   }
 

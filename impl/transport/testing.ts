@@ -12,7 +12,7 @@
  *   t.skipNext(21); t.duplicateNext(2); t.delayNext(5, 1)   // skip / duplicate / reorder
  *   t.setKexInitOverride((k) => ({ ...k, kexAlgorithms: ['nope'] }))
  *   t.inspect()                                   // phase, sequence numbers, session id, negotiated algorithms
- *   t.snapshot()                                  // right after the first kex: what EngineOptions.resume forks from
+ *   t.snapshot()                                  // at rest after the first kex: what EngineOptions.resume forks from
  *   t.rewriteInbound((p) => p)                    // see/replace/drop every payload we receive, before any rule runs
  *   t.rewriteOutbound((p) => p)                   // see/replace/drop every payload we send, before framing
  *   t.relax({ ignoreBadMac: true })               // receive-side leniency, for deliberately broken peers
@@ -68,9 +68,10 @@ export interface EngineState {
 }
 
 /**
- * One end of a connection right after its initial key exchange, as `EngineOptions.resume` needs it to start a
- * new engine in the same state: what was negotiated and learned, and where the sequence numbers stand. The
- * keys are not in it: a resumed pair derives its own from a secret both ends are given.
+ * One end of a connection at rest after its initial key exchange, as `EngineOptions.resume` needs it to start
+ * a new engine in the same state: what was negotiated and learned, the service and authentication state, and
+ * where the sequence numbers stand. The keys are not in it: a resumed pair derives its own from a secret both
+ * ends are given.
  */
 export interface EstablishedSnapshot {
   readonly role: Role;
@@ -84,6 +85,10 @@ export interface EstablishedSnapshot {
   readonly seqIn: number;
   readonly seqOut: number;
   readonly packetsReceived: number;
+  /** The accepted service (RFC 4253 §10), if any. */
+  readonly service: string | undefined;
+  /** USERAUTH_SUCCESS was sent (server) or received (client): delayed compression runs. */
+  readonly authenticated: boolean;
 }
 
 /** What the engine exposes to EngineTesting (internal). */
@@ -180,9 +185,10 @@ export class EngineTesting {
   }
 
   /**
-   * The state a resumed engine starts in (EngineOptions.resume). Only at rest right after the initial key
-   * exchange: established, no rekey, no service requested yet, nothing queued either way, no rules pending;
-   * otherwise throws SSHError('USAGE').
+   * The state a resumed engine starts in (EngineOptions.resume). Only at rest after the initial key exchange:
+   * established, no key exchange or service request pending, nothing queued either way, no
+   * rules pending; otherwise throws SSHError('USAGE'). The service layers above are not in it: their owner
+   * snapshots (or rebuilds) them itself.
    */
   snapshot(): EstablishedSnapshot {
     return this.s.snapshot();

@@ -78,10 +78,10 @@ export interface EngineOptions {
   readonly deviations?: (t: EngineTesting) => void;
   /**
    * Harness only (DESIGN §3): start() skips the version exchange and the initial key exchange and resumes in
-   * the state `snapshot` recorded (EngineTesting.snapshot()), with fresh keys derived by RFC 4253 §7.2 from
-   * `secret` as K and the session id as H. Both ends of an in-process pair get the snapshots of the two ends
-   * of one connection and the same secret: the fuzzer forks an established connection in microseconds instead
-   * of paying a key exchange (issue 8). No onKeys call (no kex happened); never for a real peer.
+   * the state `snapshot` recorded (EngineTesting.snapshot()), with fresh keys drawn from SHAKE256(secret ‖
+   * session id). Both ends of an in-process pair get the snapshots of the two ends of one connection and the
+   * same secret: the fuzzer forks an established connection in microseconds instead of paying a key exchange
+   * (issue 8). No onKeys call (no kex happened), so no keylog; never for a real peer.
    */
   readonly resume?: { readonly snapshot: EstablishedSnapshot; readonly secret: Uint8Array };
 }

@@ -13,14 +13,20 @@ describe('fuzz self target: cases after the kex run on a pair resumed from a sna
   this.timeout(60_000);
 
   for (const p of PROFILES) {
-    it(`${p.name}: a resumed connection skips the kex (no KEXINIT on the wire), authenticates, opens a channel and rekeys for real`, async () => {
+    it(`${p.name}: a connection resumed after login skips kex and login, opens a channel, rekeys for real, ignores a later USERAUTH_REQUEST`, async () => {
       const t = selfTarget();
-      await t.connect(p.algorithms, undefined, 'channel'); // the first one per profile takes the snapshot
+      await t.connect(p.algorithms, undefined, 'channel'); // the first one per profile takes the snapshots
       const link = t.connectSync(p.algorithms, undefined, 'channel');
       const run = new CaseRun(link, t);
       expect(await run.reach('channel')).to.equal(true);
       expect(link.client.log.inbound.includes(20), 'a KEXINIT from the server').to.equal(false);
+      expect(link.client.log.inbound.includes(52), 'a USERAUTH_SUCCESS').to.equal(false);
       expect(link.server.authenticatedBy).to.equal('password');
+      expect(link.client.validCredentialsSent && link.client.authenticated && link.client.serviceAccepted).to.equal(true);
+      // RFC 4252 §5.1: requests after success are ignored, as on the connection that really logged in
+      link.client.auth('password', false);
+      link.settleSync(() => true);
+      expect(link.client.log.inbound.filter((id) => id === 51 || id === 52)).to.deep.equal([]);
       link.client.engine.rekey();
       link.settleSync(() => true);
       expect(link.client.kexCount).to.equal(2);
@@ -32,6 +38,19 @@ describe('fuzz self target: cases after the kex run on a pair resumed from a sna
       link.close();
     });
   }
+
+  it('a case starting in ssh-userauth resumes after the kex and logs in for real', async () => {
+    const t = selfTarget();
+    const link = t.connectSync(PROFILES[0]!.algorithms, undefined, 'userauth');
+    expect(await new CaseRun(link, t).reach('userauth')).to.equal(true);
+    expect(link.client.authenticated).to.equal(false);
+    link.client.auth('password', false);
+    link.settleSync(() => true);
+    link.client.auth('password', true);
+    link.settleSync(() => true);
+    expect(link.client.log.inbound.filter((id) => id === 51 || id === 52)).to.deep.equal([51, 52]);
+    expect(link.client.log.inbound.includes(20)).to.equal(false);
+  });
 
   it('each resumed connection has keys of its own: bytes from one are refused by another (MAC/tag failure)', async () => {
     const t = selfTarget();

@@ -3,10 +3,11 @@
  * clock (the Pair idea of impl/transport/testing/pair.ts, with the service layers on the server side).
  * Deterministic under a seed, no sockets, thousands of cases per second.
  *
- * A case that starts after the initial key exchange does not pay for one: the first connection per algorithm
- * profile runs a real exchange and both engines are snapshotted at rest right after it (EngineTesting.snapshot);
- * later connections for such cases resume from that snapshot with a fresh shared secret per connection
- * (EngineOptions.resume), so their keys are real and their own, and the kex is skipped (~2 ms → ~0.1 ms of CPU).
+ * A case that starts after the initial key exchange does not pay for one: per algorithm profile, one real
+ * connection is snapshotted at rest right after its kex, and one right after its password login
+ * (EngineTesting.snapshot); later connections for such cases resume the nearest snapshot before their start
+ * phase with a fresh shared secret per connection (EngineOptions.resume), so their keys are real and their
+ * own, and the kex (and login) is skipped: ~2.3 ms → ~0.15 ms of CPU per connection.
  * Cases that start before or inside the kex, and every traced connection (replay, pcap), run it for real;
  * findings are confirmed on such a connection before they are saved (campaign.ts).
  */
@@ -114,11 +115,17 @@ export class SelfLink implements Link {
   }
 }
 
-/** Start phases that lie after the initial key exchange: a case starting there may run on a resumed pair. */
-const AFTER_KEX: ReadonlySet<Phase> = new Set<Phase>(['newkeys', 'userauth', 'authenticated', 'channel', 'rekey']);
+/** Which snapshot a case may resume from: the one after the kex, or the one after login (undefined: none). */
+const LEVEL_FOR_START: Readonly<Partial<Record<Phase, Level>>> = { newkeys: 'kex', userauth: 'kex', authenticated: 'login', channel: 'login', rekey: 'login' };
+type Level = 'kex' | 'login';
 
-/** Both ends of one connection right after its initial key exchange. */
-interface Template { readonly client: EstablishedSnapshot; readonly server: EstablishedSnapshot }
+/** Both ends of one connection at rest after its initial key exchange, or after its login too. */
+interface Template {
+  readonly client: EstablishedSnapshot;
+  readonly server: EstablishedSnapshot;
+  /** Who logged in, how (level 'login'). */
+  readonly login?: { readonly user: string; readonly method: string };
+}
 
 export interface SelfTargetOptions {
   readonly variant?: ServerVariant;
@@ -146,31 +153,53 @@ export function selfTarget(opts: SelfTargetOptions = {}): FuzzTarget & { connect
         ...(from ? { resume: { snapshot: from.template.server, secret: from.secret } } : {}),
       },
       ...(opts.variant ? { variant: opts.variant } : {}),
+      ...(from?.template.login ? { authenticated: from.template.login } : {}),
     });
-    return new SelfLink(client, server, tap);
+    const link = new SelfLink(client, server, tap);
+    if (from?.template.login) {
+      // logged in already: started, and its resume events (kexDone, serviceAccept) handled before the first step
+      client.resumedAuthenticated();
+      client.start(link.now());
+      link.settleSync(() => true);
+    }
+    return link;
   };
-  // one template per profile object (profiles are a few shared constants); null: that profile's kex failed
-  const templates = new WeakMap<AlgorithmPreferences, Template | null>();
-  let defaultTemplate: Template | null | undefined;
-  const templateFor = (algorithms: AlgorithmPreferences | undefined): Template | null => {
-    const cached = algorithms ? templates.get(algorithms) : defaultTemplate;
+  // per profile object (profiles are a few shared constants) and level; null: that profile could not get there
+  const templates = new Map<Level, WeakMap<AlgorithmPreferences, Template | null>>([['kex', new WeakMap()], ['login', new WeakMap()]]);
+  const defaults = new Map<Level, Template | null>();
+  const templateFor = (algorithms: AlgorithmPreferences | undefined, level: Level): Template | null => {
+    const cached = algorithms ? templates.get(level)!.get(algorithms) : defaults.get(level);
     if (cached !== undefined) return cached;
     const link = make(algorithms, undefined);
-    let t: Template | null;
+    const c = link.client;
+    let t: Template | null = null;
     try {
-      link.client.start(0);
+      c.start(0);
       link.settleSync(() => true);
-      t = { client: link.client.engine.testing.snapshot(), server: link.server.engine.testing.snapshot() };
+      if (level === 'login') {
+        c.requestService('ssh-userauth');
+        link.settleSync(() => true);
+        c.auth('password', true);
+        link.settleSync(() => true);
+      }
+      const method = link.server.authenticatedBy;
+      if (c.kexDone && (level === 'kex' || (c.authenticated && method !== undefined))) {
+        t = {
+          client: c.engine.testing.snapshot(), server: link.server.engine.testing.snapshot(),
+          ...(level === 'login' ? { login: { user: SELF_USER, method: method! } } : {}),
+        };
+      }
     } catch {
-      t = null; // not at rest after the kex (it failed, or the variant broke it): such cases connect for real
+      t = null; // not at rest there (the variant broke it): such cases connect for real
     } finally {
       link.close();
     }
-    if (algorithms) templates.set(algorithms, t); else defaultTemplate = t;
+    if (algorithms) templates.get(level)!.set(algorithms, t); else defaults.set(level, t);
     return t;
   };
   const connectSync = (algorithms?: AlgorithmPreferences, tap?: TraceTap, start?: Phase): SelfLink => {
-    const template = !tap && start !== undefined && AFTER_KEX.has(start) ? templateFor(algorithms) : null;
+    const level = tap || start === undefined ? undefined : LEVEL_FOR_START[start];
+    const template = level ? templateFor(algorithms, level) : null;
     // RFC 4253 §7.2 keys of the resumed pair come from this secret: fresh per connection, shared by its two ends
     return template ? make(algorithms, undefined, { template, secret: rngFn(32) }) : make(algorithms, tap);
   };

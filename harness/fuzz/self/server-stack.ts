@@ -47,6 +47,11 @@ export interface ServerStackOptions {
   readonly variant?: ServerVariant;
   /** Auth failures before NO_MORE_AUTH_METHODS_AVAILABLE (AuthServer default 10). */
   readonly maxAuthAttempts?: number;
+  /**
+   * The engine resumes a snapshot taken after this user logged in (engine.resume): the userauth and
+   * connection layers start in that state too (ssh-userauth accepted, success sent, no channels).
+   */
+  readonly authenticated?: { readonly user: string; readonly method: string };
 }
 
 /** Per-channel state of the built-in commands: `cat` echoes until EOF, bounded by the window we re-open. */
@@ -79,6 +84,13 @@ export class ServerStack {
       hostKeys: options.hostKeys,
       onPacket: this.variant ? (p) => { if (p.direction === 'in') this.inspectInbound(p.payload); } : undefined,
     });
+    const a = options.authenticated;
+    if (a) {
+      this.auth = new AuthServer(this.engine, this.policy(), { maxAttempts: options.maxAuthAttempts ?? 10, authenticated: { user: a.user, service: 'ssh-connection' } });
+      this.user = a.user;
+      this.authenticatedBy = a.method;
+      this.conn = new Connection(this.engine);
+    }
   }
 
   get authenticated(): boolean { return this.user !== undefined; }
