@@ -58,8 +58,13 @@ async function best(n: number, f: () => Promise<number>): Promise<number> {
   return m;
 }
 
+/** Running as compiled JavaScript (dist/, the CLI): children run compiled too, else through tsx. */
+const compiled = fileURLToPath(import.meta.url).endsWith('.js');
+
 function startChild(args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [script, ...rest] = args;
+  const argv = compiled ? [script!.replace(/\.ts$/, '.js'), ...rest] : ['--import', 'tsx', ...args];
+  const child = spawn(process.execPath, argv, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
