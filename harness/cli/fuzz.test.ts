@@ -123,6 +123,18 @@ describe('cli: ssh-harness fuzz / replay', function () {
     expect(c2.out.join('')).to.match(/finding \[crash\]/);
   });
 
+  it('--seeds scenarios runs the suite\'s server checks as cases first; a --seeds file is refused', async () => {
+    const c = capture();
+    expect(await runFuzz({ ...base(), runs: '1', seeds: join(process.cwd(), 'scenarios') }, c.say, c.warn)).to.equal(0);
+    const m = /seeds: 0 corpus entries, (\d+) scenario checks \((\d+) checks are not cases: .*step "if"/.exec(c.out.join(''));
+    expect(m, c.out.join('')).to.not.equal(null);
+    expect(Number(m![1])).to.be.greaterThan(100);
+    expect(c.out.join('')).to.match(new RegExp(`${Number(m![1]) + 1} cases in`));
+    const bad = capture();
+    expect(await runFuzz({ ...base(), runs: '1', seeds: join(process.cwd(), 'scenarios', 'README.md') }, bad.say, bad.warn)).to.equal(2);
+    expect(bad.err.join('')).to.match(/is not a directory/);
+  });
+
   it('register() adds both commands to a program', () => {
     const p = new Command('ssh-harness');
     registerFuzz(p);

@@ -8,9 +8,10 @@
  */
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { runCampaign, parseShard, type CampaignProgress, type FindingRecord, type SeedCase } from '../fuzz/campaign.js';
 import { loadSeeds } from '../fuzz/replay.js';
+import { scenarioSeeds } from '../fuzz/scenario-seeds.js';
 import { writeReport, reportJson } from '../fuzz/report.js';
 import { resolveTarget, TargetError, selfTargetNames } from '../fuzz/targets.js';
 import { startArbFrom } from '../fuzz/arb/steps.js';
@@ -60,7 +61,7 @@ export function register(program: Command): void {
     .option('--shrink-time <seconds>', 'shrinking budget per finding (default 30)')
     .option('--stop-on-finding', 'end the campaign at the first finding')
     .option('--mode <mode>', 'mixed (default: everything, anywhere) or deep (valid post-auth framing, fuzzed contents)')
-    .option('--seeds <dir>', 'run every corpus entry under DIR first (earlier findings as regressions, `trace import` entries)')
+    .option('--seeds <dir>', 'run every case under DIR first: corpus entries (earlier findings as regressions, `trace import` entries) and the server checks of scenario YAML files (e.g. --seeds scenarios)')
     .option('--json', 'print the report JSON on stdout (progress goes to stderr)')
     .action(async (opts: FuzzCliOptions, cmd: Command) => {
       const out = cmd.configureOutput();
@@ -101,7 +102,7 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
   }
   let seeds: SeedCase[] | undefined;
   if (opts.seeds !== undefined) {
-    if (!existsSync(opts.seeds)) { warn(`ssh-harness fuzz: --seeds ${JSON.stringify(opts.seeds)} does not exist\n`); return 2; }
+    if (!existsSync(opts.seeds) || !statSync(opts.seeds).isDirectory()) { warn(`ssh-harness fuzz: --seeds ${JSON.stringify(opts.seeds)} does not exist or is not a directory\n`); return 2; }
     const l = loadSeeds(opts.seeds);
     seeds = l.seeds;
     for (const s of l.skipped) warn(`ssh-harness fuzz: seed skipped: ${s}\n`);
@@ -114,6 +115,16 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
     return 2;
   }
   const log = opts.json ? warn : say;
+  if (opts.seeds !== undefined && seeds) {
+    // scenario files (YAML) in the seeds directory: the conformance suite's server checks as cases
+    const sc = scenarioSeeds(opts.seeds, target.credentials);
+    if (sc.seeds.length + sc.skipped.length > 0) {
+      const why = new Map<string, number>();
+      for (const s of sc.skipped) { const w = s.slice(s.indexOf(': ') + 2); why.set(w, (why.get(w) ?? 0) + 1); }
+      log(`seeds: ${seeds.length} corpus entries, ${sc.seeds.length} scenario checks${sc.skipped.length ? ` (${sc.skipped.length} checks are not cases: ${[...why].map(([w, n]) => `${n}× ${w}`).join('; ')})` : ''}\n`);
+    }
+    seeds = [...seeds, ...sc.seeds];
+  }
   const tty = !opts.json && process.stdout.isTTY === true;
   let lastLine = 0;
   const progress = (p: CampaignProgress): void => {

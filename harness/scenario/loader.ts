@@ -144,6 +144,7 @@ function compileCheck(file: string, display: string, v: CheckValue, defaults: Fi
       ...(requires ? { requires } : {}),
       ...(timeout ? { timeoutMs: timeout } : {}),
       source: { file: display, line },
+      steps,
       run: (ctx) => runSteps(ctx, steps, sites, rowVars),
     } satisfies Check;
   });

@@ -6,6 +6,7 @@
 import type { ServerKexInit } from '../targets/banner.js';
 import type { Credentials, HostKeyInfo } from '../targets/types.js';
 import type { CheckContext } from './context.js';
+import type { StepValue } from './data-format.js';
 
 /** RFC 2119 requirement level of the rule a check tests. */
 export type Level = 'MUST' | 'SHOULD' | 'MAY';
@@ -69,6 +70,8 @@ export interface CheckMeta {
 export interface Check extends CheckMeta {
   /** Ends by returning (pass) or by a verdict signal from the context (fail, not-applicable, inconclusive). */
   run(ctx: CheckContext): Promise<void>;
+  /** A data-file check's steps as data (matrix values substituted): what `fuzz --seeds` turns into a case. */
+  readonly steps?: readonly StepValue[];
 }
 
 /** One line of evidence: a message on the wire, or a note from the check (what it did, what it saw). */
