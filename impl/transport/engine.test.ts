@@ -521,6 +521,10 @@ describe('transport engine: snapshot() and resume (fork an established connectio
     pair.client.sendMessage({ type: 'SSH_MSG_IGNORE', data: new Uint8Array(1) });
     pair.drive();
     expect(() => new Pair({ client: { resume: { snapshot: s, secret: new Uint8Array(32) } } })).to.throw(/resume: a server snapshot/);
+    // a snapshot naming what this build lacks ends the engine with a typed error, nothing thrown
+    const odd = new Pair({ server: { hostKeys: allKeys(), resume: { snapshot: { ...s, negotiated: { ...s.negotiated, macS2C: 'hmac-nope' } }, secret: new Uint8Array(32) } } });
+    odd.server.start(0);
+    expect(odd.server.closeError?.message).to.match(/resume: the snapshot names algorithms this build lacks/);
     pair.client.rekey();
     expect(() => pair.client.testing.snapshot()).to.throw(/snapshot: only at rest/); // a key exchange running
     pair.drive();

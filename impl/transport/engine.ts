@@ -558,9 +558,9 @@ export class Engine {
     const algs = snap.negotiated;
     const cC2S = cipherAlgorithms.get(algs.cipherC2S);
     const cS2C = cipherAlgorithms.get(algs.cipherS2C);
-    if (!cC2S || !cS2C) throw new SSHError('USAGE', 'resume: the snapshot names algorithms this build lacks');
-    const mC2S = algs.macC2S === 'none' ? null : macAlgorithms.get(algs.macC2S)!;
-    const mS2C = algs.macS2C === 'none' ? null : macAlgorithms.get(algs.macS2C)!;
+    const mC2S = algs.macC2S === 'none' ? null : macAlgorithms.get(algs.macC2S);
+    const mS2C = algs.macS2C === 'none' ? null : macAlgorithms.get(algs.macS2C);
+    if (!cC2S || !cS2C || mC2S === undefined || mS2C === undefined) throw new SSHError('USAGE', 'resume: the snapshot names algorithms this build lacks');
     // the two ends of a pair are given one secret object: the second derives nothing (same inputs, same keys)
     const inputs = `${algs.kex} ${algs.cipherC2S} ${algs.cipherS2C} ${algs.macC2S} ${algs.macS2C} ${Buffer.from(snap.sessionId).toString('base64')}`;
     let keys = resumedKeys.get(secret)?.inputs === inputs ? resumedKeys.get(secret)!.keys : undefined;
@@ -576,9 +576,9 @@ export class Engine {
     }
     const client = this.role === 'client';
     this.peerVersion = snap.peerVersion;
-    this.sessionId = snap.sessionId;
+    this.sessionId = Uint8Array.from(snap.sessionId); // one snapshot starts many engines: none shares its bytes
     this.strictKex = snap.strictKex;
-    this.peerExtensions = snap.peerExtensions;
+    this.peerExtensions = new Map(snap.peerExtensions);
     this.packetsReceived = snap.packetsReceived;
     this.serviceActive = snap.service;
     if (this.role === 'client') this.serviceRequested = snap.service; // what it had asked for, as after a real accept
@@ -729,8 +729,8 @@ export class Engine {
     const atRest = this.phase === 'established' && !this.kex && this.held.length === 0 && this.inQ.length === 0 && this.outQ.length === 0
       && this.rules.length === 0 && this.delayed.length === 0 && !servicePending && this.pipelined.length === 0
       && this.sessionId !== undefined && this.negotiated !== undefined && this.hostKey !== undefined && this.peerVersion !== undefined;
-    // a running compression stream is not carried over: both ends of a resumed pair start fresh ones, in step
     if (!atRest) throw new SSHError('USAGE', 'snapshot: only at rest after the initial key exchange (established, nothing queued, no kex or service request pending)');
+    // a running compression stream is not carried over: both ends of a resumed pair start fresh ones, in step
     return {
       role: this.role, ourVersion: this.ourVersion, peerVersion: this.peerVersion!, sessionId: this.sessionId!.slice(), negotiated: this.negotiated!,
       hostKey: this.hostKey!, strictKex: this.strictKex, peerExtensions: new Map(this.peerExtensions), seqIn: this.reader.seq, seqOut: this.writer.seq,
