@@ -13,13 +13,13 @@
  */
 import { loadDataFile, scenarioFiles } from '../scenario/loader.js';
 import type { Json } from '../scenario/data-format.js';
-import { defaultKexInit, materialize, toMessage } from '../scenario/interpret.js';
+import { algorithmLists, corruptionOf, defaultKexInit, framingOf, materialize, obj, stepBytes, toMessage } from '../scenario/interpret.js';
 import { framePlain } from '../scenario/raw-conn.js';
 import { encodeMessage, type MessageInput } from '../../impl/messages/index.js';
 import type { Check } from '../scenario/types.js';
 import type { AlgorithmPreferences } from '../../impl/transport/types.js';
 import type { SeedCase } from './campaign.js';
-import type { PacketDeviation, Phase, Step } from './steps.js';
+import type { Phase, Step } from './steps.js';
 import { toJson } from './value.js';
 import type { FuzzMessage } from './wire-encode.js';
 
@@ -35,16 +35,6 @@ const OBSERVING = new Set(['expect', 'expect-disconnect', 'expect-reject', 'expe
 const KEXINIT_LISTS = new Set(['kexAlgorithms', 'serverHostKeyAlgorithms', 'encryptionC2S', 'encryptionS2C', 'macC2S', 'macS2C', 'compressionC2S', 'compressionS2C', 'languagesC2S', 'languagesS2C', 'firstKexPacketFollows', 'reserved']);
 
 class NotASeed extends Error {}
-
-function obj(v: Json | undefined): Readonly<Record<string, Json>> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {};
-}
-
-function algorithmsOf(v: Json | undefined): AlgorithmPreferences {
-  const out: Record<string, string[]> = {};
-  for (const [k, x] of Object.entries(obj(v))) out[k] = Array.isArray(x) ? x.map(String) : [String(x)];
-  return out as AlgorithmPreferences;
-}
 
 /** A scenario message as a fuzz message: channel variables become `{ $chan: n }`, credentials the target's. */
 function messageOf(v: Json, vars: Map<string, Json>): FuzzMessage {
@@ -80,16 +70,14 @@ export function seedOfCheck(check: Check, credentials: { user: string; password?
       case 'connect': {
         if (reached !== 'pre-kex' || steps.length > 0) throw new NotASeed('a second connection');
         for (const k of ['strict-kex', 'ext-info', 'version', 'comments']) if (a[k] !== undefined) throw new NotASeed(`connect option "${k}" (the fuzz client has none)`);
-        algorithms = algorithmsOf(a['algorithms']);
+        algorithms = algorithmLists(a['algorithms']);
         const kexinit = obj(a['kexinit']);
         if (Object.keys(kexinit).length > 0) {
           const bad = Object.keys(kexinit).find((k) => !KEXINIT_LISTS.has(k));
           if (bad) throw new NotASeed(`KEXINIT override of "${bad}"`);
           emit({ op: 'kexinit', lists: kexinit as never });
-          reached = 'kex';
-        } else {
-          reached = 'kex';
         }
+        reached = 'kex';
         continue;
       }
       case 'connect-raw':
@@ -140,22 +128,12 @@ export function seedOfCheck(check: Check, credentials: { user: string; password?
         emit({ op: 'send', msg: { type: 'unknown', id: b[0]!, body: b.subarray(1) } });
         continue;
       }
-      case 'send-bytes': case 'send-line': {
-        const bytes = kind === 'send-line' ? Buffer.from(`${String(arg)}\r\n`, 'latin1')
-          : a['ascii'] !== undefined ? Buffer.from(String(a['ascii']), 'latin1') : Buffer.from(String(a['hex'] ?? ''), 'hex');
-        emit({ op: 'bytes', data: Uint8Array.from(bytes) });
+      case 'send-bytes': case 'send-line':
+        emit({ op: 'bytes', data: stepBytes(kind, arg) });
         continue;
-      }
       case 'corrupt-next': {
-        const d: PacketDeviation = {
-          kind: 'corrupt',
-          ...(a['mac'] === true ? { mac: true } : {}),
-          ...(typeof a['padding'] === 'number' ? { padding: a['padding'] } : {}),
-          ...(typeof a['packet-length'] === 'number' ? { packetLength: a['packet-length'] } : {}),
-          ...(typeof a['seq-offset'] === 'number' ? { seqOffset: a['seq-offset'] } : {}),
-          ...(typeof a['truncate'] === 'number' ? { truncate: a['truncate'] } : {}),
-        };
-        emit({ op: 'deviate', ...(typeof a['id'] === 'number' ? { id: a['id'] } : {}), deviation: d });
+        const { id, ...corruption } = corruptionOf(a);
+        emit({ op: 'deviate', ...(id !== undefined ? { id } : {}), deviation: { kind: 'corrupt', ...corruption } });
         continue;
       }
       case 'skip-next': case 'duplicate-next':
@@ -177,13 +155,7 @@ export function seedOfCheck(check: Check, credentials: { user: string; password?
         } catch (e) {
           throw new NotASeed(`a packet that does not encode (${(e as Error).message})`);
         }
-        const framing = {
-          ...(typeof a['padding'] === 'number' ? { padding: a['padding'] } : {}),
-          ...(typeof a['packet-length'] === 'number' ? { packetLength: a['packet-length'] } : {}),
-          ...(typeof a['block'] === 'number' ? { block: a['block'] } : {}),
-          ...(typeof a['extra-padding'] === 'number' ? { extraPadding: a['extra-padding'] } : {}),
-        };
-        emit({ op: 'bytes', data: Uint8Array.from(framePlain(payload, kind === 'send-packet' ? framing : {})) });
+        emit({ op: 'bytes', data: Uint8Array.from(framePlain(payload, kind === 'send-packet' ? framingOf(a) : {})) });
         continue;
       }
       default:

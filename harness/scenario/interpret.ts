@@ -8,7 +8,8 @@ import { ClientConn, stringBytes } from './client-conn.js';
 import type { CheckContext } from './context.js';
 import type { Json, StepValue } from './data-format.js';
 import { reasonCode, valueMatches, type FieldMatch, type Where } from './expect.js';
-import { RawConn } from './raw-conn.js';
+import { RawConn, type PacketFraming } from './raw-conn.js';
+import type { Corruption } from '../../impl/transport/testing.js';
 import type { Verdict } from './types.js';
 
 /** A step's position in its file, for errors that show up only when it runs. */
@@ -72,7 +73,7 @@ function num(v: Json | undefined): number | undefined {
 function verdictOf(v: Json | undefined, dflt: Verdict): Verdict {
   return (typeof v === 'string' ? v : dflt) as Verdict;
 }
-function obj(v: Json | undefined): Readonly<Record<string, Json>> {
+export function obj(v: Json | undefined): Readonly<Record<string, Json>> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {};
 }
 function list(v: Json | undefined): string[] | undefined {
@@ -92,11 +93,44 @@ function anyConn(s: State, step: string): ClientConn | RawConn {
   throw new StepError(`${step} needs a connection: start with "connect" or "connect-raw"`);
 }
 
-function algorithmLists(v: Json | undefined) {
+/** A step's `algorithms: {kex, hostKey, cipher, mac, compression}` as preference lists. */
+export function algorithmLists(v: Json | undefined): Record<string, string[]> {
   const a = obj(v);
   const out: Record<string, string[]> = {};
   for (const k of ['kex', 'hostKey', 'cipher', 'mac', 'compression']) if (a[k]) out[k] = list(a[k])!;
   return out;
+}
+
+/** A `corrupt-next` step's argument as the engine's Corruption (impl/transport/testing.ts). */
+export function corruptionOf(a: Readonly<Record<string, Json>>): Corruption {
+  return {
+    ...(num(a['id']) !== undefined ? { id: num(a['id'])! } : {}),
+    ...(a['mac'] === true ? { mac: true } : {}),
+    ...(num(a['padding']) !== undefined ? { padding: num(a['padding'])! } : {}),
+    ...(num(a['packet-length']) !== undefined ? { packetLength: num(a['packet-length'])! } : {}),
+    ...(num(a['seq-offset']) !== undefined ? { seqOffset: num(a['seq-offset'])! } : {}),
+    ...(num(a['truncate']) !== undefined ? { truncate: num(a['truncate'])! } : {}),
+  };
+}
+
+/** A `send-packet` step's framing options. */
+export function framingOf(a: Readonly<Record<string, Json>>): PacketFraming {
+  return {
+    ...(num(a['padding']) !== undefined ? { padding: num(a['padding'])! } : {}),
+    ...(num(a['packet-length']) !== undefined ? { packetLength: num(a['packet-length'])! } : {}),
+    ...(num(a['block']) !== undefined ? { block: num(a['block'])! } : {}),
+    ...(num(a['extra-padding']) !== undefined ? { extraPadding: num(a['extra-padding'])! } : {}),
+  };
+}
+
+/**
+ * The bytes of a `send-bytes` step ({ascii} — YAML double-quoted strings already carry escapes such as "\r\n",
+ * sent as latin1 — or {hex}) or of a `send-line` step (the text plus CR LF).
+ */
+export function stepBytes(kind: 'send-bytes' | 'send-line', arg: Json): Uint8Array {
+  if (kind === 'send-line') return new Uint8Array(Buffer.from(`${String(arg)}\r\n`, 'latin1'));
+  const a = obj(arg);
+  return a['ascii'] !== undefined ? new Uint8Array(Buffer.from(String(a['ascii']), 'latin1')) : new Uint8Array(Buffer.from(str(a['hex']) ?? '', 'hex'));
 }
 
 function offered(s: State, lists: Record<string, string[]>): boolean {
@@ -188,26 +222,16 @@ async function runStep(s: State, step: StepValue, site: StepSite): Promise<void>
       s.vars.set('sent', c.sendRaw(payload));
       return;
     }
-    case 'send-bytes': {
-      const c = anyConn(s, kind);
-      // YAML double-quoted strings already carry escapes ("\r\n", "\x00"); the text is sent as latin1
-      const bytes = a['ascii'] !== undefined ? new Uint8Array(Buffer.from(String(a['ascii']), 'latin1')) : new Uint8Array(Buffer.from(str(a['hex']) ?? '', 'hex'));
-      c.sendBytes(bytes);
+    case 'send-bytes':
+      anyConn(s, kind).sendBytes(stepBytes(kind, arg));
       return;
-    }
     case 'send-line':
-      anyConn(s, kind).sendBytes(new Uint8Array(Buffer.from(`${String(arg)}\r\n`, 'latin1')), 'line');
+      anyConn(s, kind).sendBytes(stepBytes(kind, arg), 'line');
       return;
     case 'send-packet': {
       const c = rawConn(s, kind);
       const payload = a['message'] !== undefined ? encodeMessage(toMessage(a['message']!, s.vars)) : new Uint8Array(Buffer.from(str(a['payload']) ?? '', 'hex'));
-      const framing = {
-        ...(num(a['padding']) !== undefined ? { padding: num(a['padding'])! } : {}),
-        ...(num(a['packet-length']) !== undefined ? { packetLength: num(a['packet-length'])! } : {}),
-        ...(num(a['block']) !== undefined ? { block: num(a['block'])! } : {}),
-        ...(num(a['extra-padding']) !== undefined ? { extraPadding: num(a['extra-padding'])! } : {}),
-      };
-      s.vars.set('sent', c.sendPacket(payload, framing));
+      s.vars.set('sent', c.sendPacket(payload, framingOf(a)));
       return;
     }
     case 'send-kexinit': {
@@ -215,18 +239,9 @@ async function runStep(s: State, step: StepValue, site: StepSite): Promise<void>
       s.vars.set('sent', c.sendMessage({ ...defaultKexInit(), ...(materialize(a, s.vars) as object) } as MessageInput));
       return;
     }
-    case 'corrupt-next': {
-      const c = engineConn(s, kind);
-      c.testing.corruptNext({
-        ...(num(a['id']) !== undefined ? { id: num(a['id'])! } : {}),
-        ...(a['mac'] === true ? { mac: true } : {}),
-        ...(num(a['padding']) !== undefined ? { padding: num(a['padding'])! } : {}),
-        ...(num(a['packet-length']) !== undefined ? { packetLength: num(a['packet-length'])! } : {}),
-        ...(num(a['seq-offset']) !== undefined ? { seqOffset: num(a['seq-offset'])! } : {}),
-        ...(num(a['truncate']) !== undefined ? { truncate: num(a['truncate'])! } : {}),
-      });
+    case 'corrupt-next':
+      engineConn(s, kind).testing.corruptNext(corruptionOf(a));
       return;
-    }
     case 'skip-next': engineConn(s, kind).testing.skipNext(num(arg)); return;
     case 'duplicate-next': engineConn(s, kind).testing.duplicateNext(num(arg)); return;
     case 'delay-next': engineConn(s, kind).testing.delayNext(num(a['id'])!, num(a['after']) ?? 1); return;

@@ -563,7 +563,8 @@ export class Engine {
     if (!cC2S || !cS2C || mC2S === undefined || mS2C === undefined) throw new SSHError('USAGE', 'resume: the snapshot names algorithms this build lacks');
     // the two ends of a pair are given one secret object: the second derives nothing (same inputs, same keys)
     const inputs = `${algs.kex} ${algs.cipherC2S} ${algs.cipherS2C} ${algs.macC2S} ${algs.macS2C} ${Buffer.from(snap.sessionId).toString('base64')}`;
-    let keys = resumedKeys.get(secret)?.inputs === inputs ? resumedKeys.get(secret)!.keys : undefined;
+    const cached = resumedKeys.get(secret);
+    let keys = cached?.inputs === inputs ? cached.keys : undefined;
     if (!keys) {
       // all six keys from one SHAKE256 call: a resumed pair is ours at both ends, so it needs keys that are
       // fresh and shared, not RFC 4253 §7.2's derivation (four to eight hash calls)

@@ -7,7 +7,7 @@
  * connection is snapshotted at rest right after its kex, and one right after its password login
  * (EngineTesting.snapshot); later connections for such cases resume the nearest snapshot before their start
  * phase with a fresh shared secret per connection (EngineOptions.resume), so their keys are real and their
- * own, and the kex (and login) is skipped: ~2.3 ms → ~0.15 ms of CPU per connection.
+ * own, and the kex (and login) is skipped: ~2.3 ms → ~0.13 ms of CPU per connection.
  * Cases that start before or inside the kex, and every traced connection (replay, pcap), run it for real;
  * findings are confirmed on such a connection before they are saved (campaign.ts).
  */
@@ -200,7 +200,7 @@ export function selfTarget(opts: SelfTargetOptions = {}): FuzzTarget & { connect
   const connectSync = (algorithms?: AlgorithmPreferences, tap?: TraceTap, start?: Phase): SelfLink => {
     const level = tap || start === undefined ? undefined : LEVEL_FOR_START[start];
     const template = level ? templateFor(algorithms, level) : null;
-    // RFC 4253 §7.2 keys of the resumed pair come from this secret: fresh per connection, shared by its two ends
+    // the resumed pair's keys come from this secret (EngineOptions.resume): fresh per connection, shared by its two ends
     return template ? make(algorithms, undefined, { template, secret: rngFn(32) }) : make(algorithms, tap);
   };
   return {
