@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
@@ -56,6 +56,15 @@ describe('trace/byte-sink FileSink', () => {
     } catch (e) { error = e; }
     expect(String(error)).to.match(/\/dev\/full: .*(ENOSPC|no space)/i);
     sink.close();
+  });
+
+  it('replaces what an existing file held (it is truncated only when not empty: see the constructor)', () => {
+    const path = join(dir, 'old');
+    writeFileSync(path, Buffer.alloc(100_000, 9));
+    const sink = new FileSink(path);
+    sink.write(Uint8Array.of(1, 2, 3));
+    sink.close();
+    expect(readFileSync(path)).to.deep.equal(Buffer.of(1, 2, 3));
   });
 
   it('refuses writes after close', () => {

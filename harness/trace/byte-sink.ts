@@ -6,7 +6,7 @@
  * a synchronous block write keeps frames in order, bounds memory (no unbounded queue of pending async writes)
  * and makes `close()` final without awaiting anything.
  */
-import { closeSync, openSync, write, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, write, writeSync } from 'node:fs';
 
 export interface ByteSink {
   /** A writable view of at least `n` bytes, valid until the next call on this sink. */
@@ -127,7 +127,16 @@ export class FileSink extends BufferedSink {
 
   constructor(readonly path: string, blockSize = 1 << 20, private readonly maxInFlight = 8) {
     super(blockSize);
-    this.fd = openSync(path, 'w');
+    this.fd = openSync(path, constants.O_WRONLY | constants.O_CREAT, 0o666);
+    // Not 'w': truncating, even a file that is already empty (TraceSession creates its files first), arms ext4's
+    // auto_da_alloc, and the last close then writes back every dirty page of the file before it returns — 550 ms
+    // for a 1 GiB pcap here, against 0.1 ms without. Truncate only when there is something to drop.
+    try {
+      if (fstatSync(this.fd).size > 0) ftruncateSync(this.fd, 0);
+    } catch (e) {
+      closeSync(this.fd);
+      throw e;
+    }
   }
 
   protected override nextBlock(done: Uint8Array): Uint8Array | undefined {
