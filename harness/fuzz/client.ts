@@ -78,7 +78,7 @@ export class FuzzClient {
   }
 
   private onPacket(p: PacketRecord): void {
-    const st = { kexDone: this.kexDone, kexInProgress: this.engine.kexInProgress, authenticated: this.authenticated, cipher: this.engine.negotiated?.cipherC2S ?? '' };
+    const st = { kexDone: this.kexDone, kexInProgress: this.engine.kexInProgress, authenticated: this.authenticated, credentialsPending: this.validCredentialsSent && !this.authenticated, cipher: this.engine.negotiated?.cipherC2S ?? '' };
     this.log.record(p, st);
     if (p.direction === 'out' && p.deviation === undefined) this.onStandardOut(p.payload);
     if (p.direction === 'out' && p.payload[0] === 50 && p.deviation !== 'skipped') this.lastAuthUser = userOf(p.payload);

@@ -3,7 +3,7 @@ import { encodeMessage } from '../../impl/messages/index.js';
 import type { PacketRecord } from '../../impl/transport/types.js';
 import { PROBE_ID, WireLog, type LogState } from './wire-log.js';
 
-const st: LogState = { kexDone: true, kexInProgress: false, authenticated: false, cipher: 'chacha20-poly1305@openssh.com' };
+const st: LogState = { kexDone: true, kexInProgress: false, authenticated: false, credentialsPending: false, cipher: 'chacha20-poly1305@openssh.com' };
 const out = (seq: number, payload: Uint8Array, deviation?: string): PacketRecord => ({ direction: 'out', seq, payload, ...(deviation ? { deviation } : {}) });
 const inn = (seq: number, payload: Uint8Array): PacketRecord => ({ direction: 'in', seq, payload });
 const unimpl = (seq: number) => encodeMessage({ type: 'SSH_MSG_UNIMPLEMENTED', seq });
@@ -30,6 +30,16 @@ describe('fuzz wire log (what the oracles see)', () => {
     expect(l.unansweredProbes).to.equal(0);
   });
 
+  it('an UNIMPLEMENTED naming our re-exchange KEXINIT is not a wrong answer to the probe (OpenSSH refuses rekeys before auth)', () => {
+    const l = new WireLog();
+    l.record(out(0, encodeMessage({ type: 'SSH_MSG_KEXINIT', cookie: new Uint8Array(16), kexAlgorithms: ['curve25519-sha256'], serverHostKeyAlgorithms: ['ssh-ed25519'], encryptionC2S: ['aes128-ctr'], encryptionS2C: ['aes128-ctr'], macC2S: ['hmac-sha2-256'], macS2C: ['hmac-sha2-256'], compressionC2S: ['none'], compressionS2C: ['none'], languagesC2S: [], languagesS2C: [], firstKexPacketFollows: false, reserved: 0 })), st);
+    l.record(out(1, probe, 'probe'), st);
+    l.record(inn(1, unimpl(0)), st);
+    expect(l.pendingProbe?.otherSeq).to.equal(undefined);
+    l.record(inn(2, unimpl(1)), st);
+    expect(l.unansweredProbes).to.equal(0);
+  });
+
   it('marks MAC corruption after the first kex (not on AES-GCM sequence offsets, whose nonce ignores it)', () => {
     const l = new WireLog();
     l.record(out(3, probe, 'corrupt seqOffset=1'), { ...st, cipher: 'aes128-gcm@openssh.com' });
@@ -48,6 +58,12 @@ describe('fuzz wire log (what the oracles see)', () => {
     l.record(inn(1, encodeMessage({ type: 'SSH_MSG_SERVICE_ACCEPT', service: 'ssh-connection' })), st);
     expect(l.foreignServiceRequests.map((r) => r.name)).to.deep.equal(['ssh-connection']);
     expect(l.acceptedServices).to.deep.equal(['ssh-connection']);
+  });
+
+  it('a service request behind valid credentials still in flight is not one before auth (the peer may have logged us in)', () => {
+    const l = new WireLog();
+    l.record(out(3, encodeMessage({ type: 'SSH_MSG_SERVICE_REQUEST', service: 'none' }), 'fuzz'), { ...st, credentialsPending: true });
+    expect(l.foreignServiceRequests).to.deep.equal([]);
   });
 
   it('a skipped request voids the replies it would have earned; resetCase forgets the case', () => {

@@ -35,6 +35,8 @@ export interface LogState {
   readonly kexDone: boolean;
   readonly kexInProgress: boolean;
   readonly authenticated: boolean;
+  /** Valid credentials went out and their answer has not come back: the peer may already count us as logged in. */
+  readonly credentialsPending: boolean;
   /** Negotiated client→server cipher ('' before the first kex). */
   readonly cipher: string;
 }
@@ -112,10 +114,16 @@ export class WireLog {
       return;
     }
     this.outOrdinal++;
-    if (dev !== undefined && dev !== 'probe' && id !== 2 && id !== 4 && this.sentSeqs.size < 4096) this.sentSeqs.add(p.seq);
+    // packets a peer may answer with UNIMPLEMENTED besides the probe: our deviations, and a rekey's KEXINIT (OpenSSH
+    // 9.2 and 10.0 refuse one sent between the first NEWKEYS and SERVICE_REQUEST that way; that UNIMPLEMENTED
+    // names the KEXINIT, not the probe)
+    if (((dev !== undefined && dev !== 'probe' && id !== 2 && id !== 4) || id === 20) && this.sentSeqs.size < 4096) this.sentSeqs.add(p.seq);
     if (id === 1) this.sentDisconnect = true;
-    // a request the peer can treat as a service request: ours after the first kex, outside a kex of ours
-    if (id === 5 && !st.authenticated && st.kexDone && !st.kexInProgress) {
+    // a request the peer can treat as a service request: ours after the first kex, outside a kex of ours, and
+    // not behind valid credentials still in flight — the peer has then logged us in before it reads the request,
+    // and a SERVICE_REQUEST in the connection protocol is just an unrecognised message (RFC 4253 §11.4:
+    // UNIMPLEMENTED is the right answer, as OpenSSH 10 gives)
+    if (id === 5 && !st.authenticated && !st.credentialsPending && st.kexDone && !st.kexInProgress) {
       const name = serviceOf(p.payload);
       if (name !== undefined && name !== 'ssh-userauth') this.foreignServiceRequests.push({ name, ordinal: this.outOrdinal });
     }
