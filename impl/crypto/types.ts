@@ -66,6 +66,11 @@ export interface Opener {
    * `wire[4 .. end of body)`. The caller must own `wire`: anything else still reading it sees plaintext after.
    */
   openInPlace?(seq: number, wire: Uint8Array): Uint8Array;
+  /**
+   * Optional form for a packet that arrived in two pieces (wire = a || b, e.g. spanning two socket reads): as
+   * `open`, into a new buffer, without joining the pieces first. Neither piece is modified.
+   */
+  openSplit?(seq: number, a: Uint8Array, b: Uint8Array): Uint8Array;
 }
 
 export interface CipherAlgorithm extends AlgorithmFacts {

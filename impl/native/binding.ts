@@ -27,16 +27,20 @@ export interface NativeBinding {
   gcmSeal(ctx: NativeContext, packet: Uint8Array, out: Uint8Array): NativeResult;
   /** out.length = wire.length - 20 */
   gcmOpen(ctx: NativeContext, wire: Uint8Array, out: Uint8Array): NativeResult;
+  /** As gcmOpen for wire = a || b (a packet spanning two reads); out overlaps neither piece. */
+  gcmOpenSplit(ctx: NativeContext, a: Uint8Array, b: Uint8Array, out: Uint8Array): NativeResult;
   chachaNew(key: Uint8Array): NativeContext;
   chachaLength(ctx: NativeContext, seq: number, header: Uint8Array): number;
   chachaSeal(ctx: NativeContext, seq: number, packet: Uint8Array, out: Uint8Array): NativeResult;
   chachaOpen(ctx: NativeContext, seq: number, wire: Uint8Array, out: Uint8Array): NativeResult;
+  chachaOpenSplit(ctx: NativeContext, seq: number, a: Uint8Array, b: Uint8Array, out: Uint8Array): NativeResult;
   ctrHmacNew(key: Uint8Array, iv: Uint8Array, digest: 'SHA1' | 'SHA256' | 'SHA512', macKey: Uint8Array, macLen: number, etm: boolean): NativeContext;
   /** out.length = packet.length + macLen */
   ctrHmacSeal(ctx: NativeContext, seq: number, packet: Uint8Array, out: Uint8Array): NativeResult;
   ctrHmacLength(ctx: NativeContext, seq: number, header: Uint8Array): number;
   /** out.length = wire.length - 4 - macLen */
   ctrHmacOpen(ctx: NativeContext, seq: number, wire: Uint8Array, out: Uint8Array): NativeResult;
+  ctrHmacOpenSplit(ctx: NativeContext, seq: number, a: Uint8Array, b: Uint8Array, out: Uint8Array): NativeResult;
   /** RFC 1071 partial sum of `bytes` as big-endian 16-bit words, folded to 16 bits (for the trace writer). */
   inetSum(bytes: Uint8Array): number;
 }
@@ -71,7 +75,7 @@ function load(): { binding: NativeBinding | null; detail: string } {
     const binding = createRequire(import.meta.url)(path) as NativeBinding;
     const version = binding.opensslVersion();
     // a build from an older checkout lacks the newest functions: rebuild rather than fail mid-run
-    if (typeof binding.inetSum !== 'function') return { binding: null, detail: `stale build at ${path} (run node impl/native/build.mjs)` };
+    if (typeof binding.inetSum !== 'function' || typeof binding.gcmOpenSplit !== 'function') return { binding: null, detail: `stale build at ${path} (run node impl/native/build.mjs)` };
     // the addon calls the OpenSSL linked into this node; refuse a build that resolved some other libcrypto
     if (!version.includes(process.versions.openssl ?? '\0')) {
       return { binding: null, detail: `addon sees ${JSON.stringify(version)}, node has OpenSSL ${process.versions.openssl}` };

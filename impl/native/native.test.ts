@@ -123,6 +123,40 @@ describe('impl/native', () => {
     }
   });
 
+  describe('openSplit: a packet in two pieces (spanning two socket reads) opens like the joined wire', () => {
+    for (const [c, m] of covered) {
+      it(label(c, m), () => {
+        const keys = keysFor(c, m, `split ${label(c, m)}`);
+        const rng = seededRng('split');
+        for (const n of [0, 1, 31, 4093, 32768 + 13]) {
+          const seq = 0xfffffffe + n; // across the 2^32 wrap
+          // fresh sealer and openers per packet: GCM's invocation counter and CTR's keystream run across packets
+          const s = pure.sealer(c, m, keys);
+          const packet = buildPacket(rng(n), s.blockSize, s.lengthExcluded);
+          const wire = Uint8Array.from(s.seal(seq >>> 0, packet.slice())); // not a Buffer: its slice() would be a view
+          const plain = toHex(packet.subarray(4));
+          const macStart = wire.length - s.macLen;
+          for (const at of new Set([1, 3, 4, 5, 16, 17, wire.length >> 1, macStart - 1, macStart, macStart + 1, wire.length - 1])) {
+            if (at <= 0 || at >= wire.length) continue;
+            const o = withNoNative(false, () => nativeOpener(c, m, keys)!);
+            const a = wire.slice(0, at), b = wire.slice(at);
+            const [aHex, bHex] = [toHex(a), toHex(b)];
+            o.packetLength(seq >>> 0, wire.subarray(0, o.headerLen));
+            expect(toHex(o.openSplit(seq >>> 0, a, b)), `${n}-byte payload split at ${at}`).to.equal(plain);
+            expect([toHex(a), toHex(b)], 'pieces untouched').to.deep.equal([aHex, bHex]);
+            const bad = wire.slice();
+            bad[at - 1]! ^= 0x10;
+            const o2 = withNoNative(false, () => nativeOpener(c, m, keys)!);
+            o2.packetLength(seq >>> 0, bad.subarray(0, o2.headerLen));
+            expect(() => o2.openSplit(seq >>> 0, bad.subarray(0, at), bad.subarray(at)), `flipped byte ${at - 1}`).to.throw(MacError);
+          }
+        }
+        const o = withNoNative(false, () => nativeOpener(c, m, keys)!);
+        expect(() => o.openSplit(0, new Uint8Array(3), new Uint8Array(4)), 'shorter than a tag').to.throw(MacError);
+      });
+    }
+  });
+
   describe('any flipped bit, wrong seq, truncation or junk → MacError, native and pure alike', () => {
     for (const [c, m] of covered) {
       for (const [pathName, side] of [['native', native], ['pure', pure]] as const) {
@@ -260,6 +294,10 @@ describe('impl/native', () => {
       const shared = new Uint8Array(p.length + 40);
       shared.set(p, 0);
       expect(call(() => b.gcmSeal(g, shared.subarray(0, p.length), shared.subarray(8, 8 + p.length + 16))), 'partial overlap').to.throw(RangeError);
+      const wire = new Uint8Array(64);
+      expect(call(() => b.gcmOpenSplit(g, wire.subarray(0, 30), wire.subarray(30), wire.subarray(4, 48))), 'split: out over a piece').to.throw(RangeError);
+      expect(call(() => b.chachaOpenSplit(ch, 0, wire.subarray(0, 30), new Uint8Array(34), wire.subarray(30, 74 - 20 + 30 - 30))), 'split: out over a piece').to.throw(RangeError);
+      expect(call(() => b.gcmOpenSplit(g, wire.subarray(0, 30), wire.subarray(30), new Uint8Array(10))), 'split: wrong out length').to.throw(RangeError);
       expect(b.chachaLength(ch, 0, new Uint8Array(4))).to.be.a('number');
       expect(call(() => b.chachaLength(ch, 0, new Uint8Array(3)))).to.throw(RangeError);
     });

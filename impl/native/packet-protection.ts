@@ -19,6 +19,8 @@ export interface InPlaceSealer extends Sealer {
 export interface InPlaceOpener extends Opener {
   /** As `open`, but decrypts into `wire`'s own memory and returns the view `wire[4 .. length - macLen]`. */
   openInPlace(seq: number, wire: Uint8Array): Uint8Array;
+  /** As `open` for wire = a || b, reading both pieces once (no join). */
+  openSplit(seq: number, a: Uint8Array, b: Uint8Array): Uint8Array;
 }
 
 const TAG_LEN = 16;
@@ -86,6 +88,12 @@ export class NativeGcmOpener implements InPlaceOpener {
     opened(this.b.gcmOpen(this.ctx, wire, out), 'AES-GCM');
     return out;
   }
+
+  openSplit(_seq: number, a: Uint8Array, b: Uint8Array): Uint8Array {
+    const out = bodyBuffer(a.length + b.length, TAG_LEN);
+    opened(this.b.gcmOpenSplit(this.ctx, a, b, out), 'AES-GCM');
+    return out;
+  }
 }
 
 // ───────────────────────────── chacha20-poly1305@openssh.com ─────────────────────────────────────
@@ -130,6 +138,12 @@ export class NativeChachaOpener implements InPlaceOpener {
     opened(this.b.chachaOpen(this.ctx, seq >>> 0, wire, out), 'Poly1305');
     return out;
   }
+
+  openSplit(seq: number, a: Uint8Array, b: Uint8Array): Uint8Array {
+    const out = bodyBuffer(a.length + b.length, TAG_LEN);
+    opened(this.b.chachaOpenSplit(this.ctx, seq >>> 0, a, b, out), 'Poly1305');
+    return out;
+  }
 }
 
 // ───────────────────────────── aes*-ctr + hmac-* (MtE and EtM) ───────────────────────────────────
@@ -171,6 +185,12 @@ export class NativeCtrHmacOpener implements InPlaceOpener {
   openInPlace(seq: number, wire: Uint8Array): Uint8Array {
     const out = bodyView(wire, this.macLen);
     opened(this.b.ctrHmacOpen(this.ctx, seq >>> 0, wire, out), 'HMAC');
+    return out;
+  }
+
+  openSplit(seq: number, a: Uint8Array, b: Uint8Array): Uint8Array {
+    const out = bodyBuffer(a.length + b.length, this.macLen);
+    opened(this.b.ctrHmacOpenSplit(this.ctx, seq >>> 0, a, b, out), 'HMAC');
     return out;
   }
 }

@@ -8,9 +8,11 @@
  *   room     as today, but the packet is allocated with macLen spare bytes and sealed in place
  *   direct   one allocUnsafe(4 + packet_length + macLen): the CHANNEL_DATA header and data are written straight
  *            into the packet (no encodeMessage buffer), then sealed in place: one alloc, one copy of the data
- * Inbound (a stream of sealed CHANNEL_DATA packets arriving as fresh 64 KiB socket reads):
- *   today    ByteQueue.take (a copy when a packet spans reads), Opener.open (alloc + decrypt), decodeMessage
- *   in place the same, but the opener decrypts into wire + 4 and returns that view (no output allocation)
+ * Inbound (a stream of sealed CHANNEL_DATA packets arriving as fresh 64 KiB socket reads, handed over as the
+ * Driver hands net.Socket reads to the engine):
+ *   joined   a packet spanning two reads is copied into one buffer, then opened in place
+ *   split    it is opened from its two pieces (openSplit: no joining copy)
+ *   (the pure path never decrypts in place: node:crypto cannot write into a caller's buffer)
  * GB/s of channel data; rounds interleave the variants, best round wins (shared machine).
  * Throughput is per CPU-second by default (bench-clock.ts; `--wall` for wall-clock).
  * Run: npx tsx impl/native/path-bench.ts [--rounds=N] [--ms=N] [--size=BYTES] [--wall]
@@ -19,7 +21,6 @@ import { randomBytes } from 'node:crypto';
 import { makeOpener, makeSealer } from '../crypto/protect.js';
 import { cipherAlgorithms } from '../crypto/registry.js';
 import type { Opener, Sealer } from '../crypto/types.js';
-import { MacError } from '../errors.js';
 import { decodeMessage, encodeMessage } from '../messages/index.js';
 import { ByteQueue } from '../transport/byte-queue.js';
 import { PacketReader } from '../transport/packet-reader.js';
@@ -94,16 +95,11 @@ type Keys = { encKey: Uint8Array; iv: Uint8Array; macKey: Uint8Array };
 const PACKETS = 32;
 const READ = 64 * 1024;
 
-/** An opener that decrypts into the wire's own memory (what an "open may reuse wire" contract would allow). */
-class InPlaceGcmOpener implements Opener {
-  readonly blockSize = 16; readonly lengthExcluded = true; readonly macLen = 16; readonly headerLen = 4;
-  constructor(private readonly b: NativeBinding, private readonly ctx: NativeContext) {}
-  packetLength(_seq: number, h: Uint8Array): number { return ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0; }
-  open(_seq: number, wire: Uint8Array): Uint8Array {
-    const out = wire.subarray(4, wire.length - 16);
-    if (this.b.gcmOpen(this.ctx, wire, out) !== 0) throw new MacError();
-    return out;
-  }
+/** The native opener without its split form: spanning packets are joined first, as before openSplit. */
+function joining(o: Opener): Opener {
+  return { blockSize: o.blockSize, lengthExcluded: o.lengthExcluded, macLen: o.macLen, headerLen: o.headerLen,
+    packetLength: (seq, h) => o.packetLength(seq, h), open: (seq, w) => o.open(seq, w),
+    ...(o.openInPlace ? { openInPlace: (seq: number, w: Uint8Array) => o.openInPlace!(seq, w) } : {}) };
 }
 
 /** PACKETS sealed CHANNEL_DATA packets as one byte stream, and a reader run over fresh copies of its 64 KiB reads. */
@@ -120,7 +116,7 @@ function inbound(k: Keys, makeOpener: () => Opener): () => void {
     const q = new ByteQueue();
     let got = 0;
     for (let at = 0; at < stream.length; at += READ) {
-      q.push(Buffer.from(stream.subarray(at, at + READ))); // a socket read: fresh memory every time
+      q.push(Buffer.from(stream.subarray(at, at + READ)), true); // a socket read: fresh memory every time, handed over
       for (let p = r.read(q); p; p = r.read(q)) { const m = decodeMessage(p.payload); if (m.type === 'SSH_MSG_CHANNEL_DATA') got += m.data.length; }
     }
     if (got !== PACKETS * size) throw new Error(`inbound model lost data: ${got}`);
@@ -154,9 +150,9 @@ if (b) {
   out.push(['today, native aes128-gcm', today(nativeSealer(gcm, null, k)!)]);
   out.push(['room for the tag, sealed in place', room(b, b.gcmNew(k.encKey, k.iv, true))]);
   out.push(['direct CHANNEL_DATA into the packet', direct(b, b.gcmNew(k.encKey, k.iv, true))]);
-  inb.push(['today, native aes128-gcm', inbound(kIn, () => nativeOpener(gcm, null, kIn)!)]);
-  inb.push(['native, opened in place', inbound(kIn, () => new InPlaceGcmOpener(b, b.gcmNew(kIn.encKey, kIn.iv, false)))]);
+  inb.push(['native, spanning packets joined', inbound(kIn, () => joining(nativeOpener(gcm, null, kIn)!))]);
+  inb.push(['native, spanning packets split (openSplit)', inbound(kIn, () => nativeOpener(gcm, null, kIn)!)]);
 }
 console.log(`CHANNEL_DATA of ${size} bytes, ${clockName}, best of ${rounds} × ${roundMs} ms, rounds interleaved; native: ${b ? 'loaded' : 'not loaded'}`);
 measure('outbound: payload → sealed packet', out, 1, 'today, native aes128-gcm');
-measure(`inbound: ${READ / 1024} KiB reads → channel data`, inb, PACKETS, 'today, native aes128-gcm');
+measure(`inbound: ${READ / 1024} KiB reads → channel data`, inb, PACKETS, 'native, spanning packets joined');

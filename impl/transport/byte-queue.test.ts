@@ -32,4 +32,21 @@ describe('transport/byte-queue', () => {
     q.take(1);
     expect(q.lastTakeOwned).to.equal(true);
   });
+
+  it('takeSplit(): the two pieces of a span over exactly two chunks, as views; anything else is left alone', () => {
+    const q = new ByteQueue();
+    const a = Uint8Array.of(1, 2, 3, 4), b = Uint8Array.of(5, 6, 7), c = Uint8Array.of(8, 9);
+    q.push(a);
+    q.push(b);
+    q.push(c);
+    q.skip(1);
+    expect(q.takeSplit(2), 'within the head chunk').to.equal(undefined);
+    expect(q.takeSplit(7), 'over three chunks').to.equal(undefined);
+    expect(q.length, 'nothing removed').to.equal(8);
+    const [x, y] = q.takeSplit(5)!;
+    expect([[...x], [...y]]).to.deep.equal([[2, 3, 4], [5, 6]]);
+    expect([x.buffer, y.buffer]).to.deep.equal([a.buffer, b.buffer]);
+    expect(q.length).to.equal(3);
+    expect([...q.take(3)]).to.deep.equal([7, 8, 9]);
+  });
 });

@@ -46,6 +46,20 @@ export class ByteQueue {
     return out;
   }
 
+  /**
+   * The first n bytes as the two pieces they lie in, removed from the queue, when they span exactly two chunks (a
+   * packet across two socket reads); otherwise undefined, and nothing is removed. Views, not copies.
+   */
+  takeSplit(n: number): [Uint8Array, Uint8Array] | undefined {
+    const first = this.chunks[0]!;
+    const inFirst = first.length - this.head;
+    const second = this.chunks[1];
+    if (inFirst >= n || second === undefined || inFirst + second.length < n) return undefined;
+    const pieces: [Uint8Array, Uint8Array] = [first.subarray(this.head), second.subarray(0, n - inFirst)];
+    this.skip(n);
+    return pieces;
+  }
+
   skip(n: number): void {
     this.total -= n;
     while (n > 0) {

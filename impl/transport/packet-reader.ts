@@ -38,12 +38,18 @@ export class PacketReader {
     }
     const total = 4 + this.pendingLength + o.macLen;
     if (q.length < total) return undefined;
-    const wire = q.take(total);
     const seq = this.seq;
-    // padding_length || payload || padding; MacError on a bad MAC. In place (no allocation) when the opener can
-    // and `wire` is ours to overwrite: a copy (a packet spanning reads) or a view of a chunk handed over with
-    // receive(bytes, now, true), as the Driver does with socket reads
-    const body = o.openInPlace && q.lastTakeOwned ? o.openInPlace(seq, wire) : o.open(seq, wire);
+    // padding_length || payload || padding; MacError on a bad MAC. A packet spanning two reads is opened from its
+    // two pieces when the opener can (one pass, instead of joining them first); otherwise in place (no allocation)
+    // when the opener can and `wire` is ours to overwrite: a copy (a packet spanning reads) or a view of a chunk
+    // handed over with receive(bytes, now, true), as the Driver does with socket reads
+    const split = o.openSplit ? q.takeSplit(total) : undefined;
+    let body: Uint8Array;
+    if (split) body = o.openSplit!(seq, split[0], split[1]);
+    else {
+      const wire = q.take(total);
+      body = o.openInPlace && q.lastTakeOwned ? o.openInPlace(seq, wire) : o.open(seq, wire);
+    }
     this.pendingLength = -1;
     this.seq = (this.seq + 1) >>> 0;
     this.packetsSinceKex++;

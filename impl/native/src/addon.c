@@ -6,6 +6,7 @@
 
 #include <openssl/crypto.h>
 #include <stdio.h>
+#include <string.h>
 
 bool get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
   size_t argc = want;
@@ -75,6 +76,40 @@ bool check_alias(napi_env env, const bytes_t *in, size_t offset, const bytes_t *
   if (disjoint || b == a + offset) return true;
   throw_range(env, "output overlaps input other than in place");
   return false;
+}
+
+void wire_copy(const wire_t *w, size_t off, size_t n, uint8_t *dst) {
+  bytes_t r[2];
+  wire_runs(w, off, n, r);
+  if (r[0].n) memcpy(dst, r[0].p, r[0].n);
+  if (r[1].n) memcpy(dst + r[0].n, r[1].p, r[1].n);
+}
+
+void wire_runs(const wire_t *w, size_t off, size_t n, bytes_t runs[2]) {
+  size_t in_a = off < w->an ? w->an - off : 0;
+  if (in_a > n) in_a = n;
+  runs[0].p = (uint8_t *)w->a + (off < w->an ? off : w->an);
+  runs[0].n = in_a;
+  size_t boff = off + in_a - w->an; /* where the rest starts in b */
+  runs[1].p = (uint8_t *)w->b + (in_a < n ? boff : 0);
+  runs[1].n = n - in_a;
+}
+
+bool arg_split(napi_env env, napi_value a, napi_value b, napi_value out, wire_t *w, bytes_t *outb) {
+  bytes_t ab, bb;
+  if (!arg_bytes(env, a, &ab, "a") || !arg_bytes(env, b, &bb, "b") || !arg_bytes(env, out, outb, "out")) return false;
+  const uint8_t *o = outb->p;
+  bool clear_a = o + outb->n <= ab.p || ab.p + ab.n <= o, clear_b = o + outb->n <= bb.p || bb.p + bb.n <= o;
+  if (outb->n > 0 && !(clear_a && clear_b)) {
+    throw_range(env, "out overlaps a piece of the packet");
+    return false;
+  }
+  if (ab.n + bb.n > MAX_BYTES) {
+    throw_range(env, "packet too large");
+    return false;
+  }
+  *w = (wire_t){ab.p, ab.n, bb.p, bb.n};
+  return true;
 }
 
 napi_value make_ctx(napi_env env, void *ctx, napi_finalize fin, const napi_type_tag *tag) {

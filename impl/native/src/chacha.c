@@ -52,16 +52,23 @@ static bool crypt_length(chacha_t *c, uint32_t seq, const uint8_t in[4], uint8_t
          EVP_CipherUpdate(c->length, out, &len, tmp, 4) == 1;
 }
 
-/* Positions K_2's keystream after block 0 and computes the Poly1305 tag of `data` with block 0's first 32 bytes. */
-static bool start_payload(chacha_t *c, uint32_t seq, const uint8_t *data, size_t n, uint8_t tag[TAG_LEN]) {
+/*
+ * Positions K_2's keystream after block 0 and computes the Poly1305 tag of wire[0, end) with block 0's first
+ * 32 bytes.
+ */
+static bool start_payload(chacha_t *c, uint32_t seq, const wire_t *w, size_t end, uint8_t tag[TAG_LEN]) {
   uint8_t block0[64];
   int len = 0;
   size_t outl = 0;
+  bytes_t runs[2];
+  wire_runs(w, 0, end, runs);
   bool ok = EVP_CipherInit_ex(c->payload, NULL, NULL, NULL, nonce_for(c, seq), 1) == 1 &&
             EVP_CipherUpdate(c->payload, block0, &len, ZEROS, 64) == 1 &&
             EVP_MAC_init(c->poly, block0, 32, NULL) == 1;
   OPENSSL_cleanse(block0, sizeof block0);
-  return ok && EVP_MAC_update(c->poly, data, n) == 1 && EVP_MAC_final(c->poly, tag, &outl, TAG_LEN) == 1 && outl == TAG_LEN;
+  return ok && (runs[0].n == 0 || EVP_MAC_update(c->poly, runs[0].p, runs[0].n) == 1) &&
+         (runs[1].n == 0 || EVP_MAC_update(c->poly, runs[1].p, runs[1].n) == 1) &&
+         EVP_MAC_final(c->poly, tag, &outl, TAG_LEN) == 1 && outl == TAG_LEN;
 }
 
 /* chachaNew(key: 64 bytes) */
@@ -128,6 +135,21 @@ static napi_value chacha_seal(napi_env env, napi_callback_info info) {
   return js_int(env, ok ? SEAL_OK : CRYPTO_FAILED);
 }
 
+/* Opens `w` (encrypted length || ciphertext || tag) into `out` (wire length - 20 bytes: wire + 4 or separate). */
+static int chacha_open_wire(chacha_t *c, uint32_t seq, const wire_t *w, uint8_t *out) {
+  size_t end = wire_len(w) - TAG_LEN;
+  uint8_t tag[TAG_LEN], expected[TAG_LEN];
+  int len = 0;
+  bytes_t runs[2];
+  if (!start_payload(c, seq, w, end, tag)) return CRYPTO_FAILED;
+  wire_copy(w, end, TAG_LEN, expected);
+  if (CRYPTO_memcmp(tag, expected, TAG_LEN) != 0) return OPEN_BAD_MAC;
+  wire_runs(w, 4, end - 4, runs);
+  bool ok = (runs[0].n == 0 || EVP_CipherUpdate(c->payload, out, &len, runs[0].p, (int)runs[0].n) == 1) &&
+            (runs[1].n == 0 || EVP_CipherUpdate(c->payload, out + runs[0].n, &len, runs[1].p, (int)runs[1].n) == 1);
+  return ok ? SEAL_OK : CRYPTO_FAILED;
+}
+
 /* chachaOpen(ctx, seq, wire, out): out = plaintext after packet_length, out.length = wire.length - 20 (may be wire + 4). */
 static napi_value chacha_open(napi_env env, napi_callback_info info) {
   napi_value argv[4];
@@ -141,16 +163,26 @@ static napi_value chacha_open(napi_env env, napi_callback_info info) {
   if (in.n < 4 + TAG_LEN) return js_int(env, OPEN_MISALIGNED);
   if (out.n != in.n - 4 - TAG_LEN) return throw_range(env, "chachaOpen: need out.length = wire.length - 20");
   if (!check_alias(env, &in, 4, &out)) return NULL;
-  size_t end = in.n - TAG_LEN;
-  uint8_t tag[TAG_LEN];
-  int len = 0;
-  if (!start_payload(c, seq, in.p, end, tag)) return js_int(env, CRYPTO_FAILED);
-  if (CRYPTO_memcmp(tag, in.p + end, TAG_LEN) != 0) return js_int(env, OPEN_BAD_MAC);
-  bool ok = EVP_CipherUpdate(c->payload, out.p, &len, in.p + 4, (int)(end - 4)) == 1;
-  return js_int(env, ok ? SEAL_OK : CRYPTO_FAILED);
+  wire_t w = {in.p, in.n, in.p + in.n, 0};
+  return js_int(env, chacha_open_wire(c, seq, &w, out.p));
+}
+
+/* chachaOpenSplit(ctx, seq, a, b, out): as chachaOpen for wire = a || b; out overlaps neither. */
+static napi_value chacha_open_split(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  wire_t w;
+  bytes_t out;
+  uint32_t seq;
+  if (!get_args(env, info, 5, argv)) return NULL;
+  chacha_t *c = arg_ctx(env, argv[0], &CHACHA_TAG, "ctx");
+  if (c == NULL || !arg_u32(env, argv[1], &seq, "seq") || !arg_split(env, argv[2], argv[3], argv[4], &w, &out)) return NULL;
+  if (wire_len(&w) < 4 + TAG_LEN) return js_int(env, OPEN_MISALIGNED);
+  if (out.n != wire_len(&w) - 4 - TAG_LEN) return throw_range(env, "chachaOpenSplit: need out.length = a.length + b.length - 20");
+  return js_int(env, chacha_open_wire(c, seq, &w, out.p));
 }
 
 bool register_chacha(napi_env env, napi_value exports) {
   return export_fn(env, exports, "chachaNew", chacha_new) && export_fn(env, exports, "chachaLength", chacha_length) &&
-         export_fn(env, exports, "chachaSeal", chacha_seal) && export_fn(env, exports, "chachaOpen", chacha_open);
+         export_fn(env, exports, "chachaSeal", chacha_seal) && export_fn(env, exports, "chachaOpen", chacha_open) &&
+         export_fn(env, exports, "chachaOpenSplit", chacha_open_split);
 }

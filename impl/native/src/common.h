@@ -30,6 +30,26 @@ void *arg_ctx(napi_env env, napi_value v, const napi_type_tag *tag, const char *
 /* `out` must be exactly `in + offset` (in place) or not overlap `in` at all: EVP allows nothing in between. */
 bool check_alias(napi_env env, const bytes_t *in, size_t offset, const bytes_t *out);
 
+/*
+ * A received packet as it lies in memory: one piece, or two when it spans two socket reads (wire = a || b).
+ * Opening a split packet reads both pieces and writes the plaintext to a separate buffer, which saves the
+ * copy that would otherwise join them first.
+ */
+typedef struct {
+  const uint8_t *a;
+  size_t an;
+  const uint8_t *b;
+  size_t bn;
+} wire_t;
+
+static inline size_t wire_len(const wire_t *w) { return w->an + w->bn; }
+/* Copies wire[off, off + n) to dst (off + n <= wire_len). */
+void wire_copy(const wire_t *w, size_t off, size_t n, uint8_t *dst);
+/* The contiguous runs (at most two, some maybe empty) that make up wire[off, off + n). */
+void wire_runs(const wire_t *w, size_t off, size_t n, bytes_t runs[2]);
+/* The (a, b, out) arguments of a split open: out must overlap neither piece. */
+bool arg_split(napi_env env, napi_value a, napi_value b, napi_value out, wire_t *w, bytes_t *outb);
+
 napi_value make_ctx(napi_env env, void *ctx, napi_finalize fin, const napi_type_tag *tag);
 napi_value js_int(napi_env env, int32_t v);
 napi_value js_u32(napi_env env, uint32_t v);

@@ -134,6 +134,40 @@ static napi_value ctr_hmac_length(napi_env env, napi_callback_info info) {
   return js_u32(env, load_be32(c->first));
 }
 
+/* CTR over wire[off, off + n) into out, in as many pieces as the wire has there. */
+static bool ctr_wire(ctr_hmac_t *c, uint8_t *out, const wire_t *w, size_t off, size_t n) {
+  bytes_t runs[2];
+  wire_runs(w, off, n, runs);
+  return ctr(c, out, runs[0].p, runs[0].n) && ctr(c, out + runs[0].n, runs[1].p, runs[1].n);
+}
+
+/* Opens `w` into `out` (wire length - 4 - macLen bytes: wire + 4 or a separate buffer). */
+static int ctr_hmac_open_wire(ctr_hmac_t *c, uint32_t seq, const wire_t *w, uint8_t *out, bool had_first) {
+  size_t end = wire_len(w) - c->mac_len;
+  uint8_t mac[MAX_MAC], expected[MAX_MAC];
+  wire_copy(w, end, c->mac_len, expected);
+  if (c->etm) {
+    /* OpenSSH PROTOCOL §1.5: verify before decrypting */
+    bytes_t runs[2];
+    wire_runs(w, 0, end, runs);
+    if (!hmac3(c, seq, runs[0].p, runs[0].n, runs[1].p, runs[1].n, mac)) return CRYPTO_FAILED;
+    if (CRYPTO_memcmp(mac, expected, c->mac_len) != 0) return OPEN_BAD_MAC;
+    if ((end - 4) % BLOCK != 0) return OPEN_MISALIGNED;
+    return ctr_wire(c, out, w, 4, end - 4) ? SEAL_OK : CRYPTO_FAILED;
+  }
+  /* the length promised aligned packets of at least one block; anything else cannot be decrypted in step */
+  if (!had_first || end < BLOCK || end % BLOCK != 0) return OPEN_MISALIGNED;
+  if (!ctr_wire(c, out + BLOCK - 4, w, BLOCK, end - BLOCK)) return CRYPTO_FAILED;
+  memcpy(out, c->first + 4, BLOCK - 4);
+  /* RFC 4253 §6.4: mac = MAC(key, seq || unencrypted packet), packet_length included */
+  if (!hmac3(c, seq, c->first, 4, out, end - 4, mac)) return CRYPTO_FAILED;
+  if (CRYPTO_memcmp(mac, expected, c->mac_len) != 0) {
+    OPENSSL_cleanse(out, end - 4);
+    return OPEN_BAD_MAC;
+  }
+  return SEAL_OK;
+}
+
 /* ctrHmacOpen(ctx, seq, wire, out): out = plaintext after packet_length, out.length = wire.length - 4 - macLen (may be wire + 4). */
 static napi_value ctr_hmac_open(napi_env env, napi_callback_info info) {
   napi_value argv[4];
@@ -148,29 +182,28 @@ static napi_value ctr_hmac_open(napi_env env, napi_callback_info info) {
   if (in.n < 4 + c->mac_len) return js_int(env, OPEN_MISALIGNED);
   if (out.n != in.n - 4 - c->mac_len) return throw_range(env, "ctrHmacOpen: need out.length = wire.length - 4 - macLen");
   if (!check_alias(env, &in, 4, &out)) return NULL;
-  size_t end = in.n - c->mac_len;
-  uint8_t mac[MAX_MAC];
-  if (c->etm) {
-    /* OpenSSH PROTOCOL §1.5: verify before decrypting */
-    if (!hmac3(c, seq, in.p, end, NULL, 0, mac)) return js_int(env, CRYPTO_FAILED);
-    if (CRYPTO_memcmp(mac, in.p + end, c->mac_len) != 0) return js_int(env, OPEN_BAD_MAC);
-    if ((end - 4) % BLOCK != 0) return js_int(env, OPEN_MISALIGNED);
-    return js_int(env, ctr(c, out.p, in.p + 4, end - 4) ? SEAL_OK : CRYPTO_FAILED);
-  }
-  /* the length promised aligned packets of at least one block; anything else cannot be decrypted in step */
-  if (!had_first || end < BLOCK || end % BLOCK != 0) return js_int(env, OPEN_MISALIGNED);
-  if (!ctr(c, out.p + BLOCK - 4, in.p + BLOCK, end - BLOCK)) return js_int(env, CRYPTO_FAILED);
-  memcpy(out.p, c->first + 4, BLOCK - 4);
-  /* RFC 4253 §6.4: mac = MAC(key, seq || unencrypted packet), packet_length included */
-  if (!hmac3(c, seq, c->first, 4, out.p, end - 4, mac)) return js_int(env, CRYPTO_FAILED);
-  if (CRYPTO_memcmp(mac, in.p + end, c->mac_len) != 0) {
-    OPENSSL_cleanse(out.p, out.n);
-    return js_int(env, OPEN_BAD_MAC);
-  }
-  return js_int(env, SEAL_OK);
+  wire_t w = {in.p, in.n, in.p + in.n, 0};
+  return js_int(env, ctr_hmac_open_wire(c, seq, &w, out.p, had_first));
+}
+
+/* ctrHmacOpenSplit(ctx, seq, a, b, out): as ctrHmacOpen for wire = a || b; out overlaps neither. */
+static napi_value ctr_hmac_open_split(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  wire_t w;
+  bytes_t out;
+  uint32_t seq;
+  if (!get_args(env, info, 5, argv)) return NULL;
+  ctr_hmac_t *c = arg_ctx(env, argv[0], &CTR_HMAC_TAG, "ctx");
+  if (c == NULL || !arg_u32(env, argv[1], &seq, "seq") || !arg_split(env, argv[2], argv[3], argv[4], &w, &out)) return NULL;
+  bool had_first = c->have_first;
+  c->have_first = false;
+  if (wire_len(&w) < 4 + c->mac_len) return js_int(env, OPEN_MISALIGNED);
+  if (out.n != wire_len(&w) - 4 - c->mac_len) return throw_range(env, "ctrHmacOpenSplit: need out.length = a.length + b.length - 4 - macLen");
+  return js_int(env, ctr_hmac_open_wire(c, seq, &w, out.p, had_first));
 }
 
 bool register_ctr_hmac(napi_env env, napi_value exports) {
   return export_fn(env, exports, "ctrHmacNew", ctr_hmac_new) && export_fn(env, exports, "ctrHmacSeal", ctr_hmac_seal) &&
-         export_fn(env, exports, "ctrHmacLength", ctr_hmac_length) && export_fn(env, exports, "ctrHmacOpen", ctr_hmac_open);
+         export_fn(env, exports, "ctrHmacLength", ctr_hmac_length) && export_fn(env, exports, "ctrHmacOpen", ctr_hmac_open) &&
+         export_fn(env, exports, "ctrHmacOpenSplit", ctr_hmac_open_split);
 }

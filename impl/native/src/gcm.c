@@ -78,6 +78,33 @@ static napi_value gcm_seal(napi_env env, napi_callback_info info) {
   return js_int(env, ok ? SEAL_OK : CRYPTO_FAILED);
 }
 
+/*
+ * Opens `w` (length || ciphertext || tag) into `out` (wire length - 20 bytes: in place at wire + 4, or a separate
+ * buffer). Unauthenticated plaintext never reaches the caller.
+ */
+static int gcm_open_wire(gcm_t *g, const wire_t *w, uint8_t *out) {
+  size_t n = wire_len(w) - 4 - TAG_LEN;
+  int len = 0;
+  uint8_t aad[4], tag[TAG_LEN];
+  bytes_t runs[2];
+  wire_copy(w, 0, 4, aad);
+  wire_copy(w, 4 + n, TAG_LEN, tag);
+  wire_runs(w, 4, n, runs);
+  int ok = EVP_CipherInit_ex(g->ctx, NULL, NULL, NULL, g->nonce, 0) == 1 &&
+           EVP_CIPHER_CTX_ctrl(g->ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) == 1 &&
+           EVP_CipherUpdate(g->ctx, NULL, &len, aad, 4) == 1 &&
+           (runs[0].n == 0 || EVP_CipherUpdate(g->ctx, out, &len, runs[0].p, (int)runs[0].n) == 1) &&
+           (runs[1].n == 0 || EVP_CipherUpdate(g->ctx, out + runs[0].n, &len, runs[1].p, (int)runs[1].n) == 1);
+  next_nonce(g->nonce);
+  if (!ok) return CRYPTO_FAILED;
+  /* the tag comparison inside EVP_DecryptFinal_ex is constant-time (CRYPTO_memcmp) */
+  if (EVP_CipherFinal_ex(g->ctx, out + n, &len) != 1) {
+    OPENSSL_cleanse(out, n);
+    return OPEN_BAD_MAC;
+  }
+  return SEAL_OK;
+}
+
 /* gcmOpen(ctx, wire, out): out = plaintext after packet_length, out.length = wire.length - 20 (may be wire + 4). */
 static napi_value gcm_open(napi_env env, napi_callback_info info) {
   napi_value argv[3];
@@ -89,24 +116,24 @@ static napi_value gcm_open(napi_env env, napi_callback_info info) {
   if (in.n < 4 + TAG_LEN) return js_int(env, OPEN_MISALIGNED);
   if (out.n != in.n - 4 - TAG_LEN) return throw_range(env, "gcmOpen: need out.length = wire.length - 20");
   if (!check_alias(env, &in, 4, &out)) return NULL;
-  int len = 0, n = (int)out.n;
-  uint8_t tag[TAG_LEN];
-  memcpy(tag, in.p + 4 + n, TAG_LEN);
-  int setup = EVP_CipherInit_ex(g->ctx, NULL, NULL, NULL, g->nonce, 0) == 1 &&
-              EVP_CIPHER_CTX_ctrl(g->ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) == 1 &&
-              EVP_CipherUpdate(g->ctx, NULL, &len, in.p, 4) == 1 &&
-              EVP_CipherUpdate(g->ctx, out.p, &len, in.p + 4, n) == 1;
-  next_nonce(g->nonce);
-  if (!setup) return js_int(env, CRYPTO_FAILED);
-  /* the tag comparison inside EVP_DecryptFinal_ex is constant-time (CRYPTO_memcmp) */
-  if (EVP_CipherFinal_ex(g->ctx, out.p + n, &len) != 1) {
-    OPENSSL_cleanse(out.p, out.n);  /* unauthenticated plaintext never reaches the caller */
-    return js_int(env, OPEN_BAD_MAC);
-  }
-  return js_int(env, SEAL_OK);
+  wire_t w = {in.p, in.n, in.p + in.n, 0};
+  return js_int(env, gcm_open_wire(g, &w, out.p));
+}
+
+/* gcmOpenSplit(ctx, a, b, out): as gcmOpen for wire = a || b; out overlaps neither. */
+static napi_value gcm_open_split(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  wire_t w;
+  bytes_t out;
+  if (!get_args(env, info, 4, argv)) return NULL;
+  gcm_t *g = arg_ctx(env, argv[0], &GCM_TAG, "ctx");
+  if (g == NULL || !arg_split(env, argv[1], argv[2], argv[3], &w, &out)) return NULL;
+  if (wire_len(&w) < 4 + TAG_LEN) return js_int(env, OPEN_MISALIGNED);
+  if (out.n != wire_len(&w) - 4 - TAG_LEN) return throw_range(env, "gcmOpenSplit: need out.length = a.length + b.length - 20");
+  return js_int(env, gcm_open_wire(g, &w, out.p));
 }
 
 bool register_gcm(napi_env env, napi_value exports) {
   return export_fn(env, exports, "gcmNew", gcm_new) && export_fn(env, exports, "gcmSeal", gcm_seal) &&
-         export_fn(env, exports, "gcmOpen", gcm_open);
+         export_fn(env, exports, "gcmOpen", gcm_open) && export_fn(env, exports, "gcmOpenSplit", gcm_open_split);
 }
