@@ -49,4 +49,17 @@ describe('transport/byte-queue', () => {
     expect(q.length).to.equal(3);
     expect([...q.take(3)]).to.deep.equal([7, 8, 9]);
   });
+
+  it('a chunk that continues the previous one in memory joins it: a take across both is a view, not a copy', () => {
+    const q = new ByteQueue();
+    const arena = new Uint8Array(16).map((_, i) => i);
+    q.push(arena.subarray(0, 5), true);
+    q.push(arena.subarray(5, 9), true);
+    q.push(arena.subarray(10, 12), true); // a gap: not joined
+    const across = q.take(8);
+    expect([...across]).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(across.buffer).to.equal(arena.buffer);
+    expect(q.lastTakeOwned).to.equal(true);
+    expect([...q.take(3)]).to.deep.equal([8, 10, 11]);
+  });
 });

@@ -16,6 +16,15 @@ export class ByteQueue {
   /** `owned`: the caller gives `b` away, so a reader may decrypt it in place. */
   push(b: Uint8Array, owned = false): void {
     if (b.length === 0) return;
+    // a read that continues the previous one in memory (a socket reading into one arena, connection/socket.ts)
+    // joins it: a packet across the two is then one view, not a copy
+    const last = this.chunks.length - 1;
+    const prev = this.chunks[last];
+    if (prev !== undefined && prev.buffer === b.buffer && prev.byteOffset + prev.length === b.byteOffset && this.owned[last] === owned) {
+      this.chunks[last] = Buffer.from(prev.buffer, prev.byteOffset, prev.length + b.length);
+      this.total += b.length;
+      return;
+    }
     this.chunks.push(b);
     this.owned.push(owned);
     this.total += b.length;
