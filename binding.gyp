@@ -10,7 +10,8 @@
         "impl/native/src/chacha.c",
         "impl/native/src/ctr-hmac.c",
         "impl/native/src/hmac.c",
-        "impl/native/src/checksum.c"
+        "impl/native/src/checksum.c",
+        "impl/native/src/mlkem.c"
       ],
       "cflags": ["-O2", "-Wall", "-Wextra", "-std=c11"],
       "defines": ["OPENSSL_API_COMPAT=30000"],

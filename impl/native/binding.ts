@@ -41,6 +41,13 @@ export interface NativeBinding {
   /** out.length = wire.length - 4 - macLen */
   ctrHmacOpen(ctx: NativeContext, seq: number, wire: Uint8Array, out: Uint8Array): NativeResult;
   ctrHmacOpenSplit(ctx: NativeContext, seq: number, a: Uint8Array, b: Uint8Array, out: Uint8Array): NativeResult;
+  /**
+   * ML-KEM (FIPS 203 §4.2.2) sampling for impl/crypto/kex/ml-kem-768.ts: Â from ρ into `out` (the bytes of a k·k·256
+   * Int32Array); false when a long rejection run needs the TypeScript sampler.
+   */
+  mlkemSampleMatrix(rho: Uint8Array, k: number, out: Uint8Array): boolean;
+  /** `count` SamplePolyCBD_2(PRF_2(s, firstNonce + c)) polynomials into `out` (the bytes of a count·256 Int32Array). */
+  mlkemSampleCbd2(s: Uint8Array, firstNonce: number, count: number, out: Uint8Array): void;
   /** RFC 1071 partial sum of `bytes` as big-endian 16-bit words, folded to 16 bits (for the trace writer). */
   inetSum(bytes: Uint8Array): number;
 }
@@ -75,7 +82,7 @@ function load(): { binding: NativeBinding | null; detail: string } {
     const binding = createRequire(import.meta.url)(path) as NativeBinding;
     const version = binding.opensslVersion();
     // a build from an older checkout lacks the newest functions: rebuild rather than fail mid-run
-    if (typeof binding.inetSum !== 'function' || typeof binding.gcmOpenSplit !== 'function') return { binding: null, detail: `stale build at ${path} (run node impl/native/build.mjs)` };
+    if (typeof binding.inetSum !== 'function' || typeof binding.gcmOpenSplit !== 'function' || typeof binding.mlkemSampleMatrix !== 'function') return { binding: null, detail: `stale build at ${path} (run node impl/native/build.mjs)` };
     // the addon calls the OpenSSL linked into this node; refuse a build that resolved some other libcrypto
     if (!version.includes(process.versions.openssl ?? '\0')) {
       return { binding: null, detail: `addon sees ${JSON.stringify(version)}, node has OpenSSL ${process.versions.openssl}` };

@@ -5,10 +5,23 @@ import { decapsulate, encapsulate, keygen, ML_KEM_768, MlKemError } from './ml-k
 
 const eq = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
 
+/** Runs `fn` with the native samplers (impl/native/src/mlkem.c, when built) or with the TypeScript ones. */
+function withSampling<T>(native: boolean, fn: () => T): T {
+  const before = process.env.SSH_HARNESS_NO_NATIVE;
+  if (native) delete process.env.SSH_HARNESS_NO_NATIVE;
+  else process.env.SSH_HARNESS_NO_NATIVE = '1';
+  try {
+    return fn();
+  } finally {
+    if (before === undefined) delete process.env.SSH_HARNESS_NO_NATIVE;
+    else process.env.SSH_HARNESS_NO_NATIVE = before;
+  }
+}
+
 describe('crypto/kex ML-KEM-768 (FIPS 203) against @noble/post-quantum as the oracle', function () {
   this.timeout(60_000);
 
-  it('keygen, encapsulate, decapsulate give the same bytes for the same randomness; implicit rejection matches', () => {
+  for (const native of [true, false]) it(`keygen, encapsulate, decapsulate give the same bytes for the same randomness; implicit rejection matches (${native ? 'native' : 'TypeScript'} sampling)`, () => withSampling(native, () => {
     fc.assert(fc.property(fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.nat({ max: 1087 }), fc.integer({ min: 1, max: 255 }),
       (seed, m, at, flip) => {
         const ours = keygen(seed), theirs = ml_kem768.keygen(seed);
@@ -27,7 +40,7 @@ describe('crypto/kex ML-KEM-768 (FIPS 203) against @noble/post-quantum as the or
         expect(eq(rejected, ml_kem768.decapsulate(bad, theirs.secretKey)), 'implicit rejection').to.equal(true);
         expect(eq(rejected, e.sharedSecret)).to.equal(false);
       }), { numRuns: 64 });
-  });
+  }));
 
   it('a decapsulation key overwritten in place with another key decapsulates with that key, not the Â its keygen expanded', () => {
     fc.assert(fc.property(fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.uint8Array({ minLength: 32, maxLength: 32 }),

@@ -10,14 +10,18 @@
  * The API is the "internal" one of FIPS 203 §6 with the caller's randomness (what the kex passes from its Rng):
  * keygen(d || z), encapsulate(ek, m), decapsulate(c, dk); the input checks of §7.2 (encapsulation key modulus
  * check) and §7.3 (lengths, hash check of the decapsulation key) throw MlKemError.
+ *
+ * The SHAKE-bound sampling (Â and the noise polynomials) runs in the optional native addon when it is built
+ * (impl/native/src/mlkem.c: one call for all of Â, one per noise vector, instead of a node:crypto Hash per
+ * polynomial); the TypeScript samplers below are the fallback, and tests hold both paths equal.
  */
 import { createHash } from 'node:crypto';
+import { nativeBinding } from '../../native/binding.js';
 
 const N = 256;
 const Q = 3329;
 const K = 3;
-const ETA1 = 2;
-const ETA2 = 2;
+const ETA = 2; // η₁ = η₂ = 2 for ML-KEM-768 (FIPS 203 Table 2)
 const DU = 10;
 const DV = 4;
 const POLY12 = 384; // bytes of ByteEncode_12 of one polynomial
@@ -272,8 +276,23 @@ const A_PEER = new Int32Array(K * K * N);
 
 /** Â with Â[i][j] = SampleNTT(ρ ‖ j ‖ i) at (i·K + j)·N (Algorithm 13 lines 3–7, Algorithm 14 lines 4–8). */
 function expandA(rho: Uint8Array, a: Int32Array): Int32Array {
+  // the native sampler declines only a rejection run too long for its buffer (never seen; probability ≈ 0)
+  if (nativeBinding()?.mlkemSampleMatrix(rho, K, int32Bytes(a, K * K))) return a;
   for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) sampleNtt(rho, j, i, a, (i * K + j) * N);
   return a;
+}
+
+/** The bytes of the first `polys` polynomials of `f`, for the native samplers. */
+const int32Bytes = (f: Int32Array, polys: number): Uint8Array => new Uint8Array(f.buffer, f.byteOffset, polys * N * 4);
+
+/**
+ * `count` noise polynomials f[c] = SamplePolyCBD_η(PRF_η(s, first + c)) (Algorithm 13 lines 9–16, Algorithm 14
+ * lines 9–17).
+ */
+function sampleNoise(s: Uint8Array, first: number, count: number, f: Int32Array): void {
+  const native = nativeBinding();
+  if (native) return native.mlkemSampleCbd2(s, first, count, int32Bytes(f, count));
+  for (let c = 0; c < count; c++) sampleCbd2(PRF(ETA, s, first + c), f, c * N);
 }
 
 /**
@@ -288,9 +307,8 @@ function pkeKeyGen(d: Uint8Array, ek: Uint8Array, dk: Uint8Array): { rho: Uint8A
   const g = G(d, Uint8Array.of(K));
   const rho = Uint8Array.from(g.subarray(0, 32)), sigma = g.subarray(32, 64);
   const a = expandA(rho, new Int32Array(K * K * N));
-  let n = 0;
-  for (let i = 0; i < K; i++) sampleCbd2(PRF(ETA1, sigma, n++), S, i * N);
-  for (let i = 0; i < K; i++) sampleCbd2(PRF(ETA1, sigma, n++), E, i * N);
+  sampleNoise(sigma, 0, K, S);
+  sampleNoise(sigma, K, K, E);
   for (let i = 0; i < K; i++) { ntt(S, i * N); ntt(E, i * N); }
   for (let i = 0; i < K; i++) dotNtt(T, i * N, a, i * K * N, N, S, E, i * N); // t̂ = Â ∘ ŝ + ê, row i
   encode12(T, K, ek, 0);
@@ -301,10 +319,9 @@ function pkeKeyGen(d: Uint8Array, ek: Uint8Array, dk: Uint8Array): { rho: Uint8A
 
 /** Algorithm 14 K-PKE.Encrypt(ek, m, r) into `c`, with t̂ already decoded into T and Â in `a`. */
 function pkeEncrypt(a: Int32Array, m: Uint8Array, r: Uint8Array, c: Uint8Array): void {
-  let n = 0;
-  for (let i = 0; i < K; i++) sampleCbd2(PRF(ETA1, r, n++), Y, i * N);
-  for (let i = 0; i < K; i++) sampleCbd2(PRF(ETA2, r, n++), E1, i * N);
-  sampleCbd2(PRF(ETA2, r, n), E2, 0);
+  sampleNoise(r, 0, K, Y);
+  sampleNoise(r, K, K, E1);
+  sampleNoise(r, 2 * K, 1, E2);
   for (let i = 0; i < K; i++) ntt(Y, i * N);
   for (let i = 0; i < K; i++) {
     dotNtt(U, i * N, a, i * N, K * N, Y); // Âᵀ ∘ ŷ: column i, Â[j][i] at (j·K + i)·N

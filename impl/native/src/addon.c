@@ -157,7 +157,8 @@ static napi_value openssl_version(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   if (!export_fn(env, exports, "opensslVersion", openssl_version) || !register_gcm(env, exports) ||
-      !register_chacha(env, exports) || !register_ctr_hmac(env, exports) || !register_checksum(env, exports))
+      !register_chacha(env, exports) || !register_ctr_hmac(env, exports) || !register_checksum(env, exports) ||
+      !register_mlkem(env, exports))
     return NULL;
   return exports;
 }

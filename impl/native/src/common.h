@@ -75,5 +75,6 @@ bool register_gcm(napi_env env, napi_value exports);
 bool register_chacha(napi_env env, napi_value exports);
 bool register_ctr_hmac(napi_env env, napi_value exports);
 bool register_checksum(napi_env env, napi_value exports);
+bool register_mlkem(napi_env env, napi_value exports);
 
 #endif
