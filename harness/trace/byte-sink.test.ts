@@ -58,6 +58,22 @@ describe('trace/byte-sink FileSink', () => {
     sink.close();
   });
 
+  for (const direct of [true, false]) {
+    it(`blocks ${direct ? 'bypass the page cache (O_DIRECT) where the file system allows it' : 'through the page cache'}: whole disk blocks out, the rest carried, the tail at close`, async () => {
+      const path = join(dir, `d${direct}`);
+      const sink = new FileSink(path, 64 * 1024, 2, direct);
+      if (!direct) expect(sink.direct).to.equal(false); // (with `direct`, whether O_DIRECT is taken depends on the file system)
+      const all = chunks(300, direct ? 7 : 8).map((c, i) => (i % 97 === 0 ? new Uint8Array(140_000).fill(i & 0xff) : c)); // some larger than a block
+      for (let i = 0; i < all.length; i++) {
+        sink.write(all[i]!);
+        if (i % 7 === 0) await turn();
+      }
+      sink.close();
+      const expected = Buffer.concat(all);
+      expect(sha(readFileSync(path)), `${expected.length} bytes`).to.equal(sha(expected));
+    });
+  }
+
   it('replaces what an existing file held (it is truncated only when not empty: see the constructor)', () => {
     const path = join(dir, 'old');
     writeFileSync(path, Buffer.alloc(100_000, 9));

@@ -48,6 +48,8 @@ export interface NativeBinding {
   mlkemSampleMatrix(rho: Uint8Array, k: number, out: Uint8Array): boolean;
   /** `count` SamplePolyCBD_2(PRF_2(s, firstNonce + c)) polynomials into `out` (the bytes of a count·256 Int32Array). */
   mlkemSampleCbd2(s: Uint8Array, firstNonce: number, count: number, out: Uint8Array): void;
+  /** The offset of `buf`'s first byte at an address that is a multiple of `alignment` (for O_DIRECT writes). */
+  alignOffset(buf: Uint8Array, alignment: number): number;
   /** RFC 1071 partial sum of `bytes` as big-endian 16-bit words, folded to 16 bits (for the trace writer). */
   inetSum(bytes: Uint8Array): number;
 }
@@ -82,7 +84,7 @@ function load(): { binding: NativeBinding | null; detail: string } {
     const binding = createRequire(import.meta.url)(path) as NativeBinding;
     const version = binding.opensslVersion();
     // a build from an older checkout lacks the newest functions: rebuild rather than fail mid-run
-    if (typeof binding.inetSum !== 'function' || typeof binding.gcmOpenSplit !== 'function' || typeof binding.mlkemSampleMatrix !== 'function') return { binding: null, detail: `stale build at ${path} (run node impl/native/build.mjs)` };
+    if (typeof binding.inetSum !== 'function' || typeof binding.gcmOpenSplit !== 'function' || typeof binding.mlkemSampleMatrix !== 'function' || typeof binding.alignOffset !== 'function') return { binding: null, detail: `stale build at ${path} (run node impl/native/build.mjs)` };
     // the addon calls the OpenSSL linked into this node; refuse a build that resolved some other libcrypto
     if (!version.includes(process.versions.openssl ?? '\0')) {
       return { binding: null, detail: `addon sees ${JSON.stringify(version)}, node has OpenSSL ${process.versions.openssl}` };

@@ -155,8 +155,19 @@ static napi_value openssl_version(napi_env env, napi_callback_info info) {
   return napi_create_string_utf8(env, OpenSSL_version(OPENSSL_VERSION), NAPI_AUTO_LENGTH, &s) == napi_ok ? s : NULL;
 }
 
+/* alignOffset(buf, alignment): the offset of buf's first byte whose address is a multiple of alignment (a power of
+ * two ≤ 1 MiB), for buffers handed to O_DIRECT writes (harness/trace/byte-sink.ts). */
+static napi_value align_offset(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  bytes_t b;
+  uint32_t a;
+  if (!get_args(env, info, 2, argv) || !arg_bytes(env, argv[0], &b, "buf") || !arg_u32(env, argv[1], &a, "alignment")) return NULL;
+  if (a == 0 || a > (1u << 20) || (a & (a - 1)) != 0) return throw_range(env, "alignment must be a power of two ≤ 1 MiB");
+  return js_u32(env, (uint32_t)((a - ((uintptr_t)b.p & (a - 1))) & (a - 1)));
+}
+
 NAPI_MODULE_INIT() {
-  if (!export_fn(env, exports, "opensslVersion", openssl_version) || !register_gcm(env, exports) ||
+  if (!export_fn(env, exports, "opensslVersion", openssl_version) || !export_fn(env, exports, "alignOffset", align_offset) || !register_gcm(env, exports) ||
       !register_chacha(env, exports) || !register_ctr_hmac(env, exports) || !register_checksum(env, exports) ||
       !register_mlkem(env, exports))
     return NULL;
