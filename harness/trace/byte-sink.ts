@@ -203,9 +203,11 @@ export class FileSink extends BufferedSink {
     this.pending.set(done, at);
     const fd = this.fd!;
     write(fd, done, 0, len, at, (err, n) => {
-      if (!err && n < len) {
-        // a short write (a full disk, say): finish it here or record why not, never drop the rest silently
-        try { this.writeAllSync(done.subarray(n), at + n); } catch (e) { err = e as NodeJS.ErrnoException; }
+      // a short write (a full disk, say), or a direct write the file system refused: finish it here through
+      // writeAllSync (buffered where direct fails) or record why not, never drop the rest silently
+      const rest = err === null && n < len ? n : err?.code === 'EINVAL' && this.tailFd !== undefined ? 0 : len;
+      if (rest < len) {
+        try { this.writeAllSync(done.subarray(rest), at + rest); err = null; } catch (e) { err = e as NodeJS.ErrnoException; }
       }
       this.pending.delete(done);
       if (err) this.failure ??= err;
