@@ -95,21 +95,25 @@ void wire_runs(const wire_t *w, size_t off, size_t n, bytes_t runs[2]) {
   runs[1].n = n - in_a;
 }
 
-bool arg_split(napi_env env, napi_value a, napi_value b, napi_value out, wire_t *w, bytes_t *outb) {
-  bytes_t ab, bb;
-  if (!arg_bytes(env, a, &ab, "a") || !arg_bytes(env, b, &bb, "b") || !arg_bytes(env, out, outb, "out")) return false;
-  const uint8_t *o = outb->p;
-  bool clear_a = o + outb->n <= ab.p || ab.p + ab.n <= o, clear_b = o + outb->n <= bb.p || bb.p + bb.n <= o;
-  if (outb->n > 0 && !(clear_a && clear_b)) {
-    throw_range(env, "out overlaps a piece of the packet");
-    return false;
+int open_args(napi_env env, const napi_value *argv, bool split, size_t trailer, wire_t *w, bytes_t *out) {
+  bytes_t a, b = {NULL, 0};
+  if (!arg_bytes(env, argv[0], &a, split ? "a" : "wire") || (split && !arg_bytes(env, argv[1], &b, "b")) ||
+      !arg_bytes(env, argv[split ? 2 : 1], out, "out"))
+    return -1;
+  if (split) {
+    const uint8_t *o = out->p;
+    bool clear_a = o + out->n <= a.p || a.p + a.n <= o, clear_b = o + out->n <= b.p || b.p + b.n <= o;
+    if (out->n > 0 && !(clear_a && clear_b)) return throw_range(env, "out overlaps a piece of the packet"), -1;
+  } else {
+    b.p = a.p + a.n;
   }
-  if (ab.n + bb.n > MAX_BYTES) {
-    throw_range(env, "packet too large");
-    return false;
-  }
-  *w = (wire_t){ab.p, ab.n, bb.p, bb.n};
-  return true;
+  *w = (wire_t){a.p, a.n, b.p, b.n};
+  size_t n = wire_len(w);
+  if (n > MAX_BYTES) return throw_range(env, "packet too large"), -1;
+  if (n < 4 + trailer) return OPEN_MISALIGNED;
+  if (out->n != n - 4 - trailer) return throw_range(env, "open: need out.length = wire length - 4 - MAC length"), -1;
+  if (!split && !check_alias(env, &a, 4, out)) return -1;
+  return SEAL_OK;
 }
 
 napi_value make_ctx(napi_env env, void *ctx, napi_finalize fin, const napi_type_tag *tag) {

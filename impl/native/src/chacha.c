@@ -150,36 +150,23 @@ static int chacha_open_wire(chacha_t *c, uint32_t seq, const wire_t *w, uint8_t 
   return ok ? SEAL_OK : CRYPTO_FAILED;
 }
 
-/* chachaOpen(ctx, seq, wire, out): out = plaintext after packet_length, out.length = wire.length - 20 (may be wire + 4). */
-static napi_value chacha_open(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  bytes_t in, out;
-  uint32_t seq;
-  if (!get_args(env, info, 4, argv)) return NULL;
-  chacha_t *c = arg_ctx(env, argv[0], &CHACHA_TAG, "ctx");
-  if (c == NULL || !arg_u32(env, argv[1], &seq, "seq") || !arg_bytes(env, argv[2], &in, "wire") ||
-      !arg_bytes(env, argv[3], &out, "out"))
-    return NULL;
-  if (in.n < 4 + TAG_LEN) return js_int(env, OPEN_MISALIGNED);
-  if (out.n != in.n - 4 - TAG_LEN) return throw_range(env, "chachaOpen: need out.length = wire.length - 20");
-  if (!check_alias(env, &in, 4, &out)) return NULL;
-  wire_t w = {in.p, in.n, in.p + in.n, 0};
-  return js_int(env, chacha_open_wire(c, seq, &w, out.p));
-}
-
-/* chachaOpenSplit(ctx, seq, a, b, out): as chachaOpen for wire = a || b; out overlaps neither. */
-static napi_value chacha_open_split(napi_env env, napi_callback_info info) {
+/* chachaOpen(ctx, seq, wire, out): out = plaintext after packet_length, out.length = wire.length - 20 (may be
+ * wire + 4); chachaOpenSplit(ctx, seq, a, b, out): the same for wire = a || b, out overlapping neither. */
+static napi_value chacha_open_args(napi_env env, napi_callback_info info, bool split) {
   napi_value argv[5];
   wire_t w;
   bytes_t out;
   uint32_t seq;
-  if (!get_args(env, info, 5, argv)) return NULL;
+  if (!get_args(env, info, split ? 5 : 4, argv)) return NULL;
   chacha_t *c = arg_ctx(env, argv[0], &CHACHA_TAG, "ctx");
-  if (c == NULL || !arg_u32(env, argv[1], &seq, "seq") || !arg_split(env, argv[2], argv[3], argv[4], &w, &out)) return NULL;
-  if (wire_len(&w) < 4 + TAG_LEN) return js_int(env, OPEN_MISALIGNED);
-  if (out.n != wire_len(&w) - 4 - TAG_LEN) return throw_range(env, "chachaOpenSplit: need out.length = a.length + b.length - 20");
+  if (c == NULL || !arg_u32(env, argv[1], &seq, "seq")) return NULL;
+  int r = open_args(env, argv + 2, split, TAG_LEN, &w, &out);
+  if (r != SEAL_OK) return r < 0 ? NULL : js_int(env, r);
   return js_int(env, chacha_open_wire(c, seq, &w, out.p));
 }
+
+static napi_value chacha_open(napi_env env, napi_callback_info info) { return chacha_open_args(env, info, false); }
+static napi_value chacha_open_split(napi_env env, napi_callback_info info) { return chacha_open_args(env, info, true); }
 
 bool register_chacha(napi_env env, napi_value exports) {
   return export_fn(env, exports, "chachaNew", chacha_new) && export_fn(env, exports, "chachaLength", chacha_length) &&

@@ -47,8 +47,13 @@ static inline size_t wire_len(const wire_t *w) { return w->an + w->bn; }
 void wire_copy(const wire_t *w, size_t off, size_t n, uint8_t *dst);
 /* The contiguous runs (at most two, some maybe empty) that make up wire[off, off + n). */
 void wire_runs(const wire_t *w, size_t off, size_t n, bytes_t runs[2]);
-/* The (a, b, out) arguments of a split open: out must overlap neither piece. */
-bool arg_split(napi_env env, napi_value a, napi_value b, napi_value out, wire_t *w, bytes_t *outb);
+/*
+ * The packet arguments of an open from argv[0]: (wire, out), where out may be wire + 4 (in place) or separate, or
+ * when `split`, (a, b, out) with out overlapping neither piece; out must hold the wire's length - 4 - `trailer`
+ * (MAC or tag) bytes. Returns SEAL_OK, OPEN_MISALIGNED for a wire too short to hold the trailer (a MAC failure like
+ * any other), or -1 with a JavaScript exception pending.
+ */
+int open_args(napi_env env, const napi_value *argv, bool split, size_t trailer, wire_t *w, bytes_t *out);
 
 napi_value make_ctx(napi_env env, void *ctx, napi_finalize fin, const napi_type_tag *tag);
 napi_value js_int(napi_env env, int32_t v);

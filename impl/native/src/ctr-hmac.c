@@ -168,39 +168,26 @@ static int ctr_hmac_open_wire(ctr_hmac_t *c, uint32_t seq, const wire_t *w, uint
   return SEAL_OK;
 }
 
-/* ctrHmacOpen(ctx, seq, wire, out): out = plaintext after packet_length, out.length = wire.length - 4 - macLen (may be wire + 4). */
-static napi_value ctr_hmac_open(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  bytes_t in, out;
-  uint32_t seq;
-  if (!get_args(env, info, 4, argv)) return NULL;
-  ctr_hmac_t *c = arg_ctx(env, argv[0], &CTR_HMAC_TAG, "ctx");
-  if (c == NULL || !arg_u32(env, argv[1], &seq, "seq") || !arg_bytes(env, argv[2], &in, "wire") || !arg_bytes(env, argv[3], &out, "out"))
-    return NULL;
-  bool had_first = c->have_first;
-  c->have_first = false;
-  if (in.n < 4 + c->mac_len) return js_int(env, OPEN_MISALIGNED);
-  if (out.n != in.n - 4 - c->mac_len) return throw_range(env, "ctrHmacOpen: need out.length = wire.length - 4 - macLen");
-  if (!check_alias(env, &in, 4, &out)) return NULL;
-  wire_t w = {in.p, in.n, in.p + in.n, 0};
-  return js_int(env, ctr_hmac_open_wire(c, seq, &w, out.p, had_first));
-}
-
-/* ctrHmacOpenSplit(ctx, seq, a, b, out): as ctrHmacOpen for wire = a || b; out overlaps neither. */
-static napi_value ctr_hmac_open_split(napi_env env, napi_callback_info info) {
+/* ctrHmacOpen(ctx, seq, wire, out): out = plaintext after packet_length, out.length = wire.length - 4 - macLen (may
+ * be wire + 4); ctrHmacOpenSplit(ctx, seq, a, b, out): the same for wire = a || b, out overlapping neither. */
+static napi_value ctr_hmac_open_args(napi_env env, napi_callback_info info, bool split) {
   napi_value argv[5];
   wire_t w;
   bytes_t out;
   uint32_t seq;
-  if (!get_args(env, info, 5, argv)) return NULL;
+  if (!get_args(env, info, split ? 5 : 4, argv)) return NULL;
   ctr_hmac_t *c = arg_ctx(env, argv[0], &CTR_HMAC_TAG, "ctx");
-  if (c == NULL || !arg_u32(env, argv[1], &seq, "seq") || !arg_split(env, argv[2], argv[3], argv[4], &w, &out)) return NULL;
+  if (c == NULL || !arg_u32(env, argv[1], &seq, "seq")) return NULL;
+  /* the first block ctrHmacLength decrypted belongs to this packet only, whatever happens to it */
   bool had_first = c->have_first;
   c->have_first = false;
-  if (wire_len(&w) < 4 + c->mac_len) return js_int(env, OPEN_MISALIGNED);
-  if (out.n != wire_len(&w) - 4 - c->mac_len) return throw_range(env, "ctrHmacOpenSplit: need out.length = a.length + b.length - 4 - macLen");
+  int r = open_args(env, argv + 2, split, c->mac_len, &w, &out);
+  if (r != SEAL_OK) return r < 0 ? NULL : js_int(env, r);
   return js_int(env, ctr_hmac_open_wire(c, seq, &w, out.p, had_first));
 }
+
+static napi_value ctr_hmac_open(napi_env env, napi_callback_info info) { return ctr_hmac_open_args(env, info, false); }
+static napi_value ctr_hmac_open_split(napi_env env, napi_callback_info info) { return ctr_hmac_open_args(env, info, true); }
 
 bool register_ctr_hmac(napi_env env, napi_value exports) {
   return export_fn(env, exports, "ctrHmacNew", ctr_hmac_new) && export_fn(env, exports, "ctrHmacSeal", ctr_hmac_seal) &&

@@ -105,33 +105,23 @@ static int gcm_open_wire(gcm_t *g, const wire_t *w, uint8_t *out) {
   return SEAL_OK;
 }
 
-/* gcmOpen(ctx, wire, out): out = plaintext after packet_length, out.length = wire.length - 20 (may be wire + 4). */
-static napi_value gcm_open(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  bytes_t in, out;
-  if (!get_args(env, info, 3, argv)) return NULL;
-  gcm_t *g = arg_ctx(env, argv[0], &GCM_TAG, "ctx");
-  if (g == NULL || !arg_bytes(env, argv[1], &in, "wire") || !arg_bytes(env, argv[2], &out, "out")) return NULL;
-  /* too short for a tag: a MAC failure like any other, and the nonce does not advance */
-  if (in.n < 4 + TAG_LEN) return js_int(env, OPEN_MISALIGNED);
-  if (out.n != in.n - 4 - TAG_LEN) return throw_range(env, "gcmOpen: need out.length = wire.length - 20");
-  if (!check_alias(env, &in, 4, &out)) return NULL;
-  wire_t w = {in.p, in.n, in.p + in.n, 0};
-  return js_int(env, gcm_open_wire(g, &w, out.p));
-}
-
-/* gcmOpenSplit(ctx, a, b, out): as gcmOpen for wire = a || b; out overlaps neither. */
-static napi_value gcm_open_split(napi_env env, napi_callback_info info) {
+/* gcmOpen(ctx, wire, out): out = plaintext after packet_length, out.length = wire.length - 20 (may be wire + 4);
+ * gcmOpenSplit(ctx, a, b, out): the same for wire = a || b, out overlapping neither. A wire too short for a tag is a
+ * MAC failure like any other, and the nonce does not advance. */
+static napi_value gcm_open_args(napi_env env, napi_callback_info info, bool split) {
   napi_value argv[4];
   wire_t w;
   bytes_t out;
-  if (!get_args(env, info, 4, argv)) return NULL;
+  if (!get_args(env, info, split ? 4 : 3, argv)) return NULL;
   gcm_t *g = arg_ctx(env, argv[0], &GCM_TAG, "ctx");
-  if (g == NULL || !arg_split(env, argv[1], argv[2], argv[3], &w, &out)) return NULL;
-  if (wire_len(&w) < 4 + TAG_LEN) return js_int(env, OPEN_MISALIGNED);
-  if (out.n != wire_len(&w) - 4 - TAG_LEN) return throw_range(env, "gcmOpenSplit: need out.length = a.length + b.length - 20");
+  if (g == NULL) return NULL;
+  int r = open_args(env, argv + 1, split, TAG_LEN, &w, &out);
+  if (r != SEAL_OK) return r < 0 ? NULL : js_int(env, r);
   return js_int(env, gcm_open_wire(g, &w, out.p));
 }
+
+static napi_value gcm_open(napi_env env, napi_callback_info info) { return gcm_open_args(env, info, false); }
+static napi_value gcm_open_split(napi_env env, napi_callback_info info) { return gcm_open_args(env, info, true); }
 
 bool register_gcm(napi_env env, napi_value exports) {
   return export_fn(env, exports, "gcmNew", gcm_new) && export_fn(env, exports, "gcmSeal", gcm_seal) &&
