@@ -11,9 +11,10 @@ import { Pair } from '../../impl/transport/testing/pair.js';
 import { AuthResult, Transport, type ServerPolicy } from '../../impl/index.js';
 import { duplexPair } from './memory-pipe.js';
 import { sshdTarget } from '../targets/sshd.js';
+import { testCredentials } from '../targets/test-user.js';
 import { TraceSession } from '../trace/trace-session.js';
 import { transportTrace } from '../trace/trace-factory.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { MiB, opensshUpload, oursDownload, oursHandshakes, oursUpload, ssh2Download, ssh2Handshakes, ssh2Upload, type Algorithms, type Endpoint } from './throughput.js';
 
@@ -247,7 +248,14 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
     }
 
     if (want('impl')) {
-      const ourServer = await startChild(['harness/cli/main.ts', 'serve', '--port', '0', '--user', 'bench', '--password', 'bench']);
+      // our server also takes the test account's client key, so OpenSSH's ssh (public key only in BatchMode) can
+      // be measured against it as the third client
+      const credentials = await testCredentials().catch(() => undefined);
+      const keyDir = mkdtempSync(join(tmpdir(), 'bench-keys-'));
+      const authorizedKeys = join(keyDir, 'authorized_keys');
+      if (credentials?.publicKeyLine) writeFileSync(authorizedKeys, `${credentials.publicKeyLine}\n`);
+      const ourServer = await startChild(['harness/cli/main.ts', 'serve', '--port', '0', '--user', 'bench', '--password', 'bench',
+        ...(credentials?.publicKeyLine ? ['--authorized-keys', authorizedKeys] : [])]);
       const theirServer = await startChild(['harness/bench/ssh2-server-child.ts']);
       try {
         const warm = { host: '127.0.0.1', user: 'bench', password: 'bench' };
@@ -264,9 +272,12 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
         if (want('channels')) {
           const a = CIPHERS[0]!;
           const ep = { host: '127.0.0.1', port: ourServer.port, user: 'bench', password: 'bench' };
+          const keyPath = credentials?.publicKeyLine ? credentials.privateKeyPath : undefined;
           for (const n of [1, 8, 64]) {
-            const [ours, theirs] = await bestAlternating(ROUNDS, () => oursUpload(ep, a, bytes, n, 'discard'), () => ssh2Upload(ep, a, bytes, n, 'discard'));
+            const [ours, theirs, openssh] = await bestAlternating(ROUNDS, () => oursUpload(ep, a, bytes, n, 'discard'), () => ssh2Upload(ep, a, bytes, n, 'discard'),
+              ...(keyPath ? [() => opensshUpload({ ...ep, keyPath }, a, bytes, n, 'discard')] : []));
             add({ group: 'channels', name: `${n} concurrent channels ${label(a)} to our server`, ours: ours!, baseline: theirs!, baselineName: 'ssh2', unit: 'MB/s', target: '≥1.3× ssh2' });
+            if (openssh !== undefined) add({ group: 'channels', name: `${n} concurrent channels ${label(a)} to our server (vs OpenSSH ssh)`, ours: ours!, baseline: openssh, baselineName: 'OpenSSH', unit: 'MB/s' });
           }
         }
         const ep = { host: '127.0.0.1', port: ourServer.port, user: 'bench', password: 'bench' };
@@ -275,6 +286,7 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
       } finally {
         await stopChild(ourServer.child);
         await stopChild(theirServer.child);
+        rmSync(keyDir, { recursive: true, force: true });
       }
     }
   } finally {

@@ -170,7 +170,7 @@ export async function ssh2Handshakes(ep: Endpoint, n: number, kex?: string): Pro
  * multiplexed sessions on it, each fed `total / channels` bytes by `head -c … /dev/zero` (issue 5's "vs OpenSSH").
  * Public-key auth with the target's test key. Bounded: every process is killed after `timeoutMs`.
  */
-export async function opensshUpload(ep: Endpoint & { readonly keyPath: string }, alg: Algorithms, total: number, channels = 1, timeoutMs = 120_000): Promise<number> {
+export async function opensshUpload(ep: Endpoint & { readonly keyPath: string }, alg: Algorithms, total: number, channels = 1, command = 'cat > /dev/null', timeoutMs = 120_000): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-mux-'));
   const ctl = join(dir, 'ctl');
   const common = ['-S', ctl, '-p', String(ep.port), '-i', ep.keyPath, '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes',
@@ -192,7 +192,7 @@ export async function opensshUpload(ep: Endpoint & { readonly keyPath: string },
     const t0 = performance.now();
     await Promise.all(Array.from({ length: channels }, () => new Promise<void>((resolve, reject) => {
       const quoted = common.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-      const p = spawn('sh', ['-c', `head -c ${each} /dev/zero | ssh ${quoted} 'cat > /dev/null'`], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const p = spawn('sh', ['-c', `head -c ${each} /dev/zero | ssh ${quoted} '${command}'`], { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       p.stderr!.on('data', (d) => { err += d; });
       const timer = setTimeout(() => p.kill('SIGKILL'), Math.max(1, deadline - Date.now()));
