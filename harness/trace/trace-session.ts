@@ -73,6 +73,15 @@ export interface TraceIndex {
   readonly error?: string;
 }
 
+/** An outbound packet whose bytes have not gone out yet (its JSONL line takes their time). */
+interface Waiting {
+  readonly seq: number;
+  readonly payload: Uint8Array;
+  readonly deviation: string | undefined;
+  /** Set when `payload` is only the prefix its line shows. */
+  readonly fullLength: number | undefined;
+}
+
 /** What the session drives: TraceWriters inline, or the ring to the worker. */
 interface Backend {
   connection(id: number, setup: ConnectionSetup): void;
@@ -158,7 +167,10 @@ export class TraceSession {
     // order, one per chunk. Live JSONL and JSONL imported from the pcap then agree.
     const inbound: Direction = role === 'client' ? 's2c' : 'c2s';
     let lastInbound: number | undefined;
-    let waiting: (PacketEvent & { readonly fullLength?: number })[] = [];
+    // Outbound packets waiting for their chunk, oldest first from `head`: one fixed-shape record each (a spread of
+    // the event per packet, and splicing the queue, were most of what a JSONL line cost next to formatting it)
+    const waiting: Waiting[] = [];
+    let head = 0;
     // Payload copies for `waiting` go into a reused arena, not a fresh allocation each: bulk data makes one 32 KiB
     // packet after another, and an allocation per packet cost more (GC, fresh pages) than the copy itself.
     let arena = new Uint8Array(1 << 16);
@@ -175,9 +187,18 @@ export class TraceSession {
       return copy;
     };
     const stamp = (n: number, t: number): void => {
-      const w = waiting.splice(0, n);
-      for (const e of w) session.call((b) => b.packet(id, true, e.seq, e.payload, t, e.deviation, e.fullLength));
-      if (waiting.length === 0) used = 0; // every view handed out is consumed: the backends copy or format at once
+      const end = Math.min(waiting.length, head + n);
+      const b = session.live;
+      for (; head < end; head++) {
+        const w = waiting[head]!;
+        if (b) session.guard(() => b.packet(id, true, w.seq, w.payload, t, w.deviation, w.fullLength));
+      }
+      if (head === waiting.length) {
+        // every view handed out is consumed: the backends copy or format at once
+        waiting.length = 0;
+        head = 0;
+        used = 0;
+      }
     };
     // tshark finds keylog entries by the cookie of the side whose key is logged (keylog.ts); impl's KexSecrets
     // carries only the client's, so the server's comes from the KEXINITs seen here.
@@ -188,11 +209,12 @@ export class TraceSession {
         open: (timeMs) => session.call((b) => b.open(id, timeMs)),
         chunk: (dir, bytes, timeMs, packetEnds) => {
           if (dir === inbound) lastInbound = timeMs;
-          else if (waiting.length && !versionOnly(bytes)) stamp(1, timeMs);
-          session.call((b) => b.bytes(id, dir, bytes, timeMs, packetEnds));
+          else if (head < waiting.length && !versionOnly(bytes)) stamp(1, timeMs);
+          const b = session.live;
+          if (b) session.guard(() => b.bytes(id, dir, bytes, timeMs, packetEnds));
         },
         close: (timeMs) => {
-          stamp(waiting.length, timeMs);
+          stamp(waiting.length - head, timeMs);
           session.call((b) => b.close(id, timeMs));
         },
       },
@@ -207,8 +229,8 @@ export class TraceSession {
         // the payload may be a view the engine reuses once sent: keep a copy until the bytes go out
         // inline, a bulk-data line needs only the payload's first bytes (the worker gets whole payloads)
         const prefix = session.inline && session.jsonlOptions ? MessageFormatter.directPrefix(e.payload, session.jsonlOptions) : undefined;
-        waiting.push({ ...e, payload: keep(prefix ? e.payload.subarray(0, prefix) : e.payload), ...(prefix ? { fullLength: e.payload.length } : {}) });
-        if (waiting.length > 4096) stamp(waiting.length, clock()); // bytes are not being recorded: do not hold without bound
+        waiting.push({ seq: e.seq, payload: keep(prefix ? e.payload.subarray(0, prefix) : e.payload), deviation: e.deviation, fullLength: prefix ? e.payload.length : undefined });
+        if (waiting.length - head > 4096) stamp(waiting.length - head, clock()); // bytes are not being recorded: do not hold without bound
       },
       onKeys: (k) => {
         if (!session.keylog || session.closed) return;
@@ -242,9 +264,19 @@ export class TraceSession {
   }
 
   private call(f: (b: Backend) => void): void {
-    if (this.closed || this.failure !== undefined) return;
+    const b = this.live;
+    if (b) this.guard(() => f(b));
+  }
+
+  /** The backend while recording goes on: not once closed or after a failure. */
+  private get live(): Backend | undefined {
+    return this.closed || this.failure !== undefined ? undefined : this.backend;
+  }
+
+  /** Runs one recording step; a failure stops recording, never the connection. */
+  private guard(f: () => void): void {
     try {
-      f(this.backend);
+      f();
     } catch (e) {
       this.failure = `trace: ${(e as Error).message}`;
     }
