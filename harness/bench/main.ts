@@ -29,6 +29,8 @@ export interface BenchRow {
   readonly ours: number;
   readonly baseline?: number;
   readonly baselineName?: string;
+  /** ours / baseline as measured: for contenders run in turn, the median of the per-round ratios. */
+  readonly ratio?: number;
   readonly unit: string;
   readonly target?: string;
 }
@@ -52,20 +54,34 @@ const CIPHERS: readonly Algorithms[] = [
 const WARM_UP = 128 * MiB;
 const label = (a: Algorithms) => a.cipher + (a.mac ? `+${a.mac}` : '');
 
-/** Rounds of every contender, alternating, for the ratios. */
-const ROUNDS = 3;
+/** Rounds of every contender, in turn, for the ratios. */
+const ROUNDS = 5;
 
 /**
- * Best of `rounds` runs (the least disturbed by other work on the machine) for each of several contenders, run in
- * turn (a, b, a, b, …) rather than all of one and then all of the other: on these shared VMs the speed drifts by up
- * to 2× within a minute (another tenant, CPU boost), and back-to-back blocks put one contender in a slow minute and
- * the other in a fast one — one run showed ours at 0.95× ssh2 for aes256-gcm where alternating runs right after
- * gave 1.8×.
+ * Runs the contenders in turn (a, b, a, b, …) `rounds` times and returns every contender's results in round order.
+ * On these shared VMs the speed drifts by up to 2× within a minute (another tenant, CPU boost): blocks of one
+ * contender and then the other put them in different minutes (one run showed ours at 0.95× ssh2 for aes256-gcm
+ * where runs in turn right after gave 1.8×), and even the best of each contender's runs in turn picks whichever
+ * happened to meet a fast moment (a trace-off upload once hit 1129 MB/s against ~700 usually).
  */
-async function bestAlternating(rounds: number, ...fs: (() => Promise<number>)[]): Promise<number[]> {
-  const m = fs.map(() => 0);
-  for (let i = 0; i < rounds; i++) for (let j = 0; j < fs.length; j++) m[j] = Math.max(m[j]!, await fs[j]!());
-  return m;
+async function inTurn(rounds: number, ...fs: (() => Promise<number>)[]): Promise<number[][]> {
+  const runs = fs.map((): number[] => []);
+  for (let i = 0; i < rounds; i++) for (let j = 0; j < fs.length; j++) runs[j]!.push(await fs[j]!());
+  return runs;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * A row for two contenders run in turn: the median of each, and as the ratio the median of the per-round ratios —
+ * each pair ran back to back, so the drift of the machine cancels out in it.
+ */
+function compared(row: Omit<BenchRow, 'ours' | 'baseline' | 'ratio'>, ours: readonly number[], baseline: readonly number[]): BenchRow {
+  return { ...row, ours: median(ours), baseline: median(baseline), ratio: median(ours.map((x, i) => x / baseline[i]!)) };
 }
 
 /** Running as compiled JavaScript (dist/, the CLI): children run compiled too, else through tsx. */
@@ -98,11 +114,11 @@ async function stopChild(c: ChildProcess): Promise<void> {
 }
 
 /**
- * In-process key exchanges per CPU-second for each kex method (Pair: no sockets), best of ROUNDS rounds that take
- * the methods in turn. `perRound` is the count for a method costing about as much as curve25519; the slow
- * finite-field and NIST P-521 methods get fewer.
+ * In-process key exchanges per CPU-second for each kex method (Pair: no sockets), over ROUNDS rounds that take the
+ * methods in turn: every method's rate per round. `perRound` is the count for a method costing about as much as
+ * curve25519; the slow finite-field, P-521 and sntrup methods get fewer.
  */
-function kexPerCpuSecond(methods: readonly string[], perRound: number, log: (line: string) => void): Map<string, number> {
+function kexPerCpuSecond(methods: readonly string[], perRound: number, log: (line: string) => void): Map<string, number[]> {
   const key = generateHostKey('ssh-ed25519');
   const once = (kex: string): void => {
     const p = new Pair({ client: { algorithms: { kex: [kex] } }, server: { hostKeys: [key], algorithms: { kex: [kex] } } });
@@ -110,7 +126,6 @@ function kexPerCpuSecond(methods: readonly string[], perRound: number, log: (lin
     if (p.client.phase !== 'established') throw new Error(`${kex}: handshake failed: ${p.client.closeError?.message}`);
   };
   const count = (kex: string): number => (/group1[68]|521|sntrup/.test(kex) ? Math.ceil(perRound / 8) : perRound);
-  const best = new Map<string, number>();
   // untimed first: each method's own code (its KEM, its curve) is compiled on first use; a method that fails is
   // reported and left out, the others are still measured
   const working = methods.filter((kex) => {
@@ -122,16 +137,17 @@ function kexPerCpuSecond(methods: readonly string[], perRound: number, log: (lin
       return false;
     }
   });
+  const rates = new Map(working.map((kex): [string, number[]] => [kex, []]));
   for (let r = 0; r < ROUNDS; r++) {
     for (const kex of working) {
       const n = count(kex);
       const c0 = process.cpuUsage();
       for (let i = 0; i < n; i++) once(kex);
       const c = process.cpuUsage(c0);
-      best.set(kex, Math.max(best.get(kex) ?? 0, n / ((c.user + c.system) / 1e6)));
+      rates.get(kex)!.push(n / ((c.user + c.system) / 1e6));
     }
   }
-  return best;
+  return rates;
 }
 
 export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
@@ -141,7 +157,7 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
   const want = (g: string) => !o.only || o.only.includes(g);
   const add = (r: BenchRow) => {
     rows.push(r);
-    const ratio = r.baseline ? ` | ${r.baselineName} ${r.baseline.toFixed(0)} ${r.unit} | ratio ${(r.ours / r.baseline).toFixed(2)}×` : '';
+    const ratio = r.baseline ? ` | ${r.baselineName} ${r.baseline.toFixed(0)} ${r.unit} | ratio ${(r.ratio ?? r.ours / r.baseline).toFixed(2)}×` : '';
     log(`${r.group.padEnd(12)} ${r.name.padEnd(56)} ours ${r.ours.toFixed(0).padStart(6)} ${r.unit}${ratio}${r.target ? `  (target ${r.target})` : ''}`);
   };
 
@@ -169,9 +185,10 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
     const rates = kexPerCpuSecond(methods, 40, log);
     const curve = rates.get('curve25519-sha256');
     for (const [kex, rate] of rates) {
+      const row = { group: 'kex', name: `${kex} impl↔impl in-process`, unit: 'kex/CPU-s' };
       // issue 4: the ML-KEM hybrid should cost no more than twice curve25519 (a rate ≥ 0.5× of it)
-      const vsCurve = kex === 'mlkem768x25519-sha256' && curve ? { baseline: curve, baselineName: 'curve25519', target: '≥0.5× curve25519' } : {};
-      add({ group: 'kex', name: `${kex} impl↔impl in-process`, ours: rate, unit: 'kex/CPU-s', ...vsCurve });
+      if (kex === 'mlkem768x25519-sha256' && curve) add(compared({ ...row, baselineName: 'curve25519', target: '≥0.5× curve25519' }, rate, curve));
+      else add({ ...row, ours: median(rate) });
     }
   }
 
@@ -198,13 +215,13 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
         const keyPath = sshd.credentials.privateKeyPath;
         for (const a of CIPHERS) {
           // OpenSSH's own client against the same sshd: when it gets no more than ssh2 and we do, sshd is the limit
-          const [ours, theirs, openssh] = await bestAlternating(ROUNDS, () => oursUpload(ep, a, bytes), () => ssh2Upload(ep, a, bytes),
+          const [ours, theirs, openssh] = await inTurn(ROUNDS, () => oursUpload(ep, a, bytes), () => ssh2Upload(ep, a, bytes),
             ...(keyPath ? [() => opensshUpload({ ...ep, keyPath }, a, bytes)] : []));
-          add({ group: 'vs sshd', name: `upload ${label(a)}`, ours: ours!, baseline: theirs!, baselineName: 'ssh2', unit: 'MB/s', target: '≥1.3× ssh2' });
-          if (openssh !== undefined) add({ group: 'vs sshd', name: `upload ${label(a)} (vs OpenSSH ssh)`, ours: ours!, baseline: openssh, baselineName: 'OpenSSH', unit: 'MB/s' });
+          add(compared({ group: 'vs sshd', name: `upload ${label(a)}`, baselineName: 'ssh2', unit: 'MB/s', target: '≥1.3× ssh2' }, ours!, theirs!));
+          if (openssh) add(compared({ group: 'vs sshd', name: `upload ${label(a)} (vs OpenSSH ssh)`, baselineName: 'OpenSSH', unit: 'MB/s' }, ours!, openssh));
           // the other direction: sshd encrypts what `head -c` writes, the client decrypts (its receive path)
-          const [down, down2] = await bestAlternating(ROUNDS, () => oursDownload(ep, a, bytes), () => ssh2Download(ep, a, bytes));
-          add({ group: 'vs sshd', name: `download ${label(a)}`, ours: down!, baseline: down2!, baselineName: 'ssh2', unit: 'MB/s', target: '≥1.3× ssh2' });
+          const [down, down2] = await inTurn(ROUNDS, () => oursDownload(ep, a, bytes), () => ssh2Download(ep, a, bytes));
+          add(compared({ group: 'vs sshd', name: `download ${label(a)}`, baselineName: 'ssh2', unit: 'MB/s', target: '≥1.3× ssh2' }, down!, down2!));
         }
       }
       if (want('trace')) {
@@ -215,7 +232,7 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
         try {
           await oursUpload(ep, a, 32 * MiB);
           let run = 0;
-          const [off, on] = await bestAlternating(ROUNDS, () => oursUpload(ep, a, bytes), async () => {
+          const [off, on] = await inTurn(ROUNDS, () => oursUpload(ep, a, bytes), async () => {
             const session = TraceSession.open({ dir, name: `upload-${run++}`, keylog: true });
             try {
               return await oursUpload(ep, a, bytes, 1, 'cat > /dev/null', transportTrace(session.connection('client'), () => session.close()));
@@ -223,7 +240,7 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
               session.close();
             }
           });
-          add({ group: 'trace', name: `upload ${label(a)} to sshd, trace on (pcap+JSONL+keylog)`, ours: on!, baseline: off!, baselineName: 'trace off', unit: 'MB/s', target: '≥0.85× trace off' });
+          add(compared({ group: 'trace', name: `upload ${label(a)} to sshd, trace on (pcap+JSONL+keylog)`, baselineName: 'trace off', unit: 'MB/s', target: '≥0.85× trace off' }, on!, off!));
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }
@@ -234,10 +251,10 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
         if (!keyPath) log('channels     OpenSSH baseline skipped: the sshd target has no client key');
         for (const n of [1, 8, 64]) {
           // OpenSSH's client: the same sessions multiplexed on one connection (ControlMaster)
-          const [ours, theirs, openssh] = await bestAlternating(ROUNDS, () => oursUpload(ep, a, bytes, n), () => ssh2Upload(ep, a, bytes, n),
+          const [ours, theirs, openssh] = await inTurn(ROUNDS, () => oursUpload(ep, a, bytes, n), () => ssh2Upload(ep, a, bytes, n),
             ...(keyPath ? [() => opensshUpload({ ...ep, keyPath }, a, bytes, n)] : []));
-          add({ group: 'channels', name: `${n} concurrent channels ${label(a)}`, ours: ours!, baseline: theirs!, baselineName: 'ssh2', unit: 'MB/s', target: '≥1.3× ssh2' });
-          if (openssh !== undefined) add({ group: 'channels', name: `${n} concurrent channels ${label(a)} (vs OpenSSH ssh)`, ours: ours!, baseline: openssh, baselineName: 'OpenSSH', unit: 'MB/s' });
+          add(compared({ group: 'channels', name: `${n} concurrent channels ${label(a)}`, baselineName: 'ssh2', unit: 'MB/s', target: '≥1.3× ssh2' }, ours!, theirs!));
+          if (openssh) add(compared({ group: 'channels', name: `${n} concurrent channels ${label(a)} (vs OpenSSH ssh)`, baselineName: 'OpenSSH', unit: 'MB/s' }, ours!, openssh));
         }
       }
       if (want('handshake')) {
@@ -263,10 +280,10 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
         await ssh2Upload({ ...warm, port: theirServer.port }, CIPHERS[0]!, WARM_UP, 1, 'discard');
         for (const a of CIPHERS) {
           const ep = { host: '127.0.0.1', user: 'bench', password: 'bench' };
-          const [ours, theirs] = await bestAlternating(ROUNDS, () => oursUpload({ ...ep, port: ourServer.port }, a, bytes, 1, 'discard'),
+          const [ours, theirs] = await inTurn(ROUNDS, () => oursUpload({ ...ep, port: ourServer.port }, a, bytes, 1, 'discard'),
             () => ssh2Upload({ ...ep, port: theirServer.port }, a, bytes, 1, 'discard'));
           const target = a.cipher.startsWith('aes128-gcm') ? '≥2.6 GB/s' : a.cipher.startsWith('chacha') ? '≥2 GB/s' : undefined;
-          add({ group: 'impl↔impl', name: `two processes ${label(a)} (baseline ssh2↔ssh2)`, ours: ours!, baseline: theirs!, baselineName: 'ssh2↔ssh2', unit: 'MB/s', ...(target ? { target } : {}) });
+          add(compared({ group: 'impl↔impl', name: `two processes ${label(a)} (baseline ssh2↔ssh2)`, baselineName: 'ssh2↔ssh2', unit: 'MB/s', ...(target ? { target } : {}) }, ours!, theirs!));
         }
         // issue 5's channel counts against a server that is not the bottleneck (ours): the clients differ here
         if (want('channels')) {
@@ -274,10 +291,10 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
           const ep = { host: '127.0.0.1', port: ourServer.port, user: 'bench', password: 'bench' };
           const keyPath = credentials?.publicKeyLine ? credentials.privateKeyPath : undefined;
           for (const n of [1, 8, 64]) {
-            const [ours, theirs, openssh] = await bestAlternating(ROUNDS, () => oursUpload(ep, a, bytes, n, 'discard'), () => ssh2Upload(ep, a, bytes, n, 'discard'),
+            const [ours, theirs, openssh] = await inTurn(ROUNDS, () => oursUpload(ep, a, bytes, n, 'discard'), () => ssh2Upload(ep, a, bytes, n, 'discard'),
               ...(keyPath ? [() => opensshUpload({ ...ep, keyPath }, a, bytes, n, 'discard')] : []));
-            add({ group: 'channels', name: `${n} concurrent channels ${label(a)} to our server`, ours: ours!, baseline: theirs!, baselineName: 'ssh2', unit: 'MB/s', target: '≥1.3× ssh2' });
-            if (openssh !== undefined) add({ group: 'channels', name: `${n} concurrent channels ${label(a)} to our server (vs OpenSSH ssh)`, ours: ours!, baseline: openssh, baselineName: 'OpenSSH', unit: 'MB/s' });
+            add(compared({ group: 'channels', name: `${n} concurrent channels ${label(a)} to our server`, baselineName: 'ssh2', unit: 'MB/s', target: '≥1.3× ssh2' }, ours!, theirs!));
+            if (openssh) add(compared({ group: 'channels', name: `${n} concurrent channels ${label(a)} to our server (vs OpenSSH ssh)`, baselineName: 'OpenSSH', unit: 'MB/s' }, ours!, openssh));
           }
         }
         const ep = { host: '127.0.0.1', port: ourServer.port, user: 'bench', password: 'bench' };
