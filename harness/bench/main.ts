@@ -4,6 +4,7 @@
  * and count. Numbers from a busy machine are noisy: compare ratios from the same run, never absolute values across runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { generateHostKey } from '../../impl/crypto/hostkey/index.js';
@@ -16,7 +17,8 @@ import { TraceSession } from '../trace/trace-session.js';
 import { transportTrace } from '../trace/trace-factory.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { MiB, opensshUpload, oursDownload, oursHandshakes, oursUpload, ssh2Download, ssh2Handshakes, ssh2Upload, type Algorithms, type Endpoint } from './throughput.js';
+import { MiB, opensshUpload, oursHandshakes, oursUpload, ssh2Handshakes, type Algorithms, type Endpoint } from './throughput.js';
+import type { Measurement } from './client-worker.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -49,9 +51,10 @@ const CIPHERS: readonly Algorithms[] = [
   { cipher: 'chacha20-poly1305@openssh.com' },
   { cipher: 'aes128-ctr', mac: 'hmac-sha2-256-etm@openssh.com' },
 ];
-/** Bytes moved once per client before measuring: JIT, buffer pools and the heap reach their steady size (a
- * 32 MiB warm-up left the first cipher measured ~20 % low). */
-const WARM_UP = 128 * MiB;
+/** Bytes moved per client and direction before measuring: JIT, buffer pools and the heap reach their steady size.
+ * A client in a fresh process (client-worker.ts) still speeds up over its first ~600 MiB (an upload to sshd went
+ * 510, 536, 572, 648 MB/s in its first four 256 MiB runs, then held). */
+const WARM_UP = 768 * MiB;
 const label = (a: Algorithms) => a.cipher + (a.mac ? `+${a.mac}` : '');
 
 /** Rounds of every contender, in turn, for the ratios. */
@@ -111,6 +114,54 @@ async function stopChild(c: ChildProcess): Promise<void> {
   c.kill('SIGTERM');
   await Promise.race([gone, new Promise((r) => setTimeout(r, 3000))]);
   if (c.exitCode === null) c.kill('SIGKILL');
+}
+
+/** A client-worker.ts child: one client's measurements run there, one at a time, in a heap of its own. */
+class ClientWorker {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: number) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+
+  private constructor(private readonly child: ChildProcess, lines: AsyncIterable<string>) {
+    void (async () => {
+      for await (const line of lines) {
+        let m: { id: number; result?: number; error?: string };
+        try { m = JSON.parse(line) as typeof m; } catch { continue; }
+        const w = this.pending.get(m.id);
+        if (!w) continue;
+        this.pending.delete(m.id);
+        clearTimeout(w.timer);
+        if (m.error !== undefined || typeof m.result !== 'number') w.reject(new Error(`bench client: ${m.error ?? 'no result'}`));
+        else w.resolve(m.result);
+      }
+      for (const w of this.pending.values()) { clearTimeout(w.timer); w.reject(new Error('bench client exited')); }
+      this.pending.clear();
+    })();
+  }
+
+  static async start(): Promise<ClientWorker> {
+    // like startChild: `root` is dist/ when this runs compiled
+    const script = compiled ? 'harness/bench/client-worker.js' : 'harness/bench/client-worker.ts';
+    const child = spawn(process.execPath, [...(compiled ? [] : ['--import', 'tsx']), script], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const first = await Promise.race([lines.next(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('bench client: not ready after 20 s')), 20_000).unref())]);
+    if (first.done || first.value !== 'ready') { child.kill(); throw new Error('bench client did not start'); }
+    return new ClientWorker(child, { [Symbol.asyncIterator]: () => lines });
+  }
+
+  /** Runs one measurement (MB/s); bounded: a run that does not answer in `timeoutMs` fails and ends the worker. */
+  call(fn: Measurement, ...args: unknown[]): Promise<number> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { this.pending.delete(id); this.child.kill('SIGKILL'); reject(new Error(`bench client: ${fn} took over 180 s`)); }, 180_000);
+      this.pending.set(id, { resolve, reject, timer });
+      this.child.stdin!.write(`${JSON.stringify({ id, fn, args })}\n`);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.child.stdin!.end();
+    await stopChild(this.child);
+  }
 }
 
 /**
@@ -205,22 +256,37 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
 
   const needSshd = want('sshd') || want('channels') || want('handshake') || want('trace');
   const sshd = needSshd ? await sshdTarget.start({ extraConfig: ['LogLevel INFO', 'MaxSessions 70'] }) : undefined;
+  let clients: ClientWorker[] | undefined;
   try {
+    // our client and ssh2 each measured in a process of its own (client-worker.ts)
+    if (want('sshd') || want('channels') || want('impl')) {
+      const started = await Promise.allSettled([ClientWorker.start(), ClientWorker.start()]);
+      clients = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])); // stopped in `finally`
+      for (const r of started) if (r.status === 'rejected') throw r.reason;
+    }
     if (sshd) {
       const ep: Endpoint = { host: sshd.host, port: sshd.port, user: sshd.credentials.user, password: sshd.credentials.password! };
-      if (want('sshd')) {
+      if (clients && (want('sshd') || want('channels'))) {
         // warm-up: JIT, the native addon and sshd's first fork should not land on the first cipher measured
-        await oursUpload(ep, CIPHERS[0]!, WARM_UP);
-        await ssh2Upload(ep, CIPHERS[0]!, WARM_UP);
+        const [us, them] = clients;
+        await us!.call('oursUpload', ep, CIPHERS[0]!, WARM_UP);
+        await them!.call('ssh2Upload', ep, CIPHERS[0]!, WARM_UP);
+        if (want('sshd')) {
+          await us!.call('oursDownload', ep, CIPHERS[0]!, WARM_UP);
+          await them!.call('ssh2Download', ep, CIPHERS[0]!, WARM_UP);
+        }
+      }
+      if (want('sshd')) {
+        const [us, them] = clients!;
         const keyPath = sshd.credentials.privateKeyPath;
         for (const a of CIPHERS) {
           // OpenSSH's own client against the same sshd: when it gets no more than ssh2 and we do, sshd is the limit
-          const [ours, theirs, openssh] = await inTurn(ROUNDS, () => oursUpload(ep, a, bytes), () => ssh2Upload(ep, a, bytes),
+          const [ours, theirs, openssh] = await inTurn(ROUNDS, () => us!.call('oursUpload', ep, a, bytes), () => them!.call('ssh2Upload', ep, a, bytes),
             ...(keyPath ? [() => opensshUpload({ ...ep, keyPath }, a, bytes)] : []));
           add(compared({ group: 'vs sshd', name: `upload ${label(a)}`, baselineName: 'ssh2', unit: 'MB/s', target: '≥1.3× ssh2' }, ours!, theirs!));
           if (openssh) add(compared({ group: 'vs sshd', name: `upload ${label(a)} (vs OpenSSH ssh)`, baselineName: 'OpenSSH', unit: 'MB/s' }, ours!, openssh));
           // the other direction: sshd encrypts what `head -c` writes, the client decrypts (its receive path)
-          const [down, down2] = await inTurn(ROUNDS, () => oursDownload(ep, a, bytes), () => ssh2Download(ep, a, bytes));
+          const [down, down2] = await inTurn(ROUNDS, () => us!.call('oursDownload', ep, a, bytes), () => them!.call('ssh2Download', ep, a, bytes));
           add(compared({ group: 'vs sshd', name: `download ${label(a)}`, baselineName: 'ssh2', unit: 'MB/s', target: '≥1.3× ssh2' }, down!, down2!));
         }
       }
@@ -248,10 +314,11 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
       if (want('channels')) {
         const a = CIPHERS[0]!;
         const keyPath = sshd.credentials.privateKeyPath;
+        const [us, them] = clients!;
         if (!keyPath) log('channels     OpenSSH baseline skipped: the sshd target has no client key');
         for (const n of [1, 8, 64]) {
           // OpenSSH's client: the same sessions multiplexed on one connection (ControlMaster)
-          const [ours, theirs, openssh] = await inTurn(ROUNDS, () => oursUpload(ep, a, bytes, n), () => ssh2Upload(ep, a, bytes, n),
+          const [ours, theirs, openssh] = await inTurn(ROUNDS, () => us!.call('oursUpload', ep, a, bytes, n), () => them!.call('ssh2Upload', ep, a, bytes, n),
             ...(keyPath ? [() => opensshUpload({ ...ep, keyPath }, a, bytes, n)] : []));
           add(compared({ group: 'channels', name: `${n} concurrent channels ${label(a)}`, baselineName: 'ssh2', unit: 'MB/s', target: '≥1.3× ssh2' }, ours!, theirs!));
           if (openssh) add(compared({ group: 'channels', name: `${n} concurrent channels ${label(a)} (vs OpenSSH ssh)`, baselineName: 'OpenSSH', unit: 'MB/s' }, ours!, openssh));
@@ -276,12 +343,13 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
       const theirServer = await startChild(['harness/bench/ssh2-server-child.ts']);
       try {
         const warm = { host: '127.0.0.1', user: 'bench', password: 'bench' };
-        await oursUpload({ ...warm, port: ourServer.port }, CIPHERS[0]!, WARM_UP, 1, 'discard');
-        await ssh2Upload({ ...warm, port: theirServer.port }, CIPHERS[0]!, WARM_UP, 1, 'discard');
+        const [us, them] = clients!;
+        await us!.call('oursUpload', { ...warm, port: ourServer.port }, CIPHERS[0]!, WARM_UP, 1, 'discard');
+        await them!.call('ssh2Upload', { ...warm, port: theirServer.port }, CIPHERS[0]!, WARM_UP, 1, 'discard');
         for (const a of CIPHERS) {
           const ep = { host: '127.0.0.1', user: 'bench', password: 'bench' };
-          const [ours, theirs] = await inTurn(ROUNDS, () => oursUpload({ ...ep, port: ourServer.port }, a, bytes, 1, 'discard'),
-            () => ssh2Upload({ ...ep, port: theirServer.port }, a, bytes, 1, 'discard'));
+          const [ours, theirs] = await inTurn(ROUNDS, () => us!.call('oursUpload', { ...ep, port: ourServer.port }, a, bytes, 1, 'discard'),
+            () => them!.call('ssh2Upload', { ...ep, port: theirServer.port }, a, bytes, 1, 'discard'));
           const target = a.cipher.startsWith('aes128-gcm') ? '≥2.6 GB/s' : a.cipher.startsWith('chacha') ? '≥2 GB/s' : undefined;
           add(compared({ group: 'impl↔impl', name: `two processes ${label(a)} (baseline ssh2↔ssh2)`, baselineName: 'ssh2↔ssh2', unit: 'MB/s', ...(target ? { target } : {}) }, ours!, theirs!));
         }
@@ -291,7 +359,7 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
           const ep = { host: '127.0.0.1', port: ourServer.port, user: 'bench', password: 'bench' };
           const keyPath = credentials?.publicKeyLine ? credentials.privateKeyPath : undefined;
           for (const n of [1, 8, 64]) {
-            const [ours, theirs, openssh] = await inTurn(ROUNDS, () => oursUpload(ep, a, bytes, n, 'discard'), () => ssh2Upload(ep, a, bytes, n, 'discard'),
+            const [ours, theirs, openssh] = await inTurn(ROUNDS, () => us!.call('oursUpload', ep, a, bytes, n, 'discard'), () => them!.call('ssh2Upload', ep, a, bytes, n, 'discard'),
               ...(keyPath ? [() => opensshUpload({ ...ep, keyPath }, a, bytes, n, 'discard')] : []));
             add(compared({ group: 'channels', name: `${n} concurrent channels ${label(a)} to our server`, baselineName: 'ssh2', unit: 'MB/s', target: '≥1.3× ssh2' }, ours!, theirs!));
             if (openssh) add(compared({ group: 'channels', name: `${n} concurrent channels ${label(a)} to our server (vs OpenSSH ssh)`, baselineName: 'OpenSSH', unit: 'MB/s' }, ours!, openssh));
@@ -307,6 +375,7 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
       }
     }
   } finally {
+    await Promise.all((clients ?? []).map((c) => c.stop()));
     await sshd?.stop();
   }
   return rows;
