@@ -143,12 +143,17 @@ class ClientWorker {
     const script = compiled ? 'harness/bench/client-worker.js' : 'harness/bench/client-worker.ts';
     const child = spawn(process.execPath, [...(compiled ? [] : ['--import', 'tsx']), script], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-    const first = await Promise.race([lines.next(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('bench client: not ready after 20 s')), 20_000).unref())]);
-    if (first.done || first.value !== 'ready') { child.kill(); throw new Error('bench client did not start'); }
+    try {
+      const first = await Promise.race([lines.next(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('bench client: not ready after 20 s')), 20_000).unref())]);
+      if (first.done || first.value !== 'ready') throw new Error('bench client did not start');
+    } catch (e) {
+      child.kill('SIGKILL');
+      throw e;
+    }
     return new ClientWorker(child, { [Symbol.asyncIterator]: () => lines });
   }
 
-  /** Runs one measurement (MB/s); bounded: a run that does not answer in `timeoutMs` fails and ends the worker. */
+  /** Runs one measurement (MB/s); bounded: a run that does not answer within 180 s fails and ends the worker. */
   call(fn: Measurement, ...args: unknown[]): Promise<number> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
