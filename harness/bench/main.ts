@@ -372,7 +372,7 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
         }
         const ep = { host: '127.0.0.1', port: ourServer.port, user: 'bench', password: 'bench' };
         add({ group: 'handshake', name: 'connect+password auth impl↔impl two processes', ours: await oursHandshakes(ep, 100, 'curve25519-sha256'),
-          baseline: await ssh2Handshakes({ ...ep, port: theirServer.port }, 100, 'curve25519-sha256'), baselineName: 'ssh2↔ssh2', unit: '/s', target: '≥300/s' });
+          baseline: await ssh2Handshakes({ ...ep, port: theirServer.port }, 100, 'curve25519-sha256'), baselineName: 'ssh2↔ssh2', unit: '/s' }); // issue 3's ≥ 300/s is for the in-process row
       } finally {
         await stopChild(ourServer.child);
         await stopChild(theirServer.child);
