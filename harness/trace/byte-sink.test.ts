@@ -83,6 +83,17 @@ describe('trace/byte-sink FileSink', () => {
     expect(readFileSync(path)).to.deep.equal(Buffer.of(1, 2, 3));
   });
 
+  it('a failing write on the synchronous path (the pool busy: no turn of the event loop) names the file as well', () => {
+    const sink = new FileSink('/dev/full', 64 * 1024, 2);
+    let error: unknown;
+    try {
+      for (let i = 0; i < 20 && !error; i++) sink.write(new Uint8Array(64 * 1024));
+      sink.close();
+    } catch (e) { error = e; }
+    expect(String(error)).to.match(/\/dev\/full: .*(ENOSPC|no space)/i);
+    sink.close();
+  });
+
   it('refuses writes after close', () => {
     const sink = new FileSink(join(dir, 'g'));
     sink.write(Uint8Array.of(1));

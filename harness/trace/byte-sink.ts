@@ -196,7 +196,7 @@ export class FileSink extends BufferedSink {
     this.position += len;
     const done = block.subarray(0, len);
     if (this.pending.size >= this.maxInFlight || len < 64 * 1024) {
-      this.writeAllSync(done, at); // small blocks and overflow: no pool round trip
+      this.writeNow(done, at); // small blocks and overflow: no pool round trip
       block.copyWithin(0, len, filled);
       return { block, carried: filled - len };
     }
@@ -222,8 +222,22 @@ export class FileSink extends BufferedSink {
   protected drain(bytes: Uint8Array): void {
     // only reached through flush() at close, with the last partial block: the buffered descriptor takes it
     this.check();
-    writeAllSync(this.bufferedFd, bytes, this.position);
+    this.writeNow(bytes, this.position, true);
     this.position += bytes.length;
+  }
+
+  /**
+   * A synchronous write whose failure is reported as a background one is: kept (later calls throw it too) and
+   * thrown naming the file, whichever path the block took.
+   */
+  private writeNow(bytes: Uint8Array, at: number, buffered = false): void {
+    try {
+      if (buffered) writeAllSync(this.bufferedFd, bytes, at);
+      else this.writeAllSync(bytes, at);
+    } catch (e) {
+      this.failure ??= e as Error;
+      this.check();
+    }
   }
 
   /**
@@ -252,7 +266,7 @@ export class FileSink extends BufferedSink {
     }
     try {
       super.close();
-      for (const [block, at] of this.pending) this.writeAllSync(block, at);
+      for (const [block, at] of this.pending) this.writeNow(block, at);
       this.check();
     } finally {
       if (this.pending.size === 0) this.release();
