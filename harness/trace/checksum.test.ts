@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { nativeBinding } from '../../impl/native/binding.js';
-import { fold, internetChecksum, sumWords, sumWordsJs } from './checksum.js';
+import { copyAndSumWords, fold, internetChecksum, sumWords, sumWordsJs } from './checksum.js';
 
 /** The RFC 1071 definition, byte by byte, as the reference. */
 function reference(b: Uint8Array): number {
@@ -49,5 +49,32 @@ describe('trace/checksum', () => {
     }), { numRuns: 3000 });
     const ff = new Uint8Array(1 << 20).fill(0xff);
     expect(fold(native.inetSum(ff))).to.equal(fold(sumWordsJs(ff)));
+  });
+
+  it('copyAndSumWords copies exactly and sums as sumWords does, for any source and destination alignment', function () {
+    const native = nativeBinding();
+    if (!native) {
+      if (process.env.CI) throw new Error('the native addon is not built in CI (npm run setup builds it)');
+      this.skip();
+    }
+    // destination offsets 0..40 cover every position against the 32-byte store alignment, odd and even
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 5000 }), fc.nat({ max: 7 }), fc.nat({ max: 40 }), fc.nat({ max: 0xffff }), (bytes, srcOff, dstOff, initial) => {
+      const src = Uint8Array.from([...new Uint8Array(srcOff), ...bytes]).subarray(srcOff);
+      const frame = new Uint8Array(dstOff + src.length + 8).fill(0xa5);
+      const dst = frame.subarray(dstOff, dstOff + src.length);
+      const sum = copyAndSumWords(dst, src, initial);
+      expect(fold(sum)).to.equal(fold(sumWordsJs(src, initial)));
+      expect(Buffer.compare(dst, src)).to.equal(0);
+      // nothing written outside dst
+      expect(frame.subarray(0, dstOff).every((x) => x === 0xa5) && frame.subarray(dstOff + src.length).every((x) => x === 0xa5)).to.equal(true);
+    }), { numRuns: 2000 });
+    // 32-bit lanes are flushed before they could overflow: 8 MiB of 0xff
+    const ff = new Uint8Array(8 << 20).fill(0xff);
+    const out = new Uint8Array(ff.length + 1).subarray(1);
+    expect(fold(native.inetCopySum(out, ff))).to.equal(fold(sumWordsJs(ff)));
+    expect(fold(native.inetSum(ff))).to.equal(fold(sumWordsJs(ff)));
+    expect(() => native.inetCopySum(new Uint8Array(3), new Uint8Array(4))).to.throw(RangeError, /same length/);
+    const shared = new Uint8Array(600);
+    expect(() => native.inetCopySum(shared.subarray(0, 300), shared.subarray(100, 400))).to.throw(RangeError, /overlap/);
   });
 });

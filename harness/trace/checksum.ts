@@ -29,6 +29,20 @@ export function sumWords(b: Uint8Array, initial = 0): number {
 
 let native: NativeBinding | null | undefined;
 
+/**
+ * Copies `src` into `dst` (the same length, not overlapping) and returns its partial sum, as `dst.set(src)` then
+ * `sumWords(src, initial)` would: the addon does both in one pass, with stores that do not pull the destination into
+ * the cache (the pcap frame only goes on to the file).
+ */
+export function copyAndSumWords(dst: Uint8Array, src: Uint8Array, initial = 0): number {
+  if (src.length >= NATIVE_MIN) {
+    if (native === undefined) native = nativeBinding();
+    if (native) return initial + native.inetCopySum(dst, src);
+  }
+  dst.set(src);
+  return sumWordsJs(src, initial);
+}
+
 /** The JavaScript sum (exported for tests: both paths must agree). */
 export function sumWordsJs(b: Uint8Array, initial = 0): number {
   const n = b.length;

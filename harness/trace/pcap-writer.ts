@@ -11,7 +11,7 @@
  * as on a Linux loopback capture. It keeps any SSH packet up to 65 KB (RFC 4253 §6.1 requires 35000 bytes) in one
  * segment, which tshark's SSH decryption needs (DESIGN §6), and writes far fewer frames than a 1460-byte MSS would.
  */
-import { sumWords, fold } from './checksum.js';
+import { copyAndSumWords, sumWords, fold } from './checksum.js';
 import { type ByteSink, FileSink, MemorySink } from './byte-sink.js';
 import { encodeGlobalHeader, LinkType, RECORD_HEADER_LEN, writeRecordHeader } from './pcap-format.js';
 
@@ -342,11 +342,11 @@ export class TcpRecorder implements ByteRecorder {
     v.setUint16(tcp + 16, 0);
     v.setUint16(tcp + 18, 0);
     if (options) out.set(options, tcp + TCP_LEN);
-    if (payload) out.set(payload, tcp + tcpLen);
     // Pseudo-header: source, destination, zero, protocol, TCP length (RFC 9293 §3.1)
     let sum = (src.ip >>> 16) + (src.ip & 0xffff) + (dst.ip >>> 16) + (dst.ip & 0xffff) + 6 + tcpLen + payloadLen;
     sum = sumWords(out.subarray(tcp, tcp + tcpLen), sum); // header length is even, so the payload's words align
-    if (payload) sum = sumWords(payload, sum);
+    // the payload is copied into the frame and summed in one pass
+    if (payload) sum = copyAndSumWords(out.subarray(tcp + tcpLen, tcp + tcpLen + payloadLen), payload, sum);
     v.setUint16(tcp + 16, ~fold(sum) & 0xffff);
     w.sink.commit(RECORD_HEADER_LEN + frameLen);
     w.counted();

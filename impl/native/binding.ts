@@ -52,6 +52,8 @@ export interface NativeBinding {
   alignOffset(buf: Uint8Array, alignment: number): number;
   /** RFC 1071 partial sum of `bytes` as big-endian 16-bit words, folded to 16 bits (for the trace writer). */
   inetSum(bytes: Uint8Array): number;
+  /** Copies `src` into `dst` (same length, not overlapping) and returns `inetSum(src)`: one pass for the pcap writer. */
+  inetCopySum(dst: Uint8Array, src: Uint8Array): number;
 }
 
 export interface NativeStatus {
@@ -84,7 +86,7 @@ function load(): { binding: NativeBinding | null; detail: string } {
     const binding = createRequire(import.meta.url)(path) as NativeBinding;
     const version = binding.opensslVersion();
     // a build from an older checkout lacks the newest functions: rebuild rather than fail mid-run
-    if (typeof binding.inetSum !== 'function' || typeof binding.gcmOpenSplit !== 'function' || typeof binding.mlkemSampleMatrix !== 'function' || typeof binding.alignOffset !== 'function') return { binding: null, detail: `stale build at ${path} (run node impl/native/build.mjs)` };
+    if (typeof binding.inetSum !== 'function' || typeof binding.inetCopySum !== 'function' || typeof binding.gcmOpenSplit !== 'function' || typeof binding.mlkemSampleMatrix !== 'function' || typeof binding.alignOffset !== 'function') return { binding: null, detail: `stale build at ${path} (run node impl/native/build.mjs)` };
     // the addon calls the OpenSSL linked into this node; refuse a build that resolved some other libcrypto
     if (!version.includes(process.versions.openssl ?? '\0')) {
       return { binding: null, detail: `addon sees ${JSON.stringify(version)}, node has OpenSSL ${process.versions.openssl}` };
