@@ -114,6 +114,23 @@ describe('trace/jsonl formatJson', () => {
       }), { numRuns: 2000 });
   });
 
+  it('writeLine writes the bytes of formatJson and a LF, direct path or not, every option', () => {
+    fc.assert(fc.property(
+      fc.oneof(channelPayload, mangled, channelPayload.map((p) => Uint8Array.from([...p, ...new Uint8Array(300)]))),
+      fc.record({ connection: fc.option(fc.nat({ max: 9 }), { nil: undefined }), maxFieldBytes: fc.constantFrom(0, 8, 64, Infinity), rawHex: fc.boolean() }),
+      fc.nat({ max: 2 ** 32 }), fc.double({ min: 0, max: 2e12, noNaN: true }), fc.option(fc.string(), { nil: undefined }), fc.boolean(),
+      (payload, opts, seq, time, deviation, prefixOnly) => {
+        const options = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
+        // as TraceSession hands them over: only the directPrefix of a bulk payload, with its full length
+        const prefix = prefixOnly ? MessageFormatter.directPrefix(payload, options) : undefined;
+        const shown = prefix === undefined ? payload : payload.slice(0, prefix);
+        const sink = new MemorySink(64);
+        new MessageFormatter(options).writeLine(sink, 'c2s', seq, shown, time, deviation, payload.length);
+        const expected = `${new MessageFormatter(options).formatJson('c2s', seq, payload, time, deviation)}\n`;
+        expect(Buffer.from(sink.bytes()).toString('utf8')).to.equal(expected);
+      }), { numRuns: 3000 });
+  });
+
   it('from the directPrefix of a payload and its full length, the same line as from the whole payload', () => {
     fc.assert(fc.property(
       fc.oneof(channelPayload, mangled, channelPayload.map((p) => Uint8Array.from([...p, ...new Uint8Array(300)]))),

@@ -4,7 +4,7 @@
  * the same calls, so the files are identical either way.
  */
 import { FileSink } from './byte-sink.js';
-import { MessageFormatter, writeJsonLine, type TraceFormatOptions } from './jsonl.js';
+import { MessageFormatter, type TraceFormatOptions } from './jsonl.js';
 import { PcapWriter, type ConnectionOptions, type Direction, type PcapWriterOptions, type TcpRecorder } from './pcap-writer.js';
 
 export interface TraceWritersConfig {
@@ -67,7 +67,7 @@ export class TraceWriters {
     const c = this.conns.get(id);
     if (!c?.formatter || !this.jsonl) return;
     const dir: Direction = out === (c.role === 'client') ? 'c2s' : 's2c';
-    writeJsonLine(this.jsonl, c.formatter.formatJson(dir, seq, payload, timeMs, deviation, fullLength));
+    c.formatter.writeLine(this.jsonl, dir, seq, payload, timeMs, deviation, fullLength);
     this.lines++;
   }
 
