@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import { register as registerFuzz, runFuzz } from './fuzz.js';
 import { register as registerReplay, runReplay } from './replay.js';
 import { VARIANTS } from '../fuzz/self/variants.js';
+import { keylogDecryptor } from '../trace/decrypt.js';
+import { importPcap } from '../trace/import.js';
+import type { TraceLine } from '../trace/jsonl.js';
+import { parseKeylog } from '../trace/keylog.js';
 
 const CORPUS = join(process.cwd(), 'corpora');
 
@@ -89,16 +93,48 @@ describe('cli: ssh-harness fuzz / replay', function () {
     expect(Object.keys(json.coverage).length).to.be.greaterThan(10);
   });
 
-  it('fuzz against a broken variant exits 1 and saves a replayable corpus entry', async () => {
+  it('fuzz against a broken variant exits 1 and saves a replayable corpus entry; --pcap --keylog record its confirming run', async () => {
     const c = capture();
-    expect(await runFuzz({ ...base(), target: 'self:hang-zero-data', time: '60', seed: '2', stopOnFinding: true, shrinkTime: '5' }, c.say, c.warn)).to.equal(1);
+    const report = join(dir, 'reports-traced');
+    expect(await runFuzz({ ...base(), report, target: 'self:hang-zero-data', time: '60', seed: '2', stopOnFinding: true, shrinkTime: '5', pcap: true, keylog: true }, c.say, c.warn)).to.equal(1);
     const entries = readdirSync(join(dir, 'corpora', 'self-hang-zero-data'));
     expect(entries).to.have.length(1);
     const file = join(dir, 'corpora', 'self-hang-zero-data', entries[0]!);
-    const entry = JSON.parse(readFileSync(file, 'utf8')) as { replay: string; messages: number; reproduced: boolean };
+    const entry = JSON.parse(readFileSync(file, 'utf8')) as { id: string; replay: string; messages: number; reproduced: boolean };
     expect(entry.replay).to.equal(`npx ssh-harness replay ${file} --target self:hang-zero-data`);
     expect(entry.messages).to.be.at.most(3);
     expect(entry.reproduced).to.equal(true);
+
+    // the trace of the confirming run, named by the entry's id, listed in the report and decryptable with its keylog
+    const runDir = join(report, readdirSync(report)[0]!);
+    const traces = join(runDir, 'traces');
+    expect(readdirSync(traces).sort()).to.deep.equal([`${entry.id}.jsonl`, `${entry.id}.keylog`, `${entry.id}.pcap`]);
+    expect(readFileSync(join(runDir, 'report.md'), 'utf8')).to.include(`${entry.id}.pcap`);
+    expect(c.out.join('')).to.match(/  trace: .*\.pcap/);
+    const live = readFileSync(join(traces, `${entry.id}.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TraceLine);
+    const { entries: keys } = parseKeylog(readFileSync(join(traces, `${entry.id}.keylog`), 'utf8'));
+    expect(keys.length).to.be.at.least(1);
+    const imported = await importPcap(join(traces, `${entry.id}.pcap`), { collectLines: true, decryptor: keylogDecryptor(keys) });
+    expect(imported.corpus.partial).to.equal(false);
+    // per direction, message by message (the two directions interleave by capture time in the import)
+    const names = (ls: readonly TraceLine[], d: string) => ls.filter((l) => l.direction === d).map((l) => `${l.seq} ${l.name} ${JSON.stringify(l.fields)}`);
+    for (const d of ['c2s', 's2c']) expect(names(imported.lines!, d), d).to.deep.equal(names(live, d));
+    expect(live.map((l) => `${l.direction} ${l.name}`)).to.include('c2s SSH_MSG_CHANNEL_OPEN');
+  });
+
+  it('replay: --pcap DIR and --keylog FILE put the trace where asked; --pcap with --no-trace is a usage error', async () => {
+    const d = 'self-hang-zero-data';
+    const f = join(CORPUS, d, readdirSync(join(CORPUS, d))[0]!);
+    const pcapDir = join(dir, 'replay-pcap');
+    const keylog = join(dir, 'replay-keys', 'all.keylog');
+    const c = capture();
+    expect(await runReplay(f, { target: 'self:hang-zero-data', pcap: pcapDir, keylog }, c.say, c.warn)).to.equal(1);
+    expect(readdirSync(pcapDir).map((n) => n.replace(/^.*\./, '')).sort()).to.deep.equal(['jsonl', 'pcap']);
+    expect(parseKeylog(readFileSync(keylog, 'utf8')).entries.length).to.be.at.least(1);
+    expect(c.out.join('')).to.include(keylog);
+    const bad = capture();
+    expect(await runReplay(f, { target: 'self', pcap: pcapDir, trace: false }, bad.say, bad.warn)).to.equal(2);
+    expect(bad.err.join('')).to.match(/--pcap .* contradicts --no-trace/);
   });
 
   it('replay: every committed self corpus entry reproduces on its variant and passes on the reference server', async () => {

@@ -1,9 +1,12 @@
 /**
  * `ssh-harness fuzz --target T [--user NAME --password PW --identity FILE] [--runs N | --time SECONDS]
- *   [--seed S] [--shard K/N] [--corpus DIR] [--report DIR] [--concurrency N] [--json]` (DESIGN §9, issue 8).
- * Property-based, state-aware fuzzing (harness/fuzz): prints progress (one updating line on a TTY, a line
- * every 10 s otherwise), writes each shrunk finding to `<corpus>/<target>/<id>.json` with its replay command,
- * and a report (JSON + Markdown, coverage of message types × states) to `<report>/fuzz-<target>-<time>/`.
+ *   [--seed S] [--shard K/N] [--corpus DIR] [--report DIR] [--concurrency N] [--pcap] [--keylog] [--json]` (DESIGN §9,
+ * issues 8 and 9). Property-based, state-aware fuzzing (harness/fuzz): prints progress (one updating line on a TTY, a
+ * line every 10 s otherwise), writes each shrunk finding to `<corpus>/<target>/<id>.json` with its replay command,
+ * and a report (JSON + Markdown, coverage of message types × states) to `<report>/fuzz-<target>-<time>/`. With
+ * `--pcap` / `--keylog`, the run that confirms each finding (its minimal case on a fresh connection) is recorded into
+ * that directory's `traces/` as `<id>.pcap` + `<id>.jsonl` / `<id>.keylog`: tens of thousands of cases a minute are not
+ * worth a trace each, the reproducer is.
  * Exit codes: 0 = nothing found, 1 = findings (must-level), 2 = usage error, unreachable or unusable target.
  */
 import type { Command } from 'commander';
@@ -39,6 +42,8 @@ interface FuzzCliOptions {
   readonly seeds?: string;
   readonly mode?: string;
   readonly json?: boolean;
+  readonly pcap?: boolean;
+  readonly keylog?: boolean;
 }
 
 export function register(program: Command): void {
@@ -62,6 +67,8 @@ export function register(program: Command): void {
     .option('--stop-on-finding', 'end the campaign at the first finding')
     .option('--mode <mode>', 'mixed (default: everything, anywhere) or deep (valid post-auth framing, fuzzed contents)')
     .option('--seeds <dir>', 'run every case under DIR first: corpus entries (earlier findings as regressions, `trace import` entries) and the server checks of scenario YAML files (e.g. --seeds scenarios)')
+    .option('--pcap', 'record the confirming run of every finding: pcap + decoded JSONL in the report directory')
+    .option('--keylog', 'record that run\'s SSH keylog too (Wireshark format), next to its pcap')
     .option('--json', 'print the report JSON on stdout (progress goes to stderr)')
     .action(async (opts: FuzzCliOptions, cmd: Command) => {
       const out = cmd.configureOutput();
@@ -133,8 +140,10 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
     if (performance.now() - lastLine >= 10_000) { lastLine = performance.now(); log(`${line}\n`); }
   };
   const onFinding = (f: FindingRecord): void => {
-    log(`${tty ? '\r\x1b[K' : ''}finding [${f.finding.oracle}] ${f.finding.message}\n  start ${f.start}: ${f.steps.map(describeStep).join(' → ') || '(no steps)'}\n${f.file ? `  saved ${f.file}\n  replay: npx ssh-harness replay ${f.file} --target ${opts.target}\n` : ''}`);
+    log(`${tty ? '\r\x1b[K' : ''}finding [${f.finding.oracle}] ${f.finding.message}\n  start ${f.start}: ${f.steps.map(describeStep).join(' → ') || '(no steps)'}\n${f.file ? `  saved ${f.file}\n  replay: npx ssh-harness replay ${f.file} --target ${opts.target}\n` : ''}${f.traceFiles?.length ? `  trace: ${f.traceFiles.join(', ')}\n` : ''}`);
   };
+  // named at the start: the findings' traces go into it while the campaign runs
+  const dir = join(opts.report, `fuzz-${target.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   log(`fuzzing ${target.name} (${target.version}) seed ${seed}${shard ? ` shard ${shard.k}/${shard.n}` : ''}${runs !== undefined ? `, ${runs} runs` : ''}${time !== undefined ? `, ${time} s` : ''}\n`);
   const watch = watchPeer(target);
   let result;
@@ -146,6 +155,7 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
       onProgress: progress, onFinding, stopOnFinding: opts.stopOnFinding === true, ...(seeds ? { seeds } : {}),
       replayCommand: (file) => `npx ssh-harness replay ${file} --target ${opts.target}`,
       afterCase: watch.afterCase,
+      ...(opts.pcap || opts.keylog ? { traceFindings: { dir: join(dir, 'traces'), pcap: opts.pcap === true, keylog: opts.keylog === true } } : {}),
     });
   } finally {
     await watch.stop();
@@ -153,7 +163,6 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
   }
   if (tty) say('\n');
   const peerFindings = watch.findings();
-  const dir = join(opts.report, `fuzz-${target.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   const notes = watch.notes();
   const files = writeReport(dir, result, notes, peerFindings);
   for (const f of peerFindings) log(`peer finding [${f.oracle}] ${f.message}\n`);

@@ -1,7 +1,9 @@
 /**
- * `ssh-harness replay FILE --target T [--trace DIR] [--json]` (DESIGN §9, issue 8): runs one corpus entry (a
- * fuzz finding, or a `trace import` entry) against a target on a fresh connection, with the same oracles,
- * and writes the connection's trace (pcap, SSH keylog, decoded JSONL) to DIR (default reports/replay-<id>).
+ * `ssh-harness replay FILE --target T [--pcap DIR] [--keylog FILE] [--no-trace] [--json]` (DESIGN §9, issues 8
+ * and 9): runs one corpus entry (a fuzz finding, or a `trace import` entry) against a target on a fresh connection,
+ * with the same oracles, and writes the connection's trace: pcap and decoded JSONL to DIR (default
+ * reports/replay-<id>; `--trace DIR` is the older name), the SSH keylog to FILE (default DIR/<id>.keylog).
+ * `--no-trace` records nothing unless `--keylog` names a file.
  * Exit codes: 0 = no finding (the case passes: a fixed bug stays fixed), 1 = a finding (the entry's, or
  * another), 2 = usage error, corrupted corpus file, unreachable target.
  */
@@ -20,6 +22,9 @@ interface ReplayCliOptions {
   readonly identity?: string;
   /** commander's `--no-trace` sets it to false */
   readonly trace?: string | false;
+  /** where the pcap and JSONL go (issue 9's name for `--trace DIR`) */
+  readonly pcap?: string;
+  readonly keylog?: string;
   readonly json?: boolean;
 }
 
@@ -32,8 +37,10 @@ export function register(program: Command): void {
     .option('--user <name>', 'user name the target accepts')
     .option('--password <pw>', 'password of that user')
     .option('--identity <file>', 'OpenSSH private key the target accepts')
-    .option('--trace <dir>', 'where the pcap, keylog and JSONL go (default reports/replay-<id>)')
-    .option('--no-trace', 'do not write a trace')
+    .option('--pcap <dir>', 'where the pcap and decoded JSONL go (default reports/replay-<id>)')
+    .option('--keylog <file>', 'write the SSH keylog (Wireshark format) to FILE (default: next to the pcap)')
+    .option('--trace <dir>', 'the older name of --pcap')
+    .option('--no-trace', 'write no pcap or JSONL (and no keylog unless --keylog names a file)')
     .option('--json', 'print the result as JSON')
     .action(async (file: string, opts: ReplayCliOptions, cmd: Command) => {
       const out = cmd.configureOutput();
@@ -44,6 +51,10 @@ export function register(program: Command): void {
 }
 
 export async function runReplay(file: string, opts: ReplayCliOptions, say: (s: string) => void, warn: (s: string) => void): Promise<number> {
+  if (opts.pcap !== undefined && (opts.trace === false || (opts.trace !== undefined && opts.trace !== opts.pcap))) {
+    warn(`ssh-harness replay: --pcap ${JSON.stringify(opts.pcap)} contradicts ${opts.trace === false ? '--no-trace' : `--trace ${JSON.stringify(opts.trace)}`}\n`);
+    return 2;
+  }
   let input;
   try {
     input = loadReplayInput(file);
@@ -58,10 +69,11 @@ export async function runReplay(file: string, opts: ReplayCliOptions, say: (s: s
     warn(`ssh-harness replay: ${e instanceof TargetError ? e.message : `cannot start target ${JSON.stringify(opts.target)}: ${(e as Error).message}`}\n`);
     return 2;
   }
-  const traceDir = opts.trace === false ? undefined : (opts.trace ?? join('reports', `replay-${input.id}`));
+  const traceDir = opts.trace === false ? undefined : (opts.pcap ?? opts.trace ?? join('reports', `replay-${input.id}`));
+  const keylogPath = opts.keylog ?? (traceDir ? join(traceDir, `${input.id}.keylog`) : undefined);
   let r;
   try {
-    r = await replay(input, target, traceDir);
+    r = await replay(input, target, { ...(traceDir ? { dir: traceDir } : {}), ...(keylogPath ? { keylogPath } : {}) });
   } catch (e) {
     warn(`ssh-harness replay: ${(e as Error).message}\n`);
     return 2;

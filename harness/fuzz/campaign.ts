@@ -7,6 +7,8 @@
  * Bounded by --runs and/or --time; concurrency runs several connections at once (network targets).
  */
 import fc from 'fast-check';
+import { join } from 'node:path';
+import { openCaseTrace } from './case-trace.js';
 import { CaseRun, runCase, type State } from './executor.js';
 import { countMessages, entryId, writeEntry, type FuzzCorpusEntry } from './corpus.js';
 import type { FuzzTarget, Link } from './link.js';
@@ -50,6 +52,11 @@ export interface CampaignOptions {
    * imported traces). A seed that fires an oracle is a finding like any other (with `file` pointing at it).
    */
   readonly seeds?: readonly SeedCase[];
+  /**
+   * Record the confirming run of every finding (issue 9): `dir` gets `<corpus id>.pcap` and `.jsonl` when `pcap`,
+   * `.keylog` when `keylog`. That run is the minimal case on a fresh connection, as replay repeats it.
+   */
+  readonly traceFindings?: { readonly dir: string; readonly pcap: boolean; readonly keylog: boolean };
   /** Called after every case (peer health watching); a returned message stops the campaign (peer down). */
   readonly afterCase?: () => Promise<string | undefined> | string | undefined;
 }
@@ -77,6 +84,8 @@ export interface FindingRecord {
   readonly occurrences: number;
   readonly reproduced: boolean;
   readonly file?: string;
+  /** The confirming run's pcap, JSONL and keylog (with `traceFindings`). */
+  readonly traceFiles?: readonly string[];
   readonly shrinks: number;
   /** Time from the campaign start to this finding being saved (finding-power checks). */
   readonly foundAfterMs: number;
@@ -267,16 +276,27 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     // our oracles often fire at the final probe: finish with one-at-a-time removal, then confirm on a fresh
     // connection, outside fast-check, exactly as replay will run it
     const steps = await minimizeSteps(target, start, algorithms, executed, finding, performance.now() + (o.shrinkTimeMs ?? 30_000));
-    const again = await runCase(target, start, steps, algorithms);
+    // the corpus entry's id (oracle, start and steps: the detail added below does not change it) names the trace too
+    const id = entryId(target.name, finding, start, steps);
+    const tf = o.traceFindings;
+    const trace = tf && (tf.pcap || tf.keylog)
+      ? openCaseTrace(id, { ...(tf.pcap ? { dir: tf.dir } : {}), ...(tf.keylog ? { keylogPath: join(tf.dir, `${id}.keylog`) } : {}) })
+      : undefined;
+    let again;
+    try {
+      again = await runCase(target, start, steps, algorithms, trace);
+    } finally {
+      trace?.close();
+    }
+    const traceFiles = trace ? trace.finish(again.link) : undefined;
     const reproduced = again.finding?.oracle === finding.oracle;
     // the confirming run had stack traces on: keep its detail (e.g. where an exception escaped)
     if (reproduced && again.finding?.detail) finding = { ...finding, detail: again.finding.detail };
     let rec: FindingRecord = {
       signature: sig, finding, start, algorithms, steps, caseIndex: index, seed, path: at.path,
-      occurrences: 1, reproduced, shrinks: at.shrinks, foundAfterMs: performance.now() - t0,
+      occurrences: 1, reproduced, shrinks: at.shrinks, foundAfterMs: performance.now() - t0, ...(traceFiles ? { traceFiles } : {}),
     };
     if (o.corpusDir) {
-      const id = entryId(target.name, finding, start, steps);
       const dir = `${o.corpusDir}/${target.name}`;
       const file = `${dir}/${id}.json`;
       const entry: FuzzCorpusEntry = {

@@ -4,16 +4,13 @@
  * can be looked at in Wireshark. Also turns a `trace import` corpus entry (captured traffic) into a case:
  * its client→server service messages, sent after our own key exchange.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MessageFormatter } from '../trace/jsonl.js';
-import type { KexSecrets } from '../../impl/transport/types.js';
-import { KeylogWriter } from '../trace/keylog.js';
-import { PcapWriter, type TcpRecorder } from '../trace/pcap-writer.js';
 import { isTraceCorpusEntry, type TraceCorpusEntry } from '../trace/corpus.js';
 import { countMessages, CorpusFormatError, readEntry, type FuzzCorpusEntry } from './corpus.js';
+import { openCaseTrace, type CaseTraceOptions } from './case-trace.js';
 import { runCase, type CaseRecord } from './executor.js';
-import type { FuzzTarget, TraceTap } from './link.js';
+import type { FuzzTarget } from './link.js';
 import type { Finding } from './oracles.js';
 import type { FuzzCase, Step } from './steps.js';
 import type { SeedCase } from './campaign.js';
@@ -69,46 +66,20 @@ export function fromTrace(file: string, t: TraceCorpusEntry): ReplayInput {
   return { id: `trace-${conn.id}`, start: 'newkeys', steps, algorithms: {} };
 }
 
-/** A trace tap writing `<dir>/<id>.pcap`, `.keylog` (0600) and, after the run, `.jsonl`. */
-function fileTap(dir: string, id: string): TraceTap & { files: string[]; finish(): void } {
-  mkdirSync(dir, { recursive: true });
-  const pcapPath = join(dir, `${id}.pcap`);
-  const keylogPath = join(dir, `${id}.keylog`);
-  const pcap = PcapWriter.toFile(pcapPath);
-  const keylog = new KeylogWriter(keylogPath);
-  const base = Date.now();
-  let rec: TcpRecorder | undefined;
-  return {
-    files: [pcapPath, keylogPath],
-    onBytes(direction, bytes, t) {
-      if (!rec) { rec = pcap.connection(); rec.open(base + t); }
-      rec.chunk(direction, bytes, base + t);
-    },
-    onKeys(k: KexSecrets) {
-      // KexSecrets.sharedSecret is K as it enters the hash (with its length prefix); the keylog wants the body
-      const body = k.sharedSecret.length >= 4 && new DataView(k.sharedSecret.buffer, k.sharedSecret.byteOffset).getUint32(0) === k.sharedSecret.length - 4
-        ? k.sharedSecret.subarray(4) : k.sharedSecret;
-      keylog.onKeys({ kex: k.kex, role: k.role, clientCookie: k.clientCookie, ephemeralPrivateKey: k.ephemeralPrivateKey, sharedSecret: body, sessionId: k.sessionId, exchangeHash: k.exchangeHash });
-    },
-    onClose(t) { rec?.close(base + t); rec = undefined; },
-    finish() { rec?.close(Date.now()); pcap.close(); keylog.close(); },
-  };
-}
-
-export async function replay(input: ReplayInput, target: FuzzTarget, traceDir?: string): Promise<ReplayResult> {
-  const tap = traceDir ? fileTap(traceDir, input.id) : undefined;
-  const { finding, record, link } = await runCase(target, input.start, input.steps, input.algorithms, tap);
-  const files: string[] = [];
-  if (tap) {
-    tap.finish();
-    files.push(...tap.files);
-    const jsonl = join(traceDir!, `${input.id}.jsonl`);
-    // the trace formatter of harness/trace: follows kex/auth to decode method numbers, redacts secrets
-    const fmt = new MessageFormatter({ rawHex: false });
-    const lines = link.client.log.trace.map((l) => JSON.stringify(fmt.format(l.dir === 'out' ? 'c2s' : 's2c', l.seq, l.payload, l.timeMs, l.deviation)));
-    writeFileSync(jsonl, lines.join('\n') + (lines.length ? '\n' : ''));
-    files.push(jsonl);
+/**
+ * Runs the case on a fresh connection. `trace.dir` gets `<id>.pcap` and `<id>.jsonl`, `trace.keylogPath` the keylog
+ * (see case-trace.ts); nothing is recorded without them.
+ */
+export async function replay(input: ReplayInput, target: FuzzTarget, trace: CaseTraceOptions = {}): Promise<ReplayResult> {
+  const tap = trace.dir || trace.keylogPath ? openCaseTrace(input.id, trace) : undefined;
+  let run;
+  try {
+    run = await runCase(target, input.start, input.steps, input.algorithms, tap);
+  } finally {
+    tap?.close(); // a harness error still leaves complete files
   }
+  const { finding, record, link } = run;
+  const files = tap ? [...tap.finish(link)] : [];
   return { ...(finding ? { finding } : {}), reproduced: input.expected !== undefined && finding?.oracle === input.expected.oracle, record, files };
 }
 

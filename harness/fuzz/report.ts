@@ -24,7 +24,7 @@ export function reportJson(r: CampaignResult, extra: Record<string, unknown> = {
     findings: r.findings.map((f) => ({
       oracle: f.finding.oracle, severity: f.finding.severity, message: f.finding.message, rfc: f.finding.rfc,
       start: f.start, steps: f.steps.length, occurrences: f.occurrences, reproduced: f.reproduced, file: f.file,
-      seed: f.seed, path: f.path, caseIndex: f.caseIndex, shrinks: f.shrinks,
+      seed: f.seed, path: f.path, caseIndex: f.caseIndex, shrinks: f.shrinks, ...(f.traceFiles ? { traceFiles: f.traceFiles } : {}),
     })),
     ...extra,
   });
@@ -47,6 +47,7 @@ export function reportMarkdown(r: CampaignResult, notes: readonly string[] = [],
     out.push(`- severity ${f.finding.severity}${f.finding.rfc ? `, ${f.finding.rfc}` : ''}; seen ${f.occurrences}×; minimal case reproduced on a fresh connection: ${f.reproduced ? 'yes' : 'NO'}`);
     out.push(`- start ${f.start}, ${f.steps.length} steps: ${f.steps.map(describeStep).join(' → ') || '(none)'}`);
     if (f.file) out.push(`- corpus: \`${f.file}\``);
+    if (f.traceFiles?.length) out.push(`- trace of the confirming run: ${f.traceFiles.map((t) => `\`${t}\``).join(', ')}`);
     out.push(`- fast-check seed ${f.seed}, path ${JSON.stringify(f.path)} (campaign case ${f.caseIndex})`, '');
   }
   if (peerFindings.length > 0) {
