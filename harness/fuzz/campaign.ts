@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { join } from 'node:path';
-import { openCaseTrace } from './case-trace.js';
+import { runTracedCase } from './case-trace.js';
 import { CaseRun, runCase, type State } from './executor.js';
 import { countMessages, entryId, writeEntry, type FuzzCorpusEntry } from './corpus.js';
 import type { FuzzTarget, Link } from './link.js';
@@ -279,16 +279,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     // the corpus entry's id (oracle, start and steps: the detail added below does not change it) names the trace too
     const id = entryId(target.name, finding, start, steps);
     const tf = o.traceFindings;
-    const trace = tf && (tf.pcap || tf.keylog)
-      ? openCaseTrace(id, { ...(tf.pcap ? { dir: tf.dir } : {}), ...(tf.keylog ? { keylogPath: join(tf.dir, `${id}.keylog`) } : {}) })
-      : undefined;
-    let again;
-    try {
-      again = await runCase(target, start, steps, algorithms, trace);
-    } finally {
-      trace?.close();
-    }
-    const traceFiles = trace ? trace.finish(again.link) : undefined;
+    const again = await runTracedCase(target, id, start, steps, algorithms,
+      { ...(tf?.pcap ? { dir: tf.dir } : {}), ...(tf?.keylog ? { keylogPath: join(tf.dir, `${id}.keylog`) } : {}) });
+    const traceFiles = again.files.length ? again.files : undefined;
     const reproduced = again.finding?.oracle === finding.oracle;
     // the confirming run had stack traces on: keep its detail (e.g. where an exception escaped)
     if (reproduced && again.finding?.detail) finding = { ...finding, detail: again.finding.detail };

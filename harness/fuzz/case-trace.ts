@@ -5,11 +5,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { KexSecrets } from '../../impl/transport/types.js';
+import type { AlgorithmPreferences, KexSecrets } from '../../impl/transport/types.js';
 import { MessageFormatter } from '../trace/jsonl.js';
 import { KeylogWriter } from '../trace/keylog.js';
 import { PcapWriter, type TcpRecorder } from '../trace/pcap-writer.js';
-import type { Link, TraceTap } from './link.js';
+import { runCase } from './executor.js';
+import type { FuzzTarget, Link, TraceTap } from './link.js';
+import type { Phase, Step } from './steps.js';
 
 export interface CaseTraceOptions {
   /** `<dir>/<id>.pcap` and `<dir>/<id>.jsonl`; none when undefined. */
@@ -53,11 +55,8 @@ export function openCaseTrace(id: string, o: CaseTraceOptions): CaseTrace {
       rec.chunk(direction, bytes, base + t);
     },
     onKeys(k: KexSecrets) {
-      if (!keylog || closed) return;
-      // KexSecrets.sharedSecret is K as it enters the hash (with its length prefix); the keylog wants the body
-      const body = k.sharedSecret.length >= 4 && new DataView(k.sharedSecret.buffer, k.sharedSecret.byteOffset).getUint32(0) === k.sharedSecret.length - 4
-        ? k.sharedSecret.subarray(4) : k.sharedSecret;
-      keylog.onKeys({ kex: k.kex, role: k.role, clientCookie: k.clientCookie, ephemeralPrivateKey: k.ephemeralPrivateKey, sharedSecret: body, sessionId: k.sessionId, exchangeHash: k.exchangeHash });
+      // KeylogWriter takes K with its length prefix, as the engine gives it
+      if (!closed) keylog?.onKeys(k);
     },
     onClose(t) { rec?.close(base + t); rec = undefined; },
     finish(link) {
@@ -66,7 +65,7 @@ export function openCaseTrace(id: string, o: CaseTraceOptions): CaseTrace {
         const jsonl = join(o.dir, `${id}.jsonl`);
         // the trace formatter of harness/trace: follows kex/auth to decode method numbers, redacts secrets
         const fmt = new MessageFormatter({ rawHex: false });
-        const lines = link.client.log.trace.map((l) => JSON.stringify(fmt.format(l.dir === 'out' ? 'c2s' : 's2c', l.seq, l.payload, l.timeMs, l.deviation)));
+        const lines = link.client.log.trace.map((l) => fmt.formatJson(l.dir === 'out' ? 'c2s' : 's2c', l.seq, l.payload, l.timeMs, l.deviation));
         writeFileSync(jsonl, lines.join('\n') + (lines.length ? '\n' : ''));
         files.push(jsonl);
       }
@@ -74,4 +73,19 @@ export function openCaseTrace(id: string, o: CaseTraceOptions): CaseTrace {
     },
     close,
   };
+}
+
+/**
+ * `runCase` with the connection recorded as `<id>` (see `openCaseTrace`); nothing is recorded when `trace` names no
+ * file. The files are closed even when the case throws (a harness error), and listed in `files` when it returns.
+ */
+export async function runTracedCase(target: FuzzTarget, id: string, start: Phase, steps: readonly Step[], algorithms: AlgorithmPreferences | undefined, trace: CaseTraceOptions): Promise<Awaited<ReturnType<typeof runCase>> & { files: readonly string[] }> {
+  const tap = trace.dir || trace.keylogPath ? openCaseTrace(id, trace) : undefined;
+  let run;
+  try {
+    run = await runCase(target, start, steps, algorithms, tap);
+  } finally {
+    tap?.close();
+  }
+  return { ...run, files: tap ? tap.finish(run.link) : [] };
 }

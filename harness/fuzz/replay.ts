@@ -8,8 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isTraceCorpusEntry, type TraceCorpusEntry } from '../trace/corpus.js';
 import { countMessages, CorpusFormatError, readEntry, type FuzzCorpusEntry } from './corpus.js';
-import { openCaseTrace, type CaseTraceOptions } from './case-trace.js';
-import { runCase, type CaseRecord } from './executor.js';
+import { runTracedCase, type CaseTraceOptions } from './case-trace.js';
+import type { CaseRecord } from './executor.js';
 import type { FuzzTarget } from './link.js';
 import type { Finding } from './oracles.js';
 import type { FuzzCase, Step } from './steps.js';
@@ -71,15 +71,7 @@ export function fromTrace(file: string, t: TraceCorpusEntry): ReplayInput {
  * (see case-trace.ts); nothing is recorded without them.
  */
 export async function replay(input: ReplayInput, target: FuzzTarget, trace: CaseTraceOptions = {}): Promise<ReplayResult> {
-  const tap = trace.dir || trace.keylogPath ? openCaseTrace(input.id, trace) : undefined;
-  let run;
-  try {
-    run = await runCase(target, input.start, input.steps, input.algorithms, tap);
-  } finally {
-    tap?.close(); // a harness error still leaves complete files
-  }
-  const { finding, record, link } = run;
-  const files = tap ? [...tap.finish(link)] : [];
+  const { finding, record, files } = await runTracedCase(target, input.id, input.start, input.steps, input.algorithms, trace);
   return { ...(finding ? { finding } : {}), reproduced: input.expected !== undefined && finding?.oracle === input.expected.oracle, record, files };
 }
 
