@@ -25,13 +25,13 @@ export function stateSubdir(name: string): string {
 }
 
 let root: string | undefined;
-/** The ssh-harness package root, found from this module whether it runs from source (tsx) or from dist/. */
+/** The repository root (package ssh-harness-suite: the harness, whose workspace impl/ is the library), found from this module whether it runs from source (tsx) or from dist/. */
 export function packageRoot(): string {
   if (root) return root;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 8; i++) {
     const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'ssh-harness') return (root = dir);
+    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'ssh-harness-suite') return (root = dir);
     dir = dirname(dir);
   }
   throw new Error('cannot find the ssh-harness package root above ' + fileURLToPath(import.meta.url));

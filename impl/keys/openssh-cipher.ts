@@ -4,10 +4,17 @@
  * private section with no AAD; an AEAD tag (AES-GCM, ChaCha20-Poly1305) follows the encrypted string.
  */
 import { createCipheriv, createDecipheriv, timingSafeEqual, type CipherGCMTypes } from 'node:crypto';
-import { poly1305 } from '@noble/ciphers/_poly1305.js';
-import { chacha20orig } from '@noble/ciphers/chacha.js';
-import bcryptPbkdf from 'bcrypt-pbkdf';
+import { createRequire } from 'node:module';
+import type bcryptPbkdfModule from 'bcrypt-pbkdf';
+import { poly1305 } from '../crypto/cipher/poly1305.js';
 import { KeyFormatError, WrongPassphraseError } from './errors.js';
+
+let bcryptPbkdf: typeof bcryptPbkdfModule | undefined;
+/** Loaded on the first encrypted key, not at import: most programs never read one. */
+function bcrypt(): typeof bcryptPbkdfModule {
+  bcryptPbkdf ??= createRequire(import.meta.url)('bcrypt-pbkdf') as typeof bcryptPbkdfModule;
+  return bcryptPbkdf;
+}
 
 export interface KeyCipher {
   readonly name: string;
@@ -56,7 +63,7 @@ export function bcryptKdf(passphrase: string, salt: Uint8Array, rounds: number, 
   const pass = new TextEncoder().encode(passphrase);
   const out = new Uint8Array(outLen);
   if (pass.length === 0 || salt.length === 0 || rounds < 1) throw new KeyFormatError('malformed', 'bcrypt kdf: empty passphrase or salt, or zero rounds');
-  if (bcryptPbkdf.pbkdf(pass, pass.length, salt, salt.length, out, outLen, rounds) !== 0) throw new KeyFormatError('malformed', 'bcrypt kdf: invalid parameters');
+  if (bcrypt().pbkdf(pass, pass.length, salt, salt.length, out, outLen, rounds) !== 0) throw new KeyFormatError('malformed', 'bcrypt kdf: invalid parameters');
   return out;
 }
 
@@ -68,9 +75,9 @@ export function decryptSection(c: KeyCipher, keyIv: Uint8Array, data: Uint8Array
     case 'none':
       return data;
     case 'chachapoly': {
-      const mainKey = key.subarray(0, 32);
-      if (!timingSafeEqual(poly1305(data, polyKey(mainKey)), tag)) throw new WrongPassphraseError('wrong passphrase (authentication tag mismatch)');
-      return chacha20orig(mainKey, ZERO_NONCE, data, undefined, 1);
+      const stream = chachaStream(key);
+      if (!timingSafeEqual(poly1305(stream.polyKey, data), tag)) throw new WrongPassphraseError('wrong passphrase (authentication tag mismatch)');
+      return new Uint8Array(stream.xor(data));
     }
     case 'gcm': {
       const d = createDecipheriv(c.node as CipherGCMTypes, key, iv);
@@ -97,9 +104,9 @@ export function encryptSection(c: KeyCipher, keyIv: Uint8Array, data: Uint8Array
     case 'none':
       return { data, tag: new Uint8Array(0) };
     case 'chachapoly': {
-      const mainKey = key.subarray(0, 32);
-      const out = chacha20orig(mainKey, ZERO_NONCE, data, undefined, 1);
-      return { data: out, tag: poly1305(out, polyKey(mainKey)) };
+      const stream = chachaStream(key);
+      const out = new Uint8Array(stream.xor(data));
+      return { data: out, tag: poly1305(stream.polyKey, out).slice() };
     }
     case 'gcm': {
       const e = createCipheriv(c.node as CipherGCMTypes, key, iv);
@@ -113,8 +120,13 @@ export function encryptSection(c: KeyCipher, keyIv: Uint8Array, data: Uint8Array
   }
 }
 
-/** PROTOCOL.chacha20poly1305: the nonce is the 64-bit sequence number (0 here); block 0 keys Poly1305. */
-const ZERO_NONCE = new Uint8Array(8);
-function polyKey(mainKey: Uint8Array): Uint8Array {
-  return chacha20orig(mainKey, ZERO_NONCE, new Uint8Array(32), undefined, 0);
+/**
+ * PROTOCOL.chacha20poly1305 with sequence number 0: ChaCha20 under the first 32 key bytes, nonce 0; keystream block 0
+ * keys Poly1305 and the data is encrypted from block 1. node's 'chacha20' IV is a 32-bit little-endian block counter
+ * then a 96-bit nonce, so an all-zero IV starts at block 0 of the original 64/64-bit layout.
+ */
+function chachaStream(key: Uint8Array): { polyKey: Uint8Array; xor: (data: Uint8Array) => Buffer } {
+  const c = createCipheriv('chacha20', key.subarray(0, 32), Buffer.alloc(16));
+  const polyKey = new Uint8Array(c.update(Buffer.alloc(64)).subarray(0, 32));
+  return { polyKey, xor: (data) => c.update(data) };
 }

@@ -5,7 +5,8 @@
  *   uint32 N (= 1), string publickey, string encrypted-section [, byte[authlen] tag]
  *   section = uint32 checkint, uint32 checkint, (string type, private fields, string comment)…, 1 2 3… padding
  */
-import { createECDH, createPublicKey, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createECDH, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import type { Jwk } from '../crypto/jwk.js';
 import { Reader, Writer, mpintFromUnsigned } from '../wire/index.js';
 import { armor } from './armor.js';
 import { KeyFormatError, WrongPassphraseError, asKeyFormatError } from './errors.js';
@@ -152,7 +153,7 @@ function readPrivateFields(r: Reader, type: KeyType): KeyObject {
 }
 
 function writePrivateFields(w: Writer, key: KeyObject, type: KeyType): void {
-  const jwk: JsonWebKey = key.export({ format: 'jwk' });
+  const jwk: Jwk = key.export({ format: 'jwk' });
   w.string(type);
   if (type === 'ssh-ed25519') {
     const pk = fromBase64Url(jwk.x, 'ed25519 x');

@@ -1,5 +1,5 @@
 /**
- * Loads the optional packet-protection addon (impl/native/src, built by impl/native/build.mjs into build/Release).
+ * Loads the optional packet-protection addon (native/src, built by native/build.mjs into the package's build/Release).
  * Loading never throws: a missing, stale or foreign build leaves the pure node:crypto path in charge, and
  * `nativeStatus()` says why. SSH_HARNESS_NO_NATIVE=1 turns the addon off (read on every call, so tests can
  * run both paths in one process).
@@ -64,11 +64,15 @@ export interface NativeStatus {
 
 const ADDON = join('build', 'Release', 'ssh_harness_native.node');
 
-/** The package root: the nearest ancestor with binding.gyp (impl/native from source, dist/impl/native when built). */
+/**
+ * The package root: the nearest ancestor with binding.gyp — impl/ from the sources, the installed package's folder
+ * from its bundle (dist/) — or with impl/binding.gyp (the repository root, from the harness's compiled dist/impl/native).
+ */
 function addonPath(): string | null {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     if (existsSync(join(dir, 'binding.gyp'))) return join(dir, ADDON);
+    if (existsSync(join(dir, 'impl', 'binding.gyp'))) return join(dir, 'impl', ADDON);
     const up = dirname(dir);
     if (up === dir) break;
     dir = up;

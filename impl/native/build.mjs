@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * Builds the optional native packet-protection addon (binding.gyp → build/Release/ssh_harness_native.node).
- * Run by `npm install` (package.json "install") and by hand: `node impl/native/build.mjs`.
+ * Builds the optional native packet-protection addon (the package's binding.gyp → build/Release/ssh_harness_native.node,
+ * both relative to the package root: impl/ in the repository, the installed package's folder for a user).
+ * Run by `npm install` (the package's "install" script) and by hand: `node impl/native/build.mjs`.
  * It never fails the install: no compiler, no headers, a failed build or an addon that does not load → one
  * line on stderr, the broken output removed, exit 0, and impl/native falls back to node:crypto.
  * SSH_HARNESS_NO_NATIVE=1 skips the build.
@@ -11,7 +12,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const addon = join(root, 'build', 'Release', 'ssh_harness_native.node');
 const log = join(root, 'build', 'native-build.log');
 const BUILD_TIMEOUT_MS = 5 * 60_000;

@@ -5,21 +5,22 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The package root: impl/ (binding.gyp, native/). */
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** A copy of the build inputs in a scratch directory, so a failing build cannot touch the real build/. */
 function scratchCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'ssh-harness-native-'));
   cpSync(join(root, 'binding.gyp'), join(dir, 'binding.gyp'));
-  cpSync(join(root, 'impl', 'native', 'build.mjs'), join(dir, 'impl', 'native', 'build.mjs'));
-  cpSync(join(root, 'impl', 'native', 'src'), join(dir, 'impl', 'native', 'src'), { recursive: true });
+  cpSync(join(root, 'native', 'build.mjs'), join(dir, 'native', 'build.mjs'));
+  cpSync(join(root, 'native', 'src'), join(dir, 'native', 'src'), { recursive: true });
   return dir;
 }
 
 function runBuild(dir: string, env: Record<string, string>) {
   const base = { ...process.env };
   delete base.SSH_HARNESS_NO_NATIVE; // the suite itself may run with it
-  return spawnSync(process.execPath, [join(dir, 'impl', 'native', 'build.mjs')], { cwd: dir, env: { ...base, ...env }, encoding: 'utf8', timeout: 120_000 });
+  return spawnSync(process.execPath, [join(dir, 'native', 'build.mjs')], { cwd: dir, env: { ...base, ...env }, encoding: 'utf8', timeout: 120_000 });
 }
 
 describe('impl/native/build.mjs (install-time build)', () => {

@@ -5,7 +5,8 @@
  * - ssh-rsa: mpint e || mpint n — RFC 4253 §6.6
  * - ecdsa-sha2-<id>: string id || string Q (uncompressed point) — RFC 5656 §3.1
  */
-import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { Jwk } from '../jwk.js';
 import { DecodeError } from '../../errors.js';
 import { Reader, Writer, mpintFromUnsigned } from '../../wire/index.js';
 import { bigintToBytes, fromBase64Url, toBase64Url } from '../bytes.js';
@@ -21,7 +22,7 @@ export interface ParsedPublicKey extends PublicKey {
   readonly keyObject: KeyObject;
 }
 
-function jwkField(jwk: JsonWebKey, f: 'x' | 'y' | 'n' | 'e'): Uint8Array {
+function jwkField(jwk: Jwk, f: 'x' | 'y' | 'n' | 'e'): Uint8Array {
   const v = jwk[f];
   if (typeof v !== 'string') throw new TypeError(`key has no public component ${f}`);
   return fromBase64Url(v);
@@ -78,7 +79,7 @@ function positiveMpint(r: Reader, what: string): Uint8Array {
 export function publicKeyFromBlob(blob: Uint8Array): ParsedPublicKey {
   const r = new Reader(blob);
   const type = r.ascii('public key type');
-  let jwk: JsonWebKey;
+  let jwk: Jwk;
   if (type === ED25519) {
     const a = r.string('ed25519 public key');
     if (a.length !== 32) throw new DecodeError(`ssh-ed25519 key must be 32 bytes, got ${a.length}`, 4 + type.length);

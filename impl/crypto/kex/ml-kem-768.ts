@@ -91,15 +91,14 @@ function bitRev7(i: number): number {
   return r;
 }
 
-function powMod(base: number, e: number): number {
-  let r = 1;
-  for (let i = 0; i < e; i++) r = (r * base) % Q;
-  return r;
-}
+/** ζ^e mod q for e in 0..255, ζ = 17: one multiplication per entry (module load time counts for every importer). */
+const ZETA_POW = new Int32Array(256);
+ZETA_POW[0] = 1;
+for (let e = 1; e < 256; e++) ZETA_POW[e] = (ZETA_POW[e - 1]! * 17) % Q;
 
-/** ζ^BitRev7(i) in Montgomery form for NTT/NTT⁻¹ (Algorithms 9, 10); ζ^(2·BitRev7(i)+1) for MultiplyNTTs (Algorithm 11); ζ = 17. */
-const ZETAS_M = Int32Array.from({ length: 128 }, (_, i) => (powMod(17, bitRev7(i)) * MONT) % Q);
-const GAMMAS = Int32Array.from({ length: 128 }, (_, i) => powMod(17, 2 * bitRev7(i) + 1));
+/** ζ^BitRev7(i) in Montgomery form for NTT/NTT⁻¹ (Algorithms 9, 10); ζ^(2·BitRev7(i)+1) for MultiplyNTTs (Algorithm 11). */
+const ZETAS_M = Int32Array.from({ length: 128 }, (_, i) => (ZETA_POW[bitRev7(i)]! * MONT) % Q);
+const GAMMAS = Int32Array.from({ length: 128 }, (_, i) => ZETA_POW[2 * bitRev7(i) + 1]!);
 const N_INV_M = (3303 * MONT) % Q; // 128⁻¹ mod q (Algorithm 10 line 14), in Montgomery form
 
 /**

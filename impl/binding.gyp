@@ -1,17 +1,17 @@
 {
-  # Optional native fast path for SSH packet protection (impl/native). Built at install by impl/native/build.mjs;
+  # Optional native fast path for SSH packet protection (native/). Built at install by native/build.mjs;
   # when it cannot be built, impl/native falls back to node:crypto. OpenSSL symbols come from the node binary.
   "targets": [
     {
       "target_name": "ssh_harness_native",
       "sources": [
-        "impl/native/src/addon.c",
-        "impl/native/src/gcm.c",
-        "impl/native/src/chacha.c",
-        "impl/native/src/ctr-hmac.c",
-        "impl/native/src/hmac.c",
-        "impl/native/src/checksum.c",
-        "impl/native/src/mlkem.c"
+        "native/src/addon.c",
+        "native/src/gcm.c",
+        "native/src/chacha.c",
+        "native/src/ctr-hmac.c",
+        "native/src/hmac.c",
+        "native/src/checksum.c",
+        "native/src/mlkem.c"
       ],
       "cflags": ["-O2", "-Wall", "-Wextra", "-std=c11"],
       "defines": ["OPENSSL_API_COMPAT=30000"],
