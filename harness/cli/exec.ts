@@ -14,7 +14,7 @@ import { Transport } from '../../impl/Transport.js';
 import type { PrivateKey, PublicKey } from '../../impl/crypto/types.js';
 import { HostKeyMismatch, SSHError } from '../../impl/errors.js';
 import { addKnownHost, checkKnownHost, fingerprintSHA256, parseKnownHosts, parsePrivateKey } from '../../impl/keys/index.js';
-import { parseAlgorithmsFlag, traceFor, UsageError } from './serve.js';
+import { loadTraceWriters, parseAlgorithmsFlag, traceFor, UsageError } from './serve.js';
 
 export const EXIT_CONNECTION_FAILED = 255;
 
@@ -158,6 +158,7 @@ export function register(program: Command): void {
           stdout: process.stdout,
           stderr: process.stderr,
         };
+        await loadTraceWriters(run);
         process.exitCode = await runExec(run);
         // stdin may still be open (a terminal): do not wait for it
         process.stdin.destroy();

@@ -65,11 +65,16 @@ export type TraceFactory = (req: TraceRequest) => TransportTrace | undefined;
 let traceFactory: TraceFactory | undefined;
 
 /**
- * The seam for --keylog / --pcap: the harness's trace writers (harness/trace) register a factory here (from
- * main.ts); serve and exec call it for each connection and pass the hooks to the Transport.
+ * The seam for --keylog / --pcap: the harness's trace writers (harness/trace) register a factory here; serve and exec
+ * call it for each connection and pass the hooks to the Transport.
  */
 export function setTraceFactory(f: TraceFactory | undefined): void {
   traceFactory = f;
+}
+
+/** Loads the trace writers when a command asks to record (they are not loaded otherwise: start-up time). */
+export async function loadTraceWriters(req: { readonly keylog?: string; readonly pcapDir?: string }): Promise<void> {
+  if ((req.keylog || req.pcapDir) && !traceFactory) traceFactory = (await import('../trace/trace-factory.js')).createTraceFactory();
 }
 
 export function traceFor(req: TraceRequest): TransportTrace | undefined {
@@ -360,7 +365,9 @@ export function register(program: Command): void {
     .option('--json', 'print the listening line as JSON')
     .action(async (flags: Record<string, unknown>) => {
       try {
-        const running = await startServe(serveOptionsFromFlags(flags));
+        const options = serveOptionsFromFlags(flags);
+        await loadTraceWriters(options);
+        const running = await startServe(options);
         if (flags.json) {
           process.stdout.write(`${JSON.stringify({ listening: { host: running.host, port: running.port }, hostKeys: running.hostKeys.map((k) => fingerprintSHA256(k.publicKey.blob)) })}\n`);
         } else {

@@ -1,10 +1,8 @@
 /**
- * `ssh-harness trace import FILE.pcap [--keylog FILE] --out DIR` (DESIGN §9): a capture → decoded JSONL and a
+ * `ssh-harness trace import FILE.pcap [--keylog FILE] --out DIR`: a capture → decoded JSONL and a
  * replayable corpus entry (format: harness/trace/README.md).
  *
- * Registering also installs the trace factory behind serve's and exec's `--pcap DIR` / `--keylog FILE`.
- *
- * Exit codes (DESIGN §9): 0 = imported completely; 1 = imported, but the result is partial (truncated file,
+ * Exit codes: 0 = imported completely; 1 = imported, but the result is partial (truncated file,
  * gaps, snaplen cuts, unparsable streams) — the files are written and flagged; 2 = usage error or not a pcap.
  */
 import type { Command } from 'commander';
@@ -15,8 +13,6 @@ import { keylogDecryptor } from '../trace/decrypt.js';
 import { importPcap, type DecryptorFactory, type ImportResult } from '../trace/import.js';
 import { parseKeylog } from '../trace/keylog.js';
 import { PcapFormatError } from '../trace/pcap-reader.js';
-import { createTraceFactory } from '../trace/trace-factory.js';
-import { setTraceFactory } from './serve.js';
 
 interface ImportCliOptions {
   readonly out: string;
@@ -29,8 +25,6 @@ interface ImportCliOptions {
 }
 
 export function register(program: Command): void {
-  // --pcap DIR / --keylog FILE of serve and exec record through harness/trace (one session per connection)
-  setTraceFactory(createTraceFactory());
   const trace = program.command('trace').description('packet traces: import captured SSH traffic');
   trace
     .command('import')
