@@ -19,11 +19,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { MiB, opensshUpload, oursHandshakes, oursUpload, ssh2Handshakes, type Algorithms, type Endpoint } from './throughput.js';
 import type { Measurement } from './client-worker.js';
+import { execFirstByte, startupFigures } from './startup.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The groups `--only` selects from. */
-export const BENCH_GROUPS = ['handshake', 'kex', 'fuzz', 'sshd', 'trace', 'channels', 'impl'] as const;
+export const BENCH_GROUPS = ['startup', 'handshake', 'kex', 'fuzz', 'sshd', 'trace', 'channels', 'impl'] as const;
 
 export interface BenchRow {
   readonly group: string;
@@ -217,6 +218,11 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
     log(`${r.group.padEnd(12)} ${r.name.padEnd(56)} ours ${r.ours.toFixed(0).padStart(6)} ${r.unit}${ratio}${r.target ? `  (target ${r.target})` : ''}`);
   };
 
+  if (want('startup')) {
+    // a user's fresh process: importing the library, starting the command (exec's first byte is measured with sshd below)
+    for (const f of await startupFigures()) add({ group: 'startup', unit: 'ms', ...f });
+  }
+
   if (want('handshake')) {
     // client and server in this one process over an in-memory stream pair (Ed25519 host key, curve25519, password)
     const hostKey = generateHostKey('ssh-ed25519');
@@ -259,7 +265,7 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
     }
   }
 
-  const needSshd = want('sshd') || want('channels') || want('handshake') || want('trace');
+  const needSshd = want('sshd') || want('channels') || want('handshake') || want('trace') || want('startup');
   const sshd = needSshd ? await sshdTarget.start({ extraConfig: ['LogLevel INFO', 'MaxSessions 70'] }) : undefined;
   let clients: ClientWorker[] | undefined;
   try {
@@ -271,6 +277,9 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
     }
     if (sshd) {
       const ep: Endpoint = { host: sshd.host, port: sshd.port, user: sshd.credentials.user, password: sshd.credentials.password! };
+      if (want('startup') && sshd.credentials.privateKeyPath) {
+        add({ group: 'startup', unit: 'ms', ...await execFirstByte({ host: sshd.host, port: sshd.port, user: sshd.credentials.user, keyPath: sshd.credentials.privateKeyPath }) });
+      }
       if (clients && (want('sshd') || want('channels'))) {
         // warm-up: JIT, the native addon and sshd's first fork should not land on the first cipher measured
         const [us, them] = clients;
