@@ -167,6 +167,11 @@ export class Channel extends Duplex {
     this.notify({ kind: 'signal', signal: name });
   }
 
+  /** True once the channel number is released ('channel-gone' was emitted): nothing more goes either way. */
+  get channelGone(): boolean {
+    return this.remoteGone;
+  }
+
   /** Resolves with the exit status, or null when the command died by a signal or the channel closed without one. */
   exitStatus(): Promise<number | null> {
     return this.exitPromise;
@@ -231,7 +236,10 @@ export class Channel extends Duplex {
     return new Promise((resolve, reject) => this.replyWaiters.push({ resolve, reject }));
   }
 
-  /** Sends CLOSE (after EOF if still writable) and resolves when the peer's CLOSE arrives. */
+  /**
+   * Sends CLOSE now and resolves when the peer's CLOSE arrives. Writes still queued (waiting for window) are
+   * dropped: to finish sending first, `end()` and wait for 'finish' (or use `exit()` / `bridgeChannelSocket`).
+   */
   close(): Promise<void> {
     if (!this.remoteGone) {
       this.host.conn.close(this.id);
