@@ -270,12 +270,26 @@ export class Channel extends Duplex {
     this.enqueue(chunk, undefined, cb);
   }
 
+  /**
+   * RFC 4254 §5.3: EOF covers extended data too, so it goes out only after stderr's queued bytes (they share the
+   * window with stdout and may still be waiting for it): ending the channel ends stderr, and EOF follows its 'finish'.
+   */
   override _final(cb: (err?: Error | null) => void): void {
-    if (!this.remoteGone && this.host.conn.info(this.id)?.open) {
-      this.host.conn.sendEof(this.id);
-      this.host.flush();
-    }
-    cb();
+    let done = false;
+    const sendEof = (): void => {
+      if (done) return;
+      done = true;
+      if (!this.remoteGone && this.host.conn.info(this.id)?.open) {
+        this.host.conn.sendEof(this.id);
+        this.host.flush();
+      }
+      cb();
+    };
+    const err = this.stderr;
+    if (err.writableFinished || err.destroyed) return sendEof();
+    err.once('finish', sendEof);
+    err.once('close', sendEof);
+    if (!err.writableEnded) err.end();
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
