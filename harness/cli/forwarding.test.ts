@@ -6,9 +6,11 @@
  *
  * Each path runs 200 seeded connections (impl/connection/testing/tcp-traffic.ts), 8 at a time: client-first,
  * server-first, both-at-once, echo and silent, with sizes from 0 B to 8 MiB in each direction. Sizes are weighted
- * (6 % 0 B, 6 % exactly 8 MiB, the rest log-uniform) so a path moves ~350 MB rather than 1.6 GB; every byte is
- * compared by SHA-256 and length against what the far end recorded. Then resets and early closes on either side:
- * both ends see the connection end, the server keeps running and the tunnels keep working.
+ * so the suite stays fast: the edges (0 B one way and 8 MiB the other, 8 MiB both ways) once per mode, the rest 5 %
+ * 0 B and log-uniform up to 8 MiB, so a path moves ~200-270 MB instead of the ~1.7 GB of uniform sizes; every byte
+ * is compared by SHA-256 and length against what the far end recorded. Then resets and early closes on either
+ * side, and an ssh client killed mid-transfer: both ends see every connection end, the server keeps running, the
+ * other tunnels keep working, and serve exits 0 on SIGTERM.
  * SSH_HARNESS_FORWARD_SEED / SSH_HARNESS_FORWARD_CONNECTIONS change the seed and the count.
  */
 import { expect } from 'chai';
@@ -152,6 +154,36 @@ describe('forwarding: every byte, half-close either side (ssh -L/-R through serv
       const again = await runTraffic(dialer(port), after, far, { concurrency: 4 });
       expect(again.failures, `${name}: traffic after the aborts`).to.deep.equal([]);
     }
+    expect(serve.exitCode, `serve died: ${serveStderr}`).to.equal(null);
+  });
+
+  it('the ssh client is killed mid-transfer (-L and -R): every forwarded connection ends, serve keeps serving', async () => {
+    for (const flag of ['-L', '-R'] as const) {
+      const before = procs.length;
+      const port = await tunnel(flag);
+      const ssh = procs[before]!;
+      const busy = planConnections(SEED + 20, 8, MAX_BYTES, ['both']).map((p) => ({ ...p, up: MAX_BYTES, down: MAX_BYTES }));
+      const running = runTraffic(dialer(port), busy, far, { concurrency: 8, deadlineMs: 20_000, cut: true });
+      await new Promise((r) => setTimeout(r, 300));
+      ssh.kill('SIGKILL');
+      const r = await running;
+      // cut short, but every one of them ended at the client (none hung until the deadline) ...
+      expect(r.failures, `${flag}: connections left hanging`).to.deep.equal([]);
+      // ... and at the far end
+      for (let i = 0; far.open > 0 && i < 200; i++) await new Promise((res) => setTimeout(res, 50));
+      expect(far.open, `${flag}: far-end connections still open 10 s after the kill`).to.equal(0);
+      if (flag === '-R') {
+        // the listener went with the connection that asked for it
+        const refused = await new Promise<boolean>((res) => { const c = net.connect(port, '127.0.0.1'); c.once('connect', () => { c.destroy(); res(false); }); c.once('error', () => res(true)); });
+        expect(refused, 'the -R listener outlived its SSH connection').to.equal(true);
+      }
+    }
+    const again = await runTraffic(dialer(entries.get('ssh -R')!), planConnections(SEED + 21, 10, 256 * 1024), far, { concurrency: 4 });
+    expect(again.failures, 'the other tunnels after the kills').to.deep.equal([]);
+    expect(serve.exitCode, `serve died: ${serveStderr}`).to.equal(null);
+  });
+
+  it('serve exits 0 on SIGTERM after all of this, with nothing on stderr', async () => {
     expect(serve.exitCode, `serve died: ${serveStderr}`).to.equal(null);
     serve.kill('SIGTERM');
     const code = await new Promise((r) => serve.once('close', r));

@@ -47,28 +47,38 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/**
- * Sizes from 0 to maxBytes: 6 % exactly 0, 6 % exactly maxBytes, the rest log-uniform in between (mean ≈ 0.9 MiB
- * for 8 MiB), so small, medium and the largest transfers all occur without every connection moving megabytes.
- */
+/** 5 % exactly 0, the rest log-uniform in 1..maxBytes (mean ≈ 0.5 MiB for 8 MiB): small, medium and large all occur. */
 function pickSize(rnd: () => number, maxBytes: number): number {
-  const r = rnd();
-  if (r < 0.06) return 0;
-  if (r < 0.12) return maxBytes;
-  return Math.min(maxBytes, Math.floor(Math.exp(rnd() * Math.log(maxBytes + 1))) - 1);
+  if (rnd() < 0.05) return 0;
+  return Math.min(maxBytes, Math.floor(Math.exp(rnd() * Math.log(maxBytes + 1))));
 }
 
-/** `count` connections over the traffic modes (each mode at least once when count allows), seeded. */
+/**
+ * `count` connections, seeded: first the edges (each mode once; 0 B one way and maxBytes the other, and maxBytes
+ * both ways, for the traffic modes), then random modes and sizes; shuffled so the edges are spread over the run.
+ * With 8 MiB a run of 200 moves ~250 MB: enough to cross windows and rekeys many times, bounded in time.
+ */
 export function planConnections(seed: number, count: number, maxBytes: number, modes: readonly (TrafficMode | AbortMode)[] = TRAFFIC_MODES): PlannedConnection[] {
   const rnd = seededRandom(seed);
+  const has = (m: TrafficMode): boolean => modes.includes(m);
+  const edges: { mode: TrafficMode | AbortMode; up: number; down: number }[] = [
+    ...(has('client-first') ? [{ mode: 'client-first' as const, up: 0, down: maxBytes }, { mode: 'client-first' as const, up: maxBytes, down: 0 }] : []),
+    ...(has('server-first') ? [{ mode: 'server-first' as const, up: maxBytes, down: 0 }, { mode: 'server-first' as const, up: 0, down: maxBytes }] : []),
+    ...(has('both') ? [{ mode: 'both' as const, up: maxBytes, down: maxBytes }] : []),
+    ...(has('echo') ? [{ mode: 'echo' as const, up: maxBytes, down: maxBytes }] : []),
+    ...modes.filter((m) => m !== 'silent').map((mode) => ({ mode, up: pickSize(rnd, maxBytes), down: pickSize(rnd, maxBytes) })),
+    ...(has('silent') ? [{ mode: 'silent' as const, up: 0, down: 0 }] : []),
+  ];
   const out: PlannedConnection[] = [];
   for (let i = 0; i < count; i++) {
-    const mode = i < modes.length ? modes[i]! : modes[Math.floor(rnd() * modes.length)]!;
-    const up = mode === 'silent' ? 0 : pickSize(rnd, maxBytes);
-    const down = mode === 'silent' ? 0 : mode === 'echo' ? up : pickSize(rnd, maxBytes);
+    const mode = i < edges.length ? edges[i]!.mode : modes[Math.floor(rnd() * modes.length)]!;
+    let up = i < edges.length ? edges[i]!.up : pickSize(rnd, maxBytes);
+    let down = i < edges.length ? edges[i]!.down : pickSize(rnd, maxBytes);
+    if (mode === 'silent') up = down = 0;
+    if (mode === 'echo') down = up;
     out.push({ id: ((seed * 7919) ^ (i * 2654435761)) >>> 0, mode, up, down });
   }
-  // spread the modes (and the edge sizes) over the run instead of leading with one of each
+  // spread the edges over the run instead of leading with them
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
     [out[i], out[j]] = [out[j]!, out[i]!];
@@ -121,6 +131,7 @@ export class TrafficServer {
   /** Connections that ended without sending a byte (silent mode). */
   silent = 0;
   private readonly records = new Map<number, { promise: Promise<FarRecord>; resolve: (r: FarRecord) => void }>();
+  private readonly headers = new Map<number, { promise: Promise<void>; resolve: () => void }>();
   private readonly sockets = new Set<net.Socket>();
 
   private constructor(private readonly server: net.Server) {}
@@ -131,6 +142,11 @@ export class TrafficServer {
     server.on('connection', (s) => ts.serve(s));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     return ts;
+  }
+
+  /** Connections the far end has open right now. */
+  get open(): number {
+    return this.sockets.size;
   }
 
   get port(): number {
@@ -145,6 +161,18 @@ export class TrafficServer {
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  /** Resolves once the far end has read the header of connection `id`. */
+  headerSeen(id: number): Promise<void> {
+    let h = this.headers.get(id);
+    if (!h) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => { resolve = r; });
+      h = { promise, resolve };
+      this.headers.set(id, h);
+    }
+    return h.promise;
   }
 
   private slot(id: number): { promise: Promise<FarRecord>; resolve: (r: FarRecord) => void } {
@@ -204,6 +232,8 @@ export class TrafficServer {
         started = true;
         const mode = ALL_MODES[head[8]!] ?? 'both';
         plan = { id: head.readUInt32BE(4), mode, down: head.readUInt32BE(12) };
+        void this.headerSeen(plan.id);
+        this.headers.get(plan.id)!.resolve();
         d = head.subarray(HEADER);
         this.startMode(sock, plan.id, mode, plan.down, sent, () => { finished = true; maybeDone(); });
       }
@@ -241,6 +271,11 @@ export interface RunOptions {
   readonly concurrency?: number;
   /** Per connection, from connect to the far end's record. Default 60 s. */
   readonly deadlineMs?: number;
+  /**
+   * The path is cut on purpose (a tunnel killed mid-run): a connection passes when the client's socket ends within
+   * the deadline; the far end may never have seen it (watch `TrafficServer.open` for the other end).
+   */
+  readonly cut?: boolean;
 }
 
 function describe(p: PlannedConnection): string {
@@ -248,7 +283,7 @@ function describe(p: PlannedConnection): string {
 }
 
 /** Runs one connection through `dial` and checks both directions against the far end's record. */
-export async function runConnection(dial: () => net.Socket, p: PlannedConnection, far: TrafficServer, deadlineMs = 60_000): Promise<ConnectionCheck> {
+export async function runConnection(dial: () => net.Socket, p: PlannedConnection, far: TrafficServer, deadlineMs = 60_000, cut = false): Promise<ConnectionCheck> {
   const farRecord = p.mode === 'silent' ? undefined : far.record(p.id);
   const sock = dial();
   const got = tally();
@@ -277,7 +312,8 @@ export async function runConnection(dial: () => net.Socket, p: PlannedConnection
     } else if (p.mode === 'client-reset' || p.mode === 'client-close') {
       sock.write(header);
       await writeAll(sock, payload(p.id, 'up', Math.floor(p.up / 2)), (b) => add(sent, b));
-      await new Promise((r) => setTimeout(r, 5));
+      // cut off only once the far end knows the connection (a reset may discard bytes not yet read on the way)
+      await far.headerSeen(p.id);
       if (p.mode === 'client-reset') sock.resetAndDestroy(); else sock.destroy();
     } else {
       sock.write(header);
@@ -285,18 +321,19 @@ export async function runConnection(dial: () => net.Socket, p: PlannedConnection
     }
     const sawEnd = await ended;
     await closed;
+    if (cut) return undefined;
     if (p.mode === 'silent') {
       return sawEnd && got.len === 0 && !sockError ? undefined : `silent: ${got.len} bytes, end ${sawEnd}, ${sockError ?? 'no error'}`;
     }
-    const far = await farRecord!;
+    const rec = await farRecord!;
     // aborts: both ends saw the connection end within the deadline, and nothing was made up on the way
-    if (ABORT_MODES.includes(p.mode as AbortMode)) return got.len <= far.sent.len ? undefined : `client got ${got.len} bytes, more than the far end sent (${far.sent.len})`;
+    if (ABORT_MODES.includes(p.mode as AbortMode)) return got.len <= rec.sent.len ? undefined : `client got ${got.len} bytes, more than the far end sent (${rec.sent.len})`;
     const problems: string[] = [];
     if (!sawEnd || sockError) problems.push(`client: ${sawEnd ? 'EOF' : 'no EOF'}, ${sockError ?? 'no error'}`);
-    if (far.error) problems.push(`far end: ${far.error}`);
+    if (rec.error) problems.push(`far end: ${rec.error}`);
     const sentSha = sent.hash.digest('hex');
-    if (far.received.len !== p.up || far.received.sha !== sentSha) problems.push(`up: far end got ${far.received.len} of ${p.up} bytes${far.received.len === p.up ? ' (different bytes)' : ''}`);
-    const wantDown = p.mode === 'echo' ? { len: p.up, sha: sentSha } : far.sent;
+    if (rec.received.len !== p.up || rec.received.sha !== sentSha) problems.push(`up: far end got ${rec.received.len} of ${p.up} bytes${rec.received.len === p.up ? ' (different bytes)' : ''}`);
+    const wantDown = p.mode === 'echo' ? { len: p.up, sha: sentSha } : rec.sent;
     const gotSha = got.hash.digest('hex');
     if (got.len !== p.down || wantDown.len !== p.down || gotSha !== wantDown.sha) problems.push(`down: client got ${got.len} of ${p.down} bytes${got.len === p.down ? ' (different bytes)' : ''}`);
     return problems.length ? problems.join('; ') : undefined;
@@ -332,7 +369,7 @@ export async function runTraffic(dial: () => net.Socket, plans: readonly Planned
   const worker = async (): Promise<void> => {
     for (let i = next++; i < plans.length; i = next++) {
       const p = plans[i]!;
-      const problem = await runConnection(dial, p, far, o.deadlineMs);
+      const problem = await runConnection(dial, p, far, o.deadlineMs, o.cut);
       if (problem) failures.push(`${describe(p)}: ${problem}`);
     }
   };
