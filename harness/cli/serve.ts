@@ -13,8 +13,8 @@ import { Transport, type TransportAlgorithms, type TransportTrace } from '../../
 import { AuthResult } from '../../impl/auth/types.js';
 import type { Channel } from '../../impl/connection/channel.js';
 import { OpenFailure } from '../../impl/connection/connection.js';
-import { bridgeChannelSocket } from '../../impl/connection/socket-bridge.js';
 import type { ServerPolicy } from '../../impl/connection/policy.js';
+import { bridgeChannelSocket } from '../../impl/connection/socket-bridge.js';
 import { generateHostKey } from '../../impl/crypto/hostkey/index.js';
 import { cipherAlgorithms, compressionAlgorithms, kexAlgorithms, macAlgorithms, signatureAlgorithms } from '../../impl/crypto/registry.js';
 import type { PrivateKey, PublicKey } from '../../impl/crypto/types.js';
