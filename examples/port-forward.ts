@@ -4,7 +4,7 @@
  * Run: npx tsx examples/port-forward.ts
  */
 import net from 'node:net';
-import { AuthResult, generateHostKey, OpenFailure, Transport, type ServerPolicy } from '../impl/index.js';
+import { AuthResult, bridgeChannelSocket, generateHostKey, OpenFailure, Transport, type ServerPolicy } from '../impl/index.js';
 
 // a local echo service the server will forward to
 const echo = net.createServer((s) => s.pipe(s));
@@ -24,8 +24,10 @@ const sshServer = net.createServer((socket) => {
   t.startServer(policy).then(async () => {
     for (let ch = await t.accept(); ch; ch = await t.accept()) {
       const dest = ch.info.destination!;
-      const upstream = net.connect(dest.port, dest.host);
-      ch.pipe(upstream).pipe(ch);
+      // half-open capable, and joined so that each direction's end (EOF/FIN) is passed on after its last byte
+      const upstream = net.connect({ host: dest.host, port: dest.port, allowHalfOpen: true });
+      upstream.on('error', () => undefined); // the bridge ends the channel; nothing to crash on
+      void bridgeChannelSocket(ch, upstream);
     }
   }).catch(() => undefined);
 });

@@ -8,6 +8,7 @@ export { Client, type ClientOptions, type ExecOptions, type ExecResult } from '.
 export { Channel, type PtyRequest, type ExitSignal } from './connection/channel.js';
 export { OpenFailure, type ConnectionOptions } from './connection/connection.js';
 export { ChannelOpenError } from './connection/open-error.js';
+export { bridgeChannelSocket, type BridgeResult } from './connection/socket-bridge.js';
 export type { ServerPolicy, ChannelOpenInfo, PtyInfo, WindowSize } from './connection/policy.js';
 export { AuthResult, type ServerAuthPolicy, type InteractiveQuery, type PasswordChangeRequired, type PublicKeyContext, type MaybePromise } from './auth/types.js';
 export {

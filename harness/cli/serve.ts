@@ -14,6 +14,7 @@ import { AuthResult } from '../../impl/auth/types.js';
 import type { Channel } from '../../impl/connection/channel.js';
 import { OpenFailure } from '../../impl/connection/connection.js';
 import type { ServerPolicy } from '../../impl/connection/policy.js';
+import { bridgeChannelSocket } from '../../impl/connection/socket-bridge.js';
 import { generateHostKey } from '../../impl/crypto/hostkey/index.js';
 import { cipherAlgorithms, compressionAlgorithms, kexAlgorithms, macAlgorithms, signatureAlgorithms } from '../../impl/crypto/registry.js';
 import type { PrivateKey, PublicKey } from '../../impl/crypto/types.js';
@@ -171,18 +172,17 @@ function servePolicy(o: ServeOptions, forwards: ForwardingState | undefined): Se
   };
 }
 
-/** Ties a channel and a TCP socket together both ways, EOF and close included. */
-export function pipeChannelSocket(ch: Channel, sock: net.Socket): void {
-  sock.pipe(ch);
-  ch.pipe(sock);
-  sock.on('error', () => void ch.close());
-  sock.on('close', () => void ch.close());
-  ch.once('channel-gone', () => sock.destroy());
-}
-
 const MAX_FORWARDS = 64;
+/** A direct-tcpip destination that does not answer within this time is CONNECT_FAILED (RFC 4254 §7.2). */
+const CONNECT_TIMEOUT_MS = 10_000;
+const ignore = (): void => {};
 
-/** --allow-forwarding: direct-tcpip connects (RFC 4254 §7.2), tcpip-forward listens (§7.1). */
+/**
+ * --allow-forwarding: direct-tcpip connects (RFC 4254 §7.2), tcpip-forward listens (§7.1). Every socket is
+ * half-open capable and joined to its channel by bridgeChannelSocket, so a FIN in one direction never cuts the
+ * other one short; every socket has an error listener from the start (a reset before the channel is open must not
+ * take the server down).
+ */
 class ForwardingState {
   readonly pending = new Map<number, net.Socket>();
   private readonly listeners = new Map<string, net.Server>();
@@ -190,10 +190,24 @@ class ForwardingState {
 
   connect(id: number, host: string, port: number): Promise<true | OpenFailure> {
     return new Promise((resolve) => {
-      const s = net.connect({ host, port });
-      s.once('connect', () => { s.removeAllListeners('error'); this.pending.set(id, s); resolve(true); });
-      s.once('error', () => resolve(OpenFailure.CONNECT_FAILED));
+      const s = net.connect({ host, port, allowHalfOpen: true });
+      const timer = setTimeout(() => { s.destroy(); resolve(OpenFailure.CONNECT_FAILED); }, CONNECT_TIMEOUT_MS);
+      s.on('error', ignore);
+      s.once('error', () => { clearTimeout(timer); resolve(OpenFailure.CONNECT_FAILED); });
+      s.once('connect', () => {
+        clearTimeout(timer);
+        this.pending.set(id, s);
+        s.once('close', () => { if (this.pending.get(id) === s) this.pending.delete(id); });
+        resolve(true);
+      });
     });
+  }
+
+  /** The socket connected for channel `id` (direct-tcpip), once the channel is accepted. */
+  take(id: number): net.Socket | undefined {
+    const s = this.pending.get(id);
+    this.pending.delete(id);
+    return s;
   }
 
   /** GatewayPorts=no semantics: wildcard binds become loopback. At most MAX_FORWARDS listeners per connection. */
@@ -201,12 +215,14 @@ class ForwardingState {
     if (this.listeners.size >= MAX_FORWARDS) return Promise.resolve(false);
     const bindHost = address === '' || address === '*' || address === '0.0.0.0' || address === 'localhost' ? '127.0.0.1' : address === '::' ? '::1' : address;
     return new Promise((resolve) => {
-      const server = net.createServer((sock) => {
+      // what the local client sends before the channel is open waits in the socket (and then in TCP)
+      const server = net.createServer({ allowHalfOpen: true }, (sock) => {
+        sock.on('error', ignore);
         const t = this.transport;
-        if (!t) { sock.destroy(); return; }
+        if (!t || !t.isActive()) { sock.destroy(); return; }
         const bound = (server.address() as net.AddressInfo).port;
         t.openChannel('forwarded-tcpip', [address, bound], [sock.remoteAddress ?? '127.0.0.1', sock.remotePort ?? 0])
-          .then((ch) => pipeChannelSocket(ch, sock), () => sock.destroy());
+          .then((ch) => bridgeChannelSocket(ch, sock), () => sock.destroy());
       });
       server.once('error', () => resolve(false));
       server.listen(port, bindHost, () => {
@@ -310,9 +326,8 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
       for (let ch = await t.accept(); ch; ch = await t.accept()) {
         if (ch.kind === 'session') serveSession(ch, o);
         else if (ch.kind === 'direct-tcpip' && forwards) {
-          const s = forwards.pending.get(ch.id);
-          forwards.pending.delete(ch.id);
-          if (s) pipeChannelSocket(ch, s); else void ch.close();
+          const s = forwards.take(ch.id);
+          if (s) void bridgeChannelSocket(ch, s); else void ch.close();
         } else void ch.close();
       }
     }, (e: unknown) => log(`#${n} handshake failed: ${e instanceof Error ? e.message : String(e)}`));

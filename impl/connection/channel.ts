@@ -10,6 +10,13 @@
  * both CLOSEs exchanged or the connection ended; writes are dropped from then on), 'exit' (code | null,
  * signal?, coreDumped?, message?) on the client; on the server, after the policy allowed them: 'pty', 'env',
  * 'shell', 'exec', 'subsystem', 'window-change', 'signal', 'eow'.
+ *
+ * Request events are never lost to a late listener: the reply goes out as soon as the policy decides, but an
+ * event nobody listens for yet is held on the channel and delivered, in arrival order, once the first listener
+ * for that name is attached (on the next microtask). So `ch.once('exec', …)` after `await t.accept()`, or after
+ * any other await, still sees an exec that arrived earlier. At most 64 events per name are held (the oldest are
+ * dropped beyond that, e.g. a flood of window-change); what they set stays readable on the channel (`pty`, `env`,
+ * `command`, `subsystemName`, `shellRequested`, `exitCode`, `exitSignal`).
  */
 import { Duplex } from 'node:stream';
 import { ChannelError, SSHError } from '../errors.js';
@@ -51,6 +58,11 @@ export interface PtyRequest {
   modes?: Uint8Array;
 }
 
+/** Events that report a request of the peer (see the class comment): held until someone listens. */
+const REQUEST_EVENTS: ReadonlySet<string> = new Set(['pty', 'env', 'shell', 'exec', 'subsystem', 'window-change', 'signal', 'eow', 'exit', 'xon-xoff']);
+/** Held events per name; a peer's flood of requests nobody listens for must not grow memory without bound. */
+const MAX_HELD_PER_EVENT = 64;
+
 /** Most bytes handed to the connection between two checks of the socket and the key exchange. */
 const WRITE_SLICE = 256 * 1024;
 
@@ -85,6 +97,8 @@ export class Channel extends Duplex {
   private resolveClosed!: () => void;
   private readonly exitPromise: Promise<number | null>;
   private resolveExit!: (code: number | null) => void;
+  /** Request events emitted while nobody listened for them, per event name, oldest first. */
+  private readonly held = new Map<string, unknown[][]>();
 
   constructor(private readonly host: ChannelHost, id: number, info: ChannelOpenInfo, private readonly onRequest: ChannelRequestHandler) {
     // autoDestroy off: ending both directions must not send CLOSE before exit-status; CLOSE is explicit (close/exit/destroy)
@@ -103,6 +117,10 @@ export class Channel extends Duplex {
       final(cb) { cb(); }, // RFC 4254 has no separate EOF for extended data
     });
     this.stderr.on('error', () => { /* surfaced on the channel itself */ });
+    // 'newListener' fires before the listener is added: hand over what was held once it is in place
+    this.on('newListener', (name: string | symbol) => {
+      if (typeof name === 'string' && this.held.has(name)) queueMicrotask(() => this.releaseHeld(name));
+    });
     const readStderr = this.stderr.read.bind(this.stderr);
     this.stderr.read = (size?: number) => {
       const chunk: unknown = readStderr(size);
@@ -147,6 +165,11 @@ export class Channel extends Duplex {
   /** RFC 4254 §6.9: signal name without "SIG", e.g. 'TERM' (no reply). */
   signal(name: string): void {
     this.notify({ kind: 'signal', signal: name });
+  }
+
+  /** True once the channel number is released ('channel-gone' was emitted): nothing more goes either way. */
+  get channelGone(): boolean {
+    return this.remoteGone;
   }
 
   /** Resolves with the exit status, or null when the command died by a signal or the channel closed without one. */
@@ -213,7 +236,10 @@ export class Channel extends Duplex {
     return new Promise((resolve, reject) => this.replyWaiters.push({ resolve, reject }));
   }
 
-  /** Sends CLOSE (after EOF if still writable) and resolves when the peer's CLOSE arrives. */
+  /**
+   * Sends CLOSE now and resolves when the peer's CLOSE arrives. Writes still queued (waiting for window) are
+   * dropped: to finish sending first, `end()` and wait for 'finish' (or use `exit()` / `bridgeChannelSocket`).
+   */
   close(): Promise<void> {
     if (!this.remoteGone) {
       this.host.conn.close(this.id);
@@ -244,12 +270,26 @@ export class Channel extends Duplex {
     this.enqueue(chunk, undefined, cb);
   }
 
+  /**
+   * RFC 4254 §5.3: EOF covers extended data too, so it goes out only after stderr's queued bytes (they share the
+   * window with stdout and may still be waiting for it): ending the channel ends stderr, and EOF follows its 'finish'.
+   */
   override _final(cb: (err?: Error | null) => void): void {
-    if (!this.remoteGone && this.host.conn.info(this.id)?.open) {
-      this.host.conn.sendEof(this.id);
-      this.host.flush();
-    }
-    cb();
+    let done = false;
+    const sendEof = (): void => {
+      if (done) return;
+      done = true;
+      if (!this.remoteGone && this.host.conn.info(this.id)?.open) {
+        this.host.conn.sendEof(this.id);
+        this.host.flush();
+      }
+      cb();
+    };
+    const err = this.stderr;
+    if (err.writableFinished || err.destroyed) return sendEof();
+    err.once('finish', sendEof);
+    err.once('close', sendEof);
+    if (!err.writableEnded) err.end();
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
@@ -372,10 +412,32 @@ export class Channel extends Duplex {
         this.host.conn.replyRequest(this.id, token, o.ok);
         this.host.flush();
       }
-      if (o.ok && o.event) this.emit(...o.event);
+      if (o.ok && o.event) this.deliver(o.event[0], o.event.slice(1));
     };
     if (outcome instanceof Promise) outcome.then(finish, () => finish({ ok: false }));
     else finish(outcome);
+  }
+
+  /** Emits a request event now, or holds it until a listener for it exists (behind anything held before it). */
+  private deliver(name: string, args: unknown[]): void {
+    const queue = this.held.get(name);
+    if (!queue && (this.listenerCount(name) > 0 || !REQUEST_EVENTS.has(name))) {
+      this.emit(name, ...args);
+      return;
+    }
+    if (queue) {
+      queue.push(args);
+      if (queue.length > MAX_HELD_PER_EVENT) queue.shift();
+    } else this.held.set(name, [args]);
+    if (this.listenerCount(name) > 0) queueMicrotask(() => this.releaseHeld(name));
+  }
+
+  private releaseHeld(name: string): void {
+    const queue = this.held.get(name);
+    if (!queue) return;
+    // a `once` listener takes one event; the rest wait for the next listener
+    while (queue.length > 0 && this.listenerCount(name) > 0) this.emit(name, ...queue.shift()!);
+    if (queue.length === 0) this.held.delete(name);
   }
 
   /** @internal Exit status/signal from the peer (client side). */
