@@ -8,7 +8,7 @@ describe('cli: ssh-harness bench — bad arguments → a clear error and exit 2'
   it('an unknown --only group names the known ones', () => {
     const r = bench('--only', 'kex,bogus');
     expect(r.status).to.equal(2);
-    expect(r.stderr).to.match(/unknown group "bogus"; known: handshake, kex, fuzz, sshd, trace, channels, impl/);
+    expect(r.stderr).to.match(/unknown group "bogus"; known: startup, handshake, kex, fuzz, sshd, trace, channels, impl/);
     expect(r.stdout).to.equal('');
   });
 
