@@ -15,6 +15,9 @@ const run = promisify(execFile);
 export const PEER_PACKAGES: readonly string[] = [
   'openssh-server', 'openssh-client', 'dropbear-bin', 'tinysshd', 'python3-paramiko', 'python3-asyncssh',
   'putty-tools', 'sshpass', 'ssh-audit', 'tshark', 'docker.io', 'debootstrap',
+  // not peers: the browser the HTML report test drives headless (harness/report/browser.test.ts), and a font
+  // for it that apt would otherwise only recommend
+  'chromium', 'fonts-liberation',
 ];
 
 export async function missingPackages(pkgs: readonly string[] = PEER_PACKAGES): Promise<string[]> {
