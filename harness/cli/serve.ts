@@ -72,9 +72,20 @@ export function setTraceFactory(f: TraceFactory | undefined): void {
   traceFactory = f;
 }
 
-/** Loads the trace writers when a command asks to record (they are not loaded otherwise: start-up time). */
-export async function loadTraceWriters(req: { readonly keylog?: string; readonly pcapDir?: string }): Promise<void> {
-  if ((req.keylog || req.pcapDir) && !traceFactory) traceFactory = (await import('../trace/trace-factory.js')).createTraceFactory();
+let decryptionNoticeShown = false;
+
+/**
+ * Loads the trace writers when a command asks to record (they are not loaded otherwise: start-up time), and says
+ * once per process when the offered algorithms can give a trace no Wireshark here decrypts (harness/trace/wireshark-support.ts).
+ */
+export async function loadTraceWriters(req: { readonly keylog?: string; readonly pcapDir?: string; readonly algorithms?: TransportAlgorithms }): Promise<void> {
+  if (!req.keylog && !req.pcapDir) return;
+  if (!traceFactory) traceFactory = (await import('../trace/trace-factory.js')).createTraceFactory();
+  const notice = (await import('../trace/wireshark-support.js')).traceDecryptionNotice(req.algorithms);
+  if (notice && !decryptionNoticeShown) {
+    decryptionNoticeShown = true;
+    process.stderr.write(notice);
+  }
 }
 
 export function traceFor(req: TraceRequest): TransportTrace | undefined {

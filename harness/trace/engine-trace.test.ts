@@ -92,6 +92,9 @@ describe('trace: impl ↔ impl traces that tshark 4.0 decrypts with our keylog',
       { kex: 'diffie-hellman-group14-sha256', cipher: 'aes128-gcm@openssh.com', side: 'client', keywordLines: false },
       { kex: 'ecdh-sha2-nistp256', cipher: 'aes256-gcm@openssh.com', side: 'client' },
       { kex: 'mlkem768x25519-sha256', cipher: 'chacha20-poly1305@openssh.com', side: 'server' }, // K is a string
+      { kex: 'sntrup761x25519-sha512', cipher: 'aes128-gcm@openssh.com', side: 'client' },
+      { kex: 'diffie-hellman-group-exchange-sha256', cipher: 'chacha20-poly1305@openssh.com', side: 'client' }, // RFC 4419 §3 hash
+      { kex: 'diffie-hellman-group-exchange-sha256', cipher: 'aes128-ctr', mac: 'hmac-sha2-256', side: 'server', keywordLines: false }, // K from p of the GROUP message
     ];
     for (const c of cases) {
       it(`${c.kex ?? 'curve25519-sha256'} ${c.cipher}${c.mac ? ` ${c.mac}` : ''}, ${c.side} keylog${c.keywordLines === false ? ' (private keys only)' : ''}`, async () => {
