@@ -1,5 +1,5 @@
 /**
- * `ssh-harness serve` (DESIGN §9): the reference server on a TCP port. Password (also offered as
+ * `ssh-harness serve`: the reference server on a TCP port. Password (also offered as
  * keyboard-interactive) and authorized_keys authentication, an optional two-factor chain, the built-in
  * deterministic commands for exec and shell sessions (real commands only with --allow-exec), and port
  * forwarding only with --allow-forwarding.
@@ -23,7 +23,7 @@ import { runBuiltin, runShell, type CommandIO } from './builtin-commands.js';
 
 // ───────────────────────────── shared CLI helpers (exec.ts uses them too) ─────────────────────────────
 
-/** A usage or setup problem: the command exits 2 with this message (DESIGN §9). */
+/** A usage or setup problem: the command exits 2 with this message (exit codes: README, "Command line"). */
 export class UsageError extends Error {}
 
 const registries = {
@@ -31,7 +31,7 @@ const registries = {
 } as const;
 
 /**
- * `--algorithms kex=a:b,cipher=c,...` (DESIGN §9): kinds kex, hostkey, cipher, mac, compression; every name must
+ * `--algorithms kex=a:b,cipher=c,...`: kinds kex, hostkey, cipher, mac, compression; every name must
  * be one we implement. Legacy algorithms are offered only when named here (the engine enforces the rest).
  */
 export function parseAlgorithmsFlag(spec: string): TransportAlgorithms {

@@ -1,7 +1,7 @@
 /**
  * SSH keylog files for Wireshark/tshark (`-o ssh.keylog_file:FILE`), one entry per key exchange (rekeys too).
  *
- * Verified form for Debian's tshark 4.0 (DESIGN §6): `<cookie hex> <ephemeral private key hex>` — two fields.
+ * Verified form for Debian's tshark 4.0: `<cookie hex> <ephemeral private key hex>` — two fields.
  * tshark looks the entry up by the *server's* KEXINIT cookie first, then the client's, and recomputes the shared
  * secret from the private key and the other side's public value; so the cookie must be the one sent by the side
  * whose private key is logged. Verified for curve25519-sha256 (the key is the raw 32-byte X25519 scalar); for

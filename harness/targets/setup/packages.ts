@@ -1,5 +1,5 @@
 /**
- * Debian packages the peers need (DESIGN §5), installed non-interactively and without letting any of them
+ * Debian packages the peers need, installed non-interactively and without letting any of them
  * start a daemon: a temporary /usr/sbin/policy-rc.d answers 101 ("action forbidden") to every
  * invoke-rc.d call during the install, so nothing ever listens on :22.
  */
