@@ -39,8 +39,13 @@ export function ladderRows(r: Pick<CheckResult, 'evidence' | 'verdict' | 'reason
   let conn = 0;
   let verdictSeen = false;
   for (const line of r.evidence) {
+    if (line.conn > 0 && line.conn !== conn) {
+      conn = line.conn;
+      rows.push({ kind: 'conn', conn });
+    }
     if (line.dir === 'note') {
-      const isVerdict = line.verdict !== undefined || (!verdictSeen && line.conn === 0 && line.text.startsWith(`${r.verdict}: `));
+      // reports written before notes carried their verdict: the note that repeats the result's reason
+      const isVerdict = line.verdict !== undefined || line.text === `${r.verdict}: ${r.reason}`;
       if (isVerdict && !verdictSeen) {
         verdictSeen = true;
         rows.push({ kind: 'verdict', verdict: line.verdict ?? r.verdict, text: line.text.replace(/^(fail|pass|inconclusive|not-applicable): /, ''), t: line.t });
@@ -48,10 +53,6 @@ export function ladderRows(r: Pick<CheckResult, 'evidence' | 'verdict' | 'reason
         rows.push({ kind: 'note', line });
       }
       continue;
-    }
-    if (line.conn !== conn) {
-      conn = line.conn;
-      rows.push({ kind: 'conn', conn });
     }
     const prev = rows.at(-1);
     if (prev?.kind === 'msg' && prev.line.conn === line.conn && prev.line.dir === line.dir && prev.line.text === line.text && prev.line.deviation === line.deviation) {
@@ -101,10 +102,10 @@ function arrowRow(row: Extract<Row, { kind: 'msg' }>, y: number, role: CheckResu
 
 /** The reason, word-wrapped into at most 4 lines of the band (the first line shares its space with the label). */
 function verdictLines(label: string, text: string): string[] {
-  const width = 118; // characters of 12.5px text across the band
+  const width = 104; // characters of 12.5px text across the band, with room to spare for wide glyphs
   const lines: string[] = [];
   let line = '';
-  let room = width - label.length - 2;
+  let room = width - Math.ceil(label.length * 1.2) - 2; // the label is bold
   for (const word of text.split(/\s+/)) {
     if (line && line.length + 1 + word.length > room) {
       lines.push(line);

@@ -6,7 +6,7 @@
 import { disconnectReasonName } from '../../impl/errors.js';
 import type { JsonValue } from '../../impl/messages/index.js';
 import { MessageFormatter } from '../trace/jsonl.js';
-import type { EvidenceLine } from './types.js';
+import type { EvidenceLine, Verdict } from './types.js';
 
 /** Evidence fields stay valid JSON for the report's ladder diagrams: long lists and strings are cut inside the value. */
 const MAX_FIELDS_CHARS = 2000;
@@ -172,6 +172,11 @@ export class ConnectionRecorder {
 
   note(text: string): void {
     this.evidence.note(this.conn, text);
+  }
+
+  /** The note a check ends with, marked as the point where its expectation failed (or held). */
+  verdictNote(verdict: Verdict, reason: string): void {
+    this.evidence.add({ t: this.evidence.now(), conn: this.conn, dir: 'note', text: `${verdict}: ${reason}`, verdict });
   }
 
   close(info: CloseInfo): void {
