@@ -1,5 +1,5 @@
 /**
- * `ssh-harness serve` (DESIGN §9): the reference server on a TCP port. Password (also offered as
+ * `ssh-harness serve`: the reference server on a TCP port. Password (also offered as
  * keyboard-interactive) and authorized_keys authentication, an optional two-factor chain, the built-in
  * deterministic commands for exec and shell sessions (real commands only with --allow-exec), and port
  * forwarding only with --allow-forwarding.
@@ -24,7 +24,7 @@ import { runBuiltin, runShell, type CommandIO } from './builtin-commands.js';
 
 // ───────────────────────────── shared CLI helpers (exec.ts uses them too) ─────────────────────────────
 
-/** A usage or setup problem: the command exits 2 with this message (DESIGN §9). */
+/** A usage or setup problem: the command exits 2 with this message (exit codes: README, "Command line"). */
 export class UsageError extends Error {}
 
 const registries = {
@@ -32,7 +32,7 @@ const registries = {
 } as const;
 
 /**
- * `--algorithms kex=a:b,cipher=c,...` (DESIGN §9): kinds kex, hostkey, cipher, mac, compression; every name must
+ * `--algorithms kex=a:b,cipher=c,...`: kinds kex, hostkey, cipher, mac, compression; every name must
  * be one we implement. Legacy algorithms are offered only when named here (the engine enforces the rest).
  */
 export function parseAlgorithmsFlag(spec: string): TransportAlgorithms {
@@ -73,9 +73,20 @@ export function setTraceFactory(f: TraceFactory | undefined): void {
   traceFactory = f;
 }
 
-/** Loads the trace writers when a command asks to record (they are not loaded otherwise: start-up time). */
-export async function loadTraceWriters(req: { readonly keylog?: string; readonly pcapDir?: string }): Promise<void> {
-  if ((req.keylog || req.pcapDir) && !traceFactory) traceFactory = (await import('../trace/trace-factory.js')).createTraceFactory();
+let decryptionNoticeShown = false;
+
+/**
+ * Loads the trace writers when a command asks to record (they are not loaded otherwise: start-up time), and says
+ * once per process when the offered algorithms can give a trace no Wireshark here decrypts (harness/trace/wireshark-support.ts).
+ */
+export async function loadTraceWriters(req: { readonly keylog?: string; readonly pcapDir?: string; readonly algorithms?: TransportAlgorithms }): Promise<void> {
+  if (!req.keylog && !req.pcapDir) return;
+  if (!traceFactory) traceFactory = (await import('../trace/trace-factory.js')).createTraceFactory();
+  const notice = (await import('../trace/wireshark-support.js')).traceDecryptionNotice(req.algorithms);
+  if (notice && !decryptionNoticeShown) {
+    decryptionNoticeShown = true;
+    process.stderr.write(notice);
+  }
 }
 
 export function traceFor(req: TraceRequest): TransportTrace | undefined {

@@ -20,7 +20,7 @@ const results: CheckResult[] = [
   {
     ...base, id: 'b.fail', level: 'MUST', area: 'auth', spec: [{ rfc: 'RFC 4252', section: '5', text: 'MUST NOT be accepted' }], verdict: 'fail',
     reason: 'peer said <script>alert(1)</script> & "quit"\u0001',
-    evidence: [{ t: 1, conn: 1, dir: 's2c', seq: 3, text: 'SSH_MSG_DISCONNECT', fields: '{"description":"</pre><img src=x>"}' }, { t: 2, conn: 1, dir: 'note', text: 'a note' }],
+    evidence: [{ t: 1, conn: 1, dir: 's2c', seq: 3, text: 'SSH_MSG_DISCONNECT', fields: '{"reason":11,"description":"</pre><img src=x>"}' }, { t: 2, conn: 1, dir: 'note', text: 'a note' }],
   },
   { ...base, id: 'c.na', level: 'SHOULD', area: 'kex', spec: [{ rfc: 'RFC 9142', section: '4' }], verdict: 'not-applicable', reason: 'not offered', evidence: [] },
   { ...base, id: 'd.inco', level: 'SHOULD', area: 'connection', spec: [{ rfc: 'RFC 4254', section: '5.2' }], verdict: 'inconclusive', reason: 'timeout', evidence: [] },
@@ -57,6 +57,9 @@ describe('harness/report: JUnit, HTML, Markdown, JSON', () => {
     expect(html).to.include('&lt;img src=x&gt;');
     for (const id of ['f-area', 'f-verdict', 'f-level', 'f-text']) expect(html).to.include(`id="${id}"`);
     for (const r of results) expect(html).to.include(r.id);
+    // a ladder diagram for each check that did not pass and has messages to draw (b.fail), escaped like the rest
+    expect(html.match(/<svg class="ladder"/g)).to.have.length(1);
+    expect(html).to.include('SSH_DISCONNECT_BY_APPLICATION');
   });
 
   it('Markdown: counts table and the failures with their citation', () => {

@@ -140,7 +140,7 @@ export class CheckContext {
   }
 
   verdict(v: Verdict, reason: string): never {
-    this.note(`${v}: ${reason}`);
+    this.evidence.add({ t: this.evidence.now(), conn: 0, dir: 'note', text: `${v}: ${reason}`, verdict: v });
     throw new VerdictSignal(v, reason);
   }
 

@@ -6,7 +6,30 @@
 import { disconnectReasonName } from '../../impl/errors.js';
 import type { JsonValue } from '../../impl/messages/index.js';
 import { MessageFormatter } from '../trace/jsonl.js';
-import type { EvidenceLine } from './types.js';
+import type { EvidenceLine, Verdict } from './types.js';
+
+/** Evidence fields stay valid JSON for the report's ladder diagrams: long lists and strings are cut inside the value. */
+const MAX_FIELDS_CHARS = 2000;
+
+function shorten(v: JsonValue, list: number, text: number): JsonValue {
+  if (typeof v === 'string') return v.length > text ? `${v.slice(0, text)}…` : v;
+  if (Array.isArray(v)) {
+    const kept = v.slice(0, list).map((x) => shorten(x, list, text));
+    return v.length > list ? [...kept, `…(+${v.length - list})`] : kept;
+  }
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shorten(x, list, text)]));
+  return v;
+}
+
+/** Decoded fields as JSON of at most MAX_FIELDS_CHARS characters (cut inside values, so it still parses, when it can). */
+export function compactFieldsJson(fields: { readonly [key: string]: JsonValue }): string {
+  // lists shrink first: the first names of a name-list are what negotiation uses (RFC 4253 §7.1)
+  for (const [list, text] of [[Infinity, Infinity], [8, 120], [4, 64], [3, 64], [2, 64], [1, 64], [1, 16]] as const) {
+    const s = JSON.stringify(list === Infinity ? fields : shorten(fields as JsonValue, list, text));
+    if (s.length <= MAX_FIELDS_CHARS) return s;
+  }
+  return `${JSON.stringify(fields).slice(0, MAX_FIELDS_CHARS)}…`;
+}
 
 /** Byte fields in evidence are cut to this many bytes (the JSONL trace has them in full). */
 const EVIDENCE_FIELD_BYTES = 48;
@@ -138,10 +161,10 @@ export class ConnectionRecorder {
     const t = this.evidence.now();
     const wireDir = (direction === 'out') === (this.ours === 'client') ? 'c2s' : 's2c';
     const line = this.formatter.format(wireDir, seq, payload, Date.now(), deviation);
-    const fields = line.fields ? JSON.stringify(line.fields) : line.error ? `undecodable: ${line.error}` : undefined;
+    const fields = line.fields ? compactFieldsJson(line.fields) : line.error ? `undecodable: ${line.error}` : undefined;
     this.evidence.add({
       t, conn: this.conn, dir: wireDir, seq, text: line.name,
-      ...(fields !== undefined ? { fields: fields.length > 400 ? `${fields.slice(0, 400)}…` : fields } : {}),
+      ...(fields !== undefined ? { fields } : {}),
       ...(deviation ? { deviation } : {}),
     });
     if (direction === 'in') this.inbox.push({ t, seq, id: payload[0] ?? -1, name: line.name, fields: line.fields, payload });
@@ -149,6 +172,11 @@ export class ConnectionRecorder {
 
   note(text: string): void {
     this.evidence.note(this.conn, text);
+  }
+
+  /** The note a check ends with, marked as the point where its expectation failed (or held). */
+  verdictNote(verdict: Verdict, reason: string): void {
+    this.evidence.add({ t: this.evidence.now(), conn: this.conn, dir: 'note', text: `${verdict}: ${reason}`, verdict });
   }
 
   close(info: CloseInfo): void {

@@ -97,7 +97,7 @@ export class Expectations {
   }
 
   protected end(verdict: Verdict, reason: string): never {
-    this.rec.note(`${verdict}: ${reason}`);
+    this.rec.verdictNote(verdict, reason);
     throw new VerdictSignal(verdict, reason);
   }
 

@@ -1,5 +1,5 @@
 /**
- * The vocabulary of conformance checks (DESIGN §7, issue 7): what a check is, what it says about itself
+ * The vocabulary of conformance checks: what a check is, what it says about itself
  * (RFC citation, requirement level, which role of the peer it tests), and what a run of it produces.
  * Data scenarios (scenarios/*.yaml) and TypeScript checks compile to the same `Check`.
  */
@@ -89,6 +89,8 @@ export interface EvidenceLine {
   readonly fields?: string;
   /** Set when we deviated on purpose (corrupted, raw, reordered...). */
   readonly deviation?: string;
+  /** Set on the note the check ended with: the point where its expectation failed (or held). */
+  readonly verdict?: Verdict;
 }
 
 export interface TraceFiles {
@@ -146,7 +148,7 @@ export interface RunSummary {
   readonly results: readonly CheckResult[];
   readonly counts: VerdictCounts;
   readonly byLevel: Readonly<Record<Level, VerdictCounts>>;
-  /** 0 = every check passed or was not applicable; 1 = failures (or inconclusive MUST checks). DESIGN §9. */
+  /** 0 = every check passed or was not applicable; 1 = failures (or inconclusive MUST checks); the CLI's exit code. */
   readonly exitCode: 0 | 1;
 }
 

@@ -2,13 +2,14 @@
  * Decryption of imported captures with an SSH keylog (the `decryptor` seam of import.ts), rekeys included.
  *
  * Per key exchange: both KEXINITs and the kex init/reply give the negotiated algorithms (RFC 4253 §7.1), the
- * host key and both public values; the keylog gives K — a `SHARED_SECRET` line directly (any kex), or a
- * `PRIVATE_KEY` / two-field line from which K is recomputed with the other side's public value (curve25519 and
- * the fixed DH groups). Then H (RFC 4253 §8 / RFC 5656 §4), the keys (§7.2) and impl's own packet opener and
+ * host key and both public values (group exchange: also the request and the group, RFC 4419 §3); the keylog gives
+ * K — a `SHARED_SECRET` line directly (any kex), or a `PRIVATE_KEY` / two-field line from which K is recomputed
+ * with the other side's public value (curve25519, the fixed DH groups and group exchange). Then H (RFC 4253 §8 /
+ * RFC 5656 §4 / RFC 4419 §3), the keys (§7.2) and impl's own packet opener and
  * reader do the rest, with sequence numbers as the engine counts them (RFC 4253 §6.4; reset at every NEWKEYS
  * under strict kex, OpenSSH PROTOCOL "strict key exchange").
  *
- * Compression other than 'none' and group exchange are reported as not decryptable. A wrong key or a damaged
+ * Compression other than 'none' is reported as not decryptable. A wrong key or a damaged
  * stream stops that direction with a reason; nothing throws out of `push`.
  */
 import { x25519 } from '@noble/curves/ed25519.js';
@@ -27,6 +28,8 @@ import type { KeylogEntry } from './keylog.js';
 import type { Direction } from './tcp-reassembly.js';
 
 const MAX_PACKET = 256 * 1024 + 64;
+/** A kex method sends at most two messages per direction (group exchange); more are not kept. */
+const MAX_KEX_MESSAGES = 4;
 /** Bytes held for a direction whose next keys are not known yet (their kex reply is still in the other direction). */
 const MAX_PARKED = 16 << 20;
 
@@ -36,8 +39,10 @@ type KexInitMsg = Extract<Message, { type: 'SSH_MSG_KEXINIT' }>;
 interface Round {
   client?: { payload: Uint8Array; msg: KexInitMsg };
   server?: { payload: Uint8Array; msg: KexInitMsg };
-  init?: Uint8Array;
-  reply?: Uint8Array;
+  /** The kex method's messages (30-49) per direction, in order: init (group exchange: request, init) … */
+  readonly kexC2S: Uint8Array[];
+  /** … and reply (group exchange: group, reply). */
+  readonly kexS2C: Uint8Array[];
   algs?: NegotiatedAlgorithms;
   openers?: Record<Direction, Opener>;
   error?: string;
@@ -173,33 +178,51 @@ class ConnectionDecryptor implements StreamDecryptor {
       // a KEXINIT opens a new round unless it answers the peer's (the latest round misses this side's)
       let r = this.rounds.at(-1);
       const side = dir === 'c2s' ? 'client' : 'server';
-      if (!r || r[side] || r.openers || r.error) { r = {}; this.rounds.push(r); }
+      if (!r || r[side] || r.openers || r.error) { r = { kexC2S: [], kexS2C: [] }; this.rounds.push(r); }
       r[side] = { payload: payload.slice(), msg };
       if (this.rounds.length === 1 && r.client && r.server) {
         this.strict = r.client.msg.kexAlgorithms.includes('kex-strict-c-v00@openssh.com') && r.server.msg.kexAlgorithms.includes('kex-strict-s-v00@openssh.com');
       }
     } else if (id !== undefined && id >= 30 && id <= 49) {
       const r = this.rounds.at(-1);
-      if (!r) return;
-      if (dir === 'c2s' && !r.init) r.init = payload.slice();
-      else if (dir === 's2c' && !r.reply) r.reply = payload.slice();
+      const list = dir === 'c2s' ? r?.kexC2S : r?.kexS2C;
+      if (list && list.length < MAX_KEX_MESSAGES) list.push(payload.slice());
     }
   }
 
   /** Derives the openers of round `i` once its messages are known. */
   private keysFor(i: number): void {
     const r = this.rounds[i];
-    if (!r || r.openers || r.error || !r.client || !r.server || !r.init || !r.reply) return;
+    if (!r || r.openers || r.error || !r.client || !r.server) return;
     try {
-      r.algs = negotiate(r.client.msg, r.server.msg, { isAead: (c) => cipherAlgorithms.get(c)?.aead ?? false }, i === 0);
+      r.algs ??= negotiate(r.client.msg, r.server.msg, { isAead: (c) => cipherAlgorithms.get(c)?.aead ?? false }, i === 0);
       const kex = kexAlgorithms.get(r.algs.kex);
       if (!kex) throw new Error(`kex ${r.algs.kex} is not known to impl`);
-      if (kex.shape === 'dh-gex') throw new Error(`kex ${r.algs.kex}: group exchange is not decrypted by the importer`);
+      const gex = kex.shape === 'dh-gex';
+      const needed = gex ? 2 : 1; // RFC 4419 §3: request + init / group + reply
+      if (r.kexC2S.length < needed || r.kexS2C.length < needed) return;
       for (const c of [r.algs.compressionC2S, r.algs.compressionS2C]) if (c !== 'none') throw new Error(`compression ${c} is not decrypted by the importer`);
       const ctx = { kex: kex.shape };
-      const init = decodeMessage(r.init, ctx), reply = decodeMessage(r.reply, ctx);
+      const init = decodeMessage(r.kexC2S[needed - 1]!, ctx), reply = decodeMessage(r.kexS2C[needed - 1]!, ctx);
       let clientPublic: Uint8Array, serverPublic: Uint8Array, clientRaw: Uint8Array, serverRaw: Uint8Array, hostKey: Uint8Array;
-      if (init.type === 'SSH_MSG_KEX_ECDH_INIT' && reply.type === 'SSH_MSG_KEX_ECDH_REPLY') {
+      let gexParams: Uint8Array | undefined;
+      let group: { readonly p: bigint } | undefined;
+      if (gex) {
+        const request = decodeMessage(r.kexC2S[0]!, ctx), offered = decodeMessage(r.kexS2C[0]!, ctx);
+        if (offered.type !== 'SSH_MSG_KEX_DH_GEX_GROUP' || init.type !== 'SSH_MSG_KEX_DH_GEX_INIT' || reply.type !== 'SSH_MSG_KEX_DH_GEX_REPLY') {
+          throw new Error(`unexpected group exchange messages ${offered.type} / ${init.type} / ${reply.type}`);
+        }
+        const w = new Writer();
+        // RFC 4419 §3 hashes min || n || max; §5: the old request has n alone
+        if (request.type === 'SSH_MSG_KEX_DH_GEX_REQUEST') w.uint32(request.min).uint32(request.n).uint32(request.max);
+        else if (request.type === 'SSH_MSG_KEX_DH_GEX_REQUEST_OLD') w.uint32(request.n);
+        else throw new Error(`unexpected group exchange request ${request.type}`);
+        gexParams = w.mpint(offered.p).mpint(offered.g).finish();
+        group = { p: offered.p };
+        clientRaw = unsigned(init.e); serverRaw = unsigned(reply.f); hostKey = reply.hostKey;
+        clientPublic = new Writer().mpint(init.e).finish();
+        serverPublic = new Writer().mpint(reply.f).finish();
+      } else if (init.type === 'SSH_MSG_KEX_ECDH_INIT' && reply.type === 'SSH_MSG_KEX_ECDH_REPLY') {
         clientRaw = init.publicKey; serverRaw = reply.publicKey; hostKey = reply.hostKey;
         clientPublic = new Writer(clientRaw.length + 4).string(clientRaw).finish();
         serverPublic = new Writer(serverRaw.length + 4).string(serverRaw).finish();
@@ -210,11 +233,11 @@ class ConnectionDecryptor implements StreamDecryptor {
       } else {
         throw new Error(`unexpected kex messages ${init.type} / ${reply.type}`);
       }
-      const K = this.sharedSecret(r, r.algs.kex, clientRaw, serverRaw);
+      const K = this.sharedSecret(r, r.algs.kex, clientRaw, serverRaw, group);
       const hash = hashFor(kex.hash);
       const H = exchangeHash(hash, {
         clientVersion: this.phase.banners.client ?? '', serverVersion: this.phase.banners.server ?? '',
-        clientKexInit: r.client.payload, serverKexInit: r.server.payload, hostKey, clientPublic, serverPublic, sharedSecret: K,
+        clientKexInit: r.client.payload, serverKexInit: r.server.payload, hostKey, ...(gexParams ? { gexParams } : {}), clientPublic, serverPublic, sharedSecret: K,
       });
       this.sessionId ??= H;
       const cC2S = cipherAlgorithms.get(r.algs.cipherC2S)!, cS2C = cipherAlgorithms.get(r.algs.cipherS2C)!;
@@ -230,7 +253,7 @@ class ConnectionDecryptor implements StreamDecryptor {
   }
 
   /** K, encoded as it enters H and the KDF: a string for the hybrid PQ methods, else an mpint. */
-  private sharedSecret(r: Round, kexName: string, clientPublic: Uint8Array, serverPublic: Uint8Array): Uint8Array {
+  private sharedSecret(r: Round, kexName: string, clientPublic: Uint8Array, serverPublic: Uint8Array, gexGroup?: { readonly p: bigint }): Uint8Array {
     const hybrid = /^(mlkem|sntrup)/.test(kexName);
     const encode = (value: Uint8Array): Uint8Array => {
       if (!hybrid) return new Writer(value.length + 5).mpint(bigFrom(value)).finish();
@@ -250,7 +273,7 @@ class ConnectionDecryptor implements StreamDecryptor {
       const priv = Buffer.from(e.key, 'hex');
       const peer = side === 'client' ? serverPublic : clientPublic;
       if (/^curve25519-sha256/.test(kexName)) return encode(x25519.getSharedSecret(priv, peer));
-      const group = kexAlgorithms.get(kexName)?.group;
+      const group = gexGroup ?? kexAlgorithms.get(kexName)?.group;
       if (group) return encode(unsigned(modPow(bigFrom(peer), bigFrom(priv), group.p)));
       throw new Error(`${kexName}: a private key alone is not enough here; the keylog needs a SHARED_SECRET line`);
     }

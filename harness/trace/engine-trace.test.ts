@@ -8,65 +8,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateHostKey } from '../../impl/crypto/hostkey/index.js';
 import type { PrivateKey } from '../../impl/crypto/types.js';
-import { encodeMessage } from '../../impl/messages/index.js';
-import { Pair } from '../../impl/transport/testing/pair.js';
 import { keylogDecryptor } from './decrypt.js';
 import { importPcap } from './import.js';
 import { parseKeylog } from './keylog.js';
 import type { TraceLine } from './jsonl.js';
-import { TraceSession, type TraceIndex } from './trace-session.js';
+import { recordPairTrace as record, type PairRun as Run } from './pair-trace.test-util.js';
 import { CHECKSUM_PREFS, requireTshark, tsharkFields } from './tshark.js';
 
-const BASE = 1_700_000_000_000;
-
-interface Run { readonly index: TraceIndex; readonly lines: TraceLine[] }
-
-/** A session: kex, service request, a password USERAUTH_REQUEST, channel data both ways, optionally a rekey. */
-function record(dir: string, name: string, hostKey: PrivateKey, o: { kex?: string; cipher: string; mac?: string; strictKex?: boolean; side: 'client' | 'server'; rekey?: boolean; keywordLines?: boolean }): Run {
-  const algorithms = { kex: [o.kex ?? 'curve25519-sha256'], hostKey: ['ssh-ed25519'], cipher: [o.cipher], mac: [o.mac ?? 'hmac-sha2-256'] };
-  let pair: Pair | undefined;
-  const s = TraceSession.open({ dir, name, keylog: { keywordLines: o.keywordLines ?? true }, threaded: false, clock: () => BASE + (pair?.now ?? 0) });
-  const conn = s.connection(o.side);
-  const hooks = { onPacket: conn.onPacket, onKeys: conn.onKeys };
-  const strictKex = o.strictKex ?? true;
-  pair = new Pair({
-    client: { algorithms, strictKex, ...(o.side === 'client' ? hooks : {}) },
-    server: { algorithms, strictKex, hostKeys: [hostKey], ...(o.side === 'server' ? hooks : {}) },
-    tap: (from, bytes, now) => conn.bytes.chunk(from === 'client' ? 'c2s' : 's2c', bytes, BASE + now),
-  });
-  const p = pair;
-  p.onEvent = (_side, e) => { if (e.type === 'serviceRequest') p.server.acceptService(e.service); };
-  const step = (): void => { p.now += 1; p.drive(); };
-  p.start().drive();
-  p.client.requestService('ssh-userauth');
-  step();
-  p.client.sendPayload(encodeMessage({ type: 'SSH_MSG_USERAUTH_REQUEST', user: 'u', service: 'ssh-connection', method: 'password', changePassword: false, password: 'pw' }));
-  step();
-  const data = (n: number, fill: number) => encodeMessage({ type: 'SSH_MSG_CHANNEL_DATA', recipientChannel: 0, data: new Uint8Array(n).fill(fill) });
-  for (let i = 0; i < 3; i++) { p.client.sendPayload(data(100 + i, 1)); p.server.sendPayload(data(5000, 2)); step(); }
-  if (o.rekey) {
-    p.client.rekey();
-    step();
-    p.client.sendPayload(data(77, 3));
-    step();
-    p.server.rekey(); // and one started by the server
-    p.server.sendPayload(data(20_000, 4));
-    step();
-    p.client.sendPayload(data(10, 5));
-    step();
-  }
-  conn.bytes.close(BASE + p.now + 1);
-  const index = s.close();
-  const lines = readFileSync(index.files.jsonl!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TraceLine);
-  return { index, lines };
-}
-
-/** Message codes tshark shows per direction once it has the keylog. */
+/** Message codes tshark 4.0 shows per direction once it has the keylog. */
 function decrypted(run: Run): { c2s: string[]; s2c: string[] } {
   const rows = tsharkFields(run.index.files.pcap!, ['ip.src', 'ssh.message_code'], ['-o', `ssh.keylog_file:${run.index.files.keylog}`, '-Y', 'ssh']);
   const codes = (src: string) => rows.filter((r) => r[0] === src).flatMap((r) => (r[1] ? r[1].split(',') : []));
   return { c2s: codes('10.0.0.1'), s2c: codes('10.0.0.2') };
 }
+
 
 describe('trace: impl ↔ impl traces that tshark 4.0 decrypts with our keylog', function () {
   this.timeout(120_000);
@@ -137,6 +92,9 @@ describe('trace: impl ↔ impl traces that tshark 4.0 decrypts with our keylog',
       { kex: 'diffie-hellman-group14-sha256', cipher: 'aes128-gcm@openssh.com', side: 'client', keywordLines: false },
       { kex: 'ecdh-sha2-nistp256', cipher: 'aes256-gcm@openssh.com', side: 'client' },
       { kex: 'mlkem768x25519-sha256', cipher: 'chacha20-poly1305@openssh.com', side: 'server' }, // K is a string
+      { kex: 'sntrup761x25519-sha512', cipher: 'aes128-gcm@openssh.com', side: 'client' },
+      { kex: 'diffie-hellman-group-exchange-sha256', cipher: 'chacha20-poly1305@openssh.com', side: 'client' }, // RFC 4419 §3 hash
+      { kex: 'diffie-hellman-group-exchange-sha256', cipher: 'aes128-ctr', mac: 'hmac-sha2-256', side: 'server', keywordLines: false }, // K from p of the GROUP message
     ];
     for (const c of cases) {
       it(`${c.kex ?? 'curve25519-sha256'} ${c.cipher}${c.mac ? ` ${c.mac}` : ''}, ${c.side} keylog${c.keywordLines === false ? ' (private keys only)' : ''}`, async () => {

@@ -168,6 +168,13 @@ describe('trace/keylog', () => {
     expect(() => keylogLines({ ...keys, role: 'server', serverCookie: undefined })).to.throw(RangeError);
   });
 
+  it('for Diffie-Hellman the private-key line comes last (Wireshark 4.4 keeps the last line per cookie)', () => {
+    for (const kex of ['diffie-hellman-group14-sha256', 'diffie-hellman-group-exchange-sha256']) {
+      expect(keylogLines({ ...keys, kex })).to.deep.equal([`${'c1'.repeat(16)} SHARED_SECRET 8001`, `${'c1'.repeat(16)} ${'07'.repeat(32)}`]);
+    }
+    expect(keylogLines({ ...keys, kex: 'mlkem768x25519-sha256' })[1]).to.match(/ SHARED_SECRET /);
+  });
+
   it('appends one entry per key exchange to a 0600 file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'trace-keylog-'));
     try {

@@ -1,16 +1,18 @@
 /**
  * SSH keylog files for Wireshark/tshark (`-o ssh.keylog_file:FILE`), one entry per key exchange (rekeys too).
  *
- * Verified form for Debian's tshark 4.0 (DESIGN §6): `<cookie hex> <ephemeral private key hex>` — two fields.
+ * Verified form for Debian's tshark 4.0: `<cookie hex> <ephemeral private key hex>` — two fields.
  * tshark looks the entry up by the *server's* KEXINIT cookie first, then the client's, and recomputes the shared
  * secret from the private key and the other side's public value; so the cookie must be the one sent by the side
  * whose private key is logged. Verified for curve25519-sha256 (the key is the raw 32-byte X25519 scalar); for
  * other methods the private value is written big-endian as the engine gives it, untested with 4.0.
  *
- * Newer Wireshark also reads `<cookie hex> SHARED_SECRET <K hex>` (any kex, the secret K as an unsigned
- * big-endian number). tshark 4.0 splits lines into two fields at the first space and rejects that value as
- * invalid hex, so writing both forms into one file is harmless there; the keyword line comes last because
- * newer versions keep the last entry per cookie.
+ * Newer Wireshark also reads `<cookie hex> SHARED_SECRET <K hex>` (the secret K as an unsigned big-endian
+ * number). tshark 4.0 splits lines into two fields at the first space and rejects that value as invalid hex, so
+ * writing both forms into one file is harmless there. Wireshark 4.4 (Debian 13's 4.4.19, measured by
+ * tshark44.test.ts) keeps only the LAST line per cookie, and uses a SHARED_SECRET only for curve25519: for the
+ * Diffie-Hellman groups and group exchange it needs the private key. So the private-key line comes last for
+ * those, and the keyword line last for every other method (a later Wireshark may use it for them).
  */
 import { appendFileSync, closeSync, openSync } from 'node:fs';
 
@@ -38,6 +40,12 @@ export interface KeylogOptions {
   readonly append?: boolean;
 }
 
+/** Methods whose private-key line must be the last one per cookie, for Wireshark 4.4 to decrypt them. */
+const PRIVATE_KEY_LAST: ReadonlySet<string> = new Set([
+  'diffie-hellman-group1-sha1', 'diffie-hellman-group14-sha1', 'diffie-hellman-group14-sha256', 'diffie-hellman-group16-sha512',
+  'diffie-hellman-group18-sha512', 'diffie-hellman-group-exchange-sha1', 'diffie-hellman-group-exchange-sha256',
+]);
+
 /** The keylog lines for one key exchange, without newlines. */
 export function keylogLines(k: KexKeys, options: KeylogOptions = {}): string[] {
   const role = k.role ?? 'client';
@@ -46,9 +54,11 @@ export function keylogLines(k: KexKeys, options: KeylogOptions = {}): string[] {
     throw new RangeError(`keylog: the ${role} KEXINIT cookie must be 16 bytes, got ${cookie instanceof Uint8Array ? cookie.length : typeof cookie}`);
   }
   const c = hex(cookie);
-  const lines = [`${c} ${hex(k.ephemeralPrivateKey)}`];
-  if (options.keywordLines ?? true) lines.push(`${c} SHARED_SECRET ${hex(secretValue(k.sharedSecret))}`);
-  return lines;
+  const privateLine = `${c} ${hex(k.ephemeralPrivateKey)}`;
+  if (!(options.keywordLines ?? true)) return [privateLine];
+  const secretLine = `${c} SHARED_SECRET ${hex(secretValue(k.sharedSecret))}`;
+  // Wireshark 4.4 keeps the last line per cookie: the one it can use comes last (see the header)
+  return PRIVATE_KEY_LAST.has(k.kex) ? [secretLine, privateLine] : [privateLine, secretLine];
 }
 
 /** Appends entries to a keylog file (created 0600: it holds session secrets). Key exchanges are rare: sync is fine. */

@@ -1,5 +1,5 @@
 /**
- * Debian packages the peers need (DESIGN §5), installed non-interactively and without letting any of them
+ * Debian packages the peers need, installed non-interactively and without letting any of them
  * start a daemon: a temporary /usr/sbin/policy-rc.d answers 101 ("action forbidden") to every
  * invoke-rc.d call during the install, so nothing ever listens on :22.
  */
@@ -15,6 +15,9 @@ const run = promisify(execFile);
 export const PEER_PACKAGES: readonly string[] = [
   'openssh-server', 'openssh-client', 'dropbear-bin', 'tinysshd', 'python3-paramiko', 'python3-asyncssh',
   'putty-tools', 'sshpass', 'ssh-audit', 'tshark', 'docker.io', 'debootstrap',
+  // not peers: the browser the HTML report test drives headless (harness/report/browser.test.ts), and a font
+  // for it that apt would otherwise only recommend
+  'chromium', 'fonts-liberation',
 ];
 
 export async function missingPackages(pkgs: readonly string[] = PEER_PACKAGES): Promise<string[]> {

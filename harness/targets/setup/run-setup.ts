@@ -15,6 +15,7 @@ import { BUILTIN_PEERS } from '../registry.js';
 import { installPackages, listeningPorts, missingPackages } from './packages.js';
 import { ensureDockerd } from './dockerd.js';
 import { ensureImage, SUITES } from './images.js';
+import { ensureTsharkImage, TSHARK_IMAGE } from './tshark-image.js';
 import type { Suite } from '../openssh-container.js';
 
 export type StepStatus = 'ok' | 'changed' | 'FAILED' | 'skipped';
@@ -76,6 +77,12 @@ export async function runSetup(o: SetupOptions): Promise<SetupReport> {
         changed: results.some((r) => r.built),
         detail: results.map((r) => `${r.suite} ${r.built ? 'built' : 'present'} (openssh-server ${r.version})`).join('; '),
       };
+    }],
+    [`${TSHARK_IMAGE} (second trace judge)`, async () => {
+      if (!suites.includes('trixie')) return { changed: false, detail: 'skipped: built from the trixie image, which was not asked for' };
+      o.progress('        installing Debian 13\'s tshark into a trixie container if missing (~30 s)');
+      const r = await ensureTsharkImage();
+      return { changed: r.built, detail: `${r.built ? 'built' : 'present'} (tshark ${r.version})` };
     }],
     ['verify containers', async () => {
       const seen: string[] = [];

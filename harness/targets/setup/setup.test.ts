@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import net from 'node:net';
 import { listeningPorts, missingPackages, PEER_PACKAGES } from './packages.js';
 import { ensureImage } from './images.js';
+import { ensureTsharkImage } from './tshark-image.js';
 import { stepTable } from './run-setup.js';
 import { dockerPing } from '../docker-api.js';
 import { needPeer } from '../peer-test-kit.js';
@@ -29,6 +30,14 @@ describe('peers setup steps', () => {
     const r = await ensureImage('trixie');
     expect(r.built).to.equal(false);
     expect(r.version).to.match(/^1:10\./);
+  });
+
+  it('skips the tshark 4.4 image when it exists and reports its version; chromium is in the package list', async function () {
+    await needPeer(this, 'docker', async () => dockerPing().then((p) => ({ available: p.ok, reason: p.error })));
+    const r = await ensureTsharkImage();
+    expect(r.built).to.equal(false);
+    expect(r.version).to.match(/^4\.4\./);
+    expect(PEER_PACKAGES).to.include.members(['chromium', 'tshark']);
   });
 
   it('prints a summary table', () => {
