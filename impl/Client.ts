@@ -1,16 +1,23 @@
 /**
- * A convenience over Transport for the common case: connect, authenticate, run a command, collect its output.
+ * A convenience over Transport for the common case when the server's key is known: connect, authenticate, run a
+ * command, collect its output. For known_hosts files and missing-host-key policies, use SSHClient.
  */
 import type { Readable } from 'node:stream';
-import type { PrivateKey, PublicKey } from './crypto/types.js';
-import { Transport, type SocketSpec, type TransportOptions } from './Transport.js';
+import type { PrivateKeyInput, PublicKeyInput } from './keys/key-input.js';
+import { Transport, type HostKeyVerifier, type SocketSpec, type TransportOptions } from './Transport.js';
+import { checkObject } from './validate.js';
 
 export interface ClientOptions {
   readonly username: string;
   readonly password?: string;
-  readonly privateKey?: PrivateKey;
+  /** File contents (string/Buffer), parsePrivateKey()'s result, a PrivateKey or a private KeyObject. */
+  readonly privateKey?: PrivateKeyInput;
+  /** Decrypts an encrypted `privateKey` file. */
+  readonly passphrase?: string;
   /** Expected server host key; a different one fails with HostKeyMismatch. */
-  readonly hostKey?: PublicKey | Uint8Array;
+  readonly hostKey?: PublicKeyInput;
+  /** Host key check when no `hostKey` is given (one of the two is required; see TransportOptions.verifyHostKey). */
+  readonly verifyHostKey?: HostKeyVerifier;
   readonly transport?: TransportOptions;
 }
 
@@ -35,9 +42,16 @@ export class Client {
 
   /** Connects and authenticates. */
   static async connect(target: SocketSpec, opts: ClientOptions): Promise<Client> {
-    const t = new Transport(target, opts.transport);
+    const o = checkObject<ClientOptions>(opts, 'Client.connect: options');
+    const t = new Transport(target, { ...o.transport, ...(o.verifyHostKey ? { verifyHostKey: o.verifyHostKey } : {}) });
     try {
-      await t.connect({ username: opts.username, password: opts.password, privateKey: opts.privateKey, hostKey: opts.hostKey });
+      await t.connect({
+        username: o.username,
+        ...(o.password !== undefined ? { password: o.password } : {}),
+        ...(o.privateKey !== undefined ? { privateKey: o.privateKey } : {}),
+        ...(o.passphrase !== undefined ? { passphrase: o.passphrase } : {}),
+        ...(o.hostKey !== undefined ? { hostKey: o.hostKey } : {}),
+      });
     } catch (e) {
       await t.close(100).catch(() => undefined);
       throw e;

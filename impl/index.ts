@@ -3,7 +3,11 @@
  * The paramiko-style Transport, the Client convenience, the server policy types, typed errors, and the key
  * helpers (OpenSSH/PEM private keys, authorized_keys, known_hosts, fingerprints).
  */
-export { Transport, type SocketSpec, type TransportOptions, type TransportAlgorithms, type TransportTrace, type ConnectOptions, type InteractiveHandler } from './Transport.js';
+export {
+  Transport, insecureAcceptAnyHostKey, type SocketSpec, type TransportOptions, type TransportAlgorithms, type TransportTrace, type TransportLimits,
+  type TransportAuthOptions, type TransportEvents, type ConnectOptions, type InteractiveHandler, type NewPasswordHandler, type HostKeyVerifier,
+  type HostKeyContext,
+} from './Transport.js';
 export { Client, type ClientOptions, type ExecOptions, type ExecResult } from './Client.js';
 export { Channel, type PtyRequest, type ExitSignal } from './connection/channel.js';
 export { OpenFailure, type ConnectionOptions } from './connection/connection.js';
@@ -12,9 +16,10 @@ export type { ServerPolicy, ChannelOpenInfo, PtyInfo, WindowSize } from './conne
 export { AuthResult, type ServerAuthPolicy, type InteractiveQuery, type PasswordChangeRequired, type PublicKeyContext, type MaybePromise } from './auth/types.js';
 export {
   SSHError, DecodeError, ProtocolError, AlgorithmNegotiationError, DisconnectError, LimitError, MacError, KexError, AuthError,
-  HostKeyMismatch, TimeoutError, ChannelError, DisconnectReason, disconnectReasonName, type SSHErrorCode,
+  HostKeyMismatch, TimeoutError, ChannelError, ConnectError, DisconnectReason, disconnectReasonName, type SSHErrorCode, type HostKeyMismatchDetails,
 } from './errors.js';
 export type { PrivateKey, PublicKey } from './crypto/types.js';
+export type { PrivateKeyInput, PublicKeyInput } from './keys/key-input.js';
 export { generateHostKey, privateKeyFromNode, publicKeyFromBlob, type HostKeyType } from './crypto/hostkey/index.js';
 export {
   parsePrivateKey, writeOpenSSHPrivateKey, writePkcs8PrivateKey, parsePublicKeyLine, formatPublicKeyLine,

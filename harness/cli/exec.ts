@@ -50,9 +50,9 @@ export function hostKeyVerifier(policy: HostKeyPolicy, host: string, port: numbe
     const fp = fingerprintSHA256(key.blob);
     if (status === 'match') return true;
     if (status === 'mismatch' || status === 'revoked') {
-      throw new HostKeyMismatch(`${status === 'revoked' ? 'REVOKED' : 'CHANGED'} host key for ${host}:${port}: the server sent ${key.type} ${fp}, which ${policy.file} does not list for it`, undefined, fp);
+      throw new HostKeyMismatch(`${status === 'revoked' ? 'REVOKED' : 'CHANGED'} host key for ${host}:${port}: the server sent ${key.type} ${fp}, which ${policy.file} does not list for it`, { host, port, keyType: key.type, receivedFingerprint: fp });
     }
-    if (!policy.acceptNew) throw new HostKeyMismatch(`no host key for ${host}:${port} in ${policy.file} (server sent ${key.type} ${fp}); pass --accept-new to add it`, undefined, fp);
+    if (!policy.acceptNew) throw new HostKeyMismatch(`no host key for ${host}:${port} in ${policy.file} (server sent ${key.type} ${fp}); pass --accept-new to add it`, { host, port, keyType: key.type, receivedFingerprint: fp });
     appendFileSync(policy.file, `${text.length > 0 && !text.endsWith('\n') ? '\n' : ''}${addKnownHost(host, port, key.blob)}\n`);
     warn(`added ${host}:${port} (${key.type} ${fp}) to ${policy.file}`);
     return true;

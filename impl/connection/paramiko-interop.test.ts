@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePrivateKey } from '../keys/index.js';
-import { Transport } from '../Transport.js';
+import { insecureAcceptAnyHostKey, Transport } from '../Transport.js';
 
 const SERVER = `
 import socket, sys, threading, paramiko
@@ -95,7 +95,7 @@ describe('impl/Transport client → paramiko server', function () {
   }
 
   it('password auth, exec, then accept() of the forwarded-tcpip channel paramiko opens', async () => {
-    const t = new Transport(['127.0.0.1', port]);
+    const t = new Transport(['127.0.0.1', port], { verifyHostKey: insecureAcceptAnyHostKey });
     await t.connect({ username: 'alice', password: 'pw' });
     expect(t.remoteVersion).to.match(/paramiko/);
     expect(await execOn(t, 'uptime')).to.deep.equal({ out: 'paramiko ran uptime', code: 3 });
@@ -112,7 +112,7 @@ describe('impl/Transport client → paramiko server', function () {
 
   for (const k of ['ed', 'rsa']) {
     it(`publickey auth (${k === 'ed' ? 'ssh-ed25519' : 'rsa-sha2-*'}) and exec`, async () => {
-      const t = new Transport(['127.0.0.1', port]);
+      const t = new Transport(['127.0.0.1', port], { verifyHostKey: insecureAcceptAnyHostKey });
       await t.connect({ username: 'alice', privateKey: parsePrivateKey(readFileSync(keyFile(k))).toPrivateKey() });
       expect(t.isAuthenticated()).to.equal(true);
       expect(await execOn(t, 'id')).to.deep.equal({ out: 'paramiko ran id', code: 3 });
