@@ -2,10 +2,12 @@
  * A convenience over Transport for the common case when the server's key is known: connect, authenticate, run a
  * command, collect its output. For known_hosts files and missing-host-key policies, use SSHClient.
  */
-import type { Readable } from 'node:stream';
+import { execCollect, type ExecOptions, type ExecResult } from './client/exec.js';
 import type { PrivateKeyInput, PublicKeyInput } from './keys/key-input.js';
 import { Transport, type HostKeyVerifier, type SocketSpec, type TransportOptions } from './Transport.js';
 import { checkObject } from './validate.js';
+
+export type { ExecOptions, ExecResult };
 
 export interface ClientOptions {
   readonly username: string;
@@ -19,22 +21,6 @@ export interface ClientOptions {
   /** Host key check when no `hostKey` is given (one of the two is required; see TransportOptions.verifyHostKey). */
   readonly verifyHostKey?: HostKeyVerifier;
   readonly transport?: TransportOptions;
-}
-
-export interface ExecOptions {
-  /** Sent to the command's stdin, then EOF. Default: EOF right away. */
-  readonly stdin?: Uint8Array | string | Readable;
-  /** Request a pty first (RFC 4254 §6.2). */
-  readonly pty?: boolean;
-  readonly env?: Readonly<Record<string, string>>;
-}
-
-export interface ExecResult {
-  readonly stdout: Buffer;
-  readonly stderr: Buffer;
-  /** Exit status, or null when the command died by a signal or none was reported. */
-  readonly code: number | null;
-  readonly signal?: string;
 }
 
 export class Client {
@@ -70,24 +56,8 @@ export class Client {
   }
 
   /** Runs `command` on a new session channel and collects stdout, stderr and the exit status. */
-  async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    const ch = await this.transport.openSession();
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    ch.on('data', (d: Buffer) => out.push(d));
-    ch.stderr.on('data', (d: Buffer) => err.push(d));
-    const ended = Promise.all([new Promise((r) => ch.once('end', r)), new Promise((r) => ch.stderr.once('end', r))]);
-    for (const [k, v] of Object.entries(opts.env ?? {})) await ch.setEnv(k, v, { wantReply: false });
-    if (opts.pty) await ch.requestPty();
-    await ch.exec(command);
-    const stdin = opts.stdin;
-    if (stdin === undefined) ch.end();
-    else if (typeof stdin === 'string' || stdin instanceof Uint8Array) ch.end(stdin);
-    else stdin.pipe(ch);
-    const code = await ch.exitStatus();
-    await ended;
-    if (this.transport.closeError && code === null && !ch.exitSignal) throw this.transport.closeError;
-    return { stdout: Buffer.concat(out), stderr: Buffer.concat(err), code, ...(ch.exitSignal ? { signal: ch.exitSignal.signal } : {}) };
+  exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    return execCollect(this.transport, command, opts);
   }
 
   close(): Promise<void> {

@@ -164,7 +164,7 @@ describe('impl/Transport: client ↔ server over loopback TCP (DESIGN §2)', fun
     const data = randomBytes(3 * 1024 * 1024);
     const chunks: Buffer[] = [];
     ch.on('data', (d: Buffer) => chunks.push(d));
-    const ended = new Promise((r) => ch.on('end', r));
+    const ended = new Promise<void>((r) => ch.on('end', r));
     ch.write(data.subarray(0, 1024 * 1024));
     await t.renegotiateKeys();
     ch.write(data.subarray(1024 * 1024, 2 * 1024 * 1024));
@@ -397,7 +397,7 @@ class Client_ {
     let err = '';
     ch.on('data', (d: Buffer) => out.push(d));
     ch.stderr.on('data', (d: Buffer) => (err += d));
-    const ended = new Promise((r) => ch.on('end', r));
+    const ended = new Promise<void>((r) => ch.on('end', r));
     await ch.exec(cmd);
     if (input) ch.end(input);
     const code = await ch.exitStatus();

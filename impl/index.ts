@@ -1,8 +1,15 @@
 /**
- * ssh-harness as a library (DESIGN §2): `import { Transport, AuthResult, OpenFailure } from 'ssh-harness'`.
- * The paramiko-style Transport, the Client convenience, the server policy types, typed errors, and the key
- * helpers (OpenSSH/PEM private keys, authorized_keys, known_hosts, fingerprints).
+ * ssh-harness as a library: `import { SSHClient, SSHServer, Transport } from 'ssh-harness'`.
+ * paramiko's SSHClient (known_hosts, missing-host-key policies, exec), a safe SSHServer, the paramiko-style
+ * Transport underneath, the server policy types, typed errors, and the key helpers (OpenSSH/PEM private keys,
+ * authorized_keys, known_hosts, fingerprints). The deliberate-deviation hooks of the test harness are not here:
+ * they live in `ssh-harness/testing`.
+ *
+ * @packageDocumentation
  */
+export { SSHClient, type SSHClientConnectOptions, type ExecCommandStreams, type ExecCommandOptions } from './SSHClient.js';
+export { RejectPolicy, AutoAddPolicy, WarningPolicy, type MissingHostKeyPolicy, type MissingHostKeyContext } from './client/missing-host-key-policy.js';
+export { SSHServer, type SSHServerOptions, type SSHServerEvents, type PeerAddress, type ConnectionHandler } from './SSHServer.js';
 export {
   Transport, insecureAcceptAnyHostKey, type SocketSpec, type TransportOptions, type TransportAlgorithms, type TransportTrace, type TransportLimits,
   type TransportAuthOptions, type TransportEvents, type ConnectOptions, type InteractiveHandler, type NewPasswordHandler, type HostKeyVerifier,
@@ -10,6 +17,7 @@ export {
 } from './Transport.js';
 export { Client, type ClientOptions, type ExecOptions, type ExecResult } from './Client.js';
 export { Channel, type PtyRequest, type ExitSignal } from './connection/channel.js';
+export type { ChannelEvents, ChannelListener } from './connection/channel-events.js';
 export { OpenFailure, type ConnectionOptions } from './connection/connection.js';
 export { ChannelOpenError } from './connection/open-error.js';
 export type { ServerPolicy, ChannelOpenInfo, PtyInfo, WindowSize } from './connection/policy.js';

@@ -90,7 +90,7 @@ export async function runExec(r: ExecRun): Promise<number> {
     const ch = await t.openSession();
     ch.pipe(r.stdout as NodeJS.WritableStream & import('node:stream').Writable, { end: false });
     ch.stderr.pipe(r.stderr as NodeJS.WritableStream & import('node:stream').Writable, { end: false });
-    const drained = Promise.all([new Promise((res) => ch.once('end', res)), new Promise((res) => ch.stderr.once('end', res))]);
+    const drained = Promise.all([new Promise<void>((res) => ch.once('end', res)), new Promise((res) => ch.stderr.once('end', res))]);
     await ch.exec(r.command);
     const input = r.stdin as NodeJS.ReadableStream & import('node:stream').Readable;
     input.pipe(ch);

@@ -41,7 +41,7 @@ describe('impl/connection bad input through the engine (issue 5)', function () {
     const ch = await t.openSession();
     let out = '';
     ch.on('data', (d: Buffer) => (out += d));
-    const ended = new Promise((r) => ch.once('end', r));
+    const ended = new Promise<void>((r) => ch.once('end', r));
     await ch.exec('x');
     await ch.exitStatus();
     await ended;

@@ -6,13 +6,14 @@
  * stream buffers), so a consumer that stops reading stops the sender; writes wait for WINDOW_ADJUST and for
  * the socket to drain.
  *
- * Events besides the stream ones: 'eof' (the peer sent EOF), 'channel-gone' (the channel number is released:
- * both CLOSEs exchanged or the connection ended; writes are dropped from then on), 'exit' (code | null,
- * signal?, coreDumped?, message?) on the client; on the server, after the policy allowed them: 'pty', 'env',
- * 'shell', 'exec', 'subsystem', 'window-change', 'signal', 'eow'.
+ * Events are typed (ChannelEvents, channel-events.ts): besides the stream ones, 'eof', 'channel-gone', 'exit'
+ * on the client; on the server, after the policy allowed them: 'pty', 'env', 'shell', 'exec', 'subsystem',
+ * 'window-change', 'signal', 'eow'.
  */
 import { Duplex } from 'node:stream';
 import { ChannelError, SSHError } from '../errors.js';
+import { checkBoolean, checkInt, checkObject, checkString } from '../validate.js';
+import type { ChannelEvents, ChannelListener } from './channel-events.js';
 import { encodeChannelRequestData, type ChannelRequestDataInput } from '../messages/index.js';
 import { EXTENDED_DATA_STDERR, type Connection } from './connection.js';
 import type { ChannelOpenInfo, PtyInfo } from './policy.js';
@@ -115,6 +116,7 @@ export class Channel extends Duplex {
 
   /** RFC 4254 §6.5: run a command. Rejects with ChannelError when the server refuses. */
   exec(command: string): Promise<void> {
+    checkString(command, 'exec: command');
     return this.mustSucceed({ kind: 'exec', command }, `exec ${JSON.stringify(command)}`);
   }
 
@@ -123,11 +125,16 @@ export class Channel extends Duplex {
   }
 
   subsystem(name: string): Promise<void> {
+    checkString(name, 'subsystem: name', { nonEmpty: true });
     return this.mustSucceed({ kind: 'subsystem', name }, `subsystem ${JSON.stringify(name)}`);
   }
 
   /** RFC 4254 §6.2. */
   requestPty(p: PtyRequest = {}): Promise<void> {
+    checkObject(p, 'requestPty: options');
+    if (p.term !== undefined) checkString(p.term, 'requestPty: term');
+    for (const k of ['cols', 'rows', 'widthPx', 'heightPx'] as const) if (p[k] !== undefined) checkInt(p[k], `requestPty: ${k}`, 0, 0xffff_ffff);
+    if (p.modes !== undefined && !(p.modes instanceof Uint8Array)) throw new SSHError('USAGE', 'requestPty: modes must be a Uint8Array (RFC 4254 §8 encoding)');
     return this.mustSucceed({
       kind: 'pty-req', term: p.term ?? 'vt100', cols: p.cols ?? 80, rows: p.rows ?? 24,
       widthPx: p.widthPx ?? 0, heightPx: p.heightPx ?? 0, modes: p.modes ?? new Uint8Array([0]),
@@ -136,16 +143,21 @@ export class Channel extends Duplex {
 
   /** RFC 4254 §6.4. With wantReply false (what OpenSSH sends) the promise resolves once sent. */
   async setEnv(name: string, value: string, opts: { wantReply?: boolean } = {}): Promise<boolean> {
+    checkString(name, 'setEnv: name', { nonEmpty: true });
+    checkString(value, 'setEnv: value');
+    if (checkObject<{ wantReply?: boolean }>(opts, 'setEnv: options').wantReply !== undefined) checkBoolean(opts.wantReply, 'setEnv: options.wantReply');
     return this.request({ kind: 'env', name, value }, opts.wantReply ?? true);
   }
 
   /** RFC 4254 §6.7 (no reply). */
   resizePty(cols: number, rows: number, widthPx = 0, heightPx = 0): void {
+    for (const [v, n] of [[cols, 'cols'], [rows, 'rows'], [widthPx, 'widthPx'], [heightPx, 'heightPx']] as const) checkInt(v, `resizePty: ${n}`, 0, 0xffff_ffff);
     this.notify({ kind: 'window-change', cols, rows, widthPx, heightPx });
   }
 
   /** RFC 4254 §6.9: signal name without "SIG", e.g. 'TERM' (no reply). */
   signal(name: string): void {
+    checkString(name, 'signal: name', { nonEmpty: true });
     this.notify({ kind: 'signal', signal: name });
   }
 
@@ -158,10 +170,14 @@ export class Channel extends Duplex {
 
   /** RFC 4254 §6.10. */
   sendExitStatus(status: number): void {
+    checkInt(status, 'sendExitStatus: status', 0, 0xffff_ffff);
     this.notify({ kind: 'exit-status', status: status >>> 0 });
   }
 
   sendExitSignal(signal: string, coreDumped = false, errorMessage = ''): void {
+    checkString(signal, 'sendExitSignal: signal', { nonEmpty: true });
+    checkBoolean(coreDumped, 'sendExitSignal: coreDumped');
+    checkString(errorMessage, 'sendExitSignal: errorMessage');
     this.notify({ kind: 'exit-signal', signal, coreDumped, errorMessage, language: '' });
   }
 
@@ -170,6 +186,8 @@ export class Channel extends Duplex {
    * exit-status (or exit-signal), CLOSE. Resolves when the peer's CLOSE arrives.
    */
   async exit(status: number | { signal: string; coreDumped?: boolean; errorMessage?: string }): Promise<void> {
+    if (typeof status === 'number') checkInt(status, 'exit: status', 0, 0xffff_ffff);
+    else checkString(checkObject<{ signal: string }>(status, 'exit: status').signal, 'exit: status.signal', { nonEmpty: true });
     if (!this.writableFinished && !this.remoteGone) {
       await new Promise<void>((resolve) => {
         const done = (): void => { this.off('finish', done); this.off('channel-gone', done); resolve(); };
@@ -372,7 +390,7 @@ export class Channel extends Duplex {
         this.host.conn.replyRequest(this.id, token, o.ok);
         this.host.flush();
       }
-      if (o.ok && o.event) this.emit(...o.event);
+      if (o.ok && o.event) (this.emit as (event: string, ...args: unknown[]) => boolean)(...o.event);
     };
     if (outcome instanceof Promise) outcome.then(finish, () => finish({ ok: false }));
     else finish(outcome);
@@ -384,4 +402,16 @@ export class Channel extends Duplex {
     if (signal !== undefined) this.exitSignal = signal;
     this.resolveExit(code ?? null);
   }
+}
+
+/** Typed EventEmitter methods of Channel (declaration merging): a misspelt event or a wrong listener does not compile. */
+export interface Channel {
+  on<E extends keyof ChannelEvents>(event: E, listener: ChannelListener<E>): this;
+  once<E extends keyof ChannelEvents>(event: E, listener: ChannelListener<E>): this;
+  off<E extends keyof ChannelEvents>(event: E, listener: ChannelListener<E>): this;
+  addListener<E extends keyof ChannelEvents>(event: E, listener: ChannelListener<E>): this;
+  removeListener<E extends keyof ChannelEvents>(event: E, listener: ChannelListener<E>): this;
+  prependListener<E extends keyof ChannelEvents>(event: E, listener: ChannelListener<E>): this;
+  prependOnceListener<E extends keyof ChannelEvents>(event: E, listener: ChannelListener<E>): this;
+  emit<E extends keyof ChannelEvents>(event: E, ...args: ChannelEvents[E]): boolean;
 }

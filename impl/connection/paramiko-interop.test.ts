@@ -87,7 +87,7 @@ describe('impl/Transport client → paramiko server', function () {
     const ch = await t.openSession();
     let out = '';
     ch.on('data', (d: Buffer) => (out += d));
-    const ended = new Promise((r) => ch.once('end', r));
+    const ended = new Promise<void>((r) => ch.once('end', r));
     await ch.exec(cmd);
     const code = await ch.exitStatus();
     await ended;
@@ -105,7 +105,7 @@ describe('impl/Transport client → paramiko server', function () {
     expect(ch?.info.originator).to.deep.equal({ host: '10.1.1.1', port: 5555 });
     let got = '';
     ch!.on('data', (d: Buffer) => (got += d));
-    await new Promise((r) => ch!.once('end', r));
+    await new Promise<void>((r) => ch!.once('end', r));
     expect(got).to.equal('hello from paramiko');
     await t.close();
   });

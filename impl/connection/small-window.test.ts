@@ -70,7 +70,7 @@ describe('channel windows smaller than the stream high-water mark', function () 
       const c = ch.read() as Buffer | null;
       if (c) { got += c.length; continue; }
       if (ch.readableEnded || got >= TOTAL) break;
-      await new Promise((r) => ch.once('readable', r));
+      await new Promise<void>((r) => ch.once('readable', r));
     }
     expect(got).to.equal(TOTAL);
     await t.close();

@@ -62,7 +62,7 @@ async function execOn(t: Transport, command: string): Promise<{ stdout: string; 
   const err: Buffer[] = [];
   ch.on('data', (d: Buffer) => out.push(d));
   ch.stderr.on('data', (d: Buffer) => err.push(d));
-  const ended = Promise.all([new Promise((r) => ch.once('end', r)), new Promise((r) => ch.stderr.once('end', r))]);
+  const ended = Promise.all([new Promise<void>((r) => ch.once('end', r)), new Promise((r) => ch.stderr.once('end', r))]);
   await ch.exec(command);
   ch.end();
   const code = await ch.exitStatus();
