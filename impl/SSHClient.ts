@@ -275,7 +275,7 @@ export class SSHClient {
     if (status === 'match') return true;
     if (status === 'revoked') throw new HostKeyMismatch(`the host key of ${name} (${key.type} ${fingerprint}) is marked @revoked in ${this.knownHosts.describeFiles()}`, details);
     if (status === 'mismatch') {
-      throw new HostKeyMismatch(`HOST KEY CHANGED for ${name}: the server presented ${key.type} ${fingerprint}, but ${this.knownHosts.describeFiles()} lists ${details.expectedFingerprints.join(', ')}`
+      throw new HostKeyMismatch(`HOST KEY CHANGED for ${name}: the server presented ${key.type} ${fingerprint}, but ${this.knownHosts.describeFiles()} list${details.expectedFingerprints.length > 1 ? '' : 's'} ${details.expectedFingerprints.join(', ')}`
         + ' — someone may be intercepting the connection, or the host key was replaced', details);
     }
     const context: MissingHostKeyContext = {

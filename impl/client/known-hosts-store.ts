@@ -30,11 +30,11 @@ export class KnownHostsStore {
   private readonly system: LoadedFile[] = [];
   private user: LoadedFile = { path: undefined, exists: false, db: { entries: [], problems: [] } };
 
-  /** Files consulted, for error messages ("not in ~/.ssh/known_hosts (missing), /etc/ssh/ssh_known_hosts"). */
+  /** The known hosts consulted, for error messages: "known_hosts /root/.ssh/known_hosts (missing), /etc/ssh/ssh_known_hosts". */
   describeFiles(): string {
     const files = [...this.system, this.user].filter((f) => f.path !== undefined);
-    if (files.length === 0) return 'no known_hosts file loaded';
-    return files.map((f) => `${f.path}${f.exists ? '' : ' (missing)'}`).join(', ');
+    if (files.length === 0) return this.user.db.entries.length ? 'the known hosts added in memory' : 'the known hosts (none loaded: call loadSystemHostKeys() or loadHostKeys(path))';
+    return `known_hosts ${files.map((f) => `${f.path}${f.exists ? '' : ' (missing)'}`).join(', ')}`;
   }
 
   /** The file new keys are appended to (loadUser), if any. */

@@ -14,7 +14,7 @@ export interface MissingHostKeyContext {
   readonly key: PublicKey;
   /** SHA256 fingerprint of `key` (ssh-keygen -l). */
   readonly fingerprint: string;
-  /** The known_hosts files consulted, for messages. */
+  /** The known hosts consulted, for messages ("known_hosts /root/.ssh/known_hosts, ..."). */
   readonly files: string;
   /** Records the key for this host in the client's known hosts (and appends it to the loadHostKeys file, if any). */
   addHostKey(opts?: { readonly hash?: boolean }): Promise<string>;
@@ -28,7 +28,7 @@ export interface MissingHostKeyPolicy {
 /** Refuses unknown hosts with HostKeyMismatch (the default; ssh's StrictHostKeyChecking=yes). */
 export class RejectPolicy implements MissingHostKeyPolicy {
   missingHostKey(c: MissingHostKeyContext): never {
-    throw new HostKeyMismatch(`unknown host key for ${c.port === 22 ? c.host : `[${c.host}]:${c.port}`}: the server presented ${c.key.type} ${c.fingerprint}, which is not in ${c.files} (RejectPolicy)`,
+    throw new HostKeyMismatch(`unknown host key for ${c.port === 22 ? c.host : `[${c.host}]:${c.port}`}: the server presented ${c.key.type} ${c.fingerprint}, which is not among ${c.files} (RejectPolicy)`,
       { host: c.host, port: c.port, keyType: c.key.type, receivedFingerprint: c.fingerprint, expectedFingerprints: [] });
   }
 }
