@@ -1,10 +1,10 @@
 /**
  * Port forwarding with direct-tcpip (RFC 4254 §7.2): the client asks the server to connect to a TCP service and
  * talks to it through a channel (what `ssh -L` does). The server policy decides which destinations are allowed.
- * Run: npx tsx examples/port-forward.ts
+ * Run: npx tsx examples/port-forward.ts   (In your project, import from 'ssh-harness'.)
  */
 import net from 'node:net';
-import { AuthResult, generateHostKey, OpenFailure, Transport, type ServerPolicy } from '../impl/index.js';
+import { AuthResult, generateHostKey, OpenFailure, SSHServer, Transport, type ServerPolicy } from '../impl/index.js';
 
 // a local echo service the server will forward to
 const echo = net.createServer((s) => s.pipe(s));
@@ -19,19 +19,17 @@ const policy: ServerPolicy = {
     kind === 'direct-tcpip' && info.destination?.host === '127.0.0.1' && info.destination.port === echoPort ? true : OpenFailure.ADMINISTRATIVELY_PROHIBITED,
 };
 const hostKey = generateHostKey('ssh-ed25519');
-const sshServer = net.createServer((socket) => {
-  const t = new Transport(socket, { hostKeys: [hostKey] });
-  t.startServer(policy).then(async () => {
-    for (let ch = await t.accept(); ch; ch = await t.accept()) {
-      const dest = ch.info.destination!;
-      const upstream = net.connect(dest.port, dest.host);
-      ch.pipe(upstream).pipe(ch);
-    }
-  }).catch(() => undefined);
+const sshServer = new SSHServer({ hostKeys: [hostKey], policy }, (t) => {
+  t.on('channel', (ch) => {
+    const dest = ch.info.destination!;
+    const upstream = net.connect(dest.port, dest.host);
+    upstream.on('error', () => ch.destroy());
+    ch.pipe(upstream).pipe(ch);
+  });
 });
-await new Promise<void>((r) => sshServer.listen(0, '127.0.0.1', r));
+const { port } = await sshServer.listen(0, '127.0.0.1');
 
-const client = new Transport(['127.0.0.1', (sshServer.address() as net.AddressInfo).port]);
+const client = new Transport(['127.0.0.1', port]);
 await client.connect({ username: 'bob', password: 'pw', hostKey: hostKey.publicKey });
 const ch = await client.openChannel('direct-tcpip', ['127.0.0.1', echoPort], ['127.0.0.1', 50000]);
 ch.end('hello through the tunnel\n');
@@ -39,5 +37,5 @@ let reply = '';
 for await (const chunk of ch) reply += chunk;
 console.log(reply.trim());   // hello through the tunnel
 await client.close();
-sshServer.close();
+await sshServer.close();
 echo.close();

@@ -83,6 +83,12 @@ export interface TransportEvents {
   authenticated: [username: string];
   /** Server: a ServerPolicy check threw or rejected (the request was refused). */
   policyError: [error: unknown];
+  /**
+   * A channel the peer opened and we accepted (policy.checkChannelRequest / checkChannelRequest option), given
+   * synchronously: request listeners attached here ('exec', 'pty', …) cannot miss a request. While a 'channel'
+   * listener exists, channels go to it and not to accept().
+   */
+  channel: [channel: Channel];
   /** SSH_MSG_DEBUG text from the peer (RFC 4253 §11.3). */
   debug: [message: string];
   /** The connection ended: the SSHError that ended it, or undefined after our own close(). Always the last event. */
@@ -546,8 +552,11 @@ export class Transport extends EventEmitter {
     return d.promise;
   }
 
-  /** The next channel the peer opened (and we accepted), or null after `timeoutMs`. */
-  accept(timeoutMs?: number): Promise<Channel | null> {
+  /**
+   * The next channel the peer opened (and we accepted), or null after `timeoutMs` or once the connection ended.
+   * (A 'channel' event listener receives channels instead, at once; see TransportEvents.channel.)
+   */
+  async accept(timeoutMs?: number): Promise<Channel | null> {
     checkOptionalMs(timeoutMs, 'accept: timeoutMs');
     const ready = this.acceptQueue.shift();
     if (ready) return Promise.resolve(ready);
@@ -594,6 +603,13 @@ export class Transport extends EventEmitter {
       const ch = new Channel(this.channelHost, id, info, this.role === 'server' ? serverRequestHandler(this.policy!) : clientRequestHandler);
       this.channels.set(id, ch);
       conn.acceptOpen(id);
+      // 'channel' listeners get it synchronously, before the confirmation is written: their request listeners are
+      // in place before the peer can send a request on it
+      if (this.listenerCount('channel') > 0) {
+        this.emit('channel', ch);
+        this.flush();
+        return;
+      }
       this.flush();
       const w = this.acceptWaiters.shift();
       if (w) w.resolve(ch); else this.acceptQueue.push(ch);

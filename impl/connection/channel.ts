@@ -115,22 +115,22 @@ export class Channel extends Duplex {
   // ───────────────────────────── session requests (client side), RFC 4254 §6 ─────────────────────────────
 
   /** RFC 4254 §6.5: run a command. Rejects with ChannelError when the server refuses. */
-  exec(command: string): Promise<void> {
+  async exec(command: string): Promise<void> {
     checkString(command, 'exec: command');
     return this.mustSucceed({ kind: 'exec', command }, `exec ${JSON.stringify(command)}`);
   }
 
-  shell(): Promise<void> {
+  async shell(): Promise<void> {
     return this.mustSucceed({ kind: 'shell' }, 'shell');
   }
 
-  subsystem(name: string): Promise<void> {
+  async subsystem(name: string): Promise<void> {
     checkString(name, 'subsystem: name', { nonEmpty: true });
     return this.mustSucceed({ kind: 'subsystem', name }, `subsystem ${JSON.stringify(name)}`);
   }
 
   /** RFC 4254 §6.2. */
-  requestPty(p: PtyRequest = {}): Promise<void> {
+  async requestPty(p: PtyRequest = {}): Promise<void> {
     checkObject(p, 'requestPty: options');
     if (p.term !== undefined) checkString(p.term, 'requestPty: term');
     for (const k of ['cols', 'rows', 'widthPx', 'heightPx'] as const) if (p[k] !== undefined) checkInt(p[k], `requestPty: ${k}`, 0, 0xffff_ffff);
