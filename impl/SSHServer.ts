@@ -53,14 +53,15 @@ export interface SSHServerEvents {
   close: [];
 }
 
-type Listener<E extends keyof SSHServerEvents> = (...args: SSHServerEvents[E]) => void;
+/** A listener of the SSHServer event `E`. */
+export type SSHServerListener<E extends keyof SSHServerEvents> = (...args: SSHServerEvents[E]) => void;
 
 export interface SSHServer {
-  on<E extends keyof SSHServerEvents>(event: E, listener: Listener<E>): this;
-  once<E extends keyof SSHServerEvents>(event: E, listener: Listener<E>): this;
-  off<E extends keyof SSHServerEvents>(event: E, listener: Listener<E>): this;
-  addListener<E extends keyof SSHServerEvents>(event: E, listener: Listener<E>): this;
-  removeListener<E extends keyof SSHServerEvents>(event: E, listener: Listener<E>): this;
+  on<E extends keyof SSHServerEvents>(event: E, listener: SSHServerListener<E>): this;
+  once<E extends keyof SSHServerEvents>(event: E, listener: SSHServerListener<E>): this;
+  off<E extends keyof SSHServerEvents>(event: E, listener: SSHServerListener<E>): this;
+  addListener<E extends keyof SSHServerEvents>(event: E, listener: SSHServerListener<E>): this;
+  removeListener<E extends keyof SSHServerEvents>(event: E, listener: SSHServerListener<E>): this;
   emit<E extends keyof SSHServerEvents>(event: E, ...args: SSHServerEvents[E]): boolean;
 }
 

@@ -95,17 +95,18 @@ export interface TransportEvents {
   close: [error: SSHError | undefined];
 }
 
-type Listener<E extends keyof TransportEvents> = (...args: TransportEvents[E]) => void;
+/** A listener of the Transport event `E`. */
+export type TransportListener<E extends keyof TransportEvents> = (...args: TransportEvents[E]) => void;
 
 /** Typed EventEmitter methods (declaration merging with the class below). */
 export interface Transport {
-  on<E extends keyof TransportEvents>(event: E, listener: Listener<E>): this;
-  once<E extends keyof TransportEvents>(event: E, listener: Listener<E>): this;
-  off<E extends keyof TransportEvents>(event: E, listener: Listener<E>): this;
-  addListener<E extends keyof TransportEvents>(event: E, listener: Listener<E>): this;
-  removeListener<E extends keyof TransportEvents>(event: E, listener: Listener<E>): this;
-  prependListener<E extends keyof TransportEvents>(event: E, listener: Listener<E>): this;
-  prependOnceListener<E extends keyof TransportEvents>(event: E, listener: Listener<E>): this;
+  on<E extends keyof TransportEvents>(event: E, listener: TransportListener<E>): this;
+  once<E extends keyof TransportEvents>(event: E, listener: TransportListener<E>): this;
+  off<E extends keyof TransportEvents>(event: E, listener: TransportListener<E>): this;
+  addListener<E extends keyof TransportEvents>(event: E, listener: TransportListener<E>): this;
+  removeListener<E extends keyof TransportEvents>(event: E, listener: TransportListener<E>): this;
+  prependListener<E extends keyof TransportEvents>(event: E, listener: TransportListener<E>): this;
+  prependOnceListener<E extends keyof TransportEvents>(event: E, listener: TransportListener<E>): this;
   emit<E extends keyof TransportEvents>(event: E, ...args: TransportEvents[E]): boolean;
   listenerCount<E extends keyof TransportEvents>(event: E): number;
 }

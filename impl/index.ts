@@ -9,9 +9,11 @@
  */
 export { SSHClient, type SSHClientConnectOptions, type ExecCommandStreams, type ExecCommandOptions } from './SSHClient.js';
 export { RejectPolicy, AutoAddPolicy, WarningPolicy, type MissingHostKeyPolicy, type MissingHostKeyContext } from './client/missing-host-key-policy.js';
-export { SSHServer, type SSHServerOptions, type SSHServerEvents, type PeerAddress, type ConnectionHandler } from './SSHServer.js';
+export { SSHServer, type SSHServerOptions, type SSHServerEvents, type SSHServerListener, type PeerAddress, type ConnectionHandler } from './SSHServer.js';
+export type { NegotiatedAlgorithms, RekeyLimits, KexSecrets, PacketRecord, AlgorithmPreferences, Role } from './transport/types.js';
+export type { GexGroup } from './crypto/kex/moduli.js';
 export {
-  Transport, insecureAcceptAnyHostKey, type SocketSpec, type TransportOptions, type TransportAlgorithms, type TransportTrace, type TransportLimits,
+  Transport, insecureAcceptAnyHostKey, type TransportListener, type SocketSpec, type TransportOptions, type TransportAlgorithms, type TransportTrace, type TransportLimits,
   type TransportAuthOptions, type TransportEvents, type ConnectOptions, type InteractiveHandler, type NewPasswordHandler, type HostKeyVerifier,
   type HostKeyContext,
 } from './Transport.js';
@@ -28,11 +30,17 @@ export {
 } from './errors.js';
 export type { PrivateKey, PublicKey } from './crypto/types.js';
 export type { PrivateKeyInput, PublicKeyInput } from './keys/key-input.js';
-export { generateHostKey, privateKeyFromNode, publicKeyFromBlob, type HostKeyType } from './crypto/hostkey/index.js';
+export { generateHostKey, privateKeyFromNode, publicKeyFromBlob, type HostKeyType, type NodePrivateKey, type ParsedPublicKey } from './crypto/hostkey/index.js';
 export {
   parsePrivateKey, writeOpenSSHPrivateKey, writePkcs8PrivateKey, parsePublicKeyLine, formatPublicKeyLine,
   fingerprintSHA256, fingerprintMD5, generateKey,
   parseAuthorizedKeys, findAuthorizedKey, parseKnownHosts, checkKnownHost, addKnownHost, hashHostName,
   KeyFormatError, WrongPassphraseError,
-  type ParsedPrivateKey, type AuthorizedKeyEntry, type KnownHostsDb, type KnownHostStatus,
+  type ParsedPrivateKey, type AuthorizedKeyEntry, type KnownHostsDb, type KnownHostStatus, type KeyFormatErrorKind, type AuthorizedKeyOption,
+  type AuthorizedKeyRestrictions, type KnownHostEntry, type PrivateKeyFormat, type KeyType, type KeyPair, type AuthorizedKeysList, type PublicKeyLine,
+  type AddKnownHostOptions, type GenerateKind, type ParsePrivateKeyOptions, type OpenSSHWriteOptions,
 } from './keys/index.js';
+export type { KnownHostsProblem, KnownHostNames, KnownHostMarker } from './keys/known-hosts.js';
+export type { AuthorizedKeysProblem } from './keys/authorized-keys.js';
+export type { PemFormat } from './keys/pem.js';
+export type { KeyCipherName } from './keys/openssh-cipher.js';

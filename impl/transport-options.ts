@@ -4,7 +4,6 @@
  * inside the handshake. Options that switch a protocol check off are not here: they exist only for the test
  * harness, behind `ssh-harness/testing` (impl/testing.ts).
  */
-import type { AuthServerOptions } from './auth/server.js';
 import type { ConnectionOptions, OpenFailure } from './connection/connection.js';
 import type { ChannelOpenInfo } from './connection/policy.js';
 import { cipherAlgorithms, compressionAlgorithms, kexAlgorithms, macAlgorithms, signatureAlgorithms } from './crypto/registry.js';
@@ -64,8 +63,17 @@ export interface HostKeyContext {
  */
 export type HostKeyVerifier = (key: PublicKey, context: HostKeyContext) => boolean | Promise<boolean>;
 
-/** Server authentication options. */
-export type TransportAuthOptions = Pick<AuthServerOptions, 'services' | 'maxAttempts' | 'failureDelayMs' | 'maxQueued'>;
+/** Server authentication options (RFC 4252). */
+export interface TransportAuthOptions {
+  /** Services a client may authenticate for (RFC 4252 §5). Default ['ssh-connection']. */
+  readonly services?: readonly string[];
+  /** Failed attempts (not counting 'none') before we disconnect with NO_MORE_AUTH_METHODS_AVAILABLE. Default 10. */
+  readonly maxAttempts?: number;
+  /** Minimum time from a request's arrival to its FAILURE reply, so timing does not tell users apart. Default 8 ms. */
+  readonly failureDelayMs?: number;
+  /** Requests a client may pipeline while one is being decided. Default 32. */
+  readonly maxQueued?: number;
+}
 
 export interface TransportOptions {
   readonly algorithms?: TransportAlgorithms;

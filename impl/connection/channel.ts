@@ -87,6 +87,7 @@ export class Channel extends Duplex {
   private readonly exitPromise: Promise<number | null>;
   private resolveExit!: (code: number | null) => void;
 
+  /** @hidden Channels are made by their Transport (openSession, openChannel, accept, the 'channel' event). */
   constructor(private readonly host: ChannelHost, id: number, info: ChannelOpenInfo, private readonly onRequest: ChannelRequestHandler) {
     // autoDestroy off: ending both directions must not send CLOSE before exit-status; CLOSE is explicit (close/exit/destroy)
     super({ allowHalfOpen: true, autoDestroy: false, readableHighWaterMark: 64 * 1024, writableHighWaterMark: 256 * 1024 });
@@ -218,7 +219,8 @@ export class Channel extends Duplex {
 
   /**
    * Sends a channel request (RFC 4254 §5.4). With wantReply, resolves true/false with the peer's answer;
-   * otherwise resolves true once queued.
+   * otherwise resolves true once queued. Low level: exec, shell, subsystem, requestPty and setEnv build these.
+   * @hidden
    */
   request(data: ChannelRequestDataInput & { kind: string }, wantReply: boolean): Promise<boolean> {
     const info = this.host.conn.info(this.id);
