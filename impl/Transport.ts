@@ -38,7 +38,8 @@ import {
 import { dangerousOptionsOf, ENGINE_ACCESS, type EngineAccess } from './transport/danger.js';
 import { Driver } from './transport/driver.js';
 import { Engine } from './transport/engine.js';
-import type { AlgorithmPreferences, EngineEvent, NegotiatedAlgorithms } from './transport/types.js';
+import type { AlgorithmPreferences, NegotiatedAlgorithms } from './transport/public-types.js';
+import type { EngineEvent } from './transport/types.js';
 import {
   checkBoolean, checkBytes, checkFunction, checkHostPort, checkInt, checkKnownKeys, checkMs, checkObject, checkOptionalMs, checkPort,
   checkString, usage,

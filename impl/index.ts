@@ -10,7 +10,7 @@
 export { SSHClient, type SSHClientConnectOptions, type ExecCommandStreams, type ExecCommandOptions } from './SSHClient.js';
 export { RejectPolicy, AutoAddPolicy, WarningPolicy, type MissingHostKeyPolicy, type MissingHostKeyContext } from './client/missing-host-key-policy.js';
 export { SSHServer, type SSHServerOptions, type SSHServerEvents, type SSHServerListener, type PeerAddress, type ConnectionHandler } from './SSHServer.js';
-export type { NegotiatedAlgorithms, RekeyLimits, KexSecrets, PacketRecord, AlgorithmPreferences, Role } from './transport/types.js';
+export type { NegotiatedAlgorithms, RekeyLimits, KexSecrets, PacketRecord, AlgorithmPreferences, Role } from './transport/public-types.js';
 export type { GexGroup } from './crypto/kex/moduli.js';
 export {
   Transport, insecureAcceptAnyHostKey, type TransportListener, type SocketSpec, type TransportOptions, type TransportAlgorithms, type TransportTrace, type TransportLimits,

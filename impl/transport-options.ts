@@ -10,7 +10,7 @@ import { cipherAlgorithms, compressionAlgorithms, kexAlgorithms, macAlgorithms, 
 import type { PublicKey } from './crypto/types.js';
 import { SSHError } from './errors.js';
 import type { PrivateKeyInput } from './keys/key-input.js';
-import type { AlgorithmPreferences, KexSecrets, PacketRecord, RekeyLimits } from './transport/types.js';
+import type { AlgorithmPreferences, KexSecrets, PacketRecord, RekeyLimits } from './transport/public-types.js';
 import {
   checkInt, checkKnownKeys, checkObject, checkOptionalFunction, checkOptionalMs, checkOptionalString, checkStringList, usage,
 } from './validate.js';
