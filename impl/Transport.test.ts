@@ -49,7 +49,7 @@ async function acceptLoop(t: Transport): Promise<void> {
   for (let ch = await t.accept(); ch; ch = await t.accept()) if (ch.kind === 'session') serveSession(ch);
 }
 
-describe('impl/Transport: client ↔ server over loopback TCP (DESIGN §2)', function () {
+describe('impl/Transport: client ↔ server over loopback TCP (the paramiko Transport table of the README)', function () {
   let srv: LoopbackServer;
   before(async () => { srv = await loopbackServer([hostKey], () => policy(), acceptLoop, { auth: { failureDelayMs: 1 } }); });
   after(async () => { await srv.close(); });
@@ -202,8 +202,8 @@ describe('impl/Transport: client ↔ server over loopback TCP (DESIGN §2)', fun
   });
 });
 
-describe('impl/Transport: the remaining DESIGN §2 rows', function () {
-  it('authNone, checkGlobalRequest with reply data, options.algorithms (DESIGN names), sendIgnore and keepalive seen by the peer', async () => {
+describe('impl/Transport: the remaining rows of the README Transport table', function () {
+  it('authNone, checkGlobalRequest with reply data, options.algorithms (paramiko plural names), sendIgnore and keepalive seen by the peer', async () => {
     const seenByServer: number[] = [];
     const srv = await loopbackServer([hostKey], policy({
       allowedAuths: () => [],

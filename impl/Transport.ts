@@ -1,5 +1,5 @@
 /**
- * The public facade (DESIGN §2): paramiko's classic `Transport`, typed and Promise-based, over a socket.
+ * The public facade: paramiko's classic `Transport`, typed and Promise-based, over a socket (README "The library").
  * It owns one Engine (RFC 4253) through a Driver, and the sans-I/O service layers above it: ssh-userauth
  * (impl/auth) and ssh-connection (impl/connection). It holds no protocol rules of its own; it routes events,
  * turns them into Promises and Channel streams, and asks the ServerPolicy.

@@ -1,5 +1,5 @@
 /**
- * One error family for the whole implementation (STYLE: errors). Every error has a stable `code`
+ * One error family for the whole implementation. Every error has a stable `code`
  * so callers, reports and the fuzzer's oracles can match on it without parsing messages.
  */
 

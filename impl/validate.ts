@@ -1,5 +1,5 @@
 /**
- * Checks at the public edge (STYLE: checks at the edge, never in the packet loop): every argument a library user
+ * Checks at the public edge (never in the packet loop): every argument a library user
  * passes is checked here, and a wrong one is an SSHError('USAGE') naming the argument — not a TypeError from deep
  * inside. Each helper returns the value with its type narrowed.
  */

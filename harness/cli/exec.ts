@@ -1,5 +1,5 @@
 /**
- * `ssh-harness exec ssh://user@host:port -- COMMAND` (DESIGN §9): the reference client. Forwards stdin, prints
+ * `ssh-harness exec ssh://user@host:port -- COMMAND` (README "Command line"): the reference client. Forwards stdin, prints
  * stdout/stderr, exits with the remote exit status. Host keys are checked against a known_hosts file
  * (--known-hosts FILE, default ~/.ssh/known_hosts) strictly; --accept-new adds unknown hosts.
  *

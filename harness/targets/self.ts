@@ -59,7 +59,7 @@ function policy(creds: Credentials, userKeys: readonly Uint8Array[]): ServerPoli
   };
 }
 
-/** The built-in deterministic commands of `ssh-harness serve` (DESIGN §9) on one session channel. */
+/** The built-in deterministic commands of `ssh-harness serve` (README "Command line") on one session channel. */
 function serveSession(ch: Channel): void {
   const abort = new AbortController();
   let signalled: string | undefined;

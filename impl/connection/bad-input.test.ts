@@ -15,7 +15,7 @@ import { loopbackServer, type LoopbackServer } from './testing/loopback.js';
 
 const hostKey = generateHostKey('ssh-ed25519');
 
-describe('impl/connection bad input through the engine (issue 5)', function () {
+describe('impl/connection bad input through the engine', function () {
   this.timeout(60_000);
   let srv: LoopbackServer;
   before(async () => {

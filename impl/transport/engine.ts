@@ -95,7 +95,7 @@ export class Engine {
   private pipelined: { payload: Uint8Array; seq: number }[] = [];
   private closedWith: SSHError | undefined;
   private compressionPending: { out?: CompressionAlgorithm; in?: CompressionAlgorithm } = {};
-  /** Deviation rules installed through `testing` (DESIGN §3). Empty in reference behaviour. */
+  /** Deviation rules installed through `testing` (impl/transport/testing.ts). Empty in reference behaviour. */
   private rules: OutboundRule[] = [];
   private delayed: { payload: Uint8Array; dev?: OutboundDeviation; label: string; after: number }[] = [];
   private kexInitOverride: ((k: Extract<Message, { type: 'SSH_MSG_KEXINIT' }>) => Extract<Message, { type: 'SSH_MSG_KEXINIT' }>) | undefined;
@@ -319,7 +319,7 @@ export class Engine {
     this.close(new DisconnectError(reason, description, false));
   }
 
-  /** The documented deviation interface for the harness (DESIGN §3). */
+  /** The documented deviation interface for the harness (impl/transport/testing.ts; public only via impl/testing.ts). */
   get testing(): EngineTesting {
     return (this.testingApi ??= new EngineTesting(this.surface()));
   }

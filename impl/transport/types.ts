@@ -1,6 +1,6 @@
 /**
  * Public contract of the sans-I/O transport engine (RFC 4253). Bytes and time go in; bytes, deadlines and
- * events come out (STYLE §2). The engine has no clock, no RNG and no I/O of its own.
+ * events come out. The engine has no clock, no RNG and no I/O of its own.
  */
 import type { GexGroup } from '../crypto/kex/moduli.js';
 import type { PrivateKey, PublicKey, Rng } from '../crypto/types.js';
@@ -57,16 +57,16 @@ export interface EngineOptions {
   /** Observes each completed key exchange's secrets, for SSH keylogs. */
   readonly onKeys?: (k: KexSecrets) => void;
   /**
-   * Harness only (DESIGN §3): called from the constructor with the deviation interface, so hooks such as a
+   * Harness only (impl/testing.ts, withDangerousEngineOptions): called from the constructor with the deviation interface, so hooks such as a
    * KEXINIT override are in place before start() sends anything, also when a Transport owns the engine.
    */
   readonly deviations?: (t: EngineTesting) => void;
   /**
-   * Harness only (DESIGN §3): start() skips the version exchange and the initial key exchange and resumes in
+   * Harness only (impl/testing.ts): start() skips the version exchange and the initial key exchange and resumes in
    * the state `snapshot` recorded (EngineTesting.snapshot()), with fresh keys drawn from SHAKE256(secret ‖
    * session id). Both ends of an in-process pair get the snapshots of the two ends of one connection and the
    * same secret: the fuzzer forks an established connection in microseconds instead of paying a key exchange
-   * (issue 8). No onKeys call (no kex happened), so no keylog; never for a real peer.
+   * No onKeys call (no kex happened), so no keylog; never for a real peer.
    */
   readonly resume?: { readonly snapshot: EstablishedSnapshot; readonly secret: Uint8Array };
 }
