@@ -3,7 +3,22 @@
  * lives in impl/crypto/hostkey (the engine verifies signatures with it); this adapter gives it the key-file
  * error type, the blob size bound, and the field helpers the OpenSSH private key format shares.
  */
-import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+
+/**
+ * The JWK fields we read and write (RFC 7517/7518). Our own type: node:crypto's JsonWebKey export moved between
+ * @types/node versions (26 has none), and this file's declarations must compile against all of them.
+ */
+export interface Jwk {
+  kty?: string;
+  crv?: string;
+  x?: string;
+  y?: string;
+  d?: string;
+  n?: string;
+  e?: string;
+  [field: string]: unknown;
+}
 import { Reader } from '../wire/index.js';
 import { publicKeyBlob, publicKeyFromBlob } from '../crypto/hostkey/index.js';
 import { KeyFormatError, asKeyFormatError } from './errors.js';
@@ -62,7 +77,7 @@ export function peekBlobType(blob: Uint8Array): string {
 }
 
 /** SEC1 §2.3.3 uncompressed point 0x04 || x || y, each coordinate padded to the field size. */
-export function ecPoint(jwk: JsonWebKey, fieldBytes: number): Uint8Array {
+export function ecPoint(jwk: Jwk, fieldBytes: number): Uint8Array {
   const q = new Uint8Array(1 + 2 * fieldBytes);
   q[0] = 4;
   q.set(bytesFromBigint(bigintFromBytes(fromBase64Url(jwk.x, 'ec x')), fieldBytes), 1);
@@ -86,7 +101,7 @@ export function checkRsaPublic(e: bigint, n: bigint, what: string): void {
 }
 
 /** JWK import; node validates EC points (on the curve) here. Every failure becomes a KeyFormatError. */
-export function importJwk(jwk: JsonWebKey, kind: 'public' | 'private', what: string): KeyObject {
+export function importJwk(jwk: Jwk, kind: 'public' | 'private', what: string): KeyObject {
   try {
     return kind === 'public' ? createPublicKey({ key: jwk, format: 'jwk' }) : createPrivateKey({ key: jwk, format: 'jwk' });
   } catch (e) {
