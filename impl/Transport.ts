@@ -27,16 +27,17 @@ import { clientRequestHandler, serverRequestHandler } from './connection/session
 import { connectSocket, parseHostPort, type SocketSpec } from './connection/socket.js';
 import { loadModuli, type GexGroup } from './crypto/kex/moduli.js';
 import type { PrivateKey, PublicKey } from './crypto/types.js';
-import { AuthError, ChannelError, DisconnectError, DisconnectReason, HostKeyMismatch, ProtocolError, SSHError, TimeoutError } from './errors.js';
-import { fingerprintSHA256 } from './keys/fingerprint.js';
+import { AuthError, ChannelError, DisconnectError, DisconnectReason, ProtocolError, SSHError, TimeoutError } from './errors.js';
 import { toPrivateKey, toPublicKeyBlob, type PrivateKeyInput, type PublicKeyInput } from './keys/key-input.js';
 import { decodeChannelOpenData, encodeChannelOpenData, encodeGlobalRequestData, TcpipForwardReply } from './messages/index.js';
 import {
   checkTransportOptions, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS,
-  type HostKeyContext, type HostKeyVerifier, type TransportOptions,
+  type HostKeyVerifier, type TransportOptions,
 } from './transport-options.js';
 import { dangerousOptionsOf, ENGINE_ACCESS, type EngineAccess } from './transport/danger.js';
 import { Driver } from './transport/driver.js';
+import { HostKeyCheck } from './transport/host-key-check.js';
+import type { TransportEvents, TransportListener } from './transport-events.js';
 import { Engine } from './transport/engine.js';
 import type { AlgorithmPreferences, NegotiatedAlgorithms } from './transport/public-types.js';
 import type { EngineEvent } from './transport/types.js';
@@ -47,6 +48,7 @@ import {
 
 export type { SocketSpec };
 export type { InteractiveHandler, NewPasswordHandler };
+export type { TransportEvents, TransportListener } from './transport-events.js';
 export type {
   HostKeyContext, HostKeyVerifier, TransportAlgorithms, TransportAuthOptions, TransportLimits, TransportOptions, TransportTrace,
 } from './transport-options.js';
@@ -72,33 +74,6 @@ export interface ConnectOptions {
   readonly passphrase?: string;
 }
 
-/** Events of a Transport, by name: the listener's arguments. */
-export interface TransportEvents {
-  /** The peer's identification string (RFC 4253 §4.2), without CR LF. */
-  version: [version: string];
-  /** After every key exchange. */
-  kex: [algorithms: NegotiatedAlgorithms];
-  /** Client: the server's RFC 4252 §5.4 banner (peer text: escape it before printing). */
-  banner: [message: string, language: string];
-  /** Authentication succeeded (client: ours; server: the client's user name). */
-  authenticated: [username: string];
-  /** Server: a ServerPolicy check threw or rejected (the request was refused). */
-  policyError: [error: unknown];
-  /**
-   * A channel the peer opened and we accepted (policy.checkChannelRequest / checkChannelRequest option), given
-   * synchronously: request listeners attached here ('exec', 'pty', …) cannot miss a request. While a 'channel'
-   * listener exists, channels go to it and not to accept().
-   */
-  channel: [channel: Channel];
-  /** SSH_MSG_DEBUG text from the peer (RFC 4253 §11.3). */
-  debug: [message: string];
-  /** The connection ended: the SSHError that ended it, or undefined after our own close(). Always the last event. */
-  close: [error: SSHError | undefined];
-}
-
-/** A listener of the Transport event `E`. */
-export type TransportListener<E extends keyof TransportEvents> = (...args: TransportEvents[E]) => void;
-
 /** Typed EventEmitter methods (declaration merging with the class below). */
 export interface Transport {
   on<E extends keyof TransportEvents>(event: E, listener: TransportListener<E>): this;
@@ -119,10 +94,6 @@ function deferred<T>(): Waiter<T> & { promise: Promise<T> } {
   const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
   promise.catch(() => { /* observed by whoever awaits it; never an unhandled rejection */ });
   return { promise, resolve, reject };
-}
-
-function isThenable(v: unknown): v is Promise<unknown> {
-  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
 /** The constructor's socket argument, checked. */
@@ -168,10 +139,7 @@ export class Transport extends EventEmitter {
   private authenticatedUser: string | undefined;
   private remoteHostKey: PublicKey | undefined;
   private expectedHostKey: Uint8Array | undefined;
-  /** The host key accepted in the initial key exchange; a re-exchange must present the same one. */
-  private acceptedHostKey: Uint8Array | undefined;
-  /** An asynchronous verifyHostKey answer, awaited after the initial key exchange, before anything else is sent. */
-  private hostKeyVerdict: Promise<void> | undefined;
+  private hostKeyCheck: HostKeyCheck | undefined;
   /** Resolves once startClient/startServer has completed (auth waits for it); rejects if the handshake fails. */
   private handshake: Promise<void> | undefined;
   private closedWith: SSHError | undefined;
@@ -369,9 +337,10 @@ export class Transport extends EventEmitter {
     this.driver = new Driver(engine, socket, (e) => this.onEngineEvent(e), { onBytes: o.trace?.onBytes, onClose: o.trace?.onClose });
     this.driver.start();
     await first.promise;
-    if (this.hostKeyVerdict) {
+    const verdict = this.hostKeyCheck?.pendingVerdict;
+    if (verdict) {
       try {
-        await this.hostKeyVerdict;
+        await verdict;
       } catch (e) {
         this.fatal(e);
         this.flush();
@@ -389,48 +358,10 @@ export class Transport extends EventEmitter {
     return { host: undefined, port: undefined };
   }
 
-  /**
-   * The engine's check of K_S (RFC 4253 §8), once per key exchange before our NEWKEYS. The expected key and a
-   * synchronous verifier decide here; a verifier's Promise is kept and awaited before startClient resolves. A
-   * re-exchange must present the key accepted first.
-   */
+  /** The engine's check of K_S (RFC 4253 §8), once per key exchange before our NEWKEYS (see HostKeyCheck). */
   private checkHostKey(key: PublicKey): boolean {
-    const { host, port } = this.target();
-    const where = host === undefined ? 'the server' : port === 22 ? host : `${host}:${port}`;
-    const fingerprint = fingerprintSHA256(key.blob);
-    const details = (expected: readonly Uint8Array[]) => ({
-      ...(host !== undefined ? { host } : {}), ...(port !== undefined ? { port } : {}), keyType: key.type,
-      receivedFingerprint: fingerprint, expectedFingerprints: expected.map((b) => fingerprintSHA256(b)),
-    });
-    if (this.acceptedHostKey) {
-      if (!sameBytes(this.acceptedHostKey, key.blob)) {
-        throw new HostKeyMismatch(`host key of ${where} changed during a key re-exchange: ${key.type} ${fingerprint}, accepted was ${fingerprintSHA256(this.acceptedHostKey)}`, details([this.acceptedHostKey]));
-      }
-      return true;
-    }
-    if (this.expectedHostKey && !sameBytes(this.expectedHostKey, key.blob)) {
-      throw new HostKeyMismatch(`host key mismatch for ${where}: expected ${fingerprintSHA256(this.expectedHostKey)}, the server presented ${key.type} ${fingerprint}`, details([this.expectedHostKey]));
-    }
-    const verify = this.options.verifyHostKey;
-    if (verify) {
-      const refused = () => new HostKeyMismatch(`host key of ${where} (${key.type} ${fingerprint}) refused by verifyHostKey`, details(this.expectedHostKey ? [this.expectedHostKey] : []));
-      const context: HostKeyContext = { host, port, fingerprint };
-      let answer: boolean | Promise<boolean>;
-      try {
-        answer = verify(key, context);
-      } catch (e) {
-        throw e instanceof SSHError ? e : new HostKeyMismatch(`verifyHostKey threw for ${where}: ${e instanceof Error ? e.message : String(e)}`, details([]));
-      }
-      if (isThenable(answer)) {
-        this.hostKeyVerdict = Promise.resolve(answer).then(
-          (ok) => { if (ok !== true) throw refused(); },
-          (e: unknown) => { throw e instanceof SSHError ? e : new HostKeyMismatch(`verifyHostKey failed for ${where}: ${e instanceof Error ? e.message : String(e)}`, details([])); });
-        this.hostKeyVerdict.catch(() => undefined); // awaited in runHandshake
-      } else if (answer !== true) {
-        throw refused();
-      }
-    }
-    this.acceptedHostKey = key.blob;
+    this.hostKeyCheck ??= new HostKeyCheck({ ...this.target(), expected: this.expectedHostKey, verifier: this.options.verifyHostKey });
+    this.hostKeyCheck.check(key);
     this.remoteHostKey = key;
     return true;
   }
