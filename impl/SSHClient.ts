@@ -160,7 +160,7 @@ export class SSHClient {
     const o = checkObject<SSHClientConnectOptions>(options, 'connect: options');
     checkKnownKeys(o, 'connect: options', CONNECT_OPTION_NAMES);
     const port = o.port === undefined ? 22 : checkPort(o.port, 'connect: options.port');
-    const username = o.username === undefined ? userInfo().username : checkString(o.username, 'connect: options.username');
+    const username = o.username === undefined ? localUser() : checkString(o.username, 'connect: options.username');
     if (o.password !== undefined) checkString(o.password, 'connect: options.password');
     checkOptionalMs(o.timeout, 'connect: options.timeout');
     checkOptionalMs(o.handshakeTimeout, 'connect: options.handshakeTimeout');
@@ -284,8 +284,8 @@ export class SSHClient {
     };
     // a synchronous answer (RejectPolicy) is given inside the key exchange; a Promise (AutoAddPolicy writing the
     // file) is awaited before anything else is sent
-    const answer = this.policy.missingHostKey(context);
-    return answer instanceof Promise ? answer.then(() => true) : true;
+    const answer: unknown = this.policy.missingHostKey(context);
+    return typeof (answer as PromiseLike<void> | undefined)?.then === 'function' ? Promise.resolve(answer).then(() => true) : true;
   }
 
   private async authenticate(t: Transport, username: string, keys: readonly PrivateKey[], password: string | undefined): Promise<void> {
@@ -326,6 +326,15 @@ export class SSHClient {
     const offered = allowed && allowed.length ? `; the server accepts ${allowed.join(', ')}` : '';
     throw new AuthError(`authentication failed for ${JSON.stringify(username)}: tried ${tried.join(', ')}${offered}`
       + (lastError instanceof Error && !/authentication failed/.test(lastError.message) ? ` (${lastError.message})` : ''), allowed ?? []);
+  }
+}
+
+/** paramiko's default user name: the local one (getpass.getuser()). */
+function localUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    throw new SSHError('USAGE', 'connect: options.username is needed (the local user name is unknown here)');
   }
 }
 
