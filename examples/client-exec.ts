@@ -1,30 +1,30 @@
 /**
- * The reference client against any SSH server: connect (with a pinned host key from known_hosts), authenticate,
- * run a command, read stdout/stderr and the exit status (paramiko: Transport + open_session + exec_command).
- * Run: SSH_HOST=127.0.0.1 SSH_PORT=22 SSH_USER=me SSH_PASSWORD=... npx tsx examples/client-exec.ts 'uname -a'
+ * paramiko's SSHClient against any SSH server: host keys checked against known_hosts (hashed entries and
+ * [host]:port included; unknown hosts refused), log in, run a command, stream its output, exit with its status.
+ * Run: SSH_HOST=127.0.0.1 SSH_PORT=22 SSH_USER=me SSH_PASSWORD=... [SSH_KNOWN_HOSTS=file] npx tsx examples/client-exec.ts 'uname -a'
  */
-import { readFileSync } from 'node:fs';
-import { checkKnownHost, HostKeyMismatch, parseKnownHosts, Transport } from '../impl/index.js';
+import { SSHClient } from 'ssh-harness';
 
-const host = process.env.SSH_HOST ?? '127.0.0.1';
-const port = Number(process.env.SSH_PORT ?? 22);
-const knownHostsFile = process.env.SSH_KNOWN_HOSTS;
-const knownHosts = knownHostsFile ? parseKnownHosts(readFileSync(knownHostsFile, 'utf8')) : undefined;
+const client = new SSHClient();
+if (process.env.SSH_KNOWN_HOSTS) client.loadHostKeys(process.env.SSH_KNOWN_HOSTS);
+else client.loadSystemHostKeys();   // ~/.ssh/known_hosts, /etc/ssh/ssh_known_hosts
+// the default policy, RejectPolicy, refuses a host that is in no file; AutoAddPolicy would record it
 
-const t = new Transport([host, port], {
-  // strict host key checking against known_hosts (hashed entries and [host]:port included)
-  verifyHostKey: (key) => {
-    if (!knownHosts) return true;
-    const status = checkKnownHost(knownHosts, host, port, key.blob);
-    if (status !== 'match') throw new HostKeyMismatch(`host key for ${host}:${port}: ${status}`);
-    return true;
-  },
-});
-await t.connect({ username: process.env.SSH_USER ?? 'root', password: process.env.SSH_PASSWORD ?? '' });
-const session = await t.openSession();
-await session.exec(process.argv[2] ?? 'echo hello');
-session.pipe(process.stdout);
-session.stderr.pipe(process.stderr);
-const code = await session.exitStatus();
-await t.close();
-process.exitCode = code ?? 1;
+try {
+  await client.connect(process.env.SSH_HOST ?? '127.0.0.1', {
+    port: Number(process.env.SSH_PORT ?? 22),
+    username: process.env.SSH_USER ?? 'root',
+    password: process.env.SSH_PASSWORD,
+    keyFilename: process.env.SSH_KEY,
+  });
+  const { stdin, stdout, stderr, exitStatus } = await client.execCommand(process.argv[2] ?? 'echo hello');
+  stdin.end();
+  stderr.pipe(process.stderr);
+  for await (const chunk of stdout) process.stdout.write(chunk);
+  process.exitCode = (await exitStatus()) ?? 255;
+} catch (e) {
+  console.error(`${(e as Error).name}: ${(e as Error).message}`);
+  process.exitCode = 255;
+} finally {
+  await client.close();
+}

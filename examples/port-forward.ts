@@ -4,7 +4,7 @@
  * Run: npx tsx examples/port-forward.ts
  */
 import net from 'node:net';
-import { AuthResult, bridgeChannelSocket, generateHostKey, OpenFailure, Transport, type ServerPolicy } from '../impl/index.js';
+import { AuthResult, bridgeChannelSocket, generateHostKey, OpenFailure, SSHServer, Transport, type ServerPolicy } from 'ssh-harness';
 
 // a local echo service the server will forward to
 const echo = net.createServer((s) => s.pipe(s));
@@ -19,21 +19,18 @@ const policy: ServerPolicy = {
     kind === 'direct-tcpip' && info.destination?.host === '127.0.0.1' && info.destination.port === echoPort ? true : OpenFailure.ADMINISTRATIVELY_PROHIBITED,
 };
 const hostKey = generateHostKey('ssh-ed25519');
-const sshServer = net.createServer((socket) => {
-  const t = new Transport(socket, { hostKeys: [hostKey] });
-  t.startServer(policy).then(async () => {
-    for (let ch = await t.accept(); ch; ch = await t.accept()) {
-      const dest = ch.info.destination!;
-      // half-open capable, and joined so that each direction's end (EOF/FIN) is passed on after its last byte
-      const upstream = net.connect({ host: dest.host, port: dest.port, allowHalfOpen: true });
-      upstream.on('error', () => undefined); // the bridge ends the channel; nothing to crash on
-      void bridgeChannelSocket(ch, upstream);
-    }
-  }).catch(() => undefined);
+const sshServer = new SSHServer({ hostKeys: [hostKey], policy }, (t) => {
+  t.on('channel', (ch) => {
+    const dest = ch.info.destination!;
+    // half-open capable, and joined so that each direction's end (EOF/FIN) is passed on after its last byte
+    const upstream = net.connect({ host: dest.host, port: dest.port, allowHalfOpen: true });
+    upstream.on('error', () => undefined); // the bridge ends the channel; nothing to crash on
+    void bridgeChannelSocket(ch, upstream);
+  });
 });
-await new Promise<void>((r) => sshServer.listen(0, '127.0.0.1', r));
+const { port } = await sshServer.listen(0, '127.0.0.1');
 
-const client = new Transport(['127.0.0.1', (sshServer.address() as net.AddressInfo).port]);
+const client = new Transport(['127.0.0.1', port]);
 await client.connect({ username: 'bob', password: 'pw', hostKey: hostKey.publicKey });
 const ch = await client.openChannel('direct-tcpip', ['127.0.0.1', echoPort], ['127.0.0.1', 50000]);
 ch.end('hello through the tunnel\n');
@@ -41,5 +38,5 @@ let reply = '';
 for await (const chunk of ch) reply += chunk;
 console.log(reply.trim());   // hello through the tunnel
 await client.close();
-sshServer.close();
+await sshServer.close();
 echo.close();

@@ -1,9 +1,8 @@
 /**
- * A server with a policy (paramiko's ServerInterface → ServerPolicy), and a client that logs in and runs a command.
- * Run: npx tsx examples/server-with-policy.ts
+ * A server with a policy (paramiko's ServerInterface → ServerPolicy) and a client that logs in and runs a command,
+ * with the server's key pinned. Run: npx tsx examples/server-with-policy.ts
  */
-import net from 'node:net';
-import { AuthResult, Client, generateHostKey, OpenFailure, Transport, type ServerPolicy } from '../impl/index.js';
+import { AuthResult, generateHostKey, OpenFailure, SSHClient, SSHServer, type ServerPolicy } from 'ssh-harness';
 
 const hostKey = generateHostKey('ssh-ed25519');
 
@@ -14,20 +13,18 @@ const policy: ServerPolicy = {
   checkChannelExecRequest: () => true,
 };
 
-const server = net.createServer((socket) => {
-  const t = new Transport(socket, { hostKeys: [hostKey] });
-  t.startServer(policy).then(async () => {
-    for (let ch = await t.accept(); ch; ch = await t.accept()) {
-      ch.once('exec', (command: string) => {   // exec requests the policy allowed
-        ch.end(`you ran: ${command}\n`);
-        void ch.exit(0);
-      });
-    }
-  }).catch(() => undefined);
+const server = new SSHServer({ hostKeys: [hostKey], policy }, (t) => {
+  t.on('channel', (ch) => ch.once('exec', (command) => {   // exec requests the policy allowed
+    ch.end(`you ran: ${command}\n`);
+    void ch.exit(0);
+  }));
 });
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-const { port } = server.address() as net.AddressInfo;
+const { port } = await server.listen(0, '127.0.0.1');
 
-const result = await Client.exec(['127.0.0.1', port], { username: 'alice', password: 'wonderland', hostKey: hostKey.publicKey }, 'uptime');
+const client = new SSHClient();
+await client.addHostKey('127.0.0.1', port, hostKey.publicKey);   // known_hosts in memory: this server's key
+await client.connect('127.0.0.1', { port, username: 'alice', password: 'wonderland' });
+const result = await client.exec('uptime');
 console.log(result.code, result.stdout.toString().trim());   // 0 you ran: uptime
-server.close();
+await client.close();
+await server.close();

@@ -11,7 +11,7 @@ import { loopbackServer, type LoopbackServer } from './connection/testing/loopba
 import { generateHostKey } from './crypto/hostkey/index.js';
 import { AuthError, ChannelError, HostKeyMismatch, SSHError } from './errors.js';
 import { decodeMessage } from './messages/index.js';
-import { Transport } from './Transport.js';
+import { insecureAcceptAnyHostKey, Transport } from './Transport.js';
 
 const hostKey = generateHostKey('ssh-ed25519');
 const userKey = generateHostKey('ecdsa-sha2-nistp256');
@@ -49,7 +49,7 @@ async function acceptLoop(t: Transport): Promise<void> {
   for (let ch = await t.accept(); ch; ch = await t.accept()) if (ch.kind === 'session') serveSession(ch);
 }
 
-describe('impl/Transport: client ↔ server over loopback TCP (DESIGN §2)', function () {
+describe('impl/Transport: client ↔ server over loopback TCP (the paramiko Transport table of the README)', function () {
   let srv: LoopbackServer;
   before(async () => { srv = await loopbackServer([hostKey], () => policy(), acceptLoop, { auth: { failureDelayMs: 1 } }); });
   after(async () => { await srv.close(); });
@@ -79,7 +79,7 @@ describe('impl/Transport: client ↔ server over loopback TCP (DESIGN §2)', fun
   });
 
   it('authPassword failure is an AuthError listing the allowed methods; a retry may succeed', async () => {
-    const t = new Transport(target());
+    const t = new Transport(target(), { verifyHostKey: insecureAcceptAnyHostKey });
     await t.startClient();
     const err = await t.authPassword('alice', 'nope').catch((e: unknown) => e);
     expect(err).to.be.instanceOf(AuthError);
@@ -90,12 +90,12 @@ describe('impl/Transport: client ↔ server over loopback TCP (DESIGN §2)', fun
 
   it('authPublicKey (ecdsa; rsa picks rsa-sha2-512 from server-sig-algs) and keyboard-interactive', async () => {
     for (const key of [userKey, rsaKey]) {
-      const t = new Transport(target());
+      const t = new Transport(target(), { verifyHostKey: insecureAcceptAnyHostKey });
       await t.startClient();
       expect(await t.authPublicKey('alice', key)).to.deep.equal([]);
       await t.close();
     }
-    const t = new Transport(target());
+    const t = new Transport(target(), { verifyHostKey: insecureAcceptAnyHostKey });
     await t.startClient();
     const seen: string[] = [];
     expect(await t.authKeyboardInteractive('alice', (_n, instruction, prompts) => { seen.push(instruction, prompts[0]!.prompt); return ['42']; })).to.deep.equal([]);
@@ -105,13 +105,13 @@ describe('impl/Transport: client ↔ server over loopback TCP (DESIGN §2)', fun
 
   it('Client.exec: stdin forwarded, 10 MiB cat comes back with the same SHA-256', async () => {
     const data = randomBytes(10 * 1024 * 1024);
-    const r = await Client.exec(target(), { username: 'alice', password: 'secret', stdin: data }, 'cat');
+    const r = await Client.exec(target(), { username: 'alice', password: 'secret', hostKey: hostKey.publicKey, stdin: data }, 'cat');
     expect(r.code).to.equal(0);
     expect(createHash('sha256').update(r.stdout).digest('hex')).to.equal(createHash('sha256').update(data).digest('hex'));
   });
 
   it('env (allowed/refused), pty, signal → exit-signal', async () => {
-    const t = new Transport(target());
+    const t = new Transport(target(), { verifyHostKey: insecureAcceptAnyHostKey });
     await t.connect({ username: 'alice', password: 'secret' });
     const ch = await t.openSession();
     expect(await ch.setEnv('LC_X', '1')).to.equal(true);
@@ -131,7 +131,7 @@ describe('impl/Transport: client ↔ server over loopback TCP (DESIGN §2)', fun
   });
 
   it('openChannel refused by policy → ChannelOpenError with the OpenFailure code', async () => {
-    const t = new Transport(target());
+    const t = new Transport(target(), { verifyHostKey: insecureAcceptAnyHostKey });
     await t.connect({ username: 'alice', password: 'secret' });
     const err = await t.openChannel('direct-tcpip', ['127.0.0.1', 9], ['127.0.0.1', 1234]).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(ChannelOpenError);
@@ -142,7 +142,7 @@ describe('impl/Transport: client ↔ server over loopback TCP (DESIGN §2)', fun
   });
 
   it('globalRequest: default deny; without reply resolves at once; keepalive and ignore keep the link up', async () => {
-    const t = new Transport(target());
+    const t = new Transport(target(), { verifyHostKey: insecureAcceptAnyHostKey });
     await t.connect({ username: 'alice', password: 'secret' });
     expect(await t.globalRequest('whatever@example.com')).to.equal(null);
     expect(await t.globalRequest('whatever@example.com', undefined, false)).to.deep.equal(new Uint8Array(0));
@@ -157,14 +157,14 @@ describe('impl/Transport: client ↔ server over loopback TCP (DESIGN §2)', fun
   });
 
   it('renegotiateKeys mid-transfer loses nothing', async () => {
-    const t = new Transport(target());
+    const t = new Transport(target(), { verifyHostKey: insecureAcceptAnyHostKey });
     await t.connect({ username: 'alice', password: 'secret' });
     const ch = await t.openSession();
     await ch.exec('cat');
     const data = randomBytes(3 * 1024 * 1024);
     const chunks: Buffer[] = [];
     ch.on('data', (d: Buffer) => chunks.push(d));
-    const ended = new Promise((r) => ch.on('end', r));
+    const ended = new Promise<void>((r) => ch.on('end', r));
     ch.write(data.subarray(0, 1024 * 1024));
     await t.renegotiateKeys();
     ch.write(data.subarray(1024 * 1024, 2 * 1024 * 1024));
@@ -176,7 +176,7 @@ describe('impl/Transport: client ↔ server over loopback TCP (DESIGN §2)', fun
   });
 
   it('accept(timeout) resolves null; getServerKey on the server; loadServerModuli reads /etc/ssh/moduli', async () => {
-    const t = new Transport(target());
+    const t = new Transport(target(), { verifyHostKey: insecureAcceptAnyHostKey });
     await t.connect({ username: 'alice', password: 'secret' });
     expect(await t.accept(20)).to.equal(null);
     const serverSide = srv.transports.at(-1)!;
@@ -191,7 +191,7 @@ describe('impl/Transport: client ↔ server over loopback TCP (DESIGN §2)', fun
 
   it('close() ends open channels cleanly (CLOSE before DISCONNECT)', async () => {
     const seen: string[] = [];
-    const t = new Transport(target(), { trace: { onPacket: (p) => { if (p.direction === 'out') seen.push(decodeMessage(p.payload).type); } } });
+    const t = new Transport(target(), { verifyHostKey: insecureAcceptAnyHostKey, trace: { onPacket: (p) => { if (p.direction === 'out') seen.push(decodeMessage(p.payload).type); } } });
     await t.connect({ username: 'alice', password: 'secret' });
     const ch = await t.openSession();
     await ch.exec('cat');
@@ -202,8 +202,8 @@ describe('impl/Transport: client ↔ server over loopback TCP (DESIGN §2)', fun
   });
 });
 
-describe('impl/Transport: the remaining DESIGN §2 rows', function () {
-  it('authNone, checkGlobalRequest with reply data, options.algorithms (DESIGN names), sendIgnore and keepalive seen by the peer', async () => {
+describe('impl/Transport: the remaining rows of the README Transport table', function () {
+  it('authNone, checkGlobalRequest with reply data, options.algorithms (paramiko plural names), sendIgnore and keepalive seen by the peer', async () => {
     const seenByServer: number[] = [];
     const srv = await loopbackServer([hostKey], policy({
       allowedAuths: () => [],
@@ -211,7 +211,7 @@ describe('impl/Transport: the remaining DESIGN §2 rows', function () {
       checkGlobalRequest: (kind) => (kind === 'echo@example.com' ? new Uint8Array([1, 2, 3]) : kind === 'ok@example.com'),
     }), acceptLoop, { trace: { onPacket: (p) => { if (p.direction === 'in') seenByServer.push(p.payload[0]!); } } });
     try {
-      const t = new Transport(`127.0.0.1:${srv.port}`, { algorithms: { kex: ['ecdh-sha2-nistp256'], hostKeys: ['ssh-ed25519'], ciphers: ['aes256-ctr'], macs: ['hmac-sha2-512-etm@openssh.com'] } });
+      const t = new Transport(`127.0.0.1:${srv.port}`, { verifyHostKey: insecureAcceptAnyHostKey, algorithms: { kex: ['ecdh-sha2-nistp256'], hostKeys: ['ssh-ed25519'], ciphers: ['aes256-ctr'], macs: ['hmac-sha2-512-etm@openssh.com'] } });
       await t.startClient();
       expect(await t.authNone('nobody').catch((e: unknown) => e)).to.be.instanceOf(AuthError);
       expect(await t.authNone('guest')).to.deep.equal([]);
@@ -236,7 +236,7 @@ describe('impl/Transport: the remaining DESIGN §2 rows', function () {
     try {
       const sock = net.connect(srv.port, '127.0.0.1');
       await new Promise((r) => sock.once('connect', r));
-      const t = new Transport(sock);
+      const t = new Transport(sock, { verifyHostKey: insecureAcceptAnyHostKey });
       await t.connect({ username: 'alice', password: 'secret' });
       expect((await new Client_(t).run('echo sock')).out).to.equal('sock\n');
       await t.close();
@@ -249,11 +249,11 @@ describe('impl/Transport: the remaining DESIGN §2 rows', function () {
   it('server: loginGraceMs disconnects a client that never authenticates; no-more-sessions@openssh.com is honoured', async () => {
     const srv = await loopbackServer([hostKey], () => policy(), acceptLoop, { loginGraceMs: 50 });
     try {
-      const idle = new Transport(['127.0.0.1', srv.port]);
+      const idle = new Transport(['127.0.0.1', srv.port], { verifyHostKey: insecureAcceptAnyHostKey });
       await idle.startClient();
       await idle.closed();
       expect(idle.closeError?.message).to.match(/TIMEOUT|authentication not completed/);
-      const t = new Transport(['127.0.0.1', srv.port]);
+      const t = new Transport(['127.0.0.1', srv.port], { verifyHostKey: insecureAcceptAnyHostKey });
       await t.connect({ username: 'alice', password: 'secret' });
       await new Promise((r) => setTimeout(r, 80)); // past the grace time: authenticated clients stay
       expect(await t.globalRequest('no-more-sessions@openssh.com')).to.deep.equal(new Uint8Array(0));
@@ -268,7 +268,7 @@ describe('impl/Transport: the remaining DESIGN §2 rows', function () {
     let serverKex = 0;
     const srv = await loopbackServer([hostKey], () => policy(), async (t) => { t.on('kex', () => serverKex++); await acceptLoop(t); }, { rekey: { bytes: 256 * 1024 } });
     try {
-      const t = new Transport(['127.0.0.1', srv.port], { rekey: { bytes: 300 * 1024 } });
+      const t = new Transport(['127.0.0.1', srv.port], { verifyHostKey: insecureAcceptAnyHostKey, rekey: { bytes: 300 * 1024 } });
       let clientKex = 0;
       t.on('kex', () => clientKex++);
       await t.connect({ username: 'alice', password: 'secret' });
@@ -286,7 +286,7 @@ describe('impl/Transport: the remaining DESIGN §2 rows', function () {
   it('a peer window far above the kex hold bound: writes pause during rekeys instead of overflowing it', async () => {
     const srv = await loopbackServer([hostKey], () => policy(), acceptLoop, { connection: { initialWindow: 64 * 1024 * 1024 } });
     try {
-      const t = new Transport(['127.0.0.1', srv.port], { rekey: { bytes: 4 * 1024 * 1024 } });
+      const t = new Transport(['127.0.0.1', srv.port], { verifyHostKey: insecureAcceptAnyHostKey, rekey: { bytes: 4 * 1024 * 1024 } });
       await t.connect({ username: 'alice', password: 'secret' });
       const data = randomBytes(48 * 1024 * 1024);
       const r = await new Client_(t).run('cat', data);
@@ -300,7 +300,7 @@ describe('impl/Transport: the remaining DESIGN §2 rows', function () {
   it('writing to a channel after the connection dropped neither throws nor emits an error', async () => {
     const srv = await loopbackServer([hostKey], () => policy(), acceptLoop);
     try {
-      const t = new Transport(['127.0.0.1', srv.port]);
+      const t = new Transport(['127.0.0.1', srv.port], { verifyHostKey: insecureAcceptAnyHostKey });
       await t.connect({ username: 'alice', password: 'secret' });
       const ch = await t.openSession();
       await ch.exec('cat');
@@ -324,7 +324,7 @@ describe('impl/Transport: the remaining DESIGN §2 rows', function () {
     expect(await t.startServer(policy()).catch((e: unknown) => e)).to.be.instanceOf(SSHError);
     const srv = await loopbackServer([hostKey], () => policy(), acceptLoop);
     try {
-      const c = new Transport(['127.0.0.1', srv.port]);
+      const c = new Transport(['127.0.0.1', srv.port], { verifyHostKey: insecureAcceptAnyHostKey });
       await c.startClient();
       expect(await c.openSession().catch((e: unknown) => e)).to.be.instanceOf(SSHError);
       await c.close();
@@ -359,7 +359,7 @@ describe('impl/Transport: port forwarding and peer-opened channels', function ()
       }
     });
     try {
-      const t = new Transport(['127.0.0.1', srv.port]);
+      const t = new Transport(['127.0.0.1', srv.port], { verifyHostKey: insecureAcceptAnyHostKey });
       await t.connect({ username: 'alice', password: 'secret' });
       const ch = await t.openChannel('direct-tcpip', ['127.0.0.1', echoPort], ['127.0.0.1', 5555]);
       const payload = randomBytes(1024 * 1024);
@@ -397,7 +397,7 @@ class Client_ {
     let err = '';
     ch.on('data', (d: Buffer) => out.push(d));
     ch.stderr.on('data', (d: Buffer) => (err += d));
-    const ended = new Promise((r) => ch.on('end', r));
+    const ended = new Promise<void>((r) => ch.on('end', r));
     await ch.exec(cmd);
     if (input) ch.end(input);
     const code = await ch.exitStatus();

@@ -1,13 +1,15 @@
 /**
- * The public facade (DESIGN §2): paramiko's classic `Transport`, typed and Promise-based, over a socket.
+ * The public facade: paramiko's classic `Transport`, typed and Promise-based, over a socket (README "The library").
  * It owns one Engine (RFC 4253) through a Driver, and the sans-I/O service layers above it: ssh-userauth
  * (impl/auth) and ssh-connection (impl/connection). It holds no protocol rules of its own; it routes events,
  * turns them into Promises and Channel streams, and asks the ServerPolicy.
  *
- * Events: 'version' (peer identification), 'kex' (NegotiatedAlgorithms, after every key exchange), 'banner'
- * (client: RFC 4252 §5.4 text — escape it before printing), 'authenticated' (user), 'policyError' (a server policy
- * check threw), 'debug' (SSH_MSG_DEBUG text), 'close' (the SSHError that ended the connection). No 'error' event:
- * failures reject the pending Promises and end the Channel streams.
+ * Events are typed (TransportEvents): a misspelt event name or a listener of the wrong shape does not compile.
+ * There is no 'error' event: failures reject the pending Promises and end the Channel streams, and 'close' tells
+ * why the connection ended (undefined after our own close()).
+ *
+ * Host keys: a client needs a decision (connect({ hostKey }), options.verifyHostKey, or the explicit
+ * insecureAcceptAnyHostKey); SSHClient makes it with known_hosts.
  */
 import { EventEmitter } from 'node:events';
 import { randomBytes, randomInt } from 'node:crypto';
@@ -22,68 +24,67 @@ import { answerGlobalRequest } from './connection/global-requests.js';
 import { ChannelOpenError } from './connection/open-error.js';
 import type { ChannelOpenInfo, ServerPolicy } from './connection/policy.js';
 import { clientRequestHandler, serverRequestHandler } from './connection/session-requests.js';
-import { connectSocket, type SocketSpec } from './connection/socket.js';
+import { connectSocket, parseHostPort, type SocketSpec } from './connection/socket.js';
 import { loadModuli, type GexGroup } from './crypto/kex/moduli.js';
 import type { PrivateKey, PublicKey } from './crypto/types.js';
-import { AuthError, ChannelError, DisconnectReason, HostKeyMismatch, ProtocolError, SSHError, TimeoutError } from './errors.js';
+import { AuthError, ChannelError, DisconnectError, DisconnectReason, ProtocolError, SSHError, TimeoutError } from './errors.js';
+import { toPrivateKey, toPublicKeyBlob, type PrivateKeyInput, type PublicKeyInput } from './keys/key-input.js';
 import { decodeChannelOpenData, encodeChannelOpenData, encodeGlobalRequestData, TcpipForwardReply } from './messages/index.js';
+import {
+  checkTransportOptions, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  type HostKeyVerifier, type TransportOptions,
+} from './transport-options.js';
+import { dangerousOptionsOf, ENGINE_ACCESS, type EngineAccess } from './transport/danger.js';
 import { Driver } from './transport/driver.js';
+import { HostKeyCheck } from './transport/host-key-check.js';
+import type { TransportEvents, TransportListener } from './transport-events.js';
 import { Engine } from './transport/engine.js';
-import type { AlgorithmPreferences, EngineOptions, KexSecrets, NegotiatedAlgorithms, PacketRecord, RekeyLimits } from './transport/types.js';
+import type { AlgorithmPreferences, NegotiatedAlgorithms } from './transport/public-types.js';
+import type { EngineEvent } from './transport/types.js';
+import {
+  checkBoolean, checkBytes, checkFunction, checkHostPort, checkInt, checkKnownKeys, checkMs, checkObject, checkOptionalMs, checkPort,
+  checkString, usage,
+} from './validate.js';
 
 export type { SocketSpec };
 export type { InteractiveHandler, NewPasswordHandler };
+export type { TransportEvents, TransportListener } from './transport-events.js';
+export type {
+  HostKeyContext, HostKeyVerifier, TransportAlgorithms, TransportAuthOptions, TransportLimits, TransportOptions, TransportTrace,
+} from './transport-options.js';
 
-/** Ordered preference lists (DESIGN §2 names; the engine's singular names are accepted too). */
-export interface TransportAlgorithms extends AlgorithmPreferences {
-  readonly hostKeys?: readonly string[];
-  readonly ciphers?: readonly string[];
-  readonly macs?: readonly string[];
-}
-
-/** Observers for traces: the seam the harness's pcap / keylog / JSONL writers plug into. */
-export interface TransportTrace {
-  /** Every chunk on the socket (pcap); valid only during the call (inbound chunks are then decrypted in place). */
-  onBytes?(direction: 'in' | 'out', bytes: Uint8Array, timeMs: number): void;
-  /** Every decrypted payload (JSONL). */
-  onPacket?(p: PacketRecord): void;
-  /** True when onPacket copies what it keeps: payloads may be views of reused buffers (EngineOptions.onPacketBorrows). */
-  readonly onPacketBorrows?: boolean;
-  /** Each key exchange's secrets (SSH keylog). */
-  onKeys?(k: KexSecrets): void;
-  onClose?(timeMs: number): void;
-}
-
-export interface TransportOptions {
-  readonly algorithms?: TransportAlgorithms;
-  /** RFC 4344 §3 defaults (1 GiB, 2^31 packets, 1 hour). */
-  readonly rekey?: RekeyLimits;
-  /** Server host keys (same as addServerKey). */
-  readonly hostKeys?: readonly PrivateKey[];
-  /** Client: extra host key check (after connect()'s hostKey, if any). Return false to reject. */
-  readonly verifyHostKey?: (key: PublicKey) => boolean;
-  readonly softwareVersion?: string;
-  /** Window, max packet and channel cap for ssh-connection. */
-  readonly connection?: ConnectionOptions;
-  /** Server: attempt limit, failure delay, services. */
-  readonly auth?: Omit<AuthServerOptions, 'onWake'>;
-  readonly trace?: TransportTrace;
-  /** Passed to the engine as is (strictKex, extInfo, limits, rng, ...). */
-  readonly engine?: Partial<Omit<EngineOptions, 'role' | 'hostKeys' | 'algorithms' | 'rekey' | 'verifyHostKey'>>;
-  /** For 'host:port' / [host, port] sockets. Default 30 s. */
-  readonly connectTimeoutMs?: number;
-  /** Server: time from connect to successful authentication before we disconnect (sshd's LoginGraceTime). Default 120 s; 0 = none. */
-  readonly loginGraceMs?: number;
-  /** Client: which channels the server may open to us (forwarded-tcpip for our forwards is always allowed). */
-  readonly checkChannelRequest?: (kind: string, info: ChannelOpenInfo) => true | OpenFailure;
-}
+/**
+ * Accepts whatever host key the server presents. Without a host key check, anyone on the path can pose as the
+ * server and read the password you send (RFC 4253 §8): use it for tests and labs only, and say so in the code
+ * that does — that is what this name is for.
+ */
+export const insecureAcceptAnyHostKey: HostKeyVerifier = () => true;
 
 export interface ConnectOptions {
-  /** The server's expected host key (blob or PublicKey); a different one fails with HostKeyMismatch. */
-  readonly hostKey?: PublicKey | Uint8Array;
+  /**
+   * The server's expected host key (a PublicKey, its blob, or an OpenSSH public key line): any other key fails
+   * the connection with HostKeyMismatch, before authentication.
+   */
+  readonly hostKey?: PublicKeyInput;
   readonly username: string;
   readonly password?: string;
-  readonly privateKey?: PrivateKey;
+  /** File contents (string/Buffer), parsePrivateKey()'s result, a PrivateKey or a private KeyObject. */
+  readonly privateKey?: PrivateKeyInput;
+  /** Decrypts `privateKey` when it is an encrypted key file. */
+  readonly passphrase?: string;
+}
+
+/** Typed EventEmitter methods (declaration merging with the class below). */
+export interface Transport {
+  on<E extends keyof TransportEvents>(event: E, listener: TransportListener<E>): this;
+  once<E extends keyof TransportEvents>(event: E, listener: TransportListener<E>): this;
+  off<E extends keyof TransportEvents>(event: E, listener: TransportListener<E>): this;
+  addListener<E extends keyof TransportEvents>(event: E, listener: TransportListener<E>): this;
+  removeListener<E extends keyof TransportEvents>(event: E, listener: TransportListener<E>): this;
+  prependListener<E extends keyof TransportEvents>(event: E, listener: TransportListener<E>): this;
+  prependOnceListener<E extends keyof TransportEvents>(event: E, listener: TransportListener<E>): this;
+  emit<E extends keyof TransportEvents>(event: E, ...args: TransportEvents[E]): boolean;
+  listenerCount<E extends keyof TransportEvents>(event: E): number;
 }
 
 interface Waiter<T> { resolve: (v: T) => void; reject: (e: Error) => void }
@@ -93,6 +94,21 @@ function deferred<T>(): Waiter<T> & { promise: Promise<T> } {
   const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
   promise.catch(() => { /* observed by whoever awaits it; never an unhandled rejection */ });
   return { promise, resolve, reject };
+}
+
+/** The constructor's socket argument, checked. */
+function checkSocketSpec(v: unknown): SocketSpec {
+  if (typeof v === 'string') {
+    const [, port] = parseHostPort(v);
+    checkPort(port, `Transport: port in ${JSON.stringify(v)}`);
+    return v;
+  }
+  if (Array.isArray(v)) return checkHostPort(v, 'Transport: [host, port]', false);
+  const d = v as Partial<Duplex> | null;
+  if (typeof d !== 'object' || d === null || typeof d.write !== 'function' || typeof d.on !== 'function') {
+    throw usage('Transport: socket', "a connected net.Socket (or Duplex), 'host:port' or [host, port]", v);
+  }
+  return v as Duplex;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -123,7 +139,12 @@ export class Transport extends EventEmitter {
   private authenticatedUser: string | undefined;
   private remoteHostKey: PublicKey | undefined;
   private expectedHostKey: Uint8Array | undefined;
+  private hostKeyCheck: HostKeyCheck | undefined;
+  /** Resolves once startClient/startServer has completed (auth waits for it); rejects if the handshake fails. */
+  private handshake: Promise<void> | undefined;
   private closedWith: SSHError | undefined;
+  /** close() was called: the end is ours, not an error (closeError stays undefined). */
+  private closingByUs = false;
   /** The typed error that made us disconnect (the engine reports it as a DisconnectError). */
   private fatalCause: SSHError | undefined;
   private closeWaiter = deferred<void>();
@@ -156,23 +177,46 @@ export class Transport extends EventEmitter {
   /** Groups loaded by loadServerModuli (for diffie-hellman-group-exchange, RFC 4419). */
   static moduli: readonly GexGroup[] = [];
 
+  /**
+   * `socket`: a connected stream (net.Socket or any Duplex), 'host:port' ('[v6addr]:port'), or [host, port].
+   * Nothing happens until startClient(), startServer() or connect().
+   */
   constructor(socket: SocketSpec, options: TransportOptions = {}) {
     super();
-    this.socketSpec = socket;
-    this.options = options;
-    for (const k of options.hostKeys ?? []) this.serverKeys.push(k);
+    this.socketSpec = checkSocketSpec(socket);
+    this.options = checkTransportOptions(options);
+    (this.options.hostKeys ?? []).forEach((k, i) => this.serverKeys.push(toPrivateKey(k, `options.hostKeys[${i}]`)));
+    // the deviation hooks of ssh-harness/testing reach the engine through here, never through a public member
+    Object.defineProperty(this, ENGINE_ACCESS, {
+      enumerable: false,
+      get: (): EngineAccess => {
+        if (!this.engineRef) throw new SSHError('USAGE', 'transport not started');
+        return { engine: this.engineRef, flush: () => this.flush() };
+      },
+    });
   }
 
   // ───────────────────────────── starting ─────────────────────────────
 
-  /** Negotiates the transport as a client (version, kex, NEWKEYS). Resolves after the first key exchange. */
+  /**
+   * Negotiates the transport as a client (version, kex, NEWKEYS) and checks the server's host key. Resolves after
+   * the first key exchange. Rejects with SSHError('USAGE') when no host key check is configured (see
+   * TransportOptions.verifyHostKey), with ConnectError when the TCP connection fails.
+   */
   async startClient(): Promise<void> {
     await this.start('client');
   }
 
-  /** Negotiates as a server with `policy` deciding authentication, channels and requests. */
+  /**
+   * Negotiates as a server with `policy` deciding authentication, channels and requests. Rejects when the client
+   * leaves or fails before the first key exchange completes (a TCP probe does this): always handle the rejection
+   * (`.catch`), or use SSHServer, which does.
+   */
   async startServer(policy: ServerPolicy): Promise<void> {
-    if (this.serverKeys.length === 0) throw new SSHError('USAGE', 'startServer needs a host key: addServerKey(key) first');
+    checkObject(policy, 'startServer: policy');
+    if (policy === undefined) throw usage('startServer: policy', 'a ServerPolicy object', policy);
+    checkFunction(policy.allowedAuths, 'startServer: policy.allowedAuths');
+    if (this.serverKeys.length === 0) throw new SSHError('USAGE', 'startServer needs a host key: options.hostKeys or addServerKey(key) first');
     this.policy = policy;
     await this.start('server');
   }
@@ -182,51 +226,73 @@ export class Transport extends EventEmitter {
    * and/or password (publickey first; the password also completes a publickey-then-password chain).
    */
   async connect(opts: ConnectOptions): Promise<void> {
-    if (opts.hostKey) this.expectedHostKey = opts.hostKey instanceof Uint8Array ? opts.hostKey : opts.hostKey.blob;
+    const o = checkObject<ConnectOptions>(opts, 'connect: options');
+    checkKnownKeys(o, 'connect: options', ['hostKey', 'username', 'password', 'privateKey', 'passphrase']);
+    checkString(o.username, 'connect: username');
+    if (o.password !== undefined) checkString(o.password, 'connect: password');
+    const key = o.privateKey === undefined ? undefined : toPrivateKey(o.privateKey, 'connect: privateKey', o.passphrase);
+    if (o.hostKey !== undefined) this.expectedHostKey = toPublicKeyBlob(o.hostKey, 'connect: hostKey');
     await this.startClient();
-    if (!opts.privateKey && opts.password === undefined) return;
+    if (!key && o.password === undefined) return;
     let remaining: string[] | undefined;
     let lastError: unknown;
-    if (opts.privateKey) {
+    if (key) {
       try {
-        remaining = await this.authPublicKey(opts.username, opts.privateKey);
+        remaining = await this.authPublicKey(o.username, key);
         if (remaining.length === 0) return;
       } catch (e) {
-        if (opts.password === undefined || !(e instanceof AuthError)) throw e;
+        if (o.password === undefined || !(e instanceof AuthError)) throw e;
         lastError = e;
       }
     }
-    if (opts.password !== undefined && (remaining === undefined || remaining.includes('password'))) {
-      remaining = await this.authPassword(opts.username, opts.password);
+    if (o.password !== undefined && (remaining === undefined || remaining.includes('password'))) {
+      remaining = await this.authPassword(o.username, o.password);
       if (remaining.length === 0) return;
     }
     if (lastError) throw lastError;
     throw new AuthError(`authentication incomplete; the server wants more: ${remaining?.join(',')}`, remaining ?? []);
   }
 
-  private async start(role: 'client' | 'server'): Promise<void> {
-    if (this.role) throw new SSHError('USAGE', `transport already started as ${this.role}`);
+  private start(role: 'client' | 'server'): Promise<void> {
+    if (this.role) return Promise.reject(new SSHError('USAGE', `transport already started as ${this.role}`));
+    if (role === 'client' && !this.options.verifyHostKey && !this.expectedHostKey) {
+      return Promise.reject(new SSHError('USAGE', 'startClient: no host key check configured. Pass connect({ hostKey }), '
+        + 'options.verifyHostKey, or — for tests only — options.verifyHostKey: insecureAcceptAnyHostKey (SSHClient checks known_hosts)'));
+    }
     this.role = role;
-    const socket = await connectSocket(this.socketSpec, this.options.connectTimeoutMs ?? 30_000);
-    this.socket = socket;
+    this.handshake = this.runHandshake(role);
+    return this.handshake;
+  }
+
+  private async runHandshake(role: 'client' | 'server'): Promise<void> {
     const o = this.options;
+    const socket = await connectSocket(this.socketSpec, o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+    if (this.closingByUs) {
+      socket.destroy();
+      throw new SSHError('CLOSED', 'closed by close() before the handshake completed');
+    }
+    this.socket = socket;
     const a = o.algorithms ?? {};
     const algorithms: AlgorithmPreferences = {
       kex: a.kex, hostKey: a.hostKey ?? a.hostKeys, cipher: a.cipher ?? a.ciphers, mac: a.mac ?? a.macs, compression: a.compression,
     };
+    const danger = dangerousOptionsOf(o) ?? {};
+    const handshakeMs = o.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     const engine = new Engine({
-      ...o.engine,
+      ...danger,
       role,
       algorithms,
       rekey: o.rekey,
+      limits: { ...danger.limits, ...o.limits, kexTimeoutMs: danger.limits?.kexTimeoutMs ?? (handshakeMs === 0 ? 2 ** 31 - 1 : handshakeMs) },
       // RFC 4419 groups from loadServerModuli(); the engine falls back to built-in groups
-      ...(role === 'server' ? { gexGroups: o.engine?.gexGroups ?? Transport.moduli } : {}),
-      softwareVersion: o.softwareVersion ?? o.engine?.softwareVersion,
+      ...(role === 'server' ? { gexGroups: danger.gexGroups ?? Transport.moduli } : {}),
+      softwareVersion: o.softwareVersion ?? danger.softwareVersion,
+      comments: o.comments ?? danger.comments,
       hostKeys: role === 'server' ? this.serverKeys : undefined,
-      verifyHostKey: role === 'client' ? (key) => this.verifyHostKey(key) : undefined,
-      onPacket: o.trace?.onPacket ?? o.engine?.onPacket,
-      onPacketBorrows: o.trace?.onPacket ? o.trace.onPacketBorrows === true : o.engine?.onPacketBorrows === true,
-      onKeys: o.trace?.onKeys ?? o.engine?.onKeys,
+      verifyHostKey: role === 'client' ? (key) => this.checkHostKey(key) : undefined,
+      onPacket: o.trace?.onPacket ?? danger.onPacket,
+      onPacketBorrows: o.trace?.onPacket ? o.trace.onPacketBorrows === true : danger.onPacketBorrows === true,
+      onKeys: o.trace?.onKeys ?? danger.onKeys,
     });
     this.engineRef = engine;
     const host = {
@@ -271,13 +337,31 @@ export class Transport extends EventEmitter {
     this.driver = new Driver(engine, socket, (e) => this.onEngineEvent(e), { onBytes: o.trace?.onBytes, onClose: o.trace?.onClose });
     this.driver.start();
     await first.promise;
+    const verdict = this.hostKeyCheck?.pendingVerdict;
+    if (verdict) {
+      try {
+        await verdict;
+      } catch (e) {
+        this.fatal(e);
+        this.flush();
+        throw this.closedWith ?? e;
+      }
+      this.throwIfClosed();
+    }
   }
 
-  private verifyHostKey(key: PublicKey): boolean {
-    if (this.expectedHostKey && !sameBytes(this.expectedHostKey, key.blob)) {
-      throw new HostKeyMismatch(`the server's ${key.type} host key does not match the expected key`);
-    }
-    if (this.options.verifyHostKey && !this.options.verifyHostKey(key)) return false;
+  /** Where we connected, for host key checks and their errors (unknown for a socket handed to us). */
+  private target(): { host: string | undefined; port: number | undefined } {
+    const spec = this.socketSpec;
+    if (typeof spec === 'string') { const [host, port] = parseHostPort(spec); return { host, port }; }
+    if (Array.isArray(spec)) return { host: spec[0] as string, port: spec[1] as number };
+    return { host: undefined, port: undefined };
+  }
+
+  /** The engine's check of K_S (RFC 4253 §8), once per key exchange before our NEWKEYS (see HostKeyCheck). */
+  private checkHostKey(key: PublicKey): boolean {
+    this.hostKeyCheck ??= new HostKeyCheck({ ...this.target(), expected: this.expectedHostKey, verifier: this.options.verifyHostKey });
+    this.hostKeyCheck.check(key);
     this.remoteHostKey = key;
     return true;
   }
@@ -285,28 +369,52 @@ export class Transport extends EventEmitter {
   // ───────────────────────────── authentication (client) ─────────────────────────────
 
   /** RFC 4252 §5.2. Resolves with the methods still wanted (empty on success); rejects AuthError on failure. */
-  authNone(username: string): Promise<string[]> {
-    return this.clientAuth().run(username, {}, (c) => c.none(username));
+  async authNone(username: string): Promise<string[]> {
+    checkString(username, 'authNone: username');
+    const flow = await this.clientAuth('authNone');
+    return flow.run(username, {}, (c) => c.none(username));
   }
 
   /** RFC 4252 §8. `newPassword` answers a password change request (otherwise it fails with AuthError). */
-  authPassword(username: string, password: string, opts: { newPassword?: NewPasswordHandler } = {}): Promise<string[]> {
-    return this.clientAuth().run(username, { newPassword: opts.newPassword }, (c) => c.password(username, password));
+  async authPassword(username: string, password: string, opts: { newPassword?: NewPasswordHandler } = {}): Promise<string[]> {
+    checkString(username, 'authPassword: username');
+    checkString(password, 'authPassword: password');
+    const o = checkObject<{ newPassword?: NewPasswordHandler }>(opts, 'authPassword: options');
+    checkKnownKeys(o, 'authPassword: options', ['newPassword']);
+    if (o.newPassword !== undefined) checkFunction(o.newPassword, 'authPassword: options.newPassword');
+    const flow = await this.clientAuth('authPassword');
+    return flow.run(username, { newPassword: o.newPassword }, (c) => c.password(username, password));
   }
 
-  /** RFC 4252 §7 (query, PK_OK, signature); rsa-sha2-* chosen from server-sig-algs (RFC 8332). */
-  authPublicKey(username: string, key: PrivateKey, opts: { algorithm?: string } = {}): Promise<string[]> {
-    return this.clientAuth().run(username, {}, (c) => c.publicKey(username, key, opts));
+  /**
+   * RFC 4252 §7 (query, PK_OK, signature); rsa-sha2-* chosen from server-sig-algs (RFC 8332). `key`: file
+   * contents (with `passphrase` when encrypted), parsePrivateKey()'s result, a PrivateKey or a private KeyObject.
+   */
+  async authPublicKey(username: string, key: PrivateKeyInput, opts: { algorithm?: string; passphrase?: string } = {}): Promise<string[]> {
+    checkString(username, 'authPublicKey: username');
+    const o = checkObject<{ algorithm?: string; passphrase?: string }>(opts, 'authPublicKey: options');
+    checkKnownKeys(o, 'authPublicKey: options', ['algorithm', 'passphrase']);
+    if (o.algorithm !== undefined) checkString(o.algorithm, 'authPublicKey: options.algorithm');
+    const signer = toPrivateKey(key, 'authPublicKey: key', o.passphrase);
+    const flow = await this.clientAuth('authPublicKey');
+    return flow.run(username, {}, (c) => c.publicKey(username, signer, o.algorithm === undefined ? {} : { algorithm: o.algorithm }));
   }
 
   /** RFC 4256, paramiko's auth_interactive. */
-  authKeyboardInteractive(username: string, handler: InteractiveHandler, submethods = ''): Promise<string[]> {
-    return this.clientAuth().run(username, { onInfo: handler }, (c) => c.keyboardInteractive(username, submethods));
+  async authKeyboardInteractive(username: string, handler: InteractiveHandler, submethods = ''): Promise<string[]> {
+    checkString(username, 'authKeyboardInteractive: username');
+    checkFunction(handler, 'authKeyboardInteractive: handler');
+    checkString(submethods, 'authKeyboardInteractive: submethods');
+    const flow = await this.clientAuth('authKeyboardInteractive');
+    return flow.run(username, { onInfo: handler }, (c) => c.keyboardInteractive(username, submethods));
   }
 
-  private clientAuth(): ClientAuthFlow {
-    if (!this.authFlow) throw new SSHError('USAGE', 'authentication is a client operation; call startClient() first');
-    return this.authFlow;
+  /** The client auth flow, once the handshake (and host key check) is complete: nothing is sent before that. */
+  private async clientAuth(what: string): Promise<ClientAuthFlow> {
+    if (this.role === 'server') throw new SSHError('USAGE', `${what}: authentication is a client operation`);
+    if (!this.handshake) throw new SSHError('USAGE', `${what}: call startClient() (or connect()) first`);
+    await this.handshake;
+    return this.authFlow!;
   }
 
   // ───────────────────────────── authentication (server) ─────────────────────────────
@@ -355,6 +463,9 @@ export class Transport extends EventEmitter {
    * for 'forwarded-tcpip' (server side) `dest` is the forwarded address that was connected and `src` the originator.
    */
   async openChannel(kind: string, dest?: readonly [string, number], src?: readonly [string, number]): Promise<Channel> {
+    checkString(kind, 'openChannel: kind', { nonEmpty: true, max: 64 });
+    if (dest !== undefined) checkHostPort(dest, 'openChannel: dest');
+    if (src !== undefined) checkHostPort(src, 'openChannel: src');
     this.throwIfClosed();
     const conn = this.requireConnection();
     let data: Uint8Array = new Uint8Array(0);
@@ -374,8 +485,12 @@ export class Transport extends EventEmitter {
     return d.promise;
   }
 
-  /** The next channel the peer opened (and we accepted), or null after `timeoutMs`. */
-  accept(timeoutMs?: number): Promise<Channel | null> {
+  /**
+   * The next channel the peer opened (and we accepted), or null after `timeoutMs` or once the connection ended.
+   * (A 'channel' event listener receives channels instead, at once; see TransportEvents.channel.)
+   */
+  async accept(timeoutMs?: number): Promise<Channel | null> {
+    checkOptionalMs(timeoutMs, 'accept: timeoutMs');
     const ready = this.acceptQueue.shift();
     if (ready) return Promise.resolve(ready);
     if (this.closedWith) return Promise.resolve(null);
@@ -421,6 +536,13 @@ export class Transport extends EventEmitter {
       const ch = new Channel(this.channelHost, id, info, this.role === 'server' ? serverRequestHandler(this.policy!) : clientRequestHandler);
       this.channels.set(id, ch);
       conn.acceptOpen(id);
+      // 'channel' listeners get it synchronously, before the confirmation is written: their request listeners are
+      // in place before the peer can send a request on it
+      if (this.listenerCount('channel') > 0) {
+        this.emit('channel', ch);
+        this.flush();
+        return;
+      }
       this.flush();
       const w = this.acceptWaiters.shift();
       if (w) w.resolve(ch); else this.acceptQueue.push(ch);
@@ -486,6 +608,9 @@ export class Transport extends EventEmitter {
    * Without: resolves an empty array once sent.
    */
   async globalRequest(kind: string, data: Uint8Array = new Uint8Array(0), wantReply = true): Promise<Uint8Array | null> {
+    checkString(kind, 'globalRequest: kind', { nonEmpty: true, max: 64 });
+    checkBytes(data, 'globalRequest: data');
+    checkBoolean(wantReply, 'globalRequest: wantReply');
     this.throwIfClosed();
     const conn = this.requireConnection();
     conn.sendGlobalRequest(kind, wantReply, data);
@@ -499,6 +624,8 @@ export class Transport extends EventEmitter {
 
   /** RFC 4254 §7.1 (client): asks the server to listen; resolves with the bound port. Forwarded connections arrive via accept(). */
   async requestPortForward(address: string, port: number): Promise<number> {
+    checkString(address, 'requestPortForward: address');
+    checkPort(port, 'requestPortForward: port', true);
     const reply = await this.globalRequest('tcpip-forward', encodeGlobalRequestData({ kind: 'tcpip-forward', address, port }));
     if (reply === null) throw new ChannelError(`tcpip-forward ${address}:${port} refused by the server`);
     const bound = port === 0 ? TcpipForwardReply.decode(reply).port : port;
@@ -507,6 +634,8 @@ export class Transport extends EventEmitter {
   }
 
   async cancelPortForward(address: string, port: number): Promise<void> {
+    checkString(address, 'cancelPortForward: address');
+    checkPort(port, 'cancelPortForward: port', true);
     this.forwards.delete(`${address}:${port}`);
     const reply = await this.globalRequest('cancel-tcpip-forward', encodeGlobalRequestData({ kind: 'cancel-tcpip-forward', address, port }));
     if (reply === null) throw new ChannelError(`cancel-tcpip-forward ${address}:${port} refused by the server`);
@@ -530,10 +659,13 @@ export class Transport extends EventEmitter {
 
   // ───────────────────────────── keys, rekey, keepalive ─────────────────────────────
 
-  /** Server: a host key to offer (call before startServer; one per key type). */
-  addServerKey(key: PrivateKey): void {
+  /**
+   * Server: a host key to offer (call before startServer; one per key type): file contents (with `passphrase`
+   * when encrypted), parsePrivateKey()'s result, a PrivateKey or a private KeyObject.
+   */
+  addServerKey(key: PrivateKeyInput, passphrase?: string): void {
     if (this.role) throw new SSHError('USAGE', 'addServerKey must be called before startServer');
-    this.serverKeys.push(key);
+    this.serverKeys.push(toPrivateKey(key, 'addServerKey: key', passphrase));
   }
 
   /** Server: the host key in use (after kex), else the first one added. */
@@ -550,18 +682,21 @@ export class Transport extends EventEmitter {
   /** RFC 4253 §9: a new key exchange now; resolves when it completes. */
   async renegotiateKeys(): Promise<void> {
     this.throwIfClosed();
+    const engine = this.startedEngine('renegotiateKeys');
     const d = deferred<void>();
     this.kexWaiters.push(d);
-    this.engine.rekey();
+    engine.rekey();
     this.flush();
     await d.promise;
   }
 
   /** RFC 4253 §11.2: an SSH_MSG_IGNORE of `bytes` random bytes (a number) or the given bytes; default 10–40 random bytes. */
   sendIgnore(bytes?: number | Uint8Array): void {
+    if (bytes !== undefined && !(bytes instanceof Uint8Array)) checkInt(bytes, 'sendIgnore: bytes', 0, 32768);
     this.throwIfClosed();
+    const engine = this.startedEngine('sendIgnore');
     const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(randomBytes(bytes ?? randomInt(10, 41)));
-    this.engine.sendMessage({ type: 'SSH_MSG_IGNORE', data });
+    engine.sendMessage({ type: 'SSH_MSG_IGNORE', data });
     this.flush();
   }
 
@@ -570,6 +705,8 @@ export class Transport extends EventEmitter {
    * (default 3, like ssh's ServerAliveCountMax) the connection is closed with a TimeoutError.
    */
   setKeepalive(ms: number, countMax = 3): void {
+    checkMs(ms, 'setKeepalive: ms');
+    checkInt(countMax, 'setKeepalive: countMax', 1, 1_000_000);
     if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
     this.keepaliveTimer = undefined;
     if (ms <= 0) return;
@@ -599,6 +736,7 @@ export class Transport extends EventEmitter {
    * group; servers then fall back to the built-in RFC 3526 groups.
    */
   static loadServerModuli(path = '/etc/ssh/moduli'): boolean {
+    checkString(path, 'loadServerModuli: path', { nonEmpty: true });
     try {
       Transport.moduli = loadModuli(path).groups;
     } catch {
@@ -625,23 +763,36 @@ export class Transport extends EventEmitter {
   get remoteVersion(): string | undefined { return this.engineRef?.peerVersion; }
   get negotiatedAlgorithms(): NegotiatedAlgorithms | undefined { return this.engineRef?.negotiated; }
   get sessionId(): Uint8Array | undefined { return this.engineRef?.sessionId; }
-  /** Why the connection ended, once it has. */
-  get closeError(): SSHError | undefined { return this.closedWith; }
+  /** Why the connection ended, once it has; undefined while open and after a close() of our own. */
+  get closeError(): SSHError | undefined { return this.closingByUs && this.endedCleanly() ? undefined : this.closedWith; }
 
-  /** The engine, for the harness (state inspection and the deviation hooks of DESIGN §3). */
-  get engine(): Engine {
-    if (!this.engineRef) throw new SSHError('USAGE', 'transport not started');
+  private endedCleanly(): boolean {
+    const e = this.closedWith;
+    return e === undefined || (e.code === 'CLOSED') || (e instanceof DisconnectError && !e.byPeer && e.disconnectReason === DisconnectReason.BY_APPLICATION);
+  }
+
+  private startedEngine(what: string): Engine {
+    if (!this.engineRef) throw new SSHError('USAGE', `${what}: the transport is not started`);
     return this.engineRef;
   }
 
   /**
    * Closes every channel (CLOSE, waiting up to `graceMs` for the peer's), then sends DISCONNECT
-   * BY_APPLICATION and ends the socket. Resolves once the socket is closed.
+   * BY_APPLICATION and ends the socket. Resolves once the socket is closed. A close of our own is not an error:
+   * closeError stays undefined and 'close' is emitted with undefined; operations still pending reject with
+   * SSHError('CLOSED').
    */
   async close(graceMs = 1000): Promise<void> {
+    checkMs(graceMs, 'close: graceMs');
+    if (!this.closedWith) this.closingByUs = true;
     if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
     this.keepaliveTimer = undefined;
-    if (!this.engineRef) { this.socket?.destroy(); return; }
+    if (!this.engineRef) {
+      this.socket?.destroy();
+      if (this.role && !this.closedWith) this.onClosed(new SSHError('CLOSED', 'closed by close() before the handshake started'));
+      else if (!this.role && !this.closedWith) { this.closedWith = new SSHError('CLOSED', 'closed by close()'); this.closeWaiter.resolve(); }
+      return;
+    }
     if (!this.closedWith && this.channels.size > 0) {
       const closing = [...this.channels.values()].map((c) => c.close());
       const timer = new Promise<void>((r) => setTimeout(r, graceMs).unref?.());
@@ -660,7 +811,7 @@ export class Transport extends EventEmitter {
       sock.destroy();
     }
     // the engine reports 'closed' through the driver; if the socket went first, settle here
-    if (!this.closedWith) this.onClosed(new SSHError('CLOSED', 'connection closed', DisconnectReason.CONNECTION_LOST));
+    if (!this.closedWith) this.onClosed(new SSHError('CLOSED', 'closed by close()', DisconnectReason.BY_APPLICATION));
     await this.closeWaiter.promise;
   }
 
@@ -671,7 +822,7 @@ export class Transport extends EventEmitter {
 
   // ───────────────────────────── event routing ─────────────────────────────
 
-  private onEngineEvent(e: import('./transport/types.js').EngineEvent): void {
+  private onEngineEvent(e: EngineEvent): void {
     this.dispatching++;
     try {
       switch (e.type) {
@@ -685,8 +836,8 @@ export class Transport extends EventEmitter {
           break;
         case 'serviceRequest':
           // RFC 4253 §10: the only service before authentication is ssh-userauth
-          if (e.service === 'ssh-userauth' && !this.authenticatedUser) this.engine.acceptService(e.service);
-          else this.engine.disconnect(DisconnectReason.SERVICE_NOT_AVAILABLE, `service ${JSON.stringify(e.service)} not available`);
+          if (e.service === 'ssh-userauth' && !this.authenticatedUser) this.engineRef!.acceptService(e.service);
+          else this.engineRef!.disconnect(DisconnectReason.SERVICE_NOT_AVAILABLE, `service ${JSON.stringify(e.service)} not available`);
           break;
         case 'serviceAccept': this.authFlow?.serviceAccepted(); break;
         case 'extInfo': {
@@ -727,12 +878,15 @@ export class Transport extends EventEmitter {
       known = false;
     }
     // RFC 4253 §11.4
-    if (!known) this.engine.sendMessage({ type: 'SSH_MSG_UNIMPLEMENTED', seq });
+    if (!known) this.engineRef!.sendMessage({ type: 'SSH_MSG_UNIMPLEMENTED', seq });
   }
 
   private onClosed(engineError: SSHError): void {
     if (this.closedWith) return;
-    const error = this.fatalCause ?? engineError;
+    // a close() of our own: pending operations learn that, not a DISCONNECT we sent ourselves
+    const error = this.closingByUs && !this.fatalCause && !(engineError instanceof DisconnectError && engineError.byPeer)
+      ? new SSHError('CLOSED', 'closed by close()', DisconnectReason.BY_APPLICATION)
+      : this.fatalCause ?? engineError;
     this.closedWith = error;
     if (this.authTimer) clearTimeout(this.authTimer);
     if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
@@ -749,7 +903,7 @@ export class Transport extends EventEmitter {
     for (const w of this.drainWaiters.splice(0)) w();
     for (const w of this.kexWriteWaiters.splice(0)) w();
     this.closeWaiter.resolve();
-    this.emit('close', error);
+    this.emit('close', this.closeError);
   }
 
   /** An SSHError from a service layer ends the connection with its reason (RFC 4253 §11.1). */
@@ -761,18 +915,15 @@ export class Transport extends EventEmitter {
     }
   }
 
-  /**
-   * Writes what the engine queued and dispatches its events; deferred while an event is being handled.
-   * Every Transport method flushes by itself; call this after driving `engine.testing` directly.
-   */
-  flush(): void {
+  /** Writes what the engine queued and dispatches its events; deferred while an event is being handled. */
+  private flush(): void {
     if (this.dispatching > 0 || !this.driver) return;
     this.driver.flush();
   }
 
   /** Half the engine's hold bound used: channel writes wait for the key exchange to end. */
   private kexHoldFull(): boolean {
-    const budget = (this.options.engine?.limits?.maxQueuedDuringKex ?? 8 * 1024 * 1024) / 2;
+    const budget = (this.options.limits?.maxQueuedDuringKex ?? dangerousOptionsOf(this.options)?.limits?.maxQueuedDuringKex ?? 8 * 1024 * 1024) / 2;
     return this.engineRef?.kexInProgress === true && this.heldDuringKex >= budget;
   }
 

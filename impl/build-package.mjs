@@ -23,7 +23,7 @@ if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 const { build } = await import('esbuild');
 await build({
   absWorkingDir: here,
-  entryPoints: { index: 'index.ts', testing: 'transport/testing.ts' },
+  entryPoints: { index: 'index.ts', testing: 'testing.ts' },
   outdir: 'dist',
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,

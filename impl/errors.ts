@@ -1,5 +1,5 @@
 /**
- * One error family for the whole implementation (STYLE: errors). Every error has a stable `code`
+ * One error family for the whole implementation. Every error has a stable `code`
  * so callers, reports and the fuzzer's oracles can match on it without parsing messages.
  */
 
@@ -30,7 +30,7 @@ export function disconnectReasonName(code: number): string {
 
 export type SSHErrorCode =
   | 'DECODE' | 'PROTOCOL' | 'ALGORITHM_NEGOTIATION' | 'DISCONNECT' | 'AUTH' | 'HOST_KEY_MISMATCH'
-  | 'TIMEOUT' | 'LIMIT' | 'MAC' | 'KEX' | 'CHANNEL' | 'CLOSED' | 'USAGE';
+  | 'TIMEOUT' | 'LIMIT' | 'MAC' | 'KEX' | 'CHANNEL' | 'CLOSED' | 'USAGE' | 'CONNECT';
 
 export class SSHError extends Error {
   readonly code: SSHErrorCode;
@@ -65,12 +65,33 @@ export class AlgorithmNegotiationError extends SSHError {
   }
 }
 
-/** The connection ended by SSH_MSG_DISCONNECT (sent by either side) or was lost. */
+/**
+ * The connection ended by SSH_MSG_DISCONNECT (sent by either side) or was lost. A connection lost before the
+ * peer's identification string carries what the peer sent instead (`received`, at most the first
+ * PEER_PREVIEW_BYTES), quoted in the message: an HTTP server answering, a port scanner's silence.
+ */
 export class DisconnectError extends SSHError {
-  constructor(readonly disconnectReason: number, readonly description: string, readonly byPeer: boolean) {
-    super('DISCONNECT', `${byPeer ? 'peer disconnected' : 'disconnected'}: ${disconnectReasonName(disconnectReason)} ${JSON.stringify(description)}`,
+  /** Bytes the peer sent before the connection was lost without an SSH identification string (bounded), else undefined. */
+  readonly received: Uint8Array | undefined;
+  constructor(readonly disconnectReason: number, readonly description: string, readonly byPeer: boolean, preview?: { readonly bytes: Uint8Array; readonly total: number }) {
+    super('DISCONNECT', `${byPeer ? 'peer disconnected' : 'disconnected'}: ${disconnectReasonName(disconnectReason)} ${preview ? `${description}; ${describePeerBytes(preview.bytes, preview.total)}` : JSON.stringify(description)}`,
       (disconnectReason >= 1 && disconnectReason <= 15 ? disconnectReason : DisconnectReason.PROTOCOL_ERROR) as DisconnectReason);
+    this.received = preview?.bytes;
   }
+}
+
+/** How many of a non-SSH peer's first bytes an error keeps and quotes. */
+export const PEER_PREVIEW_BYTES = 128;
+
+/**
+ * `it sent 59 bytes: "HTTP/1.1 400 Bad Request\r\n…"` — the first bytes a peer sent, escaped for a terminal
+ * (JSON string escapes; bytes ≥ 0x7f as \u00XX) and cut to PEER_PREVIEW_BYTES.
+ */
+export function describePeerBytes(bytes: Uint8Array, total: number): string {
+  if (total === 0) return 'it sent nothing';
+  const shown = bytes.subarray(0, PEER_PREVIEW_BYTES);
+  const text = JSON.stringify(String.fromCharCode(...shown)).replace(/[\x7f-\xff]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+  return `it sent ${total} byte${total === 1 ? '' : 's'}${total > shown.length ? ` (first ${shown.length} shown)` : ''}: ${text}`;
 }
 
 /** A bound configured to protect us was exceeded (packet size, buffer, banner lines, ...). */
@@ -98,9 +119,54 @@ export class AuthError extends SSHError {
   }
 }
 
+/** What a host key check knew when it refused a key (every field optional: a custom verifier may know little). */
+export interface HostKeyMismatchDetails {
+  readonly host?: string;
+  readonly port?: number;
+  /** Key type the server presented, e.g. 'ssh-ed25519'. */
+  readonly keyType?: string;
+  /** SHA256 fingerprint (ssh-keygen -l) of the key the server presented. */
+  readonly receivedFingerprint?: string;
+  /** SHA256 fingerprints of the keys we expected for this host (empty for an unknown host). */
+  readonly expectedFingerprints?: readonly string[];
+}
+
+/**
+ * The server's host key was refused (RFC 4253 §8: the client verifies that K_S is the host key of S): it differs
+ * from the expected or known one, it is revoked, the host is unknown under a rejecting policy, or a verifier said no.
+ */
 export class HostKeyMismatch extends SSHError {
-  constructor(message: string, readonly expectedFingerprint?: string, readonly gotFingerprint?: string) {
+  readonly host: string | undefined;
+  readonly port: number | undefined;
+  readonly keyType: string | undefined;
+  readonly receivedFingerprint: string | undefined;
+  readonly expectedFingerprints: readonly string[];
+  constructor(message: string, details: HostKeyMismatchDetails = {}) {
     super('HOST_KEY_MISMATCH', message, DisconnectReason.HOST_KEY_NOT_VERIFIABLE);
+    this.host = details.host;
+    this.port = details.port;
+    this.keyType = details.keyType;
+    this.receivedFingerprint = details.receivedFingerprint;
+    this.expectedFingerprints = details.expectedFingerprints ?? [];
+  }
+}
+
+/**
+ * The TCP connection could not be made (refused, unreachable, name not found, timed out). The system error's
+ * fields are kept as Node reports them: `errno` is its symbolic name ('ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT').
+ */
+export class ConnectError extends SSHError {
+  readonly errno: string | undefined;
+  readonly syscall: string | undefined;
+  readonly address: string;
+  readonly port: number;
+  constructor(message: string, details: { readonly errno?: string; readonly syscall?: string; readonly address: string; readonly port: number; readonly cause?: unknown }) {
+    super('CONNECT', message, DisconnectReason.CONNECTION_LOST);
+    this.errno = details.errno;
+    this.syscall = details.syscall;
+    this.address = details.address;
+    this.port = details.port;
+    if (details.cause !== undefined) Object.defineProperty(this, 'cause', { value: details.cause, enumerable: false, writable: true, configurable: true });
   }
 }
 

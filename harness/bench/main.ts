@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { generateHostKey } from '../../impl/crypto/hostkey/index.js';
 import { Pair } from '../../impl/transport/testing/pair.js';
-import { AuthResult, Transport, type ServerPolicy } from '../../impl/index.js';
+import { AuthResult, insecureAcceptAnyHostKey, Transport, type ServerPolicy } from '../../impl/index.js';
 import { duplexPair } from './memory-pipe.js';
 import { sshdTarget } from '../targets/sshd.js';
 import { testCredentials } from '../targets/test-user.js';
@@ -230,7 +230,7 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
     const once = async () => {
       const [c, s] = duplexPair();
       const server = new Transport(s, { hostKeys: [hostKey] });
-      const client = new Transport(c, { algorithms: { kex: ['curve25519-sha256'] } });
+      const client = new Transport(c, { verifyHostKey: insecureAcceptAnyHostKey, algorithms: { kex: ['curve25519-sha256'] } });
       await Promise.all([server.startServer(policy), client.connect({ username: 'bench', password: 'bench' })]);
       await client.close();
       await server.close();

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
-import { Transport, type TransportTrace } from '../../impl/Transport.js';
+import { insecureAcceptAnyHostKey, Transport, type TransportTrace } from '../../impl/Transport.js';
 
 export const MiB = 1 << 20;
 const CHUNK = Buffer.alloc(256 * 1024, 0x5a);
@@ -52,7 +52,7 @@ async function upload(ch: Duplex, total: number): Promise<void> {
 
 /** MB/s of our client uploading `total` bytes spread over `channels` concurrent sessions. */
 export async function oursUpload(ep: Endpoint, alg: Algorithms, total: number, channels = 1, command = 'cat > /dev/null', trace?: TransportTrace): Promise<number> {
-  const t = new Transport([ep.host, ep.port], { algorithms: { cipher: [alg.cipher], ...(alg.mac ? { mac: [alg.mac] } : {}) }, ...(trace ? { trace } : {}) });
+  const t = new Transport([ep.host, ep.port], { verifyHostKey: insecureAcceptAnyHostKey, algorithms: { cipher: [alg.cipher], ...(alg.mac ? { mac: [alg.mac] } : {}) }, ...(trace ? { trace } : {}) });
   try {
     await t.connect({ username: ep.user, password: ep.password });
     const chans = await Promise.all(Array.from({ length: channels }, async () => {
@@ -81,7 +81,7 @@ function drain(ch: Duplex): Promise<number> {
 
 /** MB/s of our client receiving `total` bytes that the server's `head -c` writes (the download direction). */
 export async function oursDownload(ep: Endpoint, alg: Algorithms, total: number): Promise<number> {
-  const t = new Transport([ep.host, ep.port], { algorithms: { cipher: [alg.cipher], ...(alg.mac ? { mac: [alg.mac] } : {}) } });
+  const t = new Transport([ep.host, ep.port], { verifyHostKey: insecureAcceptAnyHostKey, algorithms: { cipher: [alg.cipher], ...(alg.mac ? { mac: [alg.mac] } : {}) } });
   try {
     await t.connect({ username: ep.user, password: ep.password });
     const ch = await t.openSession();
@@ -144,7 +144,7 @@ export async function ssh2Upload(ep: Endpoint, alg: Algorithms, total: number, c
 export async function oursHandshakes(ep: Endpoint, n: number, kex?: string): Promise<number> {
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
-    const t = new Transport([ep.host, ep.port], kex ? { algorithms: { kex: [kex] } } : {});
+    const t = new Transport([ep.host, ep.port], { verifyHostKey: insecureAcceptAnyHostKey, ...(kex ? { algorithms: { kex: [kex] } } : {}) });
     await t.connect({ username: ep.user, password: ep.password });
     await t.close();
   }

@@ -13,7 +13,7 @@ import { PassThrough } from 'node:stream';
 import { Client } from '../../impl/Client.js';
 import { HostKeyMismatch } from '../../impl/errors.js';
 import { parsePrivateKey } from '../../impl/keys/index.js';
-import { Transport } from '../../impl/Transport.js';
+import { insecureAcceptAnyHostKey, Transport } from '../../impl/Transport.js';
 import { sshdTarget } from '../targets/sshd.js';
 import type { RunningTarget, StartOptions } from '../targets/types.js';
 import { parseSshUrl, printable, runExec, type ExecRun, type HostKeyPolicy } from './exec.js';
@@ -103,7 +103,7 @@ describe('harness/cli exec → OpenSSH sshd (temporary config on 127.0.0.1)', fu
   it('rekey mid-transfer forced by a small byte limit on our side: 10 MiB through cat intact', async () => {
     const data = randomBytes(10 * 1024 * 1024);
     let kex = 0;
-    const c = await Client.connect(['127.0.0.1', sshd.port], { username: sshd.credentials.user, password: pw(), transport: { rekey: { bytes: 512 * 1024 } } });
+    const c = await Client.connect(['127.0.0.1', sshd.port], { username: sshd.credentials.user, password: pw(), verifyHostKey: insecureAcceptAnyHostKey, transport: { rekey: { bytes: 512 * 1024 } } });
     c.transport.on('kex', () => kex++);
     const r = await c.exec('cat', { stdin: data });
     await c.close();
@@ -134,7 +134,7 @@ describe('harness/cli exec → OpenSSH sshd (temporary config on 127.0.0.1)', fu
   it('keyboard-interactive (PAM password prompt) through the library', async () => {
     const kbd = await sshdTarget.start({ authMethods: ['keyboard-interactive'] });
     try {
-      const t = new Transport(['127.0.0.1', kbd.port]);
+      const t = new Transport(['127.0.0.1', kbd.port], { verifyHostKey: insecureAcceptAnyHostKey });
       await t.startClient();
       const prompts: string[] = [];
       expect(await t.authKeyboardInteractive(kbd.credentials.user, (_n, _i, ps) => { prompts.push(...ps.map((p) => p.prompt)); return ps.map(() => pw()); })).to.deep.equal([]);
@@ -186,12 +186,12 @@ describe('harness/cli exec → OpenSSH sshd (temporary config on 127.0.0.1)', fu
   });
 
   it('library: Client.exec, direct-tcpip to a local echo server', async () => {
-    const r = await Client.exec(['127.0.0.1', sshd.port], { username: sshd.credentials.user, password: pw(), stdin: 'abc' }, 'tr a-z A-Z; echo err >&2; exit 4');
+    const r = await Client.exec(['127.0.0.1', sshd.port], { username: sshd.credentials.user, password: pw(), verifyHostKey: insecureAcceptAnyHostKey, stdin: 'abc' }, 'tr a-z A-Z; echo err >&2; exit 4');
     expect([r.stdout.toString(), r.stderr.toString(), r.code]).to.deep.equal(['ABC', 'err\n', 4]);
     const echo = net.createServer((s) => s.pipe(s));
     await new Promise<void>((res) => echo.listen(0, '127.0.0.1', res));
     try {
-      const c = await Client.connect(['127.0.0.1', sshd.port], { username: sshd.credentials.user, password: pw() });
+      const c = await Client.connect(['127.0.0.1', sshd.port], { username: sshd.credentials.user, password: pw(), verifyHostKey: insecureAcceptAnyHostKey });
       const ch = await c.transport.openChannel('direct-tcpip', ['127.0.0.1', (echo.address() as net.AddressInfo).port], ['127.0.0.1', 40000]);
       const data = randomBytes(2 * 1024 * 1024);
       const got: Buffer[] = [];

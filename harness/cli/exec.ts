@@ -1,5 +1,5 @@
 /**
- * `ssh-harness exec ssh://user@host:port -- COMMAND` (DESIGN §9): the reference client. Forwards stdin, prints
+ * `ssh-harness exec ssh://user@host:port -- COMMAND` (README "Command line"): the reference client. Forwards stdin, prints
  * stdout/stderr, exits with the remote exit status. Host keys are checked against a known_hosts file
  * (--known-hosts FILE, default ~/.ssh/known_hosts) strictly; --accept-new adds unknown hosts.
  *
@@ -50,9 +50,9 @@ export function hostKeyVerifier(policy: HostKeyPolicy, host: string, port: numbe
     const fp = fingerprintSHA256(key.blob);
     if (status === 'match') return true;
     if (status === 'mismatch' || status === 'revoked') {
-      throw new HostKeyMismatch(`${status === 'revoked' ? 'REVOKED' : 'CHANGED'} host key for ${host}:${port}: the server sent ${key.type} ${fp}, which ${policy.file} does not list for it`, undefined, fp);
+      throw new HostKeyMismatch(`${status === 'revoked' ? 'REVOKED' : 'CHANGED'} host key for ${host}:${port}: the server sent ${key.type} ${fp}, which ${policy.file} does not list for it`, { host, port, keyType: key.type, receivedFingerprint: fp });
     }
-    if (!policy.acceptNew) throw new HostKeyMismatch(`no host key for ${host}:${port} in ${policy.file} (server sent ${key.type} ${fp}); pass --accept-new to add it`, undefined, fp);
+    if (!policy.acceptNew) throw new HostKeyMismatch(`no host key for ${host}:${port} in ${policy.file} (server sent ${key.type} ${fp}); pass --accept-new to add it`, { host, port, keyType: key.type, receivedFingerprint: fp });
     appendFileSync(policy.file, `${text.length > 0 && !text.endsWith('\n') ? '\n' : ''}${addKnownHost(host, port, key.blob)}\n`);
     warn(`added ${host}:${port} (${key.type} ${fp}) to ${policy.file}`);
     return true;
@@ -90,7 +90,7 @@ export async function runExec(r: ExecRun): Promise<number> {
     const ch = await t.openSession();
     ch.pipe(r.stdout as NodeJS.WritableStream & import('node:stream').Writable, { end: false });
     ch.stderr.pipe(r.stderr as NodeJS.WritableStream & import('node:stream').Writable, { end: false });
-    const drained = Promise.all([new Promise((res) => ch.once('end', res)), new Promise((res) => ch.stderr.once('end', res))]);
+    const drained = Promise.all([new Promise<void>((res) => ch.once('end', res)), new Promise((res) => ch.stderr.once('end', res))]);
     await ch.exec(r.command);
     const input = r.stdin as NodeJS.ReadableStream & import('node:stream').Readable;
     input.pipe(ch);

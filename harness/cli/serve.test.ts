@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as net from 'node:net';
 import { generateHostKey } from '../../impl/crypto/hostkey/index.js';
 import { parseAuthorizedKeys } from '../../impl/keys/index.js';
-import { Transport } from '../../impl/Transport.js';
+import { insecureAcceptAnyHostKey, Transport } from '../../impl/Transport.js';
 import { have, havePython, need, run, sshKeygenKeys, type KeyFiles } from './peer-kit.test-util.js';
 import { parseAlgorithmsFlag, startServe, UsageError, type RunningServer } from './serve.js';
 
@@ -112,7 +112,7 @@ describe('harness/cli serve: OpenSSH ssh → our server', function () {
   });
 
   it('our client sends env, window-change and signal: exit-signal comes back', async () => {
-    const t = new Transport(['127.0.0.1', srv.port]);
+    const t = new Transport(['127.0.0.1', srv.port], { verifyHostKey: insecureAcceptAnyHostKey });
     await t.connect({ username: 'alice', password: 'pw' });
     const ch = await t.openSession();
     expect(await ch.setEnv('LC_TEST', 'x')).to.equal(true);

@@ -330,7 +330,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
     });
     if (forwards) forwards.transport = t;
     transports.add(t);
-    t.on('close', (e: SSHError) => { transports.delete(t); forwards?.closeAll(); log(`#${n} closed: ${e.message}`); });
+    t.on('close', (e) => { transports.delete(t); forwards?.closeAll(); log(`#${n} closed: ${e?.message ?? 'by us'}`); });
     t.on('authenticated', (user: string) => log(`#${n} authenticated as ${JSON.stringify(user)}`));
     log(`#${n} connection from ${sock.remoteAddress}:${sock.remotePort}`);
     t.startServer(servePolicy(o, forwards)).then(async () => {

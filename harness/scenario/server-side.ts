@@ -6,6 +6,7 @@
 import * as net from 'node:net';
 import { Readable } from 'node:stream';
 import { Transport, type TransportOptions } from '../../impl/Transport.js';
+import { withDangerousEngineOptions } from '../../impl/testing.js';
 import { AuthResult } from '../../impl/auth/types.js';
 import type { Channel } from '../../impl/connection/channel.js';
 import { OpenFailure } from '../../impl/connection/connection.js';
@@ -65,24 +66,23 @@ export class ServerSide extends Expectations {
     this.server.close();
     this.server.on('connection', (s: net.Socket) => s.destroy()); // one client per check
     sock.on('error', () => undefined);
-    const t = new Transport(sock, {
+    const t = new Transport(sock, withDangerousEngineOptions({
       ...o.transport,
       hostKeys: this.hostKeys,
-      engine: { ...o.transport?.engine, ...(o.deviations ? { deviations: o.deviations } : {}) },
       trace: {
         onPacket: (p) => this.rec.packet(p.direction, p.seq, p.payload, p.deviation),
         ...(trace ? { onBytes: (d: 'in' | 'out', b: Uint8Array, t: number) => trace.bytes(d, b, t), onClose: (t: number) => trace.close(t) } : {}),
         ...(trace?.keys ? { onKeys: trace.keys } : {}),
       },
-    });
+    }, o.deviations ? { deviations: o.deviations } : {}));
     this.transport = t;
     t.on('version', (v: string) => { this.clientVersion = v; this.rec.note(`client identification: ${JSON.stringify(v)}`); });
-    t.on('close', (e: SSHError) => {
+    t.on('close', (e: SSHError | undefined) => {
       const msgs = this.rec.inbox.messages;
       const last = msgs[msgs.length - 1];
       if (last?.name === 'SSH_MSG_DISCONNECT') this.rec.close({ kind: 'disconnect', reason: Number(last.fields?.['reason']), description: String(last.fields?.['description'] ?? ''), t: last.t });
       else if (e instanceof DisconnectError && e.byPeer) this.rec.close({ kind: 'eof', t: this.rec.evidence.now() });
-      else this.rec.close({ kind: 'local', message: `our server disconnected: ${e.message}`, t: this.rec.evidence.now() });
+      else this.rec.close({ kind: 'local', message: `our server disconnected: ${e?.message ?? 'closed by close()'}`, t: this.rec.evidence.now() });
       this.resolveClosed();
     });
     t.on('authenticated', () => { this.authenticated = true; for (const w of this.authWaiters.splice(0)) w(); });

@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { Client } from '../../impl/Client.js';
+import { insecureAcceptAnyHostKey } from '../../impl/Transport.js';
 import { parsePrivateKey } from '../../impl/keys/index.js';
 import type { Target } from './types.js';
 import { getTarget } from './registry.js';
@@ -37,11 +38,11 @@ describe('our client against every server target (full handshake, auth, exec)', 
       const t = await target!.start();
       try {
         const key = parsePrivateKey(readFileSync(t.credentials.privateKeyPath!)).toPrivateKey();
-        const byKey = await Client.exec([t.host, t.port], { username: t.credentials.user, privateKey: key }, 'echo key-ok');
+        const byKey = await Client.exec([t.host, t.port], { username: t.credentials.user, privateKey: key, verifyHostKey: insecureAcceptAnyHostKey }, 'echo key-ok');
         expect(byKey.stdout.toString(), byKey.stderr.toString()).to.equal('key-ok\n');
         expect(byKey.code).to.equal(0);
         if (s.password) {
-          const byPw = await Client.exec([t.host, t.port], { username: t.credentials.user, password: t.credentials.password }, 'echo pw-ok; exit 5');
+          const byPw = await Client.exec([t.host, t.port], { username: t.credentials.user, password: t.credentials.password, verifyHostKey: insecureAcceptAnyHostKey }, 'echo pw-ok; exit 5');
           expect(byPw.stdout.toString(), byPw.stderr.toString()).to.equal('pw-ok\n');
           expect(byPw.code).to.equal(5);
         }

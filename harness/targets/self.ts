@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Transport } from '../../impl/Transport.js';
+import { withDangerousEngineOptions } from '../../impl/testing.js';
 import { AuthResult } from '../../impl/auth/types.js';
 import type { Channel } from '../../impl/connection/channel.js';
 import { OpenFailure } from '../../impl/connection/connection.js';
@@ -58,7 +59,7 @@ function policy(creds: Credentials, userKeys: readonly Uint8Array[]): ServerPoli
   };
 }
 
-/** The built-in deterministic commands of `ssh-harness serve` (DESIGN §9) on one session channel. */
+/** The built-in deterministic commands of `ssh-harness serve` (README "Command line") on one session channel. */
 function serveSession(ch: Channel): void {
   const abort = new AbortController();
   let signalled: string | undefined;
@@ -92,13 +93,13 @@ export async function startSelfServer(o: { variant?: ServerVariant; credentials:
     sock.on('close', () => sockets.delete(sock));
     sock.on('error', () => undefined);
     const variant = o.variant;
-    const t = new Transport(sock, {
+    // a deliberately broken variant deviates through the testing entry's hooks, never through public options
+    const t = new Transport(sock, withDangerousEngineOptions({
       hostKeys: keys,
       ...(o.algorithms ? { algorithms: o.algorithms } : {}),
-      ...(variant ? { engine: { deviations: (dt) => variant.install(dt, { ...(userKey ? { userKey } : {}) }) } } : {}),
-    });
+    }, variant ? { deviations: (dt) => variant.install(dt, { ...(userKey ? { userKey } : {}) }) } : {}));
     transports.add(t);
-    t.on('close', (e: Error) => { transports.delete(t); if (log.length < 500) log.push(`#${id} closed: ${e.message}`); });
+    t.on('close', (e) => { transports.delete(t); if (log.length < 500) log.push(`#${id} closed: ${e?.message ?? 'by us'}`); });
     t.startServer(policy(o.credentials, userKeys)).then(async () => {
       for (let ch = await t.accept(); ch; ch = await t.accept()) {
         if (ch.kind === 'session') serveSession(ch); else void ch.close();

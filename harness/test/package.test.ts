@@ -2,12 +2,13 @@
  * The library as a user installs it: `npm pack` of the ssh-harness package (impl/), installed from the tarball into
  * fresh projects. Checks what the tarball holds, what installing it pulls in, ESM import and CommonJS require,
  * `tsc --strict` (nodenext) against the shipped declarations with the newest typescript and @types/node and with
- * @types/node 20, and the README's examples compiled there and run against `ssh-harness serve`.
+ * @types/node 20, and the examples compiled there and run: the README's server, and its client against that server and against
+ * `ssh-harness serve`.
  * Needs the npm registry (the package's own dependencies, typescript, @types/node): under CI=true a failure to reach
  * it fails the test like any other missing peer.
  */
 import { expect } from 'chai';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -43,11 +44,11 @@ function project(dir: string, pkg: Record<string, unknown>): string {
   return dir;
 }
 
-/** The README's library examples as a user copies them: from 'ssh-harness', not from the repository's sources. */
-function copyExample(name: string, to: string): void {
-  const src = readFileSync(join(root, 'examples', name), 'utf8').replace(/from '\.\.\/impl\/index\.js'/g, "from 'ssh-harness'");
-  expect(src, `examples/${name} imports the library by its package name`).to.include("from 'ssh-harness'");
-  writeFileSync(join(to, name), src);
+/** The examples the README shows: each README block is the file, less its leading doc comment. */
+const README_EXAMPLES = ['client-exec.ts', 'server.ts'] as const;
+
+function exampleBody(name: string): string {
+  return readFileSync(join(root, 'examples', name), 'utf8').replace(/^\/\*\*[\s\S]*?\*\/\n/, '').replace(/\n+$/, '');
 }
 
 describe('the ssh-harness library package (npm pack → install → use)', function () {
@@ -64,6 +65,15 @@ describe('the ssh-harness library package (npm pack → install → use)', funct
     files = packed.files.map((f) => f.path);
   });
   after(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+
+  it('the README shows the examples this test runs, as they are in examples/', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    for (const name of README_EXAMPLES) {
+      const m = new RegExp(`<!-- example: examples/${name.replace('.', '\\.')}[^>]*-->\\n\`\`\`ts\\n([\\s\\S]*?)\\n\`\`\`\\n`).exec(readme);
+      expect(m, `README block for examples/${name}`).to.not.equal(null);
+      expect(m![1], `README block for examples/${name} differs from the file`).to.equal(exampleBody(name));
+    }
+  });
 
   it('the tarball holds compiled JS, declarations and the native sources, and no tests or CI files', () => {
     expect(files).to.include.members(['package.json', 'dist/index.js', 'dist/testing.js', 'dist/types/index.d.ts', 'binding.gyp', 'native/build.mjs', 'native/src/addon.c']);
@@ -123,7 +133,7 @@ describe('the ssh-harness library package (npm pack → install → use)', funct
   });
 
   for (const typesNode of ['latest', '20']) {
-    it(`tsc --strict (nodenext) compiles a user's program and the README examples with typescript@latest and @types/node@${typesNode}; the examples run against ssh-harness serve`, async () => {
+    it(`tsc --strict (nodenext) compiles a user program and the examples with typescript@latest and @types/node@${typesNode}; the README server and client run`, async () => {
       const app = project(join(work, `ts-app-${typesNode}`), { type: 'module' });
       await npm(app, ['install', tarball, 'typescript@latest', `@types/node@${typesNode}`, ...npmOpts]);
       writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
@@ -138,34 +148,47 @@ describe('the ssh-harness library package (npm pack → install → use)', funct
         export type K = PrivateKey;
         void policy;
       `);
-      copyExample('client-exec.ts', app);
-      copyExample('server-with-policy.ts', app);
+      for (const name of readdirSync(join(root, 'examples'))) if (name.endsWith('.ts')) writeFileSync(join(app, name), readFileSync(join(root, 'examples', name)));
       const tsc = await run(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], { cwd: app, timeout: 180_000 }).catch((e: { stdout: string }) => e);
       expect((tsc as { stdout: string }).stdout ?? '', 'tsc output').to.equal('');
 
-      // the server example is self-contained: it serves, and logs in to itself
-      const server = await run(process.execPath, ['out/server-with-policy.js'], { cwd: app, timeout: 60_000 });
-      expect(server.stdout.trim()).to.equal('0 you ran: uptime');
-
-      // the client example against the reference server, started from the harness's own command
-      const serve = await startServe();
+      // the README server, with a host key from ssh-keygen; the README client logs in to it, pinning that key
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(app, 'host_key')]);
+      const hostPub = readFileSync(join(app, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+      const server = await startListening(process.execPath, ['out/server.js'], { cwd: app, env: { ...process.env, PORT: '0', HOST_KEY_FILE: join(app, 'host_key') } });
       try {
-        const env = { ...process.env, SSH_HOST: '127.0.0.1', SSH_PORT: String(serve.port), SSH_USER: 'alice', SSH_PASSWORD: 'pw' };
-        const client = await run(process.execPath, ['out/client-exec.js', 'echo packed'], { cwd: app, env, timeout: 60_000 });
-        expect(client.stdout).to.equal('packed\n');
+        writeFileSync(join(app, 'known_hosts_example'), `[127.0.0.1]:${server.port} ${hostPub}\n`);
+        const env = { ...process.env, SSH_HOST: '127.0.0.1', SSH_PORT: String(server.port), SSH_USER: 'alice', SSH_PASSWORD: 'wonderland', SSH_KNOWN_HOSTS: join(app, 'known_hosts_example') };
+        const r = await run(process.execPath, ['out/client-exec.js', 'uptime'], { cwd: app, env, timeout: 60_000 });
+        expect(r.stdout).to.equal('you ran: uptime\n');
+      } finally {
+        server.child.kill();
+      }
+
+      // the README client against the reference server, started by the harness's own command with that host key
+      const serve = await startListening(process.execPath, [join(root, 'bin', 'ssh-harness.js'), 'serve', '--port', '0', '--user', 'alice', '--password', 'pw', '--host-key', join(app, 'host_key')]);
+      try {
+        writeFileSync(join(app, 'known_hosts_serve'), `[127.0.0.1]:${serve.port} ${hostPub}\n`);
+        const env = { ...process.env, SSH_HOST: '127.0.0.1', SSH_PORT: String(serve.port), SSH_USER: 'alice', SSH_PASSWORD: 'pw', SSH_KNOWN_HOSTS: join(app, 'known_hosts_serve') };
+        const r = await run(process.execPath, ['out/client-exec.js', 'echo packed'], { cwd: app, env, timeout: 60_000 });
+        expect(r.stdout).to.equal('packed\n');
       } finally {
         serve.child.kill();
       }
+
+      // the self-contained example: a server and a client in one file
+      const both = await run(process.execPath, ['out/server-with-policy.js'], { cwd: app, timeout: 60_000 });
+      expect(both.stdout.trim()).to.equal('0 you ran: uptime');
     });
   }
 });
 
-/** `ssh-harness serve` in a process of its own, as a user runs it; resolves once it prints its address. */
-function startServe(): Promise<{ child: ChildProcess; port: number }> {
+/** A server in a process of its own (ssh-harness serve, or the README server); resolves once it prints its address. */
+function startListening(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'ssh-harness.js'), 'serve', '--port', '0', '--user', 'alice', '--password', 'pw'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    const timer = setTimeout(() => { child.kill(); reject(new Error(`ssh-harness serve did not start: ${out}`)); }, 30_000);
+    const timer = setTimeout(() => { child.kill(); reject(new Error(`${args.join(' ')} did not start: ${out}`)); }, 30_000);
     const onData = (b: Buffer): void => {
       out += b.toString();
       const m = /listening on [^\s:]+:(\d+)/.exec(out);
@@ -173,6 +196,6 @@ function startServe(): Promise<{ child: ChildProcess; port: number }> {
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`ssh-harness serve exited ${code}: ${out}`)); });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${args.join(' ')} exited ${code}: ${out}`)); });
   });
 }

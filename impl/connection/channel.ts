@@ -6,10 +6,10 @@
  * stream buffers), so a consumer that stops reading stops the sender; writes wait for WINDOW_ADJUST and for
  * the socket to drain.
  *
- * Events besides the stream ones: 'eof' (the peer sent EOF), 'channel-gone' (the channel number is released:
- * both CLOSEs exchanged or the connection ended; writes are dropped from then on), 'exit' (code | null,
- * signal?, coreDumped?, message?) on the client; on the server, after the policy allowed them: 'pty', 'env',
- * 'shell', 'exec', 'subsystem', 'window-change', 'signal', 'eow'.
+ * Events are typed (ChannelEvents, channel-events.ts): besides the stream ones, 'eof' (the peer sent EOF),
+ * 'channel-gone' (the channel number is released: both CLOSEs exchanged or the connection ended; writes are dropped
+ * from then on), 'exit' (code | null, signal?, coreDumped?, message?) on the client; on the server, after the policy
+ * allowed them: 'pty', 'env', 'shell', 'exec', 'subsystem', 'window-change', 'signal', 'eow'.
  *
  * Request events are never lost to a late listener: the reply goes out as soon as the policy decides, but an
  * event nobody listens for yet is held on the channel and delivered, in arrival order, once the first listener
@@ -18,8 +18,11 @@
  * dropped beyond that, e.g. a flood of window-change); what they set stays readable on the channel (`pty`, `env`,
  * `command`, `subsystemName`, `shellRequested`, `exitCode`, `exitSignal`).
  */
+import type { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
 import { ChannelError, SSHError } from '../errors.js';
+import { checkBoolean, checkInt, checkObject, checkString } from '../validate.js';
+import type { ChannelEvents, ChannelListener } from './channel-events.js';
 import { encodeChannelRequestData, type ChannelRequestDataInput } from '../messages/index.js';
 import { EXTENDED_DATA_STDERR, type Connection } from './connection.js';
 import type { ChannelOpenInfo, PtyInfo } from './policy.js';
@@ -100,6 +103,7 @@ export class Channel extends Duplex {
   /** Request events emitted while nobody listened for them, per event name, oldest first. */
   private readonly held = new Map<string, unknown[][]>();
 
+  /** @hidden Channels are made by their Transport (openSession, openChannel, accept, the 'channel' event). */
   constructor(private readonly host: ChannelHost, id: number, info: ChannelOpenInfo, private readonly onRequest: ChannelRequestHandler) {
     // autoDestroy off: ending both directions must not send CLOSE before exit-status; CLOSE is explicit (close/exit/destroy)
     super({ allowHalfOpen: true, autoDestroy: false, readableHighWaterMark: 64 * 1024, writableHighWaterMark: 256 * 1024 });
@@ -118,7 +122,7 @@ export class Channel extends Duplex {
     });
     this.stderr.on('error', () => { /* surfaced on the channel itself */ });
     // 'newListener' fires before the listener is added: hand over what was held once it is in place
-    this.on('newListener', (name: string | symbol) => {
+    this.emitter.on('newListener', (name: string | symbol) => {
       if (typeof name === 'string' && this.held.has(name)) queueMicrotask(() => this.releaseHeld(name));
     });
     const readStderr = this.stderr.read.bind(this.stderr);
@@ -132,20 +136,26 @@ export class Channel extends Duplex {
   // ───────────────────────────── session requests (client side), RFC 4254 §6 ─────────────────────────────
 
   /** RFC 4254 §6.5: run a command. Rejects with ChannelError when the server refuses. */
-  exec(command: string): Promise<void> {
+  async exec(command: string): Promise<void> {
+    checkString(command, 'exec: command');
     return this.mustSucceed({ kind: 'exec', command }, `exec ${JSON.stringify(command)}`);
   }
 
-  shell(): Promise<void> {
+  async shell(): Promise<void> {
     return this.mustSucceed({ kind: 'shell' }, 'shell');
   }
 
-  subsystem(name: string): Promise<void> {
+  async subsystem(name: string): Promise<void> {
+    checkString(name, 'subsystem: name', { nonEmpty: true });
     return this.mustSucceed({ kind: 'subsystem', name }, `subsystem ${JSON.stringify(name)}`);
   }
 
   /** RFC 4254 §6.2. */
-  requestPty(p: PtyRequest = {}): Promise<void> {
+  async requestPty(p: PtyRequest = {}): Promise<void> {
+    checkObject(p, 'requestPty: options');
+    if (p.term !== undefined) checkString(p.term, 'requestPty: term');
+    for (const k of ['cols', 'rows', 'widthPx', 'heightPx'] as const) if (p[k] !== undefined) checkInt(p[k], `requestPty: ${k}`, 0, 0xffff_ffff);
+    if (p.modes !== undefined && !(p.modes instanceof Uint8Array)) throw new SSHError('USAGE', 'requestPty: modes must be a Uint8Array (RFC 4254 §8 encoding)');
     return this.mustSucceed({
       kind: 'pty-req', term: p.term ?? 'vt100', cols: p.cols ?? 80, rows: p.rows ?? 24,
       widthPx: p.widthPx ?? 0, heightPx: p.heightPx ?? 0, modes: p.modes ?? new Uint8Array([0]),
@@ -154,16 +164,21 @@ export class Channel extends Duplex {
 
   /** RFC 4254 §6.4. With wantReply false (what OpenSSH sends) the promise resolves once sent. */
   async setEnv(name: string, value: string, opts: { wantReply?: boolean } = {}): Promise<boolean> {
+    checkString(name, 'setEnv: name', { nonEmpty: true });
+    checkString(value, 'setEnv: value');
+    if (checkObject<{ wantReply?: boolean }>(opts, 'setEnv: options').wantReply !== undefined) checkBoolean(opts.wantReply, 'setEnv: options.wantReply');
     return this.request({ kind: 'env', name, value }, opts.wantReply ?? true);
   }
 
   /** RFC 4254 §6.7 (no reply). */
   resizePty(cols: number, rows: number, widthPx = 0, heightPx = 0): void {
+    for (const [v, n] of [[cols, 'cols'], [rows, 'rows'], [widthPx, 'widthPx'], [heightPx, 'heightPx']] as const) checkInt(v, `resizePty: ${n}`, 0, 0xffff_ffff);
     this.notify({ kind: 'window-change', cols, rows, widthPx, heightPx });
   }
 
   /** RFC 4254 §6.9: signal name without "SIG", e.g. 'TERM' (no reply). */
   signal(name: string): void {
+    checkString(name, 'signal: name', { nonEmpty: true });
     this.notify({ kind: 'signal', signal: name });
   }
 
@@ -181,10 +196,14 @@ export class Channel extends Duplex {
 
   /** RFC 4254 §6.10. */
   sendExitStatus(status: number): void {
+    checkInt(status, 'sendExitStatus: status', 0, 0xffff_ffff);
     this.notify({ kind: 'exit-status', status: status >>> 0 });
   }
 
   sendExitSignal(signal: string, coreDumped = false, errorMessage = ''): void {
+    checkString(signal, 'sendExitSignal: signal', { nonEmpty: true });
+    checkBoolean(coreDumped, 'sendExitSignal: coreDumped');
+    checkString(errorMessage, 'sendExitSignal: errorMessage');
     this.notify({ kind: 'exit-signal', signal, coreDumped, errorMessage, language: '' });
   }
 
@@ -193,6 +212,8 @@ export class Channel extends Duplex {
    * exit-status (or exit-signal), CLOSE. Resolves when the peer's CLOSE arrives.
    */
   async exit(status: number | { signal: string; coreDumped?: boolean; errorMessage?: string }): Promise<void> {
+    if (typeof status === 'number') checkInt(status, 'exit: status', 0, 0xffff_ffff);
+    else checkString(checkObject<{ signal: string }>(status, 'exit: status').signal, 'exit: status.signal', { nonEmpty: true });
     if (!this.writableFinished && !this.remoteGone) {
       await new Promise<void>((resolve) => {
         const done = (): void => { this.off('finish', done); this.off('channel-gone', done); resolve(); };
@@ -223,7 +244,8 @@ export class Channel extends Duplex {
 
   /**
    * Sends a channel request (RFC 4254 §5.4). With wantReply, resolves true/false with the peer's answer;
-   * otherwise resolves true once queued.
+   * otherwise resolves true once queued. Low level: exec, shell, subsystem, requestPty and setEnv build these.
+   * @hidden
    */
   request(data: ChannelRequestDataInput & { kind: string }, wantReply: boolean): Promise<boolean> {
     const info = this.host.conn.info(this.id);
@@ -418,11 +440,16 @@ export class Channel extends Duplex {
     else finish(outcome);
   }
 
+  /** The EventEmitter under the typed event map (ChannelEvents), for delivering request events by name. */
+  private get emitter(): EventEmitter {
+    return this as unknown as EventEmitter;
+  }
+
   /** Emits a request event now, or holds it until a listener for it exists (behind anything held before it). */
   private deliver(name: string, args: unknown[]): void {
     const queue = this.held.get(name);
     if (!queue && (this.listenerCount(name) > 0 || !REQUEST_EVENTS.has(name))) {
-      this.emit(name, ...args);
+      this.emitter.emit(name, ...args);
       return;
     }
     if (queue) {
@@ -436,7 +463,7 @@ export class Channel extends Duplex {
     const queue = this.held.get(name);
     if (!queue) return;
     // a `once` listener takes one event; the rest wait for the next listener
-    while (queue.length > 0 && this.listenerCount(name) > 0) this.emit(name, ...queue.shift()!);
+    while (queue.length > 0 && this.listenerCount(name) > 0) this.emitter.emit(name, ...queue.shift()!);
     if (queue.length === 0) this.held.delete(name);
   }
 
@@ -446,4 +473,16 @@ export class Channel extends Duplex {
     if (signal !== undefined) this.exitSignal = signal;
     this.resolveExit(code ?? null);
   }
+}
+
+/** Typed EventEmitter methods of Channel (declaration merging): a misspelt event or a wrong listener does not compile. */
+export interface Channel {
+  on<E extends keyof ChannelEvents>(event: E, listener: ChannelListener<E>): this;
+  once<E extends keyof ChannelEvents>(event: E, listener: ChannelListener<E>): this;
+  off<E extends keyof ChannelEvents>(event: E, listener: ChannelListener<E>): this;
+  addListener<E extends keyof ChannelEvents>(event: E, listener: ChannelListener<E>): this;
+  removeListener<E extends keyof ChannelEvents>(event: E, listener: ChannelListener<E>): this;
+  prependListener<E extends keyof ChannelEvents>(event: E, listener: ChannelListener<E>): this;
+  prependOnceListener<E extends keyof ChannelEvents>(event: E, listener: ChannelListener<E>): this;
+  emit<E extends keyof ChannelEvents>(event: E, ...args: ChannelEvents[E]): boolean;
 }

@@ -49,7 +49,7 @@ describe('impl/connection: EOF waits for queued stdout and stderr', function () 
         await ch.exec(cmd);
         ch.end();
         expect(await ch.exitStatus()).to.equal(0);
-        await new Promise((r) => (ch.readableEnded ? r(null) : ch.once('end', r)));
+        await new Promise<void>((r) => (ch.readableEnded ? r() : ch.once('end', r)));
         expect(sha(Buffer.concat(e))).to.equal(sha(err));
         expect(Buffer.concat(o).length).to.equal(cmd === 'both' ? out.length : 0);
       } finally {

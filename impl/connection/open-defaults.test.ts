@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import net from 'node:net';
 import { AuthResult } from '../auth/types.js';
 import { generateHostKey } from '../crypto/hostkey/index.js';
-import { Transport } from '../Transport.js';
+import { insecureAcceptAnyHostKey, Transport } from '../Transport.js';
 import { OpenFailure } from './connection.js';
 import { ChannelOpenError } from './open-error.js';
 
@@ -16,7 +16,7 @@ describe('default channel-open policy (RFC 4254 §5.1)', function () {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
-      const t = new Transport(['127.0.0.1', (server.address() as net.AddressInfo).port]);
+      const t = new Transport(['127.0.0.1', (server.address() as net.AddressInfo).port], { verifyHostKey: insecureAcceptAnyHostKey });
       await t.connect({ username: 'u', password: 'p' });
       await t.openSession();
       const reason = (kind: string, dest?: readonly [string, number]) =>

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePrivateKey } from '../keys/index.js';
-import { Transport } from '../Transport.js';
+import { insecureAcceptAnyHostKey, Transport } from '../Transport.js';
 
 const SERVER = `
 import socket, sys, threading, paramiko
@@ -87,7 +87,7 @@ describe('impl/Transport client → paramiko server', function () {
     const ch = await t.openSession();
     let out = '';
     ch.on('data', (d: Buffer) => (out += d));
-    const ended = new Promise((r) => ch.once('end', r));
+    const ended = new Promise<void>((r) => ch.once('end', r));
     await ch.exec(cmd);
     const code = await ch.exitStatus();
     await ended;
@@ -95,7 +95,7 @@ describe('impl/Transport client → paramiko server', function () {
   }
 
   it('password auth, exec, then accept() of the forwarded-tcpip channel paramiko opens', async () => {
-    const t = new Transport(['127.0.0.1', port]);
+    const t = new Transport(['127.0.0.1', port], { verifyHostKey: insecureAcceptAnyHostKey });
     await t.connect({ username: 'alice', password: 'pw' });
     expect(t.remoteVersion).to.match(/paramiko/);
     expect(await execOn(t, 'uptime')).to.deep.equal({ out: 'paramiko ran uptime', code: 3 });
@@ -105,14 +105,14 @@ describe('impl/Transport client → paramiko server', function () {
     expect(ch?.info.originator).to.deep.equal({ host: '10.1.1.1', port: 5555 });
     let got = '';
     ch!.on('data', (d: Buffer) => (got += d));
-    await new Promise((r) => ch!.once('end', r));
+    await new Promise<void>((r) => ch!.once('end', r));
     expect(got).to.equal('hello from paramiko');
     await t.close();
   });
 
   for (const k of ['ed', 'rsa']) {
     it(`publickey auth (${k === 'ed' ? 'ssh-ed25519' : 'rsa-sha2-*'}) and exec`, async () => {
-      const t = new Transport(['127.0.0.1', port]);
+      const t = new Transport(['127.0.0.1', port], { verifyHostKey: insecureAcceptAnyHostKey });
       await t.connect({ username: 'alice', privateKey: parsePrivateKey(readFileSync(keyFile(k))).toPrivateKey() });
       expect(t.isAuthenticated()).to.equal(true);
       expect(await execOn(t, 'id')).to.deep.equal({ out: 'paramiko ran id', code: 3 });

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import net from 'node:net';
 import { AuthResult } from '../auth/types.js';
 import { generateHostKey } from '../crypto/hostkey/index.js';
-import { Transport } from '../Transport.js';
+import { insecureAcceptAnyHostKey, Transport } from '../Transport.js';
 import type { ServerPolicy } from './policy.js';
 
 const TOTAL = 300_000;
@@ -42,7 +42,7 @@ describe('channel windows smaller than the stream high-water mark', function () 
 
   for (const window of [1024, 4096, 32768]) {
     it(`a ${window}-byte window: stdout and stderr arrive complete in flowing mode`, async () => {
-      const t = new Transport(['127.0.0.1', port], { connection: { initialWindow: window, maxPacket: Math.min(window, 32768) } });
+      const t = new Transport(['127.0.0.1', port], { verifyHostKey: insecureAcceptAnyHostKey, connection: { initialWindow: window, maxPacket: Math.min(window, 32768) } });
       await t.connect({ username: 'u', password: 'p' });
       const ch = await t.openSession();
       await ch.exec('x');
@@ -58,7 +58,7 @@ describe('channel windows smaller than the stream high-water mark', function () 
   }
 
   it('a paused reader stops the sender, and read() reopens the window', async () => {
-    const t = new Transport(['127.0.0.1', port], { connection: { initialWindow: 4096, maxPacket: 4096 } });
+    const t = new Transport(['127.0.0.1', port], { verifyHostKey: insecureAcceptAnyHostKey, connection: { initialWindow: 4096, maxPacket: 4096 } });
     await t.connect({ username: 'u', password: 'p' });
     const ch = await t.openSession();
     await ch.exec('x');
@@ -70,7 +70,7 @@ describe('channel windows smaller than the stream high-water mark', function () 
       const c = ch.read() as Buffer | null;
       if (c) { got += c.length; continue; }
       if (ch.readableEnded || got >= TOTAL) break;
-      await new Promise((r) => ch.once('readable', r));
+      await new Promise<void>((r) => ch.once('readable', r));
     }
     expect(got).to.equal(TOTAL);
     await t.close();

@@ -1,7 +1,7 @@
 /** The socket adapter's one job before the engine starts: turn 'host:port' / [host, port] into a connected socket. */
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { DisconnectReason, SSHError, TimeoutError } from '../errors.js';
+import { ConnectError, SSHError } from '../errors.js';
 
 export type SocketSpec = Duplex | string | readonly [string, number];
 
@@ -43,7 +43,17 @@ class ReadArena {
   }
 }
 
-/** A stream as given, or a TCP connection to the address (TimeoutError after `timeoutMs`). */
+/** Node's system error as a ConnectError that keeps its errno name, syscall and the address it was for. */
+function connectError(e: NodeJS.ErrnoException & { address?: string; port?: number }, host: string, port: number): ConnectError {
+  const address = e.address ?? host;
+  const where = e.address && e.address !== host ? `${host}:${port} (${e.address})` : `${host}:${port}`;
+  return new ConnectError(`connect to ${where} failed: ${e.message}`, {
+    ...(e.code !== undefined ? { errno: e.code } : {}), ...(e.syscall !== undefined ? { syscall: e.syscall } : {}),
+    address, port: e.port ?? port, cause: e,
+  });
+}
+
+/** A stream as given, or a TCP connection to the address (ConnectError, also after `timeoutMs`; 0 = no timeout). */
 export function connectSocket(spec: SocketSpec, timeoutMs: number): Promise<Duplex> {
   if (typeof spec !== 'string' && !Array.isArray(spec)) return Promise.resolve(spec as Duplex);
   const [host, port] = typeof spec === 'string' ? parseHostPort(spec) : spec as readonly [string, number];
@@ -53,8 +63,11 @@ export function connectSocket(spec: SocketSpec, timeoutMs: number): Promise<Dupl
     // keeps everything else as for any socket ('data' for the Driver, buffering before a listener exists, and
     // backpressure: push() returning false pauses reading until the stream is read again)
     const s: net.Socket = net.connect({ host, port, onread: { buffer: arena.next, callback: (n, into) => s.push(arena.took(n, into as Buffer)) } });
-    const timer = setTimeout(() => { s.destroy(); reject(new TimeoutError(`connect to ${host}:${port} timed out after ${timeoutMs} ms`)); }, timeoutMs);
+    const timer = timeoutMs > 0 ? setTimeout(() => {
+      s.destroy();
+      reject(new ConnectError(`connect to ${host}:${port} timed out after ${timeoutMs} ms`, { errno: 'ETIMEDOUT', syscall: 'connect', address: host, port }));
+    }, timeoutMs) : undefined;
     s.once('connect', () => { clearTimeout(timer); s.removeAllListeners('error'); s.setNoDelay(true); resolve(s); });
-    s.once('error', (e) => { clearTimeout(timer); reject(new SSHError('CLOSED', `connect to ${host}:${port} failed: ${e.message}`, DisconnectReason.CONNECTION_LOST)); });
+    s.once('error', (e: NodeJS.ErrnoException & { address?: string; port?: number }) => { clearTimeout(timer); reject(connectError(e, host, port)); });
   });
 }

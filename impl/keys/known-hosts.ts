@@ -131,9 +131,9 @@ export function findKnownHostEntries(db: KnownHostsDb, host: string, port = 22):
 }
 
 /**
- * hostfile.c check_key_in_hostkeys, for plain keys (certificates are not handled here; @cert-authority
+ * hostfile.c check_key_in_hostkeys, for plain keys (certificates are not handled here; `@cert-authority`
  * lines are skipped):
- * - 'revoked': a matching @revoked line holds this key. Callers must treat it as a mismatch (refuse).
+ * - 'revoked': a matching `@revoked` line holds this key. Callers must treat it as a mismatch (refuse).
  * - 'match': a matching line holds this key.
  * - 'mismatch': matching lines hold other keys of the same type (the host key changed).
  * - 'unknown': no matching line holds a key of this type.

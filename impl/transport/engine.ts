@@ -13,7 +13,7 @@ import { cipherAlgorithms, compressionAlgorithms, defaultAlgorithms, kexAlgorith
 import { makeOpener, makeSealer } from '../crypto/protect.js';
 import { serverGexGroup } from '../crypto/kex/moduli.js';
 import type { CompressionAlgorithm, Opener, PrivateKey, PublicKey, Rng, Sealer } from '../crypto/types.js';
-import { DisconnectError, DisconnectReason, LimitError, MacError, ProtocolError, SSHError, TimeoutError } from '../errors.js';
+import { describePeerBytes, DisconnectError, DisconnectReason, LimitError, MacError, PEER_PREVIEW_BYTES, ProtocolError, SSHError, TimeoutError } from '../errors.js';
 import { decodeMessage, encodeMessage, MessageId, type Message } from '../messages/index.js';
 import { ByteQueue } from './byte-queue.js';
 import type { SessionKeys } from './kdf.js';
@@ -95,7 +95,7 @@ export class Engine {
   private pipelined: { payload: Uint8Array; seq: number }[] = [];
   private closedWith: SSHError | undefined;
   private compressionPending: { out?: CompressionAlgorithm; in?: CompressionAlgorithm } = {};
-  /** Deviation rules installed through `testing` (DESIGN §3). Empty in reference behaviour. */
+  /** Deviation rules installed through `testing` (impl/transport/testing.ts). Empty in reference behaviour. */
   private rules: OutboundRule[] = [];
   private delayed: { payload: Uint8Array; dev?: OutboundDeviation; label: string; after: number }[] = [];
   private kexInitOverride: ((k: Extract<Message, { type: 'SSH_MSG_KEXINIT' }>) => Extract<Message, { type: 'SSH_MSG_KEXINIT' }>) | undefined;
@@ -103,6 +103,8 @@ export class Engine {
   private inboundRewrite: InboundRewrite | undefined;
   private outboundRewrite: OutboundRewrite | undefined;
   private relaxed: Relaxations = {};
+  /** The first bytes the peer sent while we wait for its identification string, quoted by errors of that phase. */
+  private preview: { bytes: Uint8Array; total: number } = { bytes: new Uint8Array(0), total: 0 };
 
   constructor(options: EngineOptions) {
     this.opts = options;
@@ -161,6 +163,7 @@ export class Engine {
     this.now = now;
     if (this.closedWith) return;
     if (!this.started) this.start(now);
+    if (this.phase === 'version') this.notePreview(bytes);
     this.inQ.push(bytes, transfer);
     this.guard(() => this.process());
   }
@@ -169,7 +172,13 @@ export class Engine {
   connectionLost(now: number): void {
     this.now = now;
     if (this.closedWith) return;
-    this.close(new DisconnectError(DisconnectReason.CONNECTION_LOST, 'connection lost', true));
+    // RFC 4253 §4.2: a peer that closes before its identification string is no SSH peer (or a probe): say what it sent
+    if (this.phase === 'version') {
+      this.close(new DisconnectError(DisconnectReason.CONNECTION_LOST, 'connection closed before the peer sent its SSH identification string', true, this.preview));
+      return;
+    }
+    const when = this.kex?.initial ? 'connection lost during the initial key exchange' : 'connection lost';
+    this.close(new DisconnectError(DisconnectReason.CONNECTION_LOST, when, true));
   }
 
   handleTimeout(now: number): void {
@@ -177,7 +186,8 @@ export class Engine {
     if (this.closedWith) return;
     this.guard(() => {
       if (this.kex && now - this.kexStartedAt >= this.kexTimeoutMs) {
-        throw new TimeoutError('key exchange did not complete in time');
+        if (this.phase === 'version') throw new TimeoutError(`no SSH identification string from the peer within ${this.kexTimeoutMs} ms (RFC 4253 §4.2); ${describePeerBytes(this.preview.bytes, this.preview.total)}`);
+        throw new TimeoutError(`key exchange did not complete within ${this.kexTimeoutMs} ms`);
       }
       this.maybeRekey();
     });
@@ -309,12 +319,24 @@ export class Engine {
     this.close(new DisconnectError(reason, description, false));
   }
 
-  /** The documented deviation interface for the harness (DESIGN §3). */
+  /** The documented deviation interface for the harness (impl/transport/testing.ts; public only via impl/testing.ts). */
   get testing(): EngineTesting {
     return (this.testingApi ??= new EngineTesting(this.surface()));
   }
 
   // ───────────────────────────── processing ─────────────────────────────
+
+  private notePreview(bytes: Uint8Array): void {
+    const p = this.preview;
+    if (p.bytes.length < PEER_PREVIEW_BYTES) {
+      const add = bytes.subarray(0, PEER_PREVIEW_BYTES - p.bytes.length);
+      const next = new Uint8Array(p.bytes.length + add.length);
+      next.set(p.bytes);
+      next.set(add, p.bytes.length);
+      p.bytes = next;
+    }
+    p.total += bytes.length;
+  }
 
   private guard(fn: () => void): void {
     try {
@@ -326,7 +348,14 @@ export class Engine {
 
   private process(): void {
     if (this.phase === 'version') {
-      const v = this.versionParser.parse(this.inQ);
+      let v;
+      try {
+        v = this.versionParser.parse(this.inQ);
+      } catch (e) {
+        // too long a line, too many lines: garbage or another protocol, quote what it was
+        if (e instanceof LimitError) throw new LimitError(`${e.message}; ${describePeerBytes(this.preview.bytes, this.preview.total)}`, e.reason);
+        throw e;
+      }
       if (!v) return;
       this.peerVersion = v.version;
       this.emit({ type: 'version', version: v.version, preBanner: v.preBanner });

@@ -1,29 +1,14 @@
 /**
  * Public contract of the sans-I/O transport engine (RFC 4253). Bytes and time go in; bytes, deadlines and
- * events come out (STYLE §2). The engine has no clock, no RNG and no I/O of its own.
+ * events come out. The engine has no clock, no RNG and no I/O of its own.
  */
 import type { GexGroup } from '../crypto/kex/moduli.js';
 import type { PrivateKey, PublicKey, Rng } from '../crypto/types.js';
 import type { SSHError } from '../errors.js';
 import type { EngineTesting, EstablishedSnapshot } from './testing.js';
+import type { AlgorithmPreferences, KexSecrets, NegotiatedAlgorithms, PacketRecord, RekeyLimits, Role } from './public-types.js';
 
-export type Role = 'client' | 'server';
-
-/** Ordered preference lists by kind; a legacy algorithm is offered only when named here. */
-export interface AlgorithmPreferences {
-  readonly kex?: readonly string[];
-  readonly hostKey?: readonly string[];
-  readonly cipher?: readonly string[];
-  readonly mac?: readonly string[];
-  readonly compression?: readonly string[];
-}
-
-/** Rekey thresholds, RFC 4344 §3 (defaults: 1 GiB, 2^31 packets, 1 hour). */
-export interface RekeyLimits {
-  readonly bytes?: number;
-  readonly packets?: number;
-  readonly seconds?: number;
-}
+export type { AlgorithmPreferences, KexSecrets, NegotiatedAlgorithms, PacketRecord, RekeyLimits, Role };
 
 export interface EngineLimits {
   /** Largest packet_length accepted (RFC 4253 §6.1 requires support for 35000). Default 256 KiB + 64. */
@@ -72,54 +57,18 @@ export interface EngineOptions {
   /** Observes each completed key exchange's secrets, for SSH keylogs. */
   readonly onKeys?: (k: KexSecrets) => void;
   /**
-   * Harness only (DESIGN §3): called from the constructor with the deviation interface, so hooks such as a
+   * Harness only (impl/testing.ts, withDangerousEngineOptions): called from the constructor with the deviation interface, so hooks such as a
    * KEXINIT override are in place before start() sends anything, also when a Transport owns the engine.
    */
   readonly deviations?: (t: EngineTesting) => void;
   /**
-   * Harness only (DESIGN §3): start() skips the version exchange and the initial key exchange and resumes in
+   * Harness only (impl/testing.ts): start() skips the version exchange and the initial key exchange and resumes in
    * the state `snapshot` recorded (EngineTesting.snapshot()), with fresh keys drawn from SHAKE256(secret ‖
    * session id). Both ends of an in-process pair get the snapshots of the two ends of one connection and the
    * same secret: the fuzzer forks an established connection in microseconds instead of paying a key exchange
-   * (issue 8). No onKeys call (no kex happened), so no keylog; never for a real peer.
+   * No onKeys call (no kex happened), so no keylog; never for a real peer.
    */
   readonly resume?: { readonly snapshot: EstablishedSnapshot; readonly secret: Uint8Array };
-}
-
-export interface PacketRecord {
-  readonly direction: 'in' | 'out';
-  readonly seq: number;
-  readonly payload: Uint8Array;
-  /** Set when the harness deviated on purpose (testing hooks). */
-  readonly deviation?: string;
-}
-
-export interface KexSecrets {
-  readonly role: Role;
-  readonly kex: string;
-  /** Cookie of the client's KEXINIT: the key of Wireshark's SSH keylog lines. */
-  readonly clientCookie: Uint8Array;
-  /** Cookie of the server's KEXINIT (a server-side keylog entry is keyed by it in some tools). */
-  readonly serverCookie: Uint8Array;
-  readonly ephemeralPrivateKey: Uint8Array;
-  /** K, encoded as it enters the exchange hash (mpint or string). */
-  readonly sharedSecret: Uint8Array;
-  readonly exchangeHash: Uint8Array;
-  readonly sessionId: Uint8Array;
-}
-
-/** The algorithms one key exchange settled on (RFC 4253 §7.1). */
-export interface NegotiatedAlgorithms {
-  readonly kex: string;
-  readonly hostKey: string;
-  readonly cipherC2S: string;
-  readonly cipherS2C: string;
-  /** 'none' for AEAD ciphers, whose MAC is implicit. */
-  readonly macC2S: string;
-  readonly macS2C: string;
-  readonly compressionC2S: string;
-  readonly compressionS2C: string;
-  readonly strictKex: boolean;
 }
 
 export type EngineEvent =

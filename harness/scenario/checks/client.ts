@@ -199,7 +199,7 @@ export const clientChecks: Check[] = [
     level: 'MUST',
     spec: ['RFC 4253 §4.2: SSH-protoversion-softwareversion SP comments CR LF', 'RFC 4253 §8: string V_S, the server\'s identification string (CR and LF excluded)'],
   }, async (ctx) => {
-    const { res } = await session(ctx, { transport: { engine: { comments: 'ssh-harness server with comments' } } });
+    const { res } = await session(ctx, { transport: { comments: 'ssh-harness server with comments' } });
     expectSuccess(ctx, res, 'ok\n', 'with comments in V_S');
   }),
 
