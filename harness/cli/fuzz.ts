@@ -25,6 +25,7 @@ import type { FuzzMode } from '../fuzz/model.js';
 import { expandTaskTemplate, shardFromEnv, TaskEnvError } from '../campaign/task-env.js';
 import { openShardRun, priorSeed, waitForTcpTarget, type ShardRun } from '../campaign/shard-run.js';
 import { ShardStateError } from '../campaign/shard-state.js';
+import { registerMerge } from './fuzz-merge.js';
 
 interface FuzzCliOptions {
   readonly target?: string;
@@ -54,7 +55,7 @@ interface FuzzCliOptions {
 }
 
 export function register(program: Command): void {
-  program
+  const fuzz = program
     .command('fuzz')
     .description('state-aware property-based fuzzing of an SSH server: findings are shrunk into a replayable corpus')
     .option('--target <target>', `(required) self (in-process), ${selfTargetNames().slice(1).join(', ')}, self-tcp, sshd, openssh[:bookworm|:trixie], dropbear, …, or tcp://HOST:PORT; with a shard, {k} {n} {i} and {k+OFFSET} are filled in (e.g. tcp://127.0.0.1:{k+2200})`)
@@ -87,6 +88,9 @@ export function register(program: Command): void {
       const warn = (s: string): void => (out.writeErr ?? ((x: string) => process.stderr.write(x)))(s);
       process.exitCode = await runFuzz(opts, say, warn);
     });
+  // `fuzz merge --out` is merge's own option, not the campaign's (main.ts enables the same on the program)
+  fuzz.enablePositionalOptions();
+  registerMerge(fuzz);
 }
 
 function intOption(name: string, v: string | undefined, min: number, max: number): number | undefined {

@@ -17,7 +17,9 @@ const program = new Command('ssh-harness')
   .description('SSH protocol conformance and fuzzing harness with a reference SSH-2 implementation')
   .version('0.1.0')
   .exitOverride()
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // options belong to the command they follow: `fuzz merge DIR --out X` is merge's --out, not fuzz's
+  .enablePositionalOptions();
 
 registerRun(program);
 registerFuzz(program);
