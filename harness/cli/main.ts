@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { register as registerBench } from './bench.js';
+import { register as registerCampaign } from './campaign.js';
 import { register as registerExec } from './exec.js';
 import { register as registerFuzz } from './fuzz.js';
 import { register as registerInterop } from './interop.js';
@@ -30,6 +31,7 @@ registerBench(program);
 registerServe(program);
 registerExec(program);
 registerTrace(program);
+registerCampaign(program);
 
 try {
   await program.parseAsync(process.argv);
