@@ -18,6 +18,7 @@ import { appendFileSync, closeSync, copyFileSync, existsSync, mkdirSync, openSyn
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PeerError } from '../targets/errors.js';
+import { docker } from './docker-cli.js';
 import { imageInspect } from '../targets/docker-api.js';
 import { findBinary } from '../targets/local-tools.js';
 import { isRoot, packageRoot, stateDir } from '../targets/state.js';
@@ -90,17 +91,6 @@ export function imageHashes(o: HarnessImageOptions = {}, root = packageRoot()): 
   for (const rel of files) { f.update(`\0${rel}\0`); hashFile(f, join(root, rel)); }
   if (existsSync(join(root, ADDON))) { f.update(`\0${ADDON}\0`); hashFile(f, join(root, ADDON)); }
   return { base, full: f.digest('hex'), files: files.length };
-}
-
-async function docker(args: readonly string[], timeoutMs: number, input?: string): Promise<string> {
-  try {
-    const p = run('docker', [...args], { timeout: timeoutMs, maxBuffer: 16 << 20 });
-    if (input !== undefined) p.child.stdin?.end(input);
-    return (await p).stdout.trim();
-  } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    throw new PeerError('setup-failed', `docker ${args.slice(0, 2).join(' ')} failed: ${(err.stderr ?? err.message).trim().slice(-2000)}`);
-  }
 }
 
 function runLogged(cmd: string, args: readonly string[], log: string, timeoutMs: number): Promise<void> {

@@ -9,7 +9,10 @@
  * Exit codes: 0 done and nothing found, 1 findings, 2 usage or setup error.
  */
 import type { Command } from 'commander';
+import { join } from 'node:path';
 import { ensureHarnessImage } from '../campaign/image.js';
+import { mergeJson } from '../campaign/merge-report.js';
+import { benchShards, runSwarmCampaign } from '../campaign/swarm-run.js';
 import { isPeerError } from '../targets/errors.js';
 
 interface Io { say: (s: string) => void; warn: (s: string) => void }
@@ -48,6 +51,109 @@ export function register(program: Command): void {
         process.exitCode = 0;
       } catch (e) {
         warn(`ssh-harness campaign image: ${isPeerError(e) ? e.message : (e as Error).message}\n`);
+        process.exitCode = 2;
+      }
+    });
+
+  campaign
+    .command('swarm')
+    .description('run N fuzz shards as a Docker Swarm replicated job (one target container each, a shared volume), then merge them')
+    .requiredOption('--replicas <n>', 'number of shards')
+    .requiredOption('--target <target>', 'self, self:<variant>, openssh:bookworm, openssh:trixie (a target container per shard) or tcp://HOST:PORT')
+    .option('--runs <n>', 'cases per shard')
+    .option('--time <seconds>', 'seconds per shard')
+    .option('--seed <s>', 'campaign seed (default: random)')
+    .option('--mode <mode>', 'mixed or deep')
+    .option('--name <name>', 'prefix of the swarm objects created', 'ssh-harness-fuzz')
+    .option('--report <dir>', 'where the merged report goes (default reports/swarm-<name>-<time>)')
+    .option('--cpus-per-shard <c>', 'CPU limit of each shard task and each target task')
+    .option('--volume <name>', 'use this (shared, e.g. NFS-backed) volume instead of a local one created for the run')
+    .option('--keep-volume', 'keep the volume the run created')
+    .option('--kill-after <seconds>', 'kill shard 1 (SIGKILL) this long after its first checkpoint, to check the orchestrator restarts it and nothing is lost')
+    .option('--timeout <seconds>', 'give up after this long', '1800')
+    .option('--json', 'print the merged report as JSON')
+    .argument('[fuzzArgs...]', 'more fuzz options, after --')
+    .action(async (extra: string[], opts: Record<string, string | boolean | undefined>, cmd: Command) => {
+      const { say, warn } = io(cmd);
+      const num = (k: string, min: number, max: number): number | undefined => {
+        const v = opts[k];
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < min || n > max) throw new RangeError(`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} expects ${min}..${max}, got ${JSON.stringify(v)}`);
+        return n;
+      };
+      let replicas, cpus, killAfter, timeout;
+      try {
+        replicas = num('replicas', 1, 1000)!;
+        if (!Number.isInteger(replicas)) throw new RangeError('--replicas expects an integer');
+        cpus = num('cpusPerShard', 0.01, 256);
+        killAfter = num('killAfter', 0, 86_400);
+        timeout = num('timeout', 10, 7 * 86_400)!;
+        if (opts['runs'] === undefined && opts['time'] === undefined) throw new RangeError('give --runs N and/or --time SECONDS (a campaign is always bounded)');
+      } catch (e) {
+        warn(`ssh-harness campaign swarm: ${(e as Error).message}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const fuzzArgs = [
+        ...(['runs', 'time', 'seed', 'mode'] as const).flatMap((k) => (opts[k] !== undefined ? [`--${k}`, String(opts[k])] : [])),
+        ...extra,
+      ];
+      const name = String(opts['name']);
+      const reportDir = typeof opts['report'] === 'string' ? opts['report'] : join('reports', `swarm-${name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+      const log = opts['json'] ? warn : say;
+      try {
+        const r = await runSwarmCampaign({
+          replicas, target: String(opts['target']), fuzzArgs, name, reportDir, timeoutMs: timeout * 1000,
+          ...(cpus !== undefined ? { cpusPerShard: cpus } : {}), ...(killAfter !== undefined ? { killAfterMs: killAfter * 1000 } : {}),
+          ...(typeof opts['volume'] === 'string' ? { volume: opts['volume'] } : {}), ...(opts['keepVolume'] ? { keepVolume: true } : {}),
+          progress: (l) => log(`${l}\n`),
+        });
+        for (const p of r.cleanupProblems) warn(`cleanup: ${p}\n`);
+        const m = r.merge!;
+        if (opts['json']) say(JSON.stringify({ ok: r.ok, why: r.why ?? null, killed: r.killed ?? null, ...mergeJson(m, r.files!.corpusFiles) }, null, 2) + '\n');
+        else {
+          const t = m.totals;
+          say(`${r.ok ? 'done' : `FAILED: ${r.why}`}: ${m.shards.length} shards, ${t.cases} cases${t.casesPerSecond !== undefined ? `, ${t.casesPerSecond.toFixed(0)} cases/s over ${(t.wallMs! / 1000).toFixed(1)} s` : ''}, ${m.findings.length} distinct findings, ${m.shards.reduce((n, x) => n + x.restarts, 0)} restart(s)\n`);
+          if (r.killed) {
+            const kept = r.killed.entriesBefore.filter((e) => m.entries.some((x) => x.file.endsWith(`/shard-1-of-${replicas}/corpus/${e}`)));
+            say(`killed shard 1 at ${(r.killed.atMs / 1000).toFixed(1)} s: ${r.killed.entriesBefore.length} corpus entries written before the kill, ${kept.length} of them in the merge\n`);
+          }
+          say(`report: ${r.files!.markdown}\n`);
+        }
+        process.exitCode = !r.ok || m.problems.length ? 2 : m.findings.some((f) => f.severity === 'must') ? 1 : 0;
+      } catch (e) {
+        warn(`ssh-harness campaign swarm: ${isPeerError(e) ? e.message : (e as Error).message}\n`);
+        process.exitCode = 2;
+      }
+    });
+
+  campaign
+    .command('bench')
+    .description('shard scaling: the same Swarm campaign with 1 and with 2 shards, alternated; prints cases/s and the ratio')
+    .option('--target <target>', 'fuzz target of every shard', 'self')
+    .option('--time <seconds>', 'seconds per campaign', '30')
+    .option('--rounds <n>', 'pairs of campaigns (the ratio is their median)', '3')
+    .option('--cpus-per-shard <c>', 'CPU limit of each shard (and target) task')
+    .option('--report <dir>', 'where the rounds\' reports go', join('reports', 'campaign-bench'))
+    .option('--json', 'print the rounds as JSON')
+    .action(async (opts: { target: string; time: string; rounds: string; cpusPerShard?: string; report: string; json?: boolean }, cmd: Command) => {
+      const { say, warn } = io(cmd);
+      const seconds = Number(opts.time);
+      const rounds = Number(opts.rounds);
+      const cpus = opts.cpusPerShard !== undefined ? Number(opts.cpusPerShard) : undefined;
+      if (!Number.isInteger(seconds) || seconds < 5 || seconds > 3600 || !Number.isInteger(rounds) || rounds < 1 || rounds > 20 || (cpus !== undefined && !(cpus > 0))) {
+        warn('ssh-harness campaign bench: --time 5..3600, --rounds 1..20, --cpus-per-shard > 0\n');
+        process.exitCode = 2;
+        return;
+      }
+      try {
+        const r = await benchShards({ target: opts.target, seconds, rounds, reportDir: opts.report, ...(cpus !== undefined ? { cpusPerShard: cpus } : {}), progress: (l) => (opts.json ? warn : say)(`${l}\n`) });
+        if (opts.json) say(JSON.stringify(r, null, 2) + '\n');
+        else say(`2 shards / 1 shard, cases/s: ${r.ratios.map((x) => x.toFixed(2)).join(', ')} (median ${r.median.toFixed(2)}×)\n`);
+        process.exitCode = 0;
+      } catch (e) {
+        warn(`ssh-harness campaign bench: ${isPeerError(e) ? e.message : (e as Error).message}\n`);
         process.exitCode = 2;
       }
     });

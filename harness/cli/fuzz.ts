@@ -197,7 +197,7 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
   // named at the start: the findings' traces go into it while the campaign runs
   const dir = shardRun?.dir ?? join(opts.report, `fuzz-${target.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   const campaignTime = shardRun ? shardRun.timeSeconds : time;
-  log(`fuzzing ${target.name} (${target.version}) seed ${seed}${shard ? ` shard ${shard.k}/${shard.n}` : ''}${runs !== undefined ? `, ${runs} runs` : ''}${time !== undefined ? `, ${time} s` : ''}\n`);
+  log(`fuzzing ${target.name} (${target.version})${target.name !== targetSpec ? ` at ${targetSpec}` : ''} seed ${seed}${shard ? ` shard ${shard.k}/${shard.n}` : ''}${runs !== undefined ? `, ${runs} runs` : ''}${time !== undefined ? `, ${time} s` : ''}\n`);
   const watch = watchPeer(target);
   let result;
   try {
