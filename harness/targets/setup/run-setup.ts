@@ -15,6 +15,7 @@ import { BUILTIN_PEERS } from '../registry.js';
 import { installPackages, listeningPorts, missingPackages } from './packages.js';
 import { ensureDockerd } from './dockerd.js';
 import { ensureImage, SUITES } from './images.js';
+import { ensureHarnessImage } from '../../campaign/image.js';
 import type { Suite } from '../openssh-container.js';
 
 export type StepStatus = 'ok' | 'changed' | 'FAILED' | 'skipped';
@@ -76,6 +77,11 @@ export async function runSetup(o: SetupOptions): Promise<SetupReport> {
         changed: results.some((r) => r.built),
         detail: results.map((r) => `${r.suite} ${r.built ? 'built' : 'present'} (openssh-server ${r.version})`).join('; '),
       };
+    }],
+    ['harness image', async () => {
+      // the harness's own image, for the Swarm campaign test and `ssh-harness campaign swarm` (harness/campaign/image.ts)
+      const r = await ensureHarnessImage({ progress: (l) => o.progress(`        ${l}`) });
+      return { changed: r.built, detail: `${r.image} ${r.built ? `built in ${(r.buildMs / 1000).toFixed(0)} s${r.baseBuilt ? ' (with its base)' : ''}` : 'present'}, ${(r.sizeBytes / (1 << 20)).toFixed(0)} MiB` };
     }],
     ['verify containers', async () => {
       const seen: string[] = [];
