@@ -13,6 +13,9 @@ import { join } from 'node:path';
 import { ensureHarnessImage } from '../campaign/image.js';
 import { mergeJson } from '../campaign/merge-report.js';
 import { benchShards, runSwarmCampaign } from '../campaign/swarm-run.js';
+import { parseItems, runTask } from '../campaign/task.js';
+import { TaskEnvError } from '../campaign/task-env.js';
+import { readFileSync } from 'node:fs';
 import { isPeerError } from '../targets/errors.js';
 
 interface Io { say: (s: string) => void; warn: (s: string) => void }
@@ -154,6 +157,38 @@ export function register(program: Command): void {
         process.exitCode = 0;
       } catch (e) {
         warn(`ssh-harness campaign bench: ${isPeerError(e) ? e.message : (e as Error).message}\n`);
+        process.exitCode = 2;
+      }
+    });
+
+  campaign
+    .command('task')
+    .description('run the item of this orchestrated task (e.g. one peer of a survey): the command after -- with {item} {k} {n} {i} {out} filled in, its output published atomically under --out')
+    .option('--items <list>', 'comma-separated items, one per task')
+    .option('--items-file <file>', 'items, one per line')
+    .requiredOption('--out <dir>', 'shared directory; the task publishes <dir>/task-K-<item>/')
+    .option('--timeout <seconds>', 'bound on the command (default 3600)', '3600')
+    .argument('<command...>', 'the ssh-harness command, after --, e.g. -- run --target {item} --report {out}')
+    .action(async (command: string[], opts: { items?: string; itemsFile?: string; out: string; timeout: string }, cmd: Command) => {
+      const { say, warn } = io(cmd);
+      let items: string[];
+      const timeout = Number(opts.timeout);
+      try {
+        if ((opts.items === undefined) === (opts.itemsFile === undefined)) throw new TaskEnvError('give exactly one of --items LIST and --items-file FILE');
+        if (!Number.isInteger(timeout) || timeout < 1 || timeout > 7 * 86_400) throw new TaskEnvError(`--timeout expects 1..${7 * 86_400} seconds`);
+        items = parseItems(opts.items ?? readFileSync(opts.itemsFile!, 'utf8'));
+      } catch (e) {
+        warn(`ssh-harness campaign task: ${(e as Error).message}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      try {
+        const r = await runTask({ items, out: opts.out, command, timeoutMs: timeout * 1000, log: (l) => say(`${l}\n`) });
+        say(`task ${r.record.task} ${r.item}: exit ${r.record.exitCode ?? r.record.signal}, ${r.published ? 'published' : 'not a result, kept aside in'} ${r.dir}\n`);
+        // 0 and 1 are results (passed / failures found): the task did its job. 2 or a signal: let the orchestrator retry
+        process.exitCode = r.published ? 0 : 2;
+      } catch (e) {
+        warn(`ssh-harness campaign task: ${(e as Error).message}\n`);
         process.exitCode = 2;
       }
     });
