@@ -16,6 +16,7 @@ describe('campaign: the harness image', function () {
       writeFileSync(join(root, 'package.json'), '{}');
       writeFileSync(join(root, 'harness', 'x', 'a.ts'), 'export const a = 1;\n');
       writeFileSync(join(root, 'harness', 'x', 'a.test.ts'), 'test 1\n');
+      writeFileSync(join(root, 'harness', 'x', 'README.md'), 'docs\n');
       expect(projectFiles(root)).to.deep.equal(['package.json', 'harness/x/a.ts']);
       const h1 = imageHashes({}, root);
       writeFileSync(join(root, 'harness', 'x', 'a.test.ts'), 'test 2\n');

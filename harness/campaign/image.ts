@@ -35,7 +35,8 @@ const APP = '/opt/ssh-harness';
 /** What goes into the image, relative to the package root: directories are copied without their tests. */
 const PROJECT_FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'impl', 'harness', 'scenarios', 'corpora'];
 const ADDON = 'build/Release/ssh_harness_native.node';
-const isTest = (rel: string): boolean => /\.test\.ts$/.test(rel) || rel.startsWith('harness/test/');
+/** Left out (and out of the hash): tests, and READMEs, which nothing reads at run time (KNOWN.md and data files are read). */
+const isTest = (rel: string): boolean => /\.test\.ts$/.test(rel) || rel.startsWith('harness/test/') || /(^|\/)README\.md$/.test(rel);
 
 export interface HarnessImageOptions {
   readonly suite?: 'bookworm' | 'trixie';
@@ -134,7 +135,7 @@ function projectScript(): string {
     `cp -a node_modules ${APP}/`,
     `if [ -f ${ADDON} ]; then mkdir -p ${APP}/build/Release && cp ${ADDON} ${APP}/${ADDON}; fi`,
     `cd ${APP}`,
-    "find harness impl -name '*.test.ts' -delete; rm -rf harness/test",
+    "find harness impl scenarios corpora bin \\( -name '*.test.ts' -o -name README.md \\) -delete; rm -rf harness/test",
     'node node_modules/typescript/bin/tsc -p tsconfig.build.json',
     // development-only packages (lock file "dev": true) are not needed to run: typescript, mocha, tsx, …
     `node -e "const l=require('./package-lock.json');const fs=require('fs');for(const[p,v]of Object.entries(l.packages||{}))if(p&&v.dev)fs.rmSync(p,{recursive:true,force:true})"`,
