@@ -2,7 +2,7 @@
  * One Swarm campaign from start to merged report (`ssh-harness campaign swarm`), and the shard-scaling benchmark
  * (`ssh-harness campaign bench`): the same campaign with 1 and with 2 shards, alternated, cases/s compared.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureHarnessImage } from './image.js';
 import { mergeCampaigns, type MergeResult } from './merge.js';
@@ -37,8 +37,7 @@ export interface SwarmRunResult {
   readonly wallMs: number;
 }
 
-async function listEntries(dir: string): Promise<string[]> {
-  const { existsSync, readdirSync } = await import('node:fs');
+function listEntries(dir: string): string[] {
   const corpus = join(dir, 'corpus');
   if (!existsSync(corpus)) return [];
   return readdirSync(corpus, { withFileTypes: true }).filter((d) => d.isDirectory())
@@ -67,10 +66,9 @@ export async function runSwarmCampaign(o: SwarmRunOptions): Promise<SwarmRunResu
       const line = tasks.map((t) => `${t.k}:${t.state}`).sort().join(' ');
       if (line !== lastLine) { lastLine = line; say(`tasks ${line}`); }
       if (o.killAfterMs === undefined || killed) return;
-      const { existsSync } = await import('node:fs');
       if (checkpointSeen === undefined && existsSync(join(shard1, 'state.json'))) checkpointSeen = performance.now();
       if (checkpointSeen !== undefined && performance.now() - checkpointSeen >= o.killAfterMs) {
-        const entriesBefore = await listEntries(shard1);
+        const entriesBefore = listEntries(shard1);
         const task = await c.killShard(1);
         killed = { task, atMs: performance.now() - t0, entriesBefore };
         say(`killed shard 1 (task ${task.id.slice(0, 12)}, container ${task.containerId?.slice(0, 12)}) with ${entriesBefore.length} corpus entries written`);

@@ -71,6 +71,28 @@ describe('campaign: Docker Swarm replicated job (single-node swarm, 2 replicas)'
     expect(left, 'task containers removed').to.equal('');
   });
 
+  it('fans out one item per task (a survey: one peer each), each published whole on the volume', async () => {
+    const items = ['self', 'self:hang-zero-data'];
+    const c = new SwarmCampaign({
+      image, replicas: 2, name: 'sshh-test-fanout', target: 'self', fuzzArgs: [],
+      fanOut: { items, command: ['fuzz', '--target', '{item}', '--runs', '640', '--seed', '5', '--shrink-time', '2', '--out', '{out}'] },
+    });
+    try {
+      await c.start();
+      const w = await c.wait(180_000);
+      expect(w.ok, `${w.why}\n${(await c.logs()).slice(-3000)}`).to.equal(true);
+      const tasks = join(await c.volumePath(), 'tasks');
+      expect(readdirSync(tasks).sort()).to.deep.equal(['task-1-self', 'task-2-self_hang-zero-data']);
+      const records = readdirSync(tasks).map((d) => JSON.parse(readFileSync(join(tasks, d, 'task.json'), 'utf8')) as { item: string; exitCode: number });
+      expect(records.map((r) => [r.item, r.exitCode])).to.deep.equal([['self', 0], ['self:hang-zero-data', 1]]);
+      const m = mergeCampaigns([tasks]);
+      expect(m.shards.map((s) => s.target).sort()).to.deep.equal(['self', 'self-hang-zero-data']);
+      expect(m.findings.map((f) => f.peer)).to.deep.equal(['self-hang-zero-data']);
+    } finally {
+      expect(await c.cleanup()).to.deep.equal([]);
+    }
+  });
+
   it('a shard killed mid-run is restarted by Swarm and resumes; the merge holds every finding written before the kill', async () => {
     const c = new SwarmCampaign({ image, replicas: 2, name: 'sshh-test-kill', target: 'self:hang-zero-data', fuzzArgs: ['--runs', '12800', '--time', '90', '--seed', '43', '--shrink-time', '3'] });
     let killed: SwarmTask | undefined;

@@ -13,6 +13,7 @@
  * The driver creates the swarm only when this node is not in one (and leaves it afterwards), and removes what it
  * created: services, config, volume (unless kept).
  */
+import { execFile } from 'node:child_process';
 import { TEST_PASSWORD, TEST_USER } from '../targets/test-user.js';
 import { imageName, VERSION_LABEL, type Suite } from '../targets/openssh-container.js';
 import { imageInspect } from '../targets/docker-api.js';
@@ -37,6 +38,11 @@ export interface SwarmCampaignOptions {
   /** CPU limit of each shard task and of each target task. */
   readonly cpusPerShard?: number;
   readonly restartMaxAttempts?: number;
+  /**
+   * Fan-out instead of fuzz shards: task K runs `campaign task` on the K-th item (replicas = items), the command's
+   * output published under /campaign/tasks on the volume. The target is then not used.
+   */
+  readonly fanOut?: { readonly items: readonly string[]; readonly command: readonly string[] };
 }
 
 export interface SwarmTask {
@@ -86,6 +92,7 @@ export class SwarmCampaign {
   constructor(readonly o: SwarmCampaignOptions) {
     if (!/^[a-z][a-z0-9-]{0,40}$/.test(o.name)) throw new RangeError(`campaign name must be [a-z][a-z0-9-]{0,40}, got ${JSON.stringify(o.name)}`);
     if (!Number.isInteger(o.replicas) || o.replicas < 1 || o.replicas > 1000) throw new RangeError(`replicas must be 1..1000, got ${o.replicas}`);
+    if (o.fanOut && o.fanOut.items.length !== o.replicas) throw new RangeError(`${o.fanOut.items.length} items for ${o.replicas} replicas: one task per item`);
   }
 
   get volume(): string { return this.o.volume ?? `${this.o.name}-data`; }
@@ -116,7 +123,7 @@ export class SwarmCampaign {
     let target = this.o.target;
     let creds: string[] = [];
     let targetName = this.o.target.replace(/[^\w.-]+/g, '-');
-    const suite = this.suite;
+    const suite = this.o.fanOut ? undefined : this.suite;
     if (suite) {
       const img = await imageInspect(imageName(suite));
       if (!img) throw new PeerError('image-missing', `image ${imageName(suite)} is not built; run \`ssh-harness peers setup\``);
@@ -146,14 +153,15 @@ export class SwarmCampaign {
       '--mount', `type=volume,source=${this.volume},target=/campaign`,
       '--env', 'SSH_HARNESS_TASK_SLOT={{.Task.Slot}}', '--env', 'SSH_HARNESS_NODE_ID={{.Node.ID}}', '--env', `SSH_HARNESS_SHARDS=${this.o.replicas}`,
       this.o.image,
-      'fuzz', '--shard', 'auto', '--out', '/campaign/shards', '--target', target, '--target-name', targetName, ...creds,
-      '--findings-exit-code', '0', '--wait-target', '60', ...this.o.fuzzArgs,
+      ...(this.o.fanOut
+        ? ['campaign', 'task', '--items', this.o.fanOut.items.join(','), '--out', '/campaign/tasks', '--', ...this.o.fanOut.command]
+        : ['fuzz', '--shard', 'auto', '--out', '/campaign/shards', '--target', target, '--target-name', targetName, ...creds,
+          '--findings-exit-code', '0', '--wait-target', '60', ...this.o.fuzzArgs]),
     ]);
   }
 
   private async createConfig(name: string, content: string): Promise<void> {
     await docker(['config', 'rm', name], 30_000).catch(() => undefined); // a leftover of a killed run
-    const { execFile } = await import('node:child_process');
     await new Promise<void>((resolve, reject) => {
       const c = execFile('docker', ['config', 'create', '--label', `org.ssh-harness.campaign=${this.o.name}`, name, '-'], { timeout: 30_000 }, (err, _out, stderr) => (err ? reject(new PeerError('setup-failed', `docker config create: ${stderr || err.message}`)) : resolve()));
       c.stdin?.end(content);
