@@ -35,8 +35,8 @@ export interface TaskOptions {
   /** Bound on the child's run time. */
   readonly timeoutMs?: number;
   readonly log?: (line: string) => void;
-  /** The command's stdout/stderr: the task's own (default), or dropped (tests). */
-  readonly output?: 'inherit' | 'ignore';
+  /** The command's stdout/stderr: the task's own (default), both to the task's stderr (--json), or dropped (tests). */
+  readonly output?: 'inherit' | 'stderr' | 'ignore';
 }
 
 export interface TaskOutcome {
@@ -88,7 +88,7 @@ export async function runTask(o: TaskOptions): Promise<TaskOutcome> {
   const { code, signal } = await new Promise<{ code: number | null; signal: string | null }>((resolve, reject) => {
     // the same CLI as this process: the compiled one, or the sources under tsx (tests)
     const main = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../cli/main.ts' : '../cli/main.js', import.meta.url));
-    const child = spawn(process.execPath, [...process.execArgv, main, ...args], { stdio: ['ignore', o.output ?? 'inherit', o.output ?? 'inherit'], env: { ...env } });
+    const child = spawn(process.execPath, [...process.execArgv, main, ...args], { stdio: o.output === 'stderr' ? ['ignore', 2, 2] : ['ignore', o.output ?? 'inherit', o.output ?? 'inherit'], env: { ...env } });
     const timer = o.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), o.timeoutMs) : undefined;
     child.once('error', (e) => { if (timer) clearTimeout(timer); reject(e); });
     child.once('exit', (c, s) => { if (timer) clearTimeout(timer); resolve({ code: c, signal: s }); });

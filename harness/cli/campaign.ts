@@ -168,8 +168,9 @@ export function register(program: Command): void {
     .option('--items-file <file>', 'items, one per line')
     .requiredOption('--out <dir>', 'shared directory; the task publishes <dir>/task-K-<item>/')
     .option('--timeout <seconds>', 'bound on the command (default 3600)', '3600')
+    .option('--json', 'print the task record (item, command, exit code, times, where it was published) as JSON')
     .argument('<command...>', 'the ssh-harness command, after --, e.g. -- run --target {item} --report {out}')
-    .action(async (command: string[], opts: { items?: string; itemsFile?: string; out: string; timeout: string }, cmd: Command) => {
+    .action(async (command: string[], opts: { items?: string; itemsFile?: string; out: string; timeout: string; json?: boolean }, cmd: Command) => {
       const { say, warn } = io(cmd);
       let items: string[];
       const timeout = Number(opts.timeout);
@@ -183,8 +184,9 @@ export function register(program: Command): void {
         return;
       }
       try {
-        const r = await runTask({ items, out: opts.out, command, timeoutMs: timeout * 1000, log: (l) => say(`${l}\n`) });
-        say(`task ${r.record.task} ${r.item}: exit ${r.record.exitCode ?? r.record.signal}, ${r.published ? 'published' : 'not a result, kept aside in'} ${r.dir}\n`);
+        const r = await runTask({ items, out: opts.out, command, timeoutMs: timeout * 1000, log: (l) => (opts.json ? warn : say)(`${l}\n`), ...(opts.json ? { output: 'stderr' as const } : {}) });
+        if (opts.json) say(JSON.stringify({ ...r.record, dir: r.dir, ran: r.ran, published: r.published }, null, 2) + '\n');
+        else say(`task ${r.record.task} ${r.item}: exit ${r.record.exitCode ?? r.record.signal}, ${r.published ? 'published' : 'not a result, kept aside in'} ${r.dir}\n`);
         // 0 and 1 are results (passed / failures found): the task did its job. 2 or a signal: let the orchestrator retry
         process.exitCode = r.published ? 0 : 2;
       } catch (e) {
