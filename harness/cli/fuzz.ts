@@ -22,9 +22,17 @@ import { PHASES, type Phase } from '../fuzz/steps.js';
 import { describeStep } from '../fuzz/steps.js';
 import { watchPeer } from '../fuzz/peer-watch.js';
 import type { FuzzMode } from '../fuzz/model.js';
+import { expandTaskTemplate, shardFromEnv, TaskEnvError } from '../campaign/task-env.js';
+import { openShardRun, priorSeed, waitForTcpTarget, type ShardRun } from '../campaign/shard-run.js';
+import { ShardStateError } from '../campaign/shard-state.js';
+import { registerMerge } from './fuzz-merge.js';
 
 interface FuzzCliOptions {
-  readonly target: string;
+  readonly target?: string;
+  readonly targetName?: string;
+  readonly out?: string;
+  readonly findingsExitCode?: string;
+  readonly waitTarget?: string;
   readonly user?: string;
   readonly password?: string;
   readonly identity?: string;
@@ -47,17 +55,21 @@ interface FuzzCliOptions {
 }
 
 export function register(program: Command): void {
-  program
+  const fuzz = program
     .command('fuzz')
     .description('state-aware property-based fuzzing of an SSH server: findings are shrunk into a replayable corpus')
-    .requiredOption('--target <target>', `self (in-process), ${selfTargetNames().slice(1).join(', ')}, self-tcp, sshd, openssh[:bookworm|:trixie], dropbear, …, or tcp://HOST:PORT`)
+    .option('--target <target>', `(required) self (in-process), ${selfTargetNames().slice(1).join(', ')}, self-tcp, sshd, openssh[:bookworm|:trixie], dropbear, …, or tcp://HOST:PORT; with a shard, {k} {n} {i} and {k+OFFSET} are filled in (e.g. tcp://127.0.0.1:{k+2200})`)
+    .option('--target-name <name>', 'name the peer in the corpus and reports (e.g. openssh-bookworm for tcp:// targets that differ per shard)')
     .option('--user <name>', 'user name the target accepts (tcp:// targets; local peers use the harness test account)')
     .option('--password <pw>', 'password of that user')
     .option('--identity <file>', 'OpenSSH private key the target accepts for that user')
     .option('--runs <n>', 'stop after N cases (of this shard)')
     .option('--time <seconds>', 'stop after this many seconds')
     .option('--seed <s>', 'campaign seed (a 32-bit integer; default: random, printed)')
-    .option('--shard <K/N>', 'run shard K of N (disjoint cases: case i goes to shard i mod N + 1)')
+    .option('--shard <K/N|auto>', 'run shard K of N (disjoint cases: case i goes to shard i mod N + 1); auto: from the orchestrator\'s environment (SSH_HARNESS_SHARD, or SSH_HARNESS_SHARDS with JOB_COMPLETION_INDEX or a Swarm task slot)')
+    .option('--out <dir>', 'shard output on a shared volume: <dir>/shard-K-of-N/ gets the corpus, a checkpoint and the report, all written atomically; a restarted shard resumes from its checkpoint')
+    .option('--findings-exit-code <n>', 'exit code when must-level findings are found (default 1; orchestrated shards use 0 so a finding is not a failed task)')
+    .option('--wait-target <seconds>', 'wait up to this long for a tcp:// target to answer (a target container starting beside the shard)')
     .option('--corpus <dir>', 'corpus root; findings go to <dir>/<target>/<id>.json', 'corpora')
     .option('--report <dir>', 'where the campaign report directory goes', 'reports')
     .option('--concurrency <n>', 'connections at once (network targets; default per target: 16, dropbear 3)')
@@ -76,6 +88,9 @@ export function register(program: Command): void {
       const warn = (s: string): void => (out.writeErr ?? ((x: string) => process.stderr.write(x)))(s);
       process.exitCode = await runFuzz(opts, say, warn);
     });
+  // `fuzz merge --out` is merge's own option, not the campaign's (main.ts enables the same on the program)
+  fuzz.enablePositionalOptions();
+  registerMerge(fuzz);
 }
 
 function intOption(name: string, v: string | undefined, min: number, max: number): number | undefined {
@@ -87,15 +102,24 @@ function intOption(name: string, v: string | undefined, min: number, max: number
 }
 
 export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, warn: (s: string) => void): Promise<number> {
-  let runs, time, seed, concurrency, maxSteps, shrinkTime, shard, starts: Phase[] | undefined;
+  let runs, time, seed, concurrency, maxSteps, shrinkTime, shard, starts: Phase[] | undefined, findingsExit, waitTarget;
+  let targetSpec = opts.target;
   try {
+    if (targetSpec === undefined) throw new RangeError('--target is required (see --help)');
     runs = intOption('--runs', opts.runs, 1, Number.MAX_SAFE_INTEGER);
     time = intOption('--time', opts.time, 1, 7 * 24 * 3600);
-    seed = intOption('--seed', opts.seed, -(2 ** 31), 2 ** 32 - 1) ?? (Math.random() * 2 ** 31) | 0;
+    seed = intOption('--seed', opts.seed, -(2 ** 31), 2 ** 32 - 1);
     concurrency = intOption('--concurrency', opts.concurrency, 1, 256);
     maxSteps = intOption('--max-steps', opts.maxSteps, 1, 64);
     shrinkTime = intOption('--shrink-time', opts.shrinkTime, 0, 3600);
-    shard = opts.shard !== undefined ? parseShard(opts.shard) : undefined;
+    shard = opts.shard === 'auto' ? shardFromEnv() : opts.shard !== undefined ? parseShard(opts.shard) : undefined;
+    if (shard) targetSpec = expandTaskTemplate(targetSpec, shard);
+    findingsExit = intOption('--findings-exit-code', opts.findingsExitCode, 0, 125) ?? 1;
+    waitTarget = intOption('--wait-target', opts.waitTarget, 1, 3600);
+    // a restarted shard keeps the seed its first attempt chose
+    if (seed === undefined && opts.out !== undefined) seed = priorSeed(opts.out, shard ?? { k: 1, n: 1 });
+    seed ??= (Math.random() * 2 ** 31) | 0;
+    if (opts.targetName !== undefined && !/^[\w.-]{1,64}$/.test(opts.targetName)) throw new RangeError(`--target-name expects letters, digits, '.', '_' or '-' (1..64), got ${JSON.stringify(opts.targetName)}`);
     if (opts.start !== undefined) {
       starts = opts.start.split(',').map((s) => s.trim()) as Phase[];
       const bad = starts.filter((s) => !PHASES.includes(s));
@@ -104,8 +128,13 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
     if (runs === undefined && time === undefined) throw new RangeError('give --runs N and/or --time SECONDS (a campaign is always bounded)');
     if (opts.mode !== undefined && opts.mode !== 'mixed' && opts.mode !== 'deep') throw new RangeError(`--mode expects mixed or deep, got ${JSON.stringify(opts.mode)}`);
   } catch (e) {
-    warn(`ssh-harness fuzz: ${(e as Error).message}\n`);
+    warn(`ssh-harness fuzz: ${(e as Error).message}${e instanceof TaskEnvError ? ' (--shard auto)' : ''}\n`);
     return 2;
+  }
+  const log = opts.json ? warn : say;
+  if (waitTarget !== undefined && targetSpec.startsWith('tcp://')) {
+    const why = await waitForTcpTarget(targetSpec, waitTarget * 1000);
+    if (why) { warn(`ssh-harness fuzz: ${why}\n`); return 2; }
   }
   let seeds: SeedCase[] | undefined;
   if (opts.seeds !== undefined) {
@@ -116,12 +145,35 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
   }
   let target;
   try {
-    target = await resolveTarget(opts.target, { ...(opts.user ? { user: opts.user } : {}), ...(opts.password !== undefined ? { password: opts.password } : {}), ...(opts.identity ? { identity: opts.identity } : {}) });
+    target = await resolveTarget(targetSpec, { ...(opts.user ? { user: opts.user } : {}), ...(opts.password !== undefined ? { password: opts.password } : {}), ...(opts.identity ? { identity: opts.identity } : {}) });
   } catch (e) {
-    warn(`ssh-harness fuzz: ${e instanceof TargetError ? e.message : `cannot start target ${JSON.stringify(opts.target)}: ${(e as Error).message}`}\n`);
+    warn(`ssh-harness fuzz: ${e instanceof TargetError ? e.message : `cannot start target ${JSON.stringify(targetSpec)}: ${(e as Error).message}`}\n`);
     return 2;
   }
-  const log = opts.json ? warn : say;
+  if (opts.targetName) target = { ...target, name: opts.targetName };
+  let shardRun: ShardRun | undefined;
+  if (opts.out !== undefined) {
+    try {
+      shardRun = openShardRun({
+        out: opts.out, shard: shard ?? { k: 1, n: 1 }, target: target.name, targetVersion: target.version, seed,
+        plan: { runs: runs ?? null, time: time ?? null, mode: opts.mode ?? 'mixed', maxSteps: maxSteps ?? null, start: opts.start ?? null },
+        ...(time !== undefined ? { timeSeconds: time } : {}),
+      });
+    } catch (e) {
+      await target.close();
+      if (!(e instanceof ShardStateError)) throw e;
+      warn(`ssh-harness fuzz: ${e.message}\n`);
+      return 2;
+    }
+    const done = shardRun.finishedBefore;
+    if (done) {
+      await target.close();
+      const must = done.findings.filter((f) => f.severity === 'must').length;
+      log(`shard ${done.shard} finished before (${done.finished!.at}, stopped by ${done.finished!.stoppedBy}): ${done.totals.cases} cases, ${done.findings.length} findings; report in ${shardRun.dir}\n`);
+      return must > 0 ? findingsExit : 0;
+    }
+    if (shardRun.attempt > 1) log(`resuming shard ${shard ? `${shard.k}/${shard.n}` : '1/1'} (attempt ${shardRun.attempt}) at batch ${shardRun.firstBatch}, ${shardRun.known.length} findings known\n`);
+  }
   if (opts.seeds !== undefined && seeds) {
     // scenario files (YAML) in the seeds directory: the conformance suite's server checks as cases
     const sc = scenarioSeeds(opts.seeds, target.credentials);
@@ -140,20 +192,22 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
     if (performance.now() - lastLine >= 10_000) { lastLine = performance.now(); log(`${line}\n`); }
   };
   const onFinding = (f: FindingRecord): void => {
-    log(`${tty ? '\r\x1b[K' : ''}finding [${f.finding.oracle}] ${f.finding.message}\n  start ${f.start}: ${f.steps.map(describeStep).join(' → ') || '(no steps)'}\n${f.file ? `  saved ${f.file}\n  replay: npx ssh-harness replay ${f.file} --target ${opts.target}\n` : ''}${f.traceFiles?.length ? `  trace: ${f.traceFiles.join(', ')}\n` : ''}`);
+    log(`${tty ? '\r\x1b[K' : ''}finding [${f.finding.oracle}] ${f.finding.message}\n  start ${f.start}: ${f.steps.map(describeStep).join(' → ') || '(no steps)'}\n${f.file ? `  saved ${f.file}\n  replay: npx ssh-harness replay ${f.file} --target ${targetSpec}\n` : ''}${f.traceFiles?.length ? `  trace: ${f.traceFiles.join(', ')}\n` : ''}`);
   };
   // named at the start: the findings' traces go into it while the campaign runs
-  const dir = join(opts.report, `fuzz-${target.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-  log(`fuzzing ${target.name} (${target.version}) seed ${seed}${shard ? ` shard ${shard.k}/${shard.n}` : ''}${runs !== undefined ? `, ${runs} runs` : ''}${time !== undefined ? `, ${time} s` : ''}\n`);
+  const dir = shardRun?.dir ?? join(opts.report, `fuzz-${target.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  const campaignTime = shardRun ? shardRun.timeSeconds : time;
+  log(`fuzzing ${target.name} (${target.version})${target.name !== targetSpec ? ` at ${targetSpec}` : ''} seed ${seed}${shard ? ` shard ${shard.k}/${shard.n}` : ''}${runs !== undefined ? `, ${runs} runs` : ''}${time !== undefined ? `, ${time} s` : ''}\n`);
   const watch = watchPeer(target);
   let result;
   try {
     result = await runCampaign({
-      target, seed, ...(runs !== undefined ? { runs } : {}), ...(time !== undefined ? { timeSeconds: time } : {}), ...(shard ? { shard } : {}),
-      concurrency: concurrency ?? target.concurrency ?? 8, corpusDir: opts.corpus, ...(shrinkTime !== undefined ? { shrinkTimeMs: shrinkTime * 1000 } : {}),
+      target, seed, ...(runs !== undefined ? { runs } : {}), ...(campaignTime !== undefined ? { timeSeconds: campaignTime } : {}), ...(shard ? { shard } : {}),
+      concurrency: concurrency ?? target.concurrency ?? 8, corpusDir: shardRun?.corpusDir ?? opts.corpus,
+      ...(shardRun ? { firstBatch: shardRun.firstBatch, known: shardRun.known, onBatchDone: shardRun.onBatchDone } : {}), ...(shrinkTime !== undefined ? { shrinkTimeMs: shrinkTime * 1000 } : {}),
       arb: { ...(maxSteps !== undefined ? { maxSteps } : {}), ...(starts ? { start: startArbFrom(starts) } : {}), ...(opts.mode ? { mode: opts.mode as FuzzMode } : {}) },
       onProgress: progress, onFinding, stopOnFinding: opts.stopOnFinding === true, ...(seeds ? { seeds } : {}),
-      replayCommand: (file) => `npx ssh-harness replay ${file} --target ${opts.target}`,
+      replayCommand: (file) => `npx ssh-harness replay ${file} --target ${targetSpec}`,
       afterCase: watch.afterCase,
       ...(opts.pcap || opts.keylog ? { traceFindings: { dir: join(dir, 'traces'), pcap: opts.pcap === true, keylog: opts.keylog === true } } : {}),
     });
@@ -164,7 +218,9 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
   if (tty) say('\n');
   const peerFindings = watch.findings();
   const notes = watch.notes();
-  const files = writeReport(dir, result, notes, peerFindings);
+  let files: string[];
+  if (shardRun) ({ files, total: result } = shardRun.finish(result, notes, peerFindings));
+  else files = writeReport(dir, result, notes, peerFindings);
   for (const f of peerFindings) log(`peer finding [${f.oracle}] ${f.message}\n`);
   const must = result.findings.filter((f) => f.finding.severity === 'must').length + peerFindings.filter((f) => f.severity === 'must').length;
   if (opts.json) say(JSON.stringify(reportJson(result, { notes, peerFindings, reportFiles: files }), null, 2) + '\n');
@@ -172,5 +228,5 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
     say(`${result.cases} cases in ${(result.elapsedMs / 1000).toFixed(1)} s (${result.casesPerSecond.toFixed(0)}/s), ${result.findings.length} findings (${must} must-level)${peerFindings.length ? `, ${peerFindings.length} peer-level` : ''}\n`);
     say(`report: ${files[1]}\n`);
   }
-  return must > 0 ? 1 : 0;
+  return must > 0 ? findingsExit : 0;
 }

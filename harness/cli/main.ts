@@ -20,6 +20,7 @@ const COMMANDS: Readonly<Record<string, { readonly summary: string; readonly loa
   serve: { summary: 'run the reference SSH server (built-in deterministic commands unless --allow-exec)', load: () => import('./serve.js') },
   exec: { summary: 'run COMMAND on an SSH server with the reference client; exits with the remote status', load: () => import('./exec.js') },
   trace: { summary: 'packet traces: import captured SSH traffic', load: () => import('./trace.js') },
+  campaign: { summary: 'sharded fuzzing and fanned-out surveys on an orchestrator (Docker Swarm, Kubernetes): image, swarm, task', load: () => import('./campaign.js') },
 };
 
 /** The harness's version from the repository's package.json (two levels up from the sources, three from dist/). */
@@ -37,7 +38,9 @@ const program = new Command('ssh-harness')
   .description('SSH protocol conformance and fuzzing harness with a reference SSH-2 implementation')
   .version(harnessVersion())
   .exitOverride()
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // options belong to the command they follow: `fuzz merge DIR --out X` is merge's --out, not fuzz's
+  .enablePositionalOptions();
 
 /** The subcommand asked for, if any: the first word that is not an option (`help NAME` asks for NAME). */
 const words = process.argv.slice(2).filter((a) => !a.startsWith('-'));

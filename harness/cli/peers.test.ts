@@ -58,6 +58,7 @@ describe('ssh-harness peers', function () {
     const report = JSON.parse(r.stdout) as { ok: boolean; steps: Array<{ step: string; status: string }> };
     expect(report.ok).to.equal(true);
     expect(report.steps.filter((s) => s.status !== 'ok'), 'steps that changed something').to.deep.equal([]);
-    expect(r.stderr).to.match(/\[(\d+)\/\1\] verify containers: ok/); // the last step
+    // the last step, whatever the number of steps
+    expect(r.stderr).to.match(/\[(\d+)\/\1\] verify containers: ok/);
   });
 });

@@ -59,6 +59,18 @@ export interface CampaignOptions {
   readonly traceFindings?: { readonly dir: string; readonly pcap: boolean; readonly keylog: boolean };
   /** Called after every case (peer health watching); a returned message stops the campaign (peer down). */
   readonly afterCase?: () => Promise<string | undefined> | string | undefined;
+  /**
+   * Resuming a shard after a restart (harness/campaign/shard-state.ts): start at this batch of the shard (the
+   * `nextBatch` of the last checkpoint) instead of 0, so cases already run are not run again.
+   */
+  readonly firstBatch?: number;
+  /** Findings saved by an earlier attempt of this campaign: seen again, they count as occurrences, not new findings. */
+  readonly known?: readonly FindingRecord[];
+  /**
+   * Called after every batch with the batch to resume from (every batch below it has finished) and the result so
+   * far (built only when called): the hook for checkpoints.
+   */
+  readonly onBatchDone?: (nextBatch: number, snapshot: () => CampaignResult) => void;
 }
 
 export interface CampaignProgress {
@@ -165,9 +177,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const deadline = o.timeSeconds !== undefined ? t0 + o.timeSeconds * 1000 : Infinity;
   const coverage = new Map<string, number>();
   const states = new Map<State, number>();
-  const findings = new Map<string, FindingRecord>();
+  const findings = new Map<string, FindingRecord>((o.known ?? []).map((f) => [f.signature, f]));
   let cases = 0;
-  let nextLocal = 0;
+  let nextLocal = o.firstBatch ?? 0;
+  // batches started and not finished: the resume point is the lowest of them
+  const inFlight = new Set<number>();
   // in-process cases take ~1 ms: batches amortise fast-check's per-check setup; network cases keep batches short
   const batchSize = o.batchSize ?? (target.kind === 'in-process' ? 64 : 8);
   let unreached = 0;
@@ -311,7 +325,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       const size = o.runs !== undefined ? Math.min(batchSize, o.runs - nextLocal * batchSize) : batchSize;
       if (size <= 0) { stop ??= 'runs'; return; }
       if (performance.now() >= deadline) { stop ??= 'time'; return; }
-      await oneBatch(nextLocal++, size);
+      const local = nextLocal++;
+      inFlight.add(local);
+      await oneBatch(local, size);
+      inFlight.delete(local);
+      o.onBatchDone?.(inFlight.size ? Math.min(...inFlight) : nextLocal, snapshot);
       // in-process every await resolves at once, so the event loop never turns by itself; native resources
       // (impl/native's OpenSSL contexts) are released by finalizers Node runs from the event loop: without this
       // yield a long campaign grew ~6 KB of RSS per connection (2 GB after 500 000 cases)
@@ -320,7 +338,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       if (down) { peerDown = down; stop ??= 'peer-down'; return; }
     }
   };
-  for (const s of o.seeds ?? []) {
+  // a resumed campaign ran its seeds in the first attempt
+  for (const s of o.firstBatch ? [] : o.seeds ?? []) {
     if (stop) break;
     const r = await runCase(target, s.start, s.steps, s.algorithms);
     cases++;
@@ -336,17 +355,21 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     o.onFinding?.(rec);
     if (o.stopOnFinding) stop ??= 'finding';
   }
+  const snapshot = (): CampaignResult => {
+    const p = progress();
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      target: target.name, targetVersion: target.version, seed: o.seed, shard, cases, elapsedMs: p.elapsedMs, casesPerSecond: p.casesPerSecond,
+      cpuMs: (cpu.user + cpu.system) / 1000, freshConnections: pool.freshConnections, reusedCases: pool.reusedCases,
+      findings: [...findings.values()], coverage: new Map(coverage), states: new Map(states), unreached, closedByPeer,
+      stoppedBy: stop ?? 'runs', ...(peerDown ? { peerDown } : {}),
+    };
+  };
   const n = target.kind === 'in-process' ? 1 : Math.max(1, o.concurrency ?? 1);
   await Promise.all(Array.from({ length: n }, worker));
   pool.closeAll();
   o.onProgress?.(progress());
-  const p = progress();
-  const cpu = process.cpuUsage(cpu0);
-  return {
-    target: target.name, targetVersion: target.version, seed: o.seed, shard, cases, elapsedMs: p.elapsedMs, casesPerSecond: p.casesPerSecond,
-    cpuMs: (cpu.user + cpu.system) / 1000, freshConnections: pool.freshConnections, reusedCases: pool.reusedCases,
-    findings: [...findings.values()], coverage, states, unreached, closedByPeer, stoppedBy: stop ?? 'runs', ...(peerDown ? { peerDown } : {}),
-  };
+  return snapshot();
 }
 
 /**

@@ -4,8 +4,9 @@
  * (campaign seed, case index, fast-check seed and shrink path, target version, oracle).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../campaign/atomic-write.js';
 import { ORACLES, type Finding } from './oracles.js';
 import { PHASES, type Phase, type Step } from './steps.js';
 import { fromJson, toJson, type Json } from './value.js';
@@ -36,6 +37,36 @@ export interface FuzzCorpusEntry {
   /** The minimal case reproduced the same oracle when re-run on a fresh connection. */
   readonly reproduced: boolean;
   readonly replay: string;
+  /** What the case covered in the target, when the campaign measured it (grey-box); `fuzz merge` minimises by it. */
+  readonly coverage?: EntryCoverage;
+}
+
+/**
+ * Coverage one corpus entry reached: opaque feature ids from one source (e.g. `source: "sancov-edges"`, features
+ * `["e:1234", …]`, or `source: "js-branches"`, features `["impl/wire/reader.ts:88:1", …]`). Two entries' features
+ * are comparable only when their sources are equal. `fuzz merge` keeps the smallest entries that together still
+ * reach every feature (and at least one entry per finding); without coverage it keeps one entry per finding.
+ */
+export interface EntryCoverage {
+  readonly source: string;
+  readonly features: readonly string[];
+}
+
+/** Bounds on an entry's coverage (a corrupted or hostile file must not make `fuzz merge` allocate without limit). */
+export const MAX_COVERAGE_FEATURES = 1 << 20;
+const MAX_FEATURE_LENGTH = 512;
+
+/** Validates a `coverage` value read from a file; the error names the field. */
+export function checkCoverage(v: unknown): EntryCoverage {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TypeError('coverage must be an object { source, features }');
+  const c = v as Record<string, unknown>;
+  if (typeof c.source !== 'string' || c.source.length === 0 || c.source.length > 64) throw new TypeError('coverage.source must be a name of 1..64 characters');
+  if (!Array.isArray(c.features)) throw new TypeError('coverage.features must be an array of strings');
+  if (c.features.length > MAX_COVERAGE_FEATURES) throw new TypeError(`coverage.features has ${c.features.length} entries (at most ${MAX_COVERAGE_FEATURES})`);
+  for (const [i, f] of c.features.entries()) {
+    if (typeof f !== 'string' || f.length === 0 || f.length > MAX_FEATURE_LENGTH) throw new TypeError(`coverage.features[${i}] must be a string of 1..${MAX_FEATURE_LENGTH} characters`);
+  }
+  return { source: c.source, features: c.features as string[] };
 }
 
 export class CorpusFormatError extends Error {
@@ -49,10 +80,10 @@ export function entryId(target: string, finding: Finding, start: Phase, steps: r
   return createHash('sha256').update(JSON.stringify([target, finding.oracle, start, toJson(steps)])).digest('hex').slice(0, 12);
 }
 
+/** Writes `<dir>/<id>.json` atomically (temp file + rename): a campaign killed mid-write leaves no torn entry. */
 export function writeEntry(dir: string, e: FuzzCorpusEntry): string {
-  mkdirSync(dir, { recursive: true });
   const file = join(dir, `${e.id}.json`);
-  writeFileSync(file, JSON.stringify(toJson(e), null, 2) + '\n');
+  writeFileAtomic(file, JSON.stringify(toJson(e), null, 2) + '\n');
   return file;
 }
 
@@ -88,6 +119,13 @@ export function readEntry(file: string): FuzzCorpusEntry {
   if (typeof v.algorithms !== 'object' || v.algorithms === null || Array.isArray(v.algorithms)) throw new CorpusFormatError(file, 'algorithms must be an object');
   for (const [k, list] of Object.entries(v.algorithms)) {
     if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw new CorpusFormatError(file, `algorithms.${k} must be a list of names`);
+  }
+  if (v.coverage !== undefined) {
+    try {
+      checkCoverage(v.coverage);
+    } catch (e) {
+      throw new CorpusFormatError(file, (e as Error).message);
+    }
   }
   return v as unknown as FuzzCorpusEntry;
 }

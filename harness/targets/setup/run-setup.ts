@@ -16,6 +16,7 @@ import { installPackages, listeningPorts, missingPackages } from './packages.js'
 import { ensureDockerd } from './dockerd.js';
 import { ensureImage, SUITES } from './images.js';
 import { ensureTsharkImage, TSHARK_IMAGE } from './tshark-image.js';
+import { ensureHarnessImage } from '../../campaign/image.js';
 import type { Suite } from '../openssh-container.js';
 
 export type StepStatus = 'ok' | 'changed' | 'FAILED' | 'skipped';
@@ -83,6 +84,11 @@ export async function runSetup(o: SetupOptions): Promise<SetupReport> {
       o.progress('        installing Debian 13\'s tshark into a trixie container if missing (~30 s)');
       const r = await ensureTsharkImage();
       return { changed: r.built, detail: `${r.built ? 'built' : 'present'} (tshark ${r.version})` };
+    }],
+    ['harness image', async () => {
+      // the harness's own image, for the Swarm campaign test and `ssh-harness campaign swarm` (harness/campaign/image.ts)
+      const r = await ensureHarnessImage({ progress: (l) => o.progress(`        ${l}`) });
+      return { changed: r.built, detail: `${r.image} ${r.built ? `built in ${(r.buildMs / 1000).toFixed(0)} s${r.baseBuilt ? ' (with its base)' : ''}` : 'present'}, ${(r.sizeBytes / (1 << 20)).toFixed(0)} MiB` };
     }],
     ['verify containers', async () => {
       const seen: string[] = [];
