@@ -12,6 +12,7 @@ export { RejectPolicy, AutoAddPolicy, WarningPolicy, type MissingHostKeyPolicy, 
 export { SSHServer, type SSHServerOptions, type SSHServerEvents, type SSHServerListener, type PeerAddress, type ConnectionHandler } from './SSHServer.js';
 export type { NegotiatedAlgorithms, RekeyLimits, KexSecrets, PacketRecord, AlgorithmPreferences, Role } from './transport/public-types.js';
 export type { GexGroup } from './crypto/kex/moduli.js';
+export { supportedAlgorithms, type SupportedAlgorithms, type AlgorithmInfo } from './crypto/supported.js';
 export {
   Transport, insecureAcceptAnyHostKey, type TransportListener, type SocketSpec, type TransportOptions, type TransportAlgorithms, type TransportTrace, type TransportLimits,
   type TransportAuthOptions, type TransportEvents, type ConnectOptions, type InteractiveHandler, type NewPasswordHandler, type HostKeyVerifier,

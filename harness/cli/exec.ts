@@ -10,11 +10,9 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { Transport } from '../../impl/Transport.js';
-import type { PrivateKey, PublicKey } from '../../impl/crypto/types.js';
-import { HostKeyMismatch, SSHError } from '../../impl/errors.js';
-import { addKnownHost, checkKnownHost, fingerprintSHA256, parseKnownHosts, parsePrivateKey } from '../../impl/keys/index.js';
-import { loadTraceWriters, parseAlgorithmsFlag, traceFor, UsageError } from './serve.js';
+// the public package, as a user's program imports it: one bundled module in a built CLI (start-up time)
+import { addKnownHost, checkKnownHost, fingerprintSHA256, HostKeyMismatch, parseKnownHosts, parsePrivateKey, SSHError, Transport, type PrivateKey, type PublicKey } from 'ssh-harness';
+import { loadTraceWriters, parseAlgorithmsFlag, traceFor, UsageError } from './common.js';
 
 export const EXIT_CONNECTION_FAILED = 255;
 

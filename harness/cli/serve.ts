@@ -16,87 +16,14 @@ import { OpenFailure } from '../../impl/connection/connection.js';
 import type { ServerPolicy } from '../../impl/connection/policy.js';
 import { bridgeChannelSocket } from '../../impl/connection/socket-bridge.js';
 import { generateHostKey } from '../../impl/crypto/hostkey/index.js';
-import { cipherAlgorithms, compressionAlgorithms, kexAlgorithms, macAlgorithms, signatureAlgorithms } from '../../impl/crypto/registry.js';
 import type { PrivateKey, PublicKey } from '../../impl/crypto/types.js';
 import { SSHError } from '../../impl/errors.js';
 import { findAuthorizedKey, fingerprintSHA256, parseAuthorizedKeys, parsePrivateKey, type AuthorizedKeysList } from '../../impl/keys/index.js';
 import { runBuiltin, runShell, type CommandIO } from './builtin-commands.js';
+import { loadTraceWriters, parseAlgorithmsFlag, traceFor, UsageError } from './common.js';
 
-// ───────────────────────────── shared CLI helpers (exec.ts uses them too) ─────────────────────────────
-
-/** A usage or setup problem: the command exits 2 with this message (exit codes: README, "Command line"). */
-export class UsageError extends Error {}
-
-const registries = {
-  kex: kexAlgorithms, hostkey: signatureAlgorithms, cipher: cipherAlgorithms, mac: macAlgorithms, compression: compressionAlgorithms,
-} as const;
-
-/**
- * `--algorithms kex=a:b,cipher=c,...`: kinds kex, hostkey, cipher, mac, compression; every name must
- * be one we implement. Legacy algorithms are offered only when named here (the engine enforces the rest).
- */
-export function parseAlgorithmsFlag(spec: string): TransportAlgorithms {
-  const out: Record<string, string[]> = {};
-  for (const pair of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const eq = pair.indexOf('=');
-    const kind = eq < 0 ? pair : pair.slice(0, eq);
-    if (!(kind in registries)) throw new UsageError(`--algorithms: unknown kind ${JSON.stringify(kind)} (kinds: ${Object.keys(registries).join(', ')})`);
-    const names = eq < 0 ? [] : pair.slice(eq + 1).split(':').filter(Boolean);
-    if (names.length === 0) throw new UsageError(`--algorithms: ${kind}= needs at least one name`);
-    const reg = registries[kind as keyof typeof registries];
-    for (const n of names) {
-      if (!reg.has(n)) throw new UsageError(`--algorithms: unknown ${kind} algorithm ${JSON.stringify(n)} (known: ${[...reg.keys()].join(', ')})`);
-    }
-    out[kind] = [...(out[kind] ?? []), ...names];
-  }
-  return { kex: out.kex, hostKey: out.hostkey, cipher: out.cipher, mac: out.mac, compression: out.compression };
-}
-
-/** What the trace seam gets per connection: the flags, who we are, and a connection number. */
-export interface TraceRequest {
-  readonly role: 'client' | 'server';
-  readonly keylog?: string;
-  readonly pcapDir?: string;
-  readonly connection: number;
-  readonly local?: { readonly host: string; readonly port: number };
-  readonly remote?: { readonly host: string; readonly port: number };
-}
-export type TraceFactory = (req: TraceRequest) => TransportTrace | undefined;
-
-let traceFactory: TraceFactory | undefined;
-
-/**
- * The seam for --keylog / --pcap: the harness's trace writers (harness/trace) register a factory here; serve and exec
- * call it for each connection and pass the hooks to the Transport.
- */
-export function setTraceFactory(f: TraceFactory | undefined): void {
-  traceFactory = f;
-}
-
-let decryptionNoticeShown = false;
-
-/**
- * Loads the trace writers when a command asks to record (they are not loaded otherwise: start-up time), and says
- * once per process when the offered algorithms can give a trace no Wireshark here decrypts (harness/trace/wireshark-support.ts).
- */
-export async function loadTraceWriters(req: { readonly keylog?: string; readonly pcapDir?: string; readonly algorithms?: TransportAlgorithms }): Promise<void> {
-  if (!req.keylog && !req.pcapDir) return;
-  if (!traceFactory) traceFactory = (await import('../trace/trace-factory.js')).createTraceFactory();
-  const notice = (await import('../trace/wireshark-support.js')).traceDecryptionNotice(req.algorithms);
-  if (notice && !decryptionNoticeShown) {
-    decryptionNoticeShown = true;
-    process.stderr.write(notice);
-  }
-}
-
-export function traceFor(req: TraceRequest): TransportTrace | undefined {
-  if (!req.keylog && !req.pcapDir) return undefined;
-  if (!traceFactory) {
-    process.stderr.write('ssh-harness: --keylog/--pcap accepted, but no trace writer is registered in this build; nothing is recorded\n');
-    return undefined;
-  }
-  return traceFactory(req);
-}
+// the helpers exec shares (UsageError, --algorithms, the trace seam) live in common.ts; re-exported for older callers
+export { loadTraceWriters, parseAlgorithmsFlag, setTraceFactory, traceFor, UsageError, type TraceFactory, type TraceRequest } from './common.js';
 
 // ───────────────────────────── the server ─────────────────────────────
 
