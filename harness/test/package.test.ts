@@ -76,7 +76,7 @@ describe('the ssh-harness library package (npm pack → install → use)', funct
   });
 
   it('the tarball holds compiled JS, declarations and the native sources, and no tests or CI files', () => {
-    expect(files).to.include.members(['package.json', 'dist/index.js', 'dist/testing.js', 'dist/types/index.d.ts', 'binding.gyp', 'native/build.mjs', 'native/src/addon.c']);
+    expect(files).to.include.members(['package.json', 'README.md', 'dist/index.js', 'dist/testing.js', 'dist/types/index.d.ts', 'binding.gyp', 'native/build.mjs', 'native/src/addon.c']);
     const unwanted = files.filter((f) => /\.test\.|(^|\/)\.ci\/|\.mocharc|\.ts$(?<!\.d\.ts)|tsconfig|(^|\/)build-package\.mjs$/.test(f));
     expect(unwanted, 'shipped files that are not the library').to.deep.equal([]);
   });
