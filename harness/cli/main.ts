@@ -7,6 +7,7 @@ import { register as registerBench } from './bench.js';
 import { register as registerExec } from './exec.js';
 import { register as registerFuzz } from './fuzz.js';
 import { register as registerInterop } from './interop.js';
+import { register as registerLearn } from './learn.js';
 import { register as registerPeers } from './peers.js';
 import { register as registerReplay } from './replay.js';
 import { register as registerRun } from './run.js';
@@ -22,6 +23,7 @@ const program = new Command('ssh-harness')
 registerRun(program);
 registerFuzz(program);
 registerReplay(program);
+registerLearn(program);
 registerInterop(program);
 registerPeers(program);
 registerBench(program);

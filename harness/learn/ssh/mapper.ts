@@ -84,7 +84,8 @@ export class SshMapper implements SystemUnderLearning {
   constructor(readonly target: FuzzTarget, private readonly o: MapperOptions) {
     this.inputs = [...o.alphabet.inputs];
     this.inProcess = target.kind === 'in-process';
-    this.parallel = Math.max(1, o.parallel ?? Math.min(4, target.concurrency ?? 4));
+    // waits dominate a query, not CPU: 8 connections at once, below OpenSSH's MaxStartups (10) and within the target's own bound
+    this.parallel = Math.max(1, o.parallel ?? Math.min(8, target.concurrency ?? 8));
     this.probeWorks = !o.noProbe;
     this.spareKey = generateHostKey('ssh-ed25519');
     this.stats = { inputs: 0, probeEnded: 0, closeEnded: 0, quietWaits: 0, probesLost: 0, resetRetries: 0, waitMs: o.waitMs ?? 200, raises: 0 };
@@ -168,11 +169,11 @@ export class SshMapper implements SystemUnderLearning {
     }
   }
 
-  /** A reply came after `ms`: a T within reach of it is too short for this peer. */
+  /** A first reply came after `ms`: when that is close to T, T is too short for this peer under this load. */
   private observe(ms: number): void {
     if (this.o.waitMs !== undefined) return;
-    if (ms * 2 > this.stats.waitMs && this.stats.waitMs < MAX_WAIT_MS) {
-      this.stats.waitMs = Math.min(MAX_WAIT_MS, Math.ceil(ms * 3));
+    if (ms > 0.75 * this.stats.waitMs && this.stats.waitMs < MAX_WAIT_MS) {
+      this.stats.waitMs = Math.min(MAX_WAIT_MS, Math.ceil(ms * 2));
       this.stats.raises++;
     }
   }
@@ -215,13 +216,15 @@ export class SshMapper implements SystemUnderLearning {
 
   /**
    * Measures, on reference handshakes, how long the peer takes to answer our kex method message and a probe,
-   * and whether it answers a probe after an authentication reply (in order): T is four times the slowest
-   * (at least 40 ms); a peer that answers out of order or not at all is not probed.
+   * and whether it answers a probe after an authentication reply (in order), with as many connections at once
+   * as learning uses: T is 2.5 times the slowest (at least 40 ms); a peer that answers out of order or not at
+   * all is not probed.
    */
-  async calibrate(runs = 3): Promise<void> {
+  async calibrate(rounds = 2): Promise<void> {
     if (this.inProcess) { this.stats.waitMs = 0; return; }
     let kexReplyMs = 0, probeRttMs = 0, probeInOrder = true, probeAnswered = true;
-    for (let k = 0; k < runs; k++) {
+    // as many handshakes at once as learning will run: the latencies under that load are the ones that matter
+    const one = async (): Promise<void> => {
       const link = await this.target.connect({ kex: [...this.o.alphabet.kex] }, undefined, 'kex');
       const s = new LearnSession(link);
       try {
@@ -241,7 +244,7 @@ export class SshMapper implements SystemUnderLearning {
         const t1 = link.now();
         s.probe();
         await link.settle(() => s.probeAnswered || !s.alive, 2000);
-        if (!s.probeAnswered) { probeAnswered = false; continue; }
+        if (!s.probeAnswered) { probeAnswered = false; return; }
         probeRttMs = Math.max(probeRttMs, link.now() - t1);
         // an authentication reply must come before the probe's answer (a peer checking passwords asynchronously would not)
         s.sendRaw({ type: 'SSH_MSG_SERVICE_REQUEST', service: 'ssh-userauth' });
@@ -255,8 +258,9 @@ export class SshMapper implements SystemUnderLearning {
       } finally {
         link.close();
       }
-    }
-    if (this.o.waitMs === undefined) this.stats.waitMs = Math.min(MAX_WAIT_MS, Math.max(MIN_WAIT_MS, Math.ceil(4 * Math.max(kexReplyMs, probeRttMs))));
+    };
+    for (let r = 0; r < rounds; r++) await Promise.all(Array.from({ length: this.parallel }, one));
+    if (this.o.waitMs === undefined) this.stats.waitMs = Math.min(MAX_WAIT_MS, Math.max(MIN_WAIT_MS, Math.ceil(2.5 * Math.max(kexReplyMs, probeRttMs))));
     if (!probeAnswered || !probeInOrder) this.probeWorks = false;
     this.stats.calibration = { kexReplyMs, probeRttMs, probeInOrder: probeAnswered && probeInOrder };
   }
