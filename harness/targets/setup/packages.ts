@@ -15,6 +15,8 @@ const run = promisify(execFile);
 export const PEER_PACKAGES: readonly string[] = [
   'openssh-server', 'openssh-client', 'dropbear-bin', 'tinysshd', 'python3-paramiko', 'python3-asyncssh',
   'putty-tools', 'sshpass', 'ssh-audit', 'tshark', 'docker.io', 'debootstrap',
+  // Graphviz's dot draws learned state machines (ssh-harness learn: SVG in the report)
+  'graphviz',
 ];
 
 export async function missingPackages(pkgs: readonly string[] = PEER_PACKAGES): Promise<string[]> {
