@@ -4,8 +4,10 @@
  * JUnit report and a witness file per violated property.
  * `ssh-harness learn diff A.json B.json` prints the shortest input words on which two models differ.
  * `ssh-harness learn replay WITNESS.json [--target T]` runs a witness again and compares with the model.
- * Exit codes: 0 = learned, every property holds (diff: same behaviour; replay: as predicted), 1 = a property is
- * violated / the models differ / the peer answered otherwise / learning was incomplete, 2 = usage or setup error.
+ * `ssh-harness learn table DIR` rewrites the table of the models in DIR/README.md.
+ * Exit codes: 0 = learned, every property holds (diff: same behaviour; replay: the peer no longer answers as the
+ * witness shows), 1 = a property is violated / the models differ / the witness reproduces / learning was
+ * incomplete, 2 = usage or setup error.
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { learn } from '../learn/learn.js';
 import { ModelFileError, readModelFile, toMealy } from '../learn/model-file.js';
 import { type WitnessEntry, writeLearnReport } from '../learn/report.js';
 import { ResetError, SshMapper } from '../learn/ssh/mapper.js';
+import { updateTable } from '../learn/table.js';
 import { resolveTarget, TargetError } from '../fuzz/targets.js';
 
 interface LearnCliOptions {
@@ -71,6 +74,14 @@ export function register(program: Command): void {
     .option('--max <n>', 'differences to print', '10')
     .option('--json', 'print as JSON')
     .action((a: string, b: string, o: { max: string; json?: boolean }) => { process.exitCode = runDiff(a, b, o); });
+
+  cmd.command('table')
+    .description('rewrite the table of learned models in DIR/README.md (between its learn-table markers)')
+    .argument('<dir>', 'directory of model JSON files (e.g. docs/models)')
+    .action((dir: string) => {
+      try { process.stdout.write(`${updateTable(dir)} models in ${join(dir, 'README.md')}\n`); process.exitCode = 0; }
+      catch (e) { process.stderr.write(`ssh-harness learn table: ${(e as Error).message}\n`); process.exitCode = 2; }
+    });
 
   cmd.command('replay')
     .description('run a property witness (or any input word of a model) against the peer again')

@@ -1,8 +1,8 @@
 /**
  * Abstract inputs → concrete messages, built with the connection's current keys. Each input is one small
  * handler; an alphabet file picks which ones it learns over. A handler either sends (and the mapper then
- * collects the peer's replies) or answers locally without sending (the channel bounds, as the SPIN 2017
- * mapper did: at most one channel at a time, so the model stays finite).
+ * collects the peer's replies) or answers locally without sending (the channel bounds, so that the
+ * model stays finite: at most one channel at a time).
  */
 import { randomBytes } from 'node:crypto';
 import { publicKeySignedData } from '../../../impl/auth/signed-data.js';

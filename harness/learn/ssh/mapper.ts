@@ -9,7 +9,9 @@
  * processes its input in order has sent everything the input caused before that answer, so the wait ends
  * with a positive reply instead of a timeout. Before that (inside the initial strict kex, where any other
  * message would end the connection) the mapper waits until the connection has been quiet for T, chosen per
- * peer from the latencies measured in a calibration run and raised when a slower reply shows up. A closed
+ * peer and per input: 2.5 times the slowest first reply seen for that input (the calibration run measures
+ * the kex method message and the probe round trip under learning's load), raised when a slower reply shows
+ * up; once a reply has come, the rest of its burst gets a fifth of that (at least 15 ms). A closed
  * connection ends the wait at once, and every later input answers CONN_CLOSED without being sent.
  * In-process (`self`) the link runs to quiescence on a simulated clock: no waiting at all.
  */
@@ -60,7 +62,7 @@ export interface MapperStats {
   probesLost: number;
   /** Resets that failed and were retried. */
   resetRetries: number;
-  /** Quiet time T in ms now, and what calibration measured. */
+  /** Quiet time T in ms now (the largest over the inputs), and what calibration measured. */
   waitMs: number;
   calibration?: { readonly kexReplyMs: number; readonly probeRttMs: number; readonly probeInOrder: boolean };
   /** T was raised during learning because a reply came late. */
@@ -80,6 +82,9 @@ export class SshMapper implements SystemUnderLearning {
   private probeWorks: boolean;
   private readonly spareKey: PrivateKey;
   private readonly inProcess: boolean;
+  /** Slowest first reply seen per input (ms); T for an input derives from it. */
+  private readonly slowest = new Map<string, number>();
+  private baseMs = 16;
 
   constructor(readonly target: FuzzTarget, private readonly o: MapperOptions) {
     this.inputs = [...o.alphabet.inputs];
@@ -88,7 +93,7 @@ export class SshMapper implements SystemUnderLearning {
     this.parallel = Math.max(1, o.parallel ?? Math.min(8, target.concurrency ?? 8));
     this.probeWorks = !o.noProbe;
     this.spareKey = generateHostKey('ssh-ed25519');
-    this.stats = { inputs: 0, probeEnded: 0, closeEnded: 0, quietWaits: 0, probesLost: 0, resetRetries: 0, waitMs: o.waitMs ?? 200, raises: 0 };
+    this.stats = { inputs: 0, probeEnded: 0, closeEnded: 0, quietWaits: 0, probesLost: 0, resetRetries: 0, waitMs: o.waitMs ?? 0, raises: 0 };
   }
 
   isSink(o: string): boolean {
@@ -147,35 +152,42 @@ export class SshMapper implements SystemUnderLearning {
     };
   }
 
+  /** T for an input: fixed by the user, or 2.5 × the slowest first reply seen for it (at least 40 ms). */
+  private waitFor(input: string | undefined): number {
+    if (this.o.waitMs !== undefined) return this.o.waitMs;
+    const seen = Math.max(this.baseMs, input === undefined ? 0 : this.slowest.get(input) ?? 0);
+    return Math.min(MAX_WAIT_MS, Math.max(MIN_WAIT_MS, Math.ceil(2.5 * seen)));
+  }
+
   /** Waits for everything the last input caused (see the file comment). */
-  private async collect(s: LearnSession): Promise<void> {
+  private async collect(s: LearnSession, input?: string): Promise<void> {
     if (this.inProcess) { await s.link.settle(() => false, 0); return; }
     const t0 = s.link.now();
     if (this.probeWorks && s.canProbe) {
       s.probe();
-      await s.link.settle(() => s.probeAnswered || !s.alive, Math.max(1000, 10 * this.stats.waitMs));
-      if (s.probeAnswered) { this.stats.probeEnded++; this.observe(s.link.now() - t0); return; }
+      await s.link.settle(() => s.probeAnswered || !s.alive, Math.max(1000, 10 * this.waitFor(input)));
+      if (s.probeAnswered) { this.stats.probeEnded++; return; }
       if (!s.alive) { this.stats.closeEnded++; return; }
       this.stats.probesLost++;
       return;
     }
+    const T = this.waitFor(input);
     let first = true;
     for (;;) {
       const n = s.received;
-      await s.link.settle(() => s.received > n || !s.alive, this.stats.waitMs);
+      await s.link.settle(() => s.received > n || !s.alive, first ? T : Math.max(15, Math.ceil(T / 5)));
       if (!s.alive) { this.stats.closeEnded++; return; }
       if (s.received === n) { this.stats.quietWaits++; return; }
-      if (first) { first = false; this.observe(s.link.now() - t0); }
+      if (first) { first = false; this.observe(input, s.link.now() - t0, T); }
     }
   }
 
-  /** A first reply came after `ms`: when that is close to T, T is too short for this peer under this load. */
-  private observe(ms: number): void {
-    if (this.o.waitMs !== undefined) return;
-    if (ms > 0.75 * this.stats.waitMs && this.stats.waitMs < MAX_WAIT_MS) {
-      this.stats.waitMs = Math.min(MAX_WAIT_MS, Math.ceil(ms * 2));
-      this.stats.raises++;
-    }
+  /** A first reply to `input` came after `ms`: T for that input follows the slowest (counted when it was near T). */
+  private observe(input: string | undefined, ms: number, T: number): void {
+    if (input === undefined) return;
+    if (ms > (this.slowest.get(input) ?? 0)) this.slowest.set(input, ms);
+    if (ms > 0.75 * T) this.stats.raises++;
+    this.stats.waitMs = Math.max(this.stats.waitMs, this.waitFor(input));
   }
 
   async runWord(word: Word): Promise<string[]> {
@@ -188,7 +200,7 @@ export class SshMapper implements SystemUnderLearning {
         const local = await INPUTS[x]!.run(s, cx);
         if (typeof local === 'string') { out.push(local); continue; }
         this.stats.inputs++;
-        await this.collect(s);
+        await this.collect(s, x);
         const closed = s.alive ? undefined : s.client.closed?.byUs ? 'local' : 'peer';
         out.push(abstractOutput(s.take(), s.kexShape, closed));
       }
@@ -217,8 +229,8 @@ export class SshMapper implements SystemUnderLearning {
   /**
    * Measures, on reference handshakes, how long the peer takes to answer our kex method message and a probe,
    * and whether it answers a probe after an authentication reply (in order), with as many connections at once
-   * as learning uses: T is 2.5 times the slowest (at least 40 ms); a peer that answers out of order or not at
-   * all is not probed.
+   * as learning uses: the probe's round trip is the floor of every input's T, the kex reply that of the kex
+   * inputs; a peer that answers out of order or not at all is not probed.
    */
   async calibrate(rounds = 2): Promise<void> {
     if (this.inProcess) { this.stats.waitMs = 0; return; }
@@ -260,7 +272,9 @@ export class SshMapper implements SystemUnderLearning {
       }
     };
     for (let r = 0; r < rounds; r++) await Promise.all(Array.from({ length: this.parallel }, one));
-    if (this.o.waitMs === undefined) this.stats.waitMs = Math.min(MAX_WAIT_MS, Math.max(MIN_WAIT_MS, Math.ceil(2.5 * Math.max(kexReplyMs, probeRttMs))));
+    this.baseMs = Math.max(this.baseMs, probeRttMs);
+    for (const x of ['KEX_ECDH_INIT', 'REKEY']) this.slowest.set(x, kexReplyMs);
+    this.stats.waitMs = this.waitFor('KEX_ECDH_INIT');
     if (!probeAnswered || !probeInOrder) this.probeWorks = false;
     this.stats.calibration = { kexReplyMs, probeRttMs, probeInOrder: probeAnswered && probeInOrder };
   }
