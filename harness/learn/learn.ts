@@ -87,9 +87,10 @@ export async function learn(o: LearnOptions): Promise<LearnOutcome> {
         parallel: mapper.parallel, waitMs: m.waitMs, probing: mapper.probing, probeEnded: m.probeEnded, quietWaits: m.quietWaits,
         closeEnded: m.closeEnded, probesLost: m.probesLost, waitRaises: m.raises, resetRetries: m.resetRetries,
         divergences: s.divergences.length, ...(nondeterminism ? { nondeterminism: true } : {}),
+        ...(m.strictKex !== undefined ? { strictKex: m.strictKex } : {}),
         ...(m.calibration ? { calibrationKexReplyMs: m.calibration.kexReplyMs, calibrationProbeRttMs: m.calibration.probeRttMs } : {}),
       },
-      properties: checkProperties(model, alphabet.start),
+      properties: checkProperties(model, alphabet.start, m.strictKex !== undefined ? { strictKex: m.strictKex } : {}),
       learnedAt: new Date().toISOString(),
     };
     return { file, model, divergences: s.divergences, ...(nondeterminism ? { nondeterminism } : {}) };

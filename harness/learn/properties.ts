@@ -130,20 +130,34 @@ const CHECKS: readonly Check[] = [
   },
 ];
 
-export function checkProperties(m: Mealy, start: Start): PropertyResult[] {
+/**
+ * `strictKex: false` (the peer never negotiated kex-strict-s-v00@openssh.com) makes `strict-kex` n/a: such a
+ * peer has no such rule to keep; what it accepts inside the kex is still shown, with its witness.
+ */
+export function checkProperties(m: Mealy, start: Start, o: { strictKex?: boolean } = {}): PropertyResult[] {
   const nodes = explore(m, start);
   return CHECKS.map((c): PropertyResult => {
     const na = c.applies(m.inputs, start);
     if (na) return { id: c.id, title: c.title, spec: c.spec, status: 'n/a', why: na };
-    // nodes are in breadth-first order: the first violation has a shortest witness
-    for (const n of nodes) {
-      for (const [i, x] of m.inputs.entries()) {
-        const v = c.violation(n, x, m.out[n.state]![i]!, m);
-        if (!v) continue;
-        const inputs = [...n.path, x, ...(v.more ?? [])];
-        return { id: c.id, title: c.title, spec: c.spec, status: 'fail', why: v.why, witness: { inputs, outputs: run(m, inputs) } };
-      }
+    if (c.id === 'strict-kex' && o.strictKex === false) {
+      const r = firstViolation(c, nodes, m);
+      const why = 'the peer does not offer strict kex (no kex-strict-s-v00@openssh.com)';
+      return { id: c.id, title: c.title, spec: c.spec, status: 'n/a', why: r ? `${why}; without it: ${r.why}` : why, ...(r ? { witness: r.witness } : {}) };
     }
-    return { id: c.id, title: c.title, spec: c.spec, status: 'pass' };
+    const r = firstViolation(c, nodes, m);
+    return r ? { id: c.id, title: c.title, spec: c.spec, status: 'fail', why: r.why, witness: r.witness } : { id: c.id, title: c.title, spec: c.spec, status: 'pass' };
   });
+}
+
+function firstViolation(c: Check, nodes: readonly Node[], m: Mealy): { why: string; witness: { inputs: string[]; outputs: string[] } } | undefined {
+  // nodes are in breadth-first order: the first violation has a shortest witness
+  for (const n of nodes) {
+    for (const [i, x] of m.inputs.entries()) {
+      const v = c.violation(n, x, m.out[n.state]![i]!, m);
+      if (!v) continue;
+      const inputs = [...n.path, x, ...(v.more ?? [])];
+      return { why: v.why, witness: { inputs, outputs: run(m, inputs) } };
+    }
+  }
+  return undefined;
 }

@@ -38,11 +38,12 @@ describe('learn: our own server in-process (self)', function () {
     expect(run(a.model, ['SERVICE_REQUEST_AUTH', 'USERAUTH_PW_OK', 'CHANNEL_OPEN'])).to.deep.equal(['SERVICE_ACCEPT', 'USERAUTH_SUCCESS', 'CHANNEL_OPEN_CONFIRMATION']);
   });
 
-  it('writes JSON, DOT, HTML, JUnit and witness files, and diff finds where a broken server differs', async function () {
-    // self:no-strict-kex is our server with strict kex switched off (harness/targets/self.ts), reached over loopback
+  it('writes JSON, DOT, HTML, JUnit and witness files, and diff finds where a broken server differs', async () => {
+    // self:accept-before-newkeys is our server offering strict kex without enforcing it (harness/scenario/variants.ts), over loopback
     const alphabet = parseAlphabet({ name: 'kex-ignore', start: 'connected', kex: ['curve25519-sha256'], inputs: ['KEXINIT', 'KEX_ECDH_INIT', 'NEWKEYS', 'IGNORE'] });
     const good = await learn({ target: 'self', alphabet, timeS: 120, randomWalks: 50 });
-    const bad = await learn({ target: 'self:no-strict-kex', alphabet, timeS: 120, randomWalks: 50 });
+    const bad = await learn({ target: 'self:accept-before-newkeys', alphabet, timeS: 120, randomWalks: 50 });
+    expect(bad.file.stats['strictKex']).to.equal(true);
     const strict = bad.file.properties.find((p) => p.id === 'strict-kex')!;
     expect(strict.status).to.equal('fail');
     expect(strict.witness!.inputs).to.include('IGNORE');

@@ -11,7 +11,8 @@
  * message would end the connection) the mapper waits until the connection has been quiet for T, chosen per
  * peer and per input: 2.5 times the slowest first reply seen for that input (the calibration run measures
  * the kex method message and the probe round trip under learning's load), raised when a slower reply shows
- * up; once a reply has come, the rest of its burst gets a fifth of that (at least 15 ms). A closed
+ * up. The rest of a reply's burst gets T again: a peer may compute between two messages of one answer
+ * (paramiko sends NEWKEYS well after KEX_ECDH_REPLY), and a shorter gap split such answers. A closed
  * connection ends the wait at once, and every later input answers CONN_CLOSED without being sent.
  * In-process (`self`) the link runs to quiescence on a simulated clock: no waiting at all.
  */
@@ -67,6 +68,8 @@ export interface MapperStats {
   calibration?: { readonly kexReplyMs: number; readonly probeRttMs: number; readonly probeInOrder: boolean };
   /** T was raised during learning because a reply came late. */
   raises: number;
+  /** Whether strict kex was negotiated in the key exchanges the queries completed (undefined: none completed). */
+  strictKex?: boolean;
 }
 
 const START_PHASE: Readonly<Record<Exclude<Start, 'connected'>, Phase>> = { 'kex-done': 'newkeys', userauth: 'userauth', authenticated: 'authenticated' };
@@ -175,7 +178,7 @@ export class SshMapper implements SystemUnderLearning {
     let first = true;
     for (;;) {
       const n = s.received;
-      await s.link.settle(() => s.received > n || !s.alive, first ? T : Math.max(15, Math.ceil(T / 5)));
+      await s.link.settle(() => s.received > n || !s.alive, T);
       if (!s.alive) { this.stats.closeEnded++; return; }
       if (s.received === n) { this.stats.quietWaits++; return; }
       if (first) { first = false; this.observe(input, s.link.now() - t0, T); }
@@ -204,6 +207,7 @@ export class SshMapper implements SystemUnderLearning {
         const closed = s.alive ? undefined : s.client.closed?.byUs ? 'local' : 'peer';
         out.push(abstractOutput(s.take(), s.kexShape, closed));
       }
+      if (s.engine.negotiated) this.stats.strictKex = s.engine.strictKex || (this.stats.strictKex ?? false);
       return out;
     } finally {
       s.link.close();
