@@ -88,7 +88,7 @@ export async function learn(o: LearnOptions): Promise<LearnOutcome> {
         closeEnded: m.closeEnded, probesLost: m.probesLost, waitRaises: m.raises, resetRetries: m.resetRetries,
         divergences: s.divergences.length, ...(nondeterminism ? { nondeterminism: true } : {}),
         ...(m.strictKex !== undefined ? { strictKex: m.strictKex } : {}),
-        ...(m.calibration ? { calibrationKexReplyMs: m.calibration.kexReplyMs, calibrationProbeRttMs: m.calibration.probeRttMs } : {}),
+        ...(m.calibration ? { calibrationKexReplyMs: m.calibration.kexReplyMs, calibrationProbeRttMs: m.calibration.probeRttMs, probeAfterAuth: m.calibration.probeInOrder } : {}),
       },
       properties: checkProperties(model, alphabet.start, m.strictKex !== undefined ? { strictKex: m.strictKex } : {}),
       learnedAt: new Date().toISOString(),

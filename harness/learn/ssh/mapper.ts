@@ -65,7 +65,7 @@ export interface MapperStats {
   resetRetries: number;
   /** Quiet time T in ms now (the largest over the inputs), and what calibration measured. */
   waitMs: number;
-  calibration?: { readonly kexReplyMs: number; readonly probeRttMs: number; readonly probeInOrder: boolean };
+  calibration?: { readonly kexReplyMs: number; readonly probeRttMs: number; readonly probeAnswered: boolean; readonly probeInOrder: boolean };
   /** T was raised during learning because a reply came late. */
   raises: number;
   /** Whether strict kex was negotiated in the key exchanges the queries completed (undefined: none completed). */
@@ -83,6 +83,8 @@ export class SshMapper implements SystemUnderLearning {
   readonly stats: MapperStats;
   readonly parallel: number;
   private probeWorks: boolean;
+  /** The peer answers the probe after an authentication reply (false: it checks credentials asynchronously). */
+  private probeAfterAuth = true;
   private readonly spareKey: PrivateKey;
   private readonly inProcess: boolean;
   /** Slowest first reply seen per input (ms); T for an input derives from it. */
@@ -166,7 +168,7 @@ export class SshMapper implements SystemUnderLearning {
   private async collect(s: LearnSession, input?: string): Promise<void> {
     if (this.inProcess) { await s.link.settle(() => false, 0); return; }
     const t0 = s.link.now();
-    if (this.probeWorks && s.canProbe) {
+    if (this.probeWorks && s.canProbe && (this.probeAfterAuth || !input?.startsWith('USERAUTH_'))) {
       s.probe();
       await s.link.settle(() => s.probeAnswered || !s.alive, Math.max(1000, 10 * this.waitFor(input)));
       if (s.probeAnswered) { this.stats.probeEnded++; return; }
@@ -234,7 +236,8 @@ export class SshMapper implements SystemUnderLearning {
    * Measures, on reference handshakes, how long the peer takes to answer our kex method message and a probe,
    * and whether it answers a probe after an authentication reply (in order), with as many connections at once
    * as learning uses: the probe's round trip is the floor of every input's T, the kex reply that of the kex
-   * inputs; a peer that answers out of order or not at all is not probed.
+   * inputs; a peer that does not answer probes is never probed, one that answers a probe before an
+   * authentication reply (credentials checked asynchronously) is not probed after authentication inputs.
    */
   async calibrate(rounds = 2): Promise<void> {
     if (this.inProcess) { this.stats.waitMs = 0; return; }
@@ -279,8 +282,10 @@ export class SshMapper implements SystemUnderLearning {
     this.baseMs = Math.max(this.baseMs, probeRttMs);
     for (const x of ['KEX_ECDH_INIT', 'REKEY']) this.slowest.set(x, kexReplyMs);
     this.stats.waitMs = this.waitFor('KEX_ECDH_INIT');
-    if (!probeAnswered || !probeInOrder) this.probeWorks = false;
-    this.stats.calibration = { kexReplyMs, probeRttMs, probeInOrder: probeAnswered && probeInOrder };
+    if (!probeAnswered) this.probeWorks = false;
+    // a peer that answers a probe before an authentication reply is probed after every other input
+    if (!probeInOrder) this.probeAfterAuth = false;
+    this.stats.calibration = { kexReplyMs, probeRttMs, probeAnswered, probeInOrder };
   }
 
   get probing(): boolean {
