@@ -17,11 +17,11 @@ import { differences } from '../learn/diff.js';
 import { learn } from '../learn/learn.js';
 import { ModelFileError, readModelFile, toMealy } from '../learn/model-file.js';
 import { type WitnessEntry, writeLearnReport } from '../learn/report.js';
-import { ResetError, SshMapper } from '../learn/ssh/mapper.js';
+import { SshMapper } from '../learn/ssh/mapper.js';
 import { updateTable } from '../learn/table.js';
-import { resolveTarget, TargetError } from '../fuzz/targets.js';
+import { resolveTarget } from '../fuzz/targets.js';
 
-interface LearnCliOptions {
+export interface LearnCliOptions {
   readonly target?: string;
   readonly alphabet: string;
   readonly time: string;
@@ -91,7 +91,7 @@ export function register(program: Command): void {
     .action(async (file: string, o: { target?: string; json?: boolean }) => { process.exitCode = await runReplay(file, o); });
 }
 
-async function runLearn(opts: LearnCliOptions): Promise<number> {
+export async function runLearn(opts: LearnCliOptions): Promise<number> {
   if (!opts.target) { process.stderr.write('ssh-harness learn: --target is required\n'); return 2; }
   let alphabet;
   let timeS: number, parallel: number | undefined, seed: number, depth: number, walks: number, waitMs: number | undefined;
@@ -114,18 +114,27 @@ async function runLearn(opts: LearnCliOptions): Promise<number> {
     if (tty) process.stderr.write(`\r${line}\x1b[K`);
     else if (p.elapsedMs - lastLine >= 10_000) { lastLine = p.elapsedMs; process.stderr.write(line + '\n'); }
   };
+  let resolved;
+  try {
+    resolved = await resolveTarget(opts.target, { ...(opts.user ? { user: opts.user } : {}), ...(opts.password !== undefined ? { password: opts.password } : {}), ...(opts.identity ? { identity: opts.identity } : {}) });
+  } catch (e) {
+    // an unknown or unusable target (TargetError, a peer that does not start) is a setup error
+    process.stderr.write(`ssh-harness learn: ${(e as Error).message}\n`);
+    return 2;
+  }
   let outcome;
   try {
     outcome = await learn({
-      target: opts.target, alphabet, timeS, seed, extraStates: depth, randomWalks: walks, noProbe: !opts.probe,
+      target: opts.target, resolved, alphabet, timeS, seed, extraStates: depth, randomWalks: walks, noProbe: !opts.probe,
       ...(parallel !== undefined ? { parallel } : {}), ...(waitMs !== undefined ? { waitMs } : {}),
-      credentials: { ...(opts.user ? { user: opts.user } : {}), ...(opts.password !== undefined ? { password: opts.password } : {}), ...(opts.identity ? { identity: opts.identity } : {}) },
       onProgress: progress,
     });
   } catch (e) {
     if (tty) process.stderr.write('\n');
-    if (e instanceof TargetError || e instanceof ResetError) { process.stderr.write(`ssh-harness learn: ${e.message}\n`); return 2; }
+    if ((e as Error).name === 'ResetError') { process.stderr.write(`ssh-harness learn: ${(e as Error).message}\n`); return 2; }
     throw e;
+  } finally {
+    await resolved.close();
   }
   if (tty) process.stderr.write('\n');
   const f = outcome.file;
@@ -144,7 +153,7 @@ async function runLearn(opts: LearnCliOptions): Promise<number> {
   return violated.length > 0 || !f.complete ? 1 : 0;
 }
 
-function runDiff(a: string, b: string, o: { max: string; json?: boolean }): number {
+export function runDiff(a: string, b: string, o: { max: string; json?: boolean }): number {
   let fa, fb, max;
   try {
     fa = readModelFile(a); fb = readModelFile(b);
@@ -167,7 +176,7 @@ function runDiff(a: string, b: string, o: { max: string; json?: boolean }): numb
   return d.diffs.length ? 1 : 0;
 }
 
-async function runReplay(file: string, o: { target?: string; json?: boolean }): Promise<number> {
+export async function runReplay(file: string, o: { target?: string; json?: boolean }): Promise<number> {
   let w: WitnessEntry;
   try {
     w = JSON.parse(readFileSync(file, 'utf8')) as WitnessEntry;
