@@ -19,6 +19,8 @@ export interface Alphabet {
   /** Kex methods our client offers, in order (the first the peer also has is used). */
   readonly kex: readonly string[];
   readonly inputs: readonly string[];
+  /** The reference run over these inputs, which the equivalence oracle tests with insertions first. */
+  readonly happyFlow: readonly string[];
   /** The file it came from. */
   readonly file: string;
 }
@@ -67,5 +69,8 @@ export function parseAlphabet(raw: unknown, file = '(inline)'): Alphabet {
   const kex = o['kex'] === undefined ? ['curve25519-sha256'] : list('kex');
   const badKex = kex.filter((k) => !kexAlgorithms.has(k));
   if (badKex.length) bad(`unknown kex method(s) ${badKex.join(', ')}`);
-  return { name, description: typeof o['description'] === 'string' ? o['description'] : '', start: start as Start, kex, inputs, file };
+  const happyFlow = o['happyFlow'] === undefined ? [] : list('happyFlow');
+  const stray = happyFlow.filter((x) => !inputs.includes(x));
+  if (stray.length) bad(`"happyFlow" uses ${stray.join(', ')}, which "inputs" does not list`);
+  return { name, description: typeof o['description'] === 'string' ? o['description'] : '', start: start as Start, kex, inputs, happyFlow, file };
 }

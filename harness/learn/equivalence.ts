@@ -1,6 +1,7 @@
 /**
  * The equivalence oracle: conformance testing of the hypothesis against the system, bounded by count and
- * time. First the Wp-method (Fujiwara et al. 1991) for `extraStates` more states than the hypothesis has —
+ * time. First the alphabet's reference run with up to two inputs inserted anywhere (the idea of the
+ * "happy flow" oracle in Bäumer et al.'s SSH state learner), then the Wp-method (Fujiwara et al. 1991) for `extraStates` more states than the hypothesis has —
  * every transition, followed by every word of up to `extraStates` inputs, followed by the identification set
  * of the state the hypothesis says it reaches — then seeded random walks. Tests go to the teacher in
  * batches (parallel connections); the cache answers the ones already known for free.
@@ -22,6 +23,33 @@ export interface ConformanceOptions {
   readonly maxTests?: number;
   /** Tests per teacher batch (default 128). */
   readonly batch?: number;
+  /**
+   * The protocol's reference run over this alphabet (e.g. KEXINIT KEX_ECDH_INIT NEWKEYS SERVICE_REQUEST_AUTH,
+   * then a re-exchange): tested first with up to `insertions` inputs inserted anywhere in it (default 2).
+   * Deviations from the reference run are where implementations differ, and such words are long and
+   * specific — random walks rarely hit them.
+   */
+  readonly happyFlow?: readonly string[];
+  readonly insertions?: number;
+}
+
+/** `flow` with up to `k` inputs inserted at every position (shortest first; each word once). */
+export function happyFlowSuite(flow: readonly string[], inputs: readonly string[], k: number): Word[] {
+  const seen = new Set<string>();
+  const out: Word[] = [];
+  let layer: string[][] = [[...flow]];
+  const add = (w: string[]): void => { const key = w.join('\u0000'); if (!seen.has(key)) { seen.add(key); out.push(w); } };
+  add([...flow]);
+  for (let d = 1; d <= k; d++) {
+    const next: string[][] = [];
+    for (const w of layer) for (let i = 0; i <= w.length; i++) for (const x of inputs) {
+      const v = [...w.slice(0, i), x, ...w.slice(i)];
+      const key = v.join('\u0000');
+      if (!seen.has(key)) { add(v); next.push(v); }
+    }
+    layer = next;
+  }
+  return out;
 }
 
 /** For each state, the words that tell it from every other state (its identification set W_q). */
@@ -89,6 +117,14 @@ export class ConformanceOracle implements EquivalenceOracle {
       return undefined;
     };
     const rng = seededRng((this.o.seed ?? 1) * 7919 + this.round);
+    if (this.o.happyFlow?.length) {
+      const tests = happyFlowSuite(this.o.happyFlow, h.inputs, this.o.insertions ?? 2);
+      for (let k = 0; k < tests.length; k += batch) {
+        const cex = await check(tests.slice(k, k + batch));
+        if (cex) return cex;
+        if (teacher.rewritten) return undefined;
+      }
+    }
     // Wp, shortest tests first (they share prefixes with what the learner asked: the cache answers many)
     const suite = [...wpSuite(h, this.o.extraStates ?? 1)].filter((w) => w.length > 0);
     const max = this.o.maxTests ?? 20_000;

@@ -146,7 +146,8 @@ export const INPUTS: { readonly [name: string]: InputSpec } = {
       try {
         const st = t.inspect();
         if (st.phase === 'established' && !st.kexInProgress) s.engine.rekey();
-        await cx.settle(() => s.client.kexCount > before);
+        // done when the exchange completes, or the peer refuses it (UNIMPLEMENTED for our KEXINIT, or a disconnect)
+        await cx.settle(() => s.client.kexCount > before || s.receivedIds().includes(MessageId.UNIMPLEMENTED));
       } finally {
         t.holdKexMessages(true);
       }

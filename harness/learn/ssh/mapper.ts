@@ -171,7 +171,13 @@ export class SshMapper implements SystemUnderLearning {
     if (this.probeWorks && s.canProbe && (this.probeAfterAuth || !input?.startsWith('USERAUTH_'))) {
       s.probe();
       await s.link.settle(() => s.probeAnswered || !s.alive, Math.max(1000, 10 * this.waitFor(input)));
-      if (s.probeAnswered) { this.stats.probeEnded++; return; }
+      if (s.probeAnswered) {
+        this.stats.probeEnded++;
+        // what the input's first reply took: T for this input when a later wait cannot probe
+        const first = s.firstAt;
+        if (first !== undefined) this.observe(input, first - t0, Infinity);
+        return;
+      }
       if (!s.alive) { this.stats.closeEnded++; return; }
       this.stats.probesLost++;
       return;

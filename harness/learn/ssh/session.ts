@@ -79,6 +79,16 @@ export class LearnSession {
     return this.inbox.length;
   }
 
+  /** Message numbers received since the last take(). */
+  receivedIds(): number[] {
+    return this.inbox.map((r) => r.payload[0]!);
+  }
+
+  /** When the first message since the last take() arrived. */
+  get firstAt(): number | undefined {
+    return this.inbox[0]?.at;
+  }
+
   get alive(): boolean {
     return this.client.alive;
   }
