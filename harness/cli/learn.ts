@@ -18,7 +18,7 @@ import { learn } from '../learn/learn.js';
 import { ModelFileError, readModelFile, toMealy } from '../learn/model-file.js';
 import { type WitnessEntry, writeLearnReport } from '../learn/report.js';
 import { SshMapper } from '../learn/ssh/mapper.js';
-import { updateTable } from '../learn/table.js';
+import { modelFiles, updateTable } from '../learn/table.js';
 import { resolveTarget } from '../fuzz/targets.js';
 
 export interface LearnCliOptions {
@@ -78,8 +78,13 @@ export function register(program: Command): void {
   cmd.command('table')
     .description('rewrite the table of learned models in DIR/README.md (between its learn-table markers)')
     .argument('<dir>', 'directory of model JSON files (e.g. docs/models)')
-    .action((dir: string) => {
-      try { process.stdout.write(`${updateTable(dir)} models in ${join(dir, 'README.md')}\n`); process.exitCode = 0; }
+    .option('--json', 'print the models\' summary rows as JSON')
+    .action((dir: string, o: { json?: boolean }) => {
+      try {
+        const n = updateTable(dir);
+        process.stdout.write(o.json ? JSON.stringify(modelFiles(dir).map((m) => ({ target: m.target, implementation: m.implementation, alphabet: m.alphabet.name, states: m.states, complete: m.complete, stats: m.stats, violated: m.properties.filter((p) => p.status === 'fail').map((p) => p.id) })), null, 1) + '\n' : `${n} models in ${join(dir, 'README.md')}\n`);
+        process.exitCode = 0;
+      }
       catch (e) { process.stderr.write(`ssh-harness learn table: ${(e as Error).message}\n`); process.exitCode = 2; }
     });
 

@@ -21,6 +21,8 @@ export interface Alphabet {
   readonly inputs: readonly string[];
   /** The reference run over these inputs, which the equivalence oracle tests with insertions first. */
   readonly happyFlow: readonly string[];
+  /** Inputs inserted into the reference run at most (default 1). */
+  readonly insertions: number;
   /** The file it came from. */
   readonly file: string;
 }
@@ -72,5 +74,7 @@ export function parseAlphabet(raw: unknown, file = '(inline)'): Alphabet {
   const happyFlow = o['happyFlow'] === undefined ? [] : list('happyFlow');
   const stray = happyFlow.filter((x) => !inputs.includes(x));
   if (stray.length) bad(`"happyFlow" uses ${stray.join(', ')}, which "inputs" does not list`);
-  return { name, description: typeof o['description'] === 'string' ? o['description'] : '', start: start as Start, kex, inputs, happyFlow, file };
+  const insertions = o['insertions'] === undefined ? 1 : o['insertions'];
+  if (typeof insertions !== 'number' || !Number.isInteger(insertions) || insertions < 0 || insertions > 3) bad('"insertions" must be 0, 1, 2 or 3');
+  return { name, description: typeof o['description'] === 'string' ? o['description'] : '', start: start as Start, kex, inputs, happyFlow, insertions: insertions as number, file };
 }

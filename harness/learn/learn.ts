@@ -58,7 +58,7 @@ export async function learn(o: LearnOptions): Promise<LearnOutcome> {
     await mapper.calibrate();
     const deadline = t0 + (o.timeS ?? 600) * 1000;
     const teacher = new Teacher(mapper, { deadline, ...(o.maxQueries !== undefined ? { maxQueries: o.maxQueries } : {}) });
-    const eq = new ConformanceOracle({ extraStates: o.extraStates ?? 1, randomWalks: o.randomWalks ?? 300, seed: o.seed ?? 1, batch: Math.max(16, mapper.parallel * 8), happyFlow: alphabet.happyFlow });
+    const eq = new ConformanceOracle({ extraStates: o.extraStates ?? 1, randomWalks: o.randomWalks ?? 300, seed: o.seed ?? 1, batch: Math.max(16, mapper.parallel * 8), happyFlow: alphabet.happyFlow, insertions: alphabet.insertions });
     let last: Mealy | undefined;
     const learner = new LSharp(teacher, {
       findCounterexample: (h, t) => { last = h; phase = 'testing'; return eq.findCounterexample(h, t).finally(() => { phase = 'learning'; }); },
