@@ -17,7 +17,8 @@ export interface PropertyResult {
   readonly witness?: { readonly inputs: readonly string[]; readonly outputs: readonly string[] };
 }
 
-type Phase = 'pre' | 'pre-nk' | 'post' | 'rekey' | 'rekey-nk';
+/** 'off': a path on which we broke the protocol ourselves (a second KEXINIT inside a re-exchange): no rule applies after it. */
+type Phase = 'pre' | 'pre-nk' | 'post' | 'rekey' | 'rekey-nk' | 'off';
 interface Node { readonly state: number; readonly phase: Phase; readonly auth: boolean; readonly path: readonly string[] }
 
 const KEX_INPUTS = new Set(['KEXINIT', 'KEX_ECDH_INIT', 'NEWKEYS']);
@@ -30,6 +31,7 @@ function step(n: Node, x: string, o: string, t: number): Node {
   if (n.phase === 'pre' && nk) phase = 'pre-nk';
   else if (n.phase === 'pre-nk' && x === 'NEWKEYS') phase = 'post';
   else if (n.phase === 'post' && x === 'KEXINIT') phase = nk ? 'rekey-nk' : 'rekey';
+  else if ((n.phase === 'rekey' || n.phase === 'rekey-nk') && x === 'KEXINIT') phase = 'off';
   else if (n.phase === 'rekey' && nk) phase = 'rekey-nk';
   else if (n.phase === 'rekey-nk' && x === 'NEWKEYS') phase = 'post';
   return { state: t, phase, auth: n.auth || has(o, 'USERAUTH_SUCCESS'), path: [...n.path, x] };
