@@ -2,10 +2,12 @@
  * The table of learned models (docs/models/README.md): one row per model file in a directory, written
  * between two marker comments so the prose around it stays as written.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ModelFile, readModelFile } from './model-file.js';
-import { baseName } from './report.js';
+import type { Start } from './alphabet.js';
+import { type ModelFile, readModelFile, toMealy } from './model-file.js';
+import { checkProperties } from './properties.js';
+import { baseName, writeLearnReport } from './report.js';
 
 export const TABLE_BEGIN = '<!-- learn-table:begin -->';
 export const TABLE_END = '<!-- learn-table:end -->';
@@ -30,9 +32,27 @@ export function markdownTable(models: readonly ModelFile[]): string {
   return rows.join('\n');
 }
 
-/** Rewrites the table between the markers of `readme` from the model files next to it. */
+/**
+ * Checks each model's properties again with the current checks; where a result changed, the model's files
+ * (JSON, reports, witnesses) are written again. Returns the models as they are now.
+ */
+export function recheck(dir: string): ModelFile[] {
+  return modelFiles(dir).map((f) => {
+    const m = toMealy(f);
+    const strictKex = f.stats['strictKex'];
+    const properties = checkProperties(m, f.alphabet.start as Start, typeof strictKex === 'boolean' ? { strictKex } : {});
+    if (JSON.stringify(properties) === JSON.stringify(f.properties)) return f;
+    const base = baseName(f);
+    for (const w of readdirSync(dir).filter((x) => x.startsWith(`${base}.witness-`))) rmSync(join(dir, w));
+    const updated = { ...f, properties };
+    writeLearnReport(updated, m, dir);
+    return updated;
+  });
+}
+
+/** Rewrites the table between the markers of `readme` from the model files next to it (properties checked again). */
 export function updateTable(dir: string, readme = join(dir, 'README.md')): number {
-  const models = modelFiles(dir);
+  const models = recheck(dir);
   const text = readFileSync(readme, 'utf8');
   const a = text.indexOf(TABLE_BEGIN), b = text.indexOf(TABLE_END);
   if (a < 0 || b < a) throw new Error(`${readme} has no ${TABLE_BEGIN} … ${TABLE_END} markers`);
