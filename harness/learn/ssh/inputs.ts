@@ -17,8 +17,8 @@ export interface InputContext {
   readonly credentials: FuzzCredentials;
   /** A key the peer does not know, for credentials without one (publickey inputs then test an unknown key). */
   readonly spareKey: PrivateKey;
-  /** Wait until the connection is quiet or `until` holds (a composite input's inner steps). */
-  settle(until: () => boolean): Promise<void>;
+  /** Wait until `until` holds or the connection ends, at most `ms` (default 10 s) (a composite input's inner steps). */
+  settle(until: () => boolean, ms?: number): Promise<void>;
 }
 
 export interface InputSpec {
@@ -122,13 +122,16 @@ export const INPUTS: { readonly [name: string]: InputSpec } = {
     run: (s) => channelRequest(s, 'exec', new Writer().string('cat').finish()),
   },
   CHANNEL_CLOSE: {
-    summary: 'CHANNEL_CLOSE of our channel (local CH_NONE without a channel)',
+    summary: 'CHANNEL_CLOSE of our channel, waiting (≤ 2 s) for the peer\'s CLOSE (local CH_NONE without a channel)',
     spec: 'RFC 4254 §5.3',
-    run(s) {
+    async run(s, cx) {
       const c = s.client.channels.find((x) => (x.state === 'open' || x.state === 'opening') && !x.sentClose);
       if (!c || c.remote === undefined) return 'CH_NONE';
       c.sentClose = true;
       s.sendRaw({ type: 'SSH_MSG_CHANNEL_CLOSE', recipientChannel: c.remote });
+      // a peer running a command answers once the command is gone (exit-signal, CLOSE): later than a probe's
+      // UNIMPLEMENTED (sshd), so the answer is awaited here rather than left to the next input
+      await cx.settle(() => c.state === 'closed', 2000);
     },
   },
   GLOBAL_REQUEST: {

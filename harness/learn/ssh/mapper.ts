@@ -153,7 +153,7 @@ export class SshMapper implements SystemUnderLearning {
     return {
       credentials: this.target.credentials,
       spareKey: this.spareKey,
-      settle: (until) => s.link.settle(() => until() || !s.alive, RESET_BUDGET_MS),
+      settle: (until, ms) => s.link.settle(() => until() || !s.alive, ms ?? RESET_BUDGET_MS),
     };
   }
 
@@ -211,7 +211,10 @@ export class SshMapper implements SystemUnderLearning {
         const local = await INPUTS[x]!.run(s, cx);
         if (typeof local === 'string') { out.push(local); continue; }
         this.stats.inputs++;
+        const opening = x === 'CHANNEL_OPEN' ? s.channel : undefined;
         await this.collect(s, x);
+        // a CHANNEL_OPEN the peer did not answer as one (UNIMPLEMENTED before authentication, silence) opened nothing
+        if (opening && opening.state === 'opening') opening.state = 'failed';
         const closed = s.alive ? undefined : s.client.closed?.byUs ? 'local' : 'peer';
         out.push(abstractOutput(s.take(), s.kexShape, closed));
       }
