@@ -3,7 +3,7 @@
  * report with the drawing embedded, Markdown, JUnit XML (one test case per property) and one replayable
  * witness file per violated property.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { htmlEscape } from '../report/html.js';
 import { xmlEscape } from '../report/junit.js';
@@ -55,6 +55,8 @@ export function writeLearnReport(f: ModelFile, m: Mealy, dir: string, divergence
   writeFileSync(files.dot, dot);
   if (svg && files.svg) writeFileSync(files.svg, svg);
   const witnesses: string[] = [];
+  // witnesses of an earlier run of the same model may name properties that hold now
+  for (const old of readdirSync(dir).filter((x) => x.startsWith(`${base}.witness-`))) rmSync(join(dir, old));
   for (const p of f.properties) {
     if (p.status !== 'fail' || !p.witness) continue;
     const path = join(dir, `${base}.witness-${p.id}.json`);

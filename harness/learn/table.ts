@@ -2,7 +2,7 @@
  * The table of learned models (docs/models/README.md): one row per model file in a directory, written
  * between two marker comments so the prose around it stays as written.
  */
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Start } from './alphabet.js';
 import { type ModelFile, readModelFile, toMealy } from './model-file.js';
@@ -42,8 +42,6 @@ export function recheck(dir: string): ModelFile[] {
     const strictKex = f.stats['strictKex'];
     const properties = checkProperties(m, f.alphabet.start as Start, typeof strictKex === 'boolean' ? { strictKex } : {});
     if (JSON.stringify(properties) === JSON.stringify(f.properties)) return f;
-    const base = baseName(f);
-    for (const w of readdirSync(dir).filter((x) => x.startsWith(`${base}.witness-`))) rmSync(join(dir, w));
     const updated = { ...f, properties };
     writeLearnReport(updated, m, dir);
     return updated;
