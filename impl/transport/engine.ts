@@ -105,6 +105,11 @@ export class Engine {
   private relaxed: Relaxations = {};
   /** The first bytes the peer sent while we wait for its identification string, quoted by errors of that phase. */
   private preview: { bytes: Uint8Array; total: number } = { bytes: new Uint8Array(0), total: 0 };
+  /**
+   * Testing (EngineTesting.holdKexMessages): our kex messages wait here until released one by one; the key
+   * switch and everything else that follows our NEWKEYS waits with it (`after`).
+   */
+  private kexGate: { payload: Uint8Array; after: (() => void)[] }[] | undefined;
 
   constructor(options: EngineOptions) {
     this.opts = options;
@@ -229,7 +234,12 @@ export class Engine {
   private joinBuf = new Uint8Array(0);
   /** RFC 4253 §7.1: from our KEXINIT until our NEWKEYS (and before the first exchange) only kex messages go out. */
   private get holdingPayloads(): boolean {
-    return this.phase !== 'established' || (this.kex !== null && !this.kex.sentNewKeys);
+    return this.phase !== 'established' || (this.kex !== null && !this.kex.sentNewKeys) || this.newKeysHeld;
+  }
+
+  /** Our NEWKEYS waits in the testing gate: the outbound keys have not switched yet. */
+  private get newKeysHeld(): boolean {
+    return this.kexGate !== undefined && this.kexGate.some((h) => h.payload[0] === MessageId.NEWKEYS);
   }
 
   /** Bytes of service payloads held until our NEWKEYS (bounded by limits.maxQueuedDuringKex). */
@@ -512,7 +522,7 @@ export class Engine {
     if (this.kexInitOverride) ours = this.kexInitOverride(ours);
     const oursPayload = encodeMessage(ours);
     this.kex = new KexRun(this.kexHost(), initial, ours, oursPayload);
-    this.writeRaw(oursPayload);
+    this.writeKex(oursPayload);
   }
 
   /** The narrow view of the engine that one key exchange run needs. */
@@ -526,19 +536,19 @@ export class Engine {
       hostKeys: this.hostKeys,
       verifyHostKey: this.opts.verifyHostKey,
       extInfo: this.opts.extInfo !== false,
-      send: (m) => this.writeTransport(m),
-      installOutbound: (sealer, compression) => {
+      send: (m) => this.writeKex(encodeMessage(m)),
+      installOutbound: (sealer, compression) => this.afterKexSend(() => {
         if (this.strictKex) this.writer.seq = 0; // strict kex: reset after sending NEWKEYS
         this.installOutbound(sealer, compression);
-      },
+      }),
       installInbound: (opener, compression) => {
         if (this.strictKex) this.reader.seq = 0; // strict kex: reset after receiving NEWKEYS
         this.installInbound(opener, compression);
       },
-      afterOurNewKeys: (initial, peerWantsExtInfo) => {
+      afterOurNewKeys: (initial, peerWantsExtInfo) => this.afterKexSend(() => {
         if (initial && this.role === 'server' && peerWantsExtInfo && this.opts.extInfo !== false) this.sendServerSigAlgs();
         this.flushHeld();
-      },
+      }),
       done: (algs, hostKey, initial, secrets) => this.finishKex(algs, hostKey, initial, secrets),
       setSessionId: (h) => { this.sessionId ??= h; },
       setStrict: () => { this.strictKex = true; },
@@ -565,7 +575,7 @@ export class Engine {
     this.kex = null;
     this.established(algs, hostKey);
     // payloads queued after our NEWKEYS but before the peer's (initial kex: phase was still 'kex') go out now
-    if (this.held.length > 0) this.flushHeld();
+    if (this.held.length > 0 && !this.newKeysHeld) this.flushHeld();
     this.opts.onKeys?.(secrets);
     this.emit({ type: 'kexDone', algorithms: algs, initial, hostKey });
   }
@@ -674,6 +684,32 @@ export class Engine {
 
   private writeTransport(m: Message): void {
     this.writeRaw(encodeMessage(m));
+  }
+
+  /** Our KEXINIT, kex-method messages and NEWKEYS: sent now, or held while the testing gate is on. */
+  private writeKex(payload: Uint8Array): void {
+    if (this.kexGate) this.kexGate.push({ payload, after: [] });
+    else this.writeRaw(payload);
+  }
+
+  /** What must follow a kex message we sent (the key switch after NEWKEYS) waits for that message to leave. */
+  private afterKexSend(fn: () => void): void {
+    const last = this.kexGate?.[this.kexGate.length - 1];
+    if (last) last.after.push(fn);
+    else fn();
+  }
+
+  /** Sends the oldest held kex message (with number `id`, when given) and what waited for it; false if none. */
+  private releaseKex(id: number | undefined): boolean {
+    const gate = this.kexGate;
+    const i = gate ? gate.findIndex((h) => id === undefined || h.payload[0] === id) : -1;
+    if (!gate || i < 0) return false;
+    const [h] = gate.splice(i, 1);
+    this.guard(() => {
+      this.writeRaw(h!.payload);
+      for (const fn of h!.after) fn();
+    });
+    return true;
   }
 
   /** Service payload path: deviation rules apply here, then packet framing. */
@@ -794,6 +830,13 @@ export class Engine {
       setInboundRewrite: (fn) => { this.inboundRewrite = fn; },
       setOutboundRewrite: (fn) => { this.outboundRewrite = fn; },
       setRelaxations: (r) => { this.relaxed = { ...r }; },
+      setKexGate: (on) => {
+        if (on) { this.kexGate ??= []; return; }
+        while (this.kexGate?.length) this.releaseKex(undefined);
+        this.kexGate = undefined;
+      },
+      releaseKex: (id) => this.releaseKex(id),
+      heldKex: () => (this.kexGate ?? []).map((h) => h.payload[0]!),
     };
   }
 }

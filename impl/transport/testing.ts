@@ -16,6 +16,7 @@
  *   t.rewriteInbound((p) => p)                    // see/replace/drop every payload we receive, before any rule runs
  *   t.rewriteOutbound((p) => p)                   // see/replace/drop every payload we send, before framing
  *   t.relax({ ignoreBadMac: true })               // receive-side leniency, for deliberately broken peers
+ *   t.holdKexMessages(true); t.releaseKex(30)     // our kex messages leave one at a time, when told (state learning)
  *
  * Hooks that must be in place before the first KEXINIT goes out (e.g. inside a Transport) are installed with
  * the `deviations` engine option, which is called with this object from the engine's constructor.
@@ -105,6 +106,9 @@ export interface TestingSurface {
   setInboundRewrite(fn: InboundRewrite | undefined): void;
   setOutboundRewrite(fn: OutboundRewrite | undefined): void;
   setRelaxations(r: Relaxations): void;
+  setKexGate(on: boolean): void;
+  releaseKex(id: number | undefined): boolean;
+  heldKex(): number[];
 }
 
 export interface Corruption {
@@ -202,6 +206,27 @@ export class EngineTesting {
   /** Every payload we send (transport, kex and service messages) goes through `fn` before framing; undefined drops it. */
   rewriteOutbound(fn: OutboundRewrite | undefined): void {
     this.s.setOutboundRewrite(fn);
+  }
+
+  /**
+   * With `on`, every key exchange message we produce — our KEXINIT (RFC 4253 §7.1), the method's messages
+   * (30–49) and NEWKEYS (§7.3) — waits in a queue instead of leaving, and the outbound key switch (with strict
+   * kex, the sequence number reset) and the release of held service payloads wait with our NEWKEYS. The kex
+   * itself runs as usual: the exchange hash covers exactly the bytes that later leave. A state learner's mapper
+   * uses this to send each handshake message when its abstract input says so. Turning it off sends what waits.
+   */
+  holdKexMessages(on: boolean): void {
+    this.s.setKexGate(on);
+  }
+
+  /** Sends the oldest held kex message (the oldest with number `id`, when given); false when none waits. */
+  releaseKex(id?: number): boolean {
+    return this.s.releaseKex(id);
+  }
+
+  /** Message numbers of the kex messages waiting, oldest first. */
+  heldKex(): number[] {
+    return this.s.heldKex();
   }
 
   /** Replaces the receive-side relaxations (none by default). */

@@ -18,6 +18,8 @@ export const PEER_PACKAGES: readonly string[] = [
   // not peers: the browser the HTML report test drives headless (harness/report/browser.test.ts), and a font
   // for it that apt would otherwise only recommend
   'chromium', 'fonts-liberation',
+  // Graphviz's dot draws learned state machines (ssh-harness learn: SVG in the report)
+  'graphviz',
 ];
 
 export async function missingPackages(pkgs: readonly string[] = PEER_PACKAGES): Promise<string[]> {
