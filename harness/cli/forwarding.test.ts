@@ -18,7 +18,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import { bridgeChannelSocket } from '../../impl/connection/socket-bridge.js';
 import { ABORT_MODES, planConnections, runTraffic, TrafficServer, type PlannedConnection } from '../../impl/connection/testing/tcp-traffic.js';
-import { Transport } from '../../impl/Transport.js';
+import { insecureAcceptAnyHostKey, Transport } from '../../impl/Transport.js';
 import { have, need } from './peer-kit.test-util.js';
 
 const SEED = Number(process.env.SSH_HARNESS_FORWARD_SEED ?? 22);
@@ -95,7 +95,7 @@ describe('forwarding: every byte, half-close either side (ssh -L/-R through serv
   };
 
   const client = async (): Promise<Transport> => {
-    const t = new Transport(['127.0.0.1', servePort]);
+    const t = new Transport(['127.0.0.1', servePort], { verifyHostKey: insecureAcceptAnyHostKey }); // a server of the test's own
     await t.connect({ username: 'alice', password: 'pw' });
     cleanups.push(() => t.close());
     return t;

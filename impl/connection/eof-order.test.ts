@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import { AuthResult } from '../auth/types.js';
 import { generateHostKey } from '../crypto/hostkey/index.js';
-import { Transport } from '../Transport.js';
+import { insecureAcceptAnyHostKey, Transport } from '../Transport.js';
 import { loopbackServer, type LoopbackServer } from './testing/loopback.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -38,7 +38,7 @@ describe('impl/connection: EOF waits for queued stdout and stderr', function () 
 
   for (const cmd of ['stderr', 'both']) {
     it(`${cmd}: every byte before EOF, exit status after`, async () => {
-      const t = new Transport(['127.0.0.1', srv.port]);
+      const t = new Transport(['127.0.0.1', srv.port], { verifyHostKey: insecureAcceptAnyHostKey }); // a server of the test's own
       await t.connect({ username: 'u', password: 'p' });
       try {
         const ch = await t.openSession();

@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { AuthResult } from '../auth/types.js';
 import { generateHostKey } from '../crypto/hostkey/index.js';
-import { Transport } from '../Transport.js';
+import { insecureAcceptAnyHostKey, Transport } from '../Transport.js';
 import type { Channel } from './channel.js';
 import type { ServerPolicy } from './policy.js';
 import { loopbackServer, type LoopbackServer } from './testing/loopback.js';
@@ -40,7 +40,7 @@ describe('impl/connection: channel requests reach a listener attached late', fun
   };
 
   it('env, pty-req, window-change, exec and signal sent before any listener are delivered in order, once', async () => {
-    const t = new Transport(['127.0.0.1', srv.port]);
+    const t = new Transport(['127.0.0.1', srv.port], { verifyHostKey: insecureAcceptAnyHostKey }); // a server of the test's own
     await t.connect({ username: 'alice', password: 'pw' });
     try {
       const ch = await t.openSession();
@@ -73,7 +73,7 @@ describe('impl/connection: channel requests reach a listener attached late', fun
   });
 
   it('the README pattern: ch.once("exec") after an await sees the exec', async () => {
-    const t = new Transport(['127.0.0.1', srv.port]);
+    const t = new Transport(['127.0.0.1', srv.port], { verifyHostKey: insecureAcceptAnyHostKey }); // a server of the test's own
     await t.connect({ username: 'alice', password: 'pw' });
     try {
       const ch = await t.openSession();
@@ -88,7 +88,7 @@ describe('impl/connection: channel requests reach a listener attached late', fun
   });
 
   it('at most 64 events of one name are held; the oldest go first (the state stays on the channel)', async () => {
-    const t = new Transport(['127.0.0.1', srv.port]);
+    const t = new Transport(['127.0.0.1', srv.port], { verifyHostKey: insecureAcceptAnyHostKey }); // a server of the test's own
     await t.connect({ username: 'alice', password: 'pw' });
     try {
       const ch = await t.openSession();
@@ -107,7 +107,7 @@ describe('impl/connection: channel requests reach a listener attached late', fun
   });
 
   it('client side: exit-status before anyone listens for "exit"', async () => {
-    const t = new Transport(['127.0.0.1', srv.port]);
+    const t = new Transport(['127.0.0.1', srv.port], { verifyHostKey: insecureAcceptAnyHostKey }); // a server of the test's own
     await t.connect({ username: 'alice', password: 'pw' });
     try {
       const ch = await t.openSession();

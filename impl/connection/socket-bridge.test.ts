@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import { AuthResult } from '../auth/types.js';
 import { generateHostKey } from '../crypto/hostkey/index.js';
-import { Transport } from '../Transport.js';
+import { insecureAcceptAnyHostKey, Transport } from '../Transport.js';
 import type { Channel } from './channel.js';
 import { bridgeChannelSocket, type BridgeResult } from './socket-bridge.js';
 import type { ServerPolicy } from './policy.js';
@@ -46,7 +46,7 @@ describe('impl/connection: bridgeChannelSocket (port forwarding data path)', fun
   after(async () => { await srv.close(); await far.close(); });
 
   const connect = async (): Promise<Transport> => {
-    const t = new Transport(['127.0.0.1', srv.port]);
+    const t = new Transport(['127.0.0.1', srv.port], { verifyHostKey: insecureAcceptAnyHostKey }); // a server of the test's own
     await t.connect({ username: 'alice', password: 'pw' });
     return t;
   };
@@ -142,7 +142,7 @@ describe('impl/connection: bridgeChannelSocket (port forwarding data path)', fun
         ch.write('partial answer', () => { void ch.close(); });
       }
     }, { auth: { failureDelayMs: 1 } });
-    const t = new Transport(['127.0.0.1', blunt.port]);
+    const t = new Transport(['127.0.0.1', blunt.port], { verifyHostKey: insecureAcceptAnyHostKey }); // a server of the test's own
     await t.connect({ username: 'alice', password: 'pw' });
     try {
       const ch = await t.openChannel('direct-tcpip', ['127.0.0.1', 9], ['127.0.0.1', 0]);
@@ -178,7 +178,7 @@ describe('impl/connection: bridgeChannelSocket (port forwarding data path)', fun
     const wire = net.connect({ port: srv.port, host: '127.0.0.1' });
     await new Promise((r) => wire.once('connect', r));
     wire.on('error', ignore);
-    const t = new Transport(wire);
+    const t = new Transport(wire, { verifyHostKey: insecureAcceptAnyHostKey }); // a server of the test's own
     await t.connect({ username: 'alice', password: 'pw' });
     const results: Promise<BridgeResult>[] = [];
     const local = await localForward(t, (firehose.address() as net.AddressInfo).port, results);
