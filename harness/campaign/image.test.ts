@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dockerPing } from '../targets/docker-api.js';
+import { packageRoot } from '../targets/state.js';
 import { docker } from './docker-cli.js';
 import { ensureHarnessImage, imageHashes, projectFiles } from './image.js';
 
@@ -41,7 +42,7 @@ describe('campaign: the harness image', function () {
     const again = await ensureHarnessImage();
     expect(again.built).to.equal(false);
     expect(again.sizeBytes).to.be.greaterThan(50 << 20);
-    expect(await docker(['run', '--rm', '--network', 'none', again.image, '--version'], 60_000)).to.equal('0.1.0');
+    expect(await docker(['run', '--rm', '--network', 'none', again.image, '--version'], 60_000)).to.equal((JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version);
     const v = await docker(['run', '--rm', '--network', 'none', '--entrypoint', 'node', again.image, '-p', 'process.versions.node'], 60_000);
     expect(Number(v.split('.')[0])).to.be.at.least(20);
     // no development packages: the compiler ran inside and was removed

@@ -34,7 +34,6 @@ const APP = '/opt/ssh-harness';
 
 /** What goes into the image, relative to the package root: directories are copied without their tests. */
 const PROJECT_FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'impl', 'harness', 'scenarios', 'corpora'];
-const ADDON = 'build/Release/ssh_harness_native.node';
 /** Left out (and out of the hash): tests, and READMEs, which nothing reads at run time (KNOWN.md and data files are read). */
 const isTest = (rel: string): boolean => /\.test\.ts$/.test(rel) || rel.startsWith('harness/test/') || /(^|\/)README\.md$/.test(rel);
 
@@ -90,7 +89,6 @@ export function imageHashes(o: HarnessImageOptions = {}, root = packageRoot()): 
   const f = createHash('sha256').update(base);
   const files = projectFiles(root);
   for (const rel of files) { f.update(`\0${rel}\0`); hashFile(f, join(root, rel)); }
-  if (existsSync(join(root, ADDON))) { f.update(`\0${ADDON}\0`); hashFile(f, join(root, ADDON)); }
   return { base, full: f.digest('hex'), files: files.length };
 }
 
@@ -132,8 +130,8 @@ function projectScript(): string {
     'set -eu',
     `mkdir -p ${APP} && cd /src`,
     `for p in ${PROJECT_FILES.join(' ')}; do [ -e "$p" ] && cp -a "$p" ${APP}/; done`,
+    // impl/ came whole: the library's bundle (impl/dist, which exec loads as 'ssh-harness') and its native addon (impl/build)
     `cp -a node_modules ${APP}/`,
-    `if [ -f ${ADDON} ]; then mkdir -p ${APP}/build/Release && cp ${ADDON} ${APP}/${ADDON}; fi`,
     `cd ${APP}`,
     "find harness impl scenarios corpora bin \\( -name '*.test.ts' -o -name README.md \\) -delete; rm -rf harness/test",
     'node node_modules/typescript/bin/tsc -p tsconfig.build.json',
