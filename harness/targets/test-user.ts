@@ -28,9 +28,10 @@ export async function testCredentials(): Promise<Credentials> {
   return { user: TEST_USER, password: TEST_PASSWORD, privateKeyPath: key!.privatePath, publicKeyLine: key!.publicLine };
 }
 
-interface PasswdEntry { uid: number; gid: number; home: string }
+export interface PasswdEntry { uid: number; gid: number; home: string }
 
-async function lookup(user: string): Promise<PasswdEntry | undefined> {
+/** The account's passwd entry (undefined when it does not exist). */
+export async function lookup(user: string = TEST_USER): Promise<PasswdEntry | undefined> {
   try {
     const { stdout } = await run('getent', ['passwd', user]);
     const f = stdout.trim().split(':');

@@ -22,7 +22,8 @@ cfg = json.loads(os.environ['SSH_HARNESS_PEER_CONFIG'])
 logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format='%(asctime)s %(name)s %(levelname)s %(message)s')
 log = logging.getLogger('paramiko_server')
 
-KEY_CLASSES = {'ssh-ed25519': paramiko.Ed25519Key, 'ecdsa-sha2-nistp256': paramiko.ECDSAKey, 'ssh-rsa': paramiko.RSAKey}
+KEY_CLASSES = {'ssh-ed25519': paramiko.Ed25519Key, 'ecdsa-sha2-nistp256': paramiko.ECDSAKey, 'ecdsa-sha2-nistp384': paramiko.ECDSAKey,
+               'ecdsa-sha2-nistp521': paramiko.ECDSAKey, 'ssh-rsa': paramiko.RSAKey}
 
 
 def load_host_key(path):

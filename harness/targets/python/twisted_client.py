@@ -1,0 +1,137 @@
+#!/usr/bin/python3
+"""Twisted Conch client for ssh-harness (client peer `twisted-client`).
+
+Options: JSON in $SSH_HARNESS_CLIENT_CONFIG: host, port, user, password?, identity?, algorithms?, command,
+hostKeyFingerprints? (SHA256:..., accepted host keys; any key when absent). Our stdin (read to EOF first) goes to
+the remote command, then EOF; its stdout/stderr come out on ours; we exit with its exit status, or 255 with a
+message when connecting or authenticating fails.
+"""
+import base64
+import hashlib
+import json
+import os
+import struct
+import sys
+import warnings
+
+warnings.simplefilter('ignore')  # cryptography deprecates Blowfish/CAST5, which Conch still registers
+
+from twisted.conch.ssh import channel, common, connection, keys, transport, userauth  # noqa: E402
+from twisted.internet import defer, protocol, reactor  # noqa: E402
+
+cfg = json.loads(os.environ['SSH_HARNESS_CLIENT_CONFIG'])
+STDIN = sys.stdin.buffer.read()
+result = {'status': 255}
+
+
+def fail(msg):
+    sys.stderr.write('twisted-client: %s\n' % msg)
+    if reactor.running:
+        reactor.stop()
+
+
+def names(kind, default):
+    given = (cfg.get('algorithms') or {}).get(kind)
+    return [n.encode() for n in given] if given else default
+
+
+class ClientTransport(transport.SSHClientTransport):
+    supportedKeyExchanges = names('kex', transport.SSHClientTransport.supportedKeyExchanges)
+    supportedPublicKeys = names('hostKey', transport.SSHClientTransport.supportedPublicKeys)
+    supportedCiphers = names('cipher', transport.SSHClientTransport.supportedCiphers)
+    supportedMACs = names('mac', transport.SSHClientTransport.supportedMACs)
+    supportedCompressions = names('compression', transport.SSHClientTransport.supportedCompressions)
+
+    def verifyHostKey(self, hostKey, fingerprint):
+        wanted = cfg.get('hostKeyFingerprints') or []
+        fp = 'SHA256:' + base64.b64encode(hashlib.sha256(hostKey).digest()).decode().rstrip('=')
+        if wanted and fp not in wanted:
+            return defer.fail(Exception('host key %s is not one of %s' % (fp, ', '.join(wanted))))
+        return defer.succeed(True)
+
+    def connectionSecure(self):
+        self.requestService(UserAuth(cfg['user'].encode(), Connection()))
+
+    def receiveError(self, reasonCode, description):
+        fail('disconnected by the server: %d %s' % (reasonCode, description.decode('latin1')))
+
+    def connectionLost(self, reason):
+        transport.SSHClientTransport.connectionLost(self, reason)
+        if reactor.running:
+            reactor.stop()
+
+
+class UserAuth(userauth.SSHUserAuthClient):
+    def __init__(self, user, instance):
+        userauth.SSHUserAuthClient.__init__(self, user, instance)
+        self.password_sent = False
+        self.key_offered = False
+
+    def getPassword(self, prompt=None):
+        if cfg.get('password') is None or self.password_sent:
+            return None
+        self.password_sent = True
+        return defer.succeed(cfg['password'].encode())
+
+    def getPublicKey(self):
+        if not cfg.get('identity') or self.key_offered:
+            return None
+        self.key_offered = True
+        return keys.Key.fromFile(cfg['identity']).public()
+
+    def getPrivateKey(self):
+        return defer.succeed(keys.Key.fromFile(cfg['identity']))
+
+
+class Connection(connection.SSHConnection):
+    def serviceStarted(self):
+        self.openChannel(ExecChannel(conn=self))
+
+
+class ExecChannel(channel.SSHChannel):
+    name = b'session'
+
+    def openFailed(self, reason):
+        fail('session refused: %s' % reason)
+
+    def channelOpen(self, data):
+        d = self.conn.sendRequest(self, b'exec', common.NS(cfg['command'].encode()), wantReply=True)
+        d.addCallbacks(self.started, lambda f: fail('exec refused: %s' % f.getErrorMessage()))
+
+    def started(self, _):
+        if STDIN:
+            self.write(STDIN)
+        self.conn.sendEOF(self)
+
+    def dataReceived(self, data):
+        sys.stdout.buffer.write(data)
+
+    def extReceived(self, dataType, data):
+        sys.stderr.buffer.write(data)
+
+    def request_exit_status(self, data):
+        result['status'] = struct.unpack('>L', data[:4])[0]
+        return True
+
+    def closed(self):
+        self.loseConnection()
+        self.conn.transport.loseConnection()
+
+
+def main():
+    f = protocol.ClientFactory()
+    f.protocol = ClientTransport
+    f.clientConnectionFailed = lambda connector, reason: fail(reason.getErrorMessage())
+    reactor.connectTCP(cfg['host'], int(cfg['port']), f, timeout=15)
+    reactor.callLater(60, fail, 'no result within 60 s')
+    reactor.run()
+
+
+if __name__ == '__main__':
+    try:
+        main()
+    except Exception as e:
+        sys.stderr.write('twisted-client: %s: %s\n' % (type(e).__name__, e))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(result['status'])
