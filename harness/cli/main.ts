@@ -11,6 +11,7 @@ import { register as registerPeers } from './peers.js';
 import { register as registerReplay } from './replay.js';
 import { register as registerRun } from './run.js';
 import { register as registerServe } from './serve.js';
+import { register as registerSurvey } from './survey.js';
 import { register as registerTrace } from './trace.js';
 
 const program = new Command('ssh-harness')
@@ -23,6 +24,7 @@ registerRun(program);
 registerFuzz(program);
 registerReplay(program);
 registerInterop(program);
+registerSurvey(program);
 registerPeers(program);
 registerBench(program);
 registerServe(program);

@@ -52,12 +52,20 @@ for(const r of $$('tr.row')) r.addEventListener('click',()=>{const d=r.nextEleme
 $('#expand').addEventListener('click',()=>{for(const r of $$('tr.row')) if(!r.hidden) r.nextElementSibling.hidden=false;});
 $('#collapse').addEventListener('click',()=>{for(const d of $$('tr.detail')) d.hidden=true;});
 apply();
+// a link to #check-<id> (the survey links failures this way) opens that check's evidence
+const target=location.hash&&document.getElementById(decodeURIComponent(location.hash.slice(1)));
+if(target&&target.classList.contains('row')){target.nextElementSibling.hidden=false;target.scrollIntoView();}
 `;
+
+/** The id of a check's row: survey tables link to `report.html#check-<id>`. */
+export function checkAnchor(id: string): string {
+  return `check-${id.replace(/[^A-Za-z0-9_.@-]+/g, '_')}`;
+}
 
 function row(r: CheckResult, reportDir: string | undefined): string {
   const traces = r.traces ? Object.entries(r.traces).map(([k, p]) => `<a href="${htmlEscape(reportDir ? relative(reportDir, p) : p)}">${k}</a>`).join(' · ') : '';
   const specs = r.spec.map((s) => `<div><b>${htmlEscape(citation(s))}</b>${s.text ? `<blockquote>${htmlEscape(s.text)}</blockquote>` : ''}</div>`).join('');
-  return `<tr class="row" data-area="${r.area}" data-verdict="${r.verdict}" data-level="${r.level}">`
+  return `<tr class="row" id="${checkAnchor(r.id)}" data-area="${r.area}" data-verdict="${r.verdict}" data-level="${r.level}">`
     + `<td><span class="v ${r.verdict}${r.known ? ' known' : ''}" title="${r.known ? 'documented in scenarios/KNOWN.md' : ''}">${r.verdict}${r.known ? ' (known)' : ''}</span></td>`
     + `<td>${r.level}</td><td>${r.area}</td><td><code>${htmlEscape(r.id)}</code><br>${htmlEscape(r.title)}</td>`
     + `<td>${htmlEscape(r.spec.map(citation).join('; '))}</td><td>${htmlEscape(r.reason)}</td></tr>\n`

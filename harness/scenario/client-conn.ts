@@ -216,9 +216,21 @@ export class ClientConn extends Expectations {
     return this.userKey;
   }
 
-  /** The signature algorithm for our user key: RFC 8332 prefers rsa-sha2-* over ssh-rsa. */
+  /**
+   * The signature algorithm for our user key: the first the server lists in server-sig-algs (RFC 8308 §3.1);
+   * without that extension RFC 8332 rsa-sha2-* is preferred, except for a server whose own host key algorithms
+   * know RSA only as ssh-rsa (lsh 2.1): it predates RFC 8332, and ssh-rsa is what it can verify (RFC 4253 §6.6).
+   */
   userKeyAlgorithm(): string {
     const k = this.loadUserKey();
+    const sigAlgs = this.engine.peerExtensions.get('server-sig-algs');
+    if (sigAlgs) {
+      const listed = Buffer.from(sigAlgs).toString('latin1').split(',');
+      const pick = k.algorithms.find((a) => a !== 'ssh-rsa' && listed.includes(a)) ?? k.algorithms.find((a) => listed.includes(a));
+      if (pick) return pick;
+    }
+    const hostAlgs = this.target.kexInit?.hostKey ?? [];
+    if (k.algorithms.includes('ssh-rsa') && hostAlgs.includes('ssh-rsa') && !hostAlgs.some((a) => a.startsWith('rsa-sha2-'))) return 'ssh-rsa';
     return k.algorithms.find((a) => a !== 'ssh-rsa') ?? k.algorithms[0]!;
   }
 

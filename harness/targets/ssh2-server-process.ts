@@ -71,11 +71,18 @@ function onClient(client: Connection): void {
       const session = accept();
       session.on('pty', (ok) => ok?.());
       session.on('env', (ok) => ok?.());
-      const start = (ch: ServerChannel, command: string): void => {
-        void runBuiltin(command, ch).then((code) => { ch.exit(code); ch.end(); });
+      // RFC 4254 §6.5: only one of shell, exec, subsystem succeeds per channel; ssh2 leaves refusing a second one
+      // to the application (its accept() then returns undefined), so the wrapper refuses it
+      let started = false;
+      const start = (accept: () => ServerChannel | undefined, reject: (() => void) | undefined, command: string): void => {
+        if (started) { reject?.(); return; }
+        const ch = accept();
+        if (!ch) return;
+        started = true;
+        void runBuiltin(command, ch).then((code) => { ch.exit(code); ch.end(); }, (e: Error) => log(`command failed: ${e.message}`));
       };
-      session.on('exec', (ok, _reject, info) => start(ok(), info.command));
-      session.on('shell', (ok) => start(ok(), 'cat'));
+      session.on('exec', (ok, reject, info) => start(ok, reject, info.command));
+      session.on('shell', (ok, reject) => start(ok, reject, 'cat'));
     });
   });
 }

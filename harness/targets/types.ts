@@ -117,4 +117,6 @@ export interface ClientPeer {
    * limited to, e.g. lsh 2.1's DH group14 with SHA-1): client-direction checks add them to our server's offer.
    */
   readonly serverAlgorithms?: AlgorithmLists;
+  /** Public key types it can authenticate with (`ssh-rsa`, `ssh-ed25519`, …); any when absent. */
+  readonly userKeyTypes?: readonly string[];
 }

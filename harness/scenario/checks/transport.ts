@@ -2,6 +2,7 @@
  * Transport checks that need more than data: the Terrapin prefix-truncation emulation, guessed kex packets,
  * message order around EXT_INFO, long name-lists, bursts, and the session identifier across re-exchanges.
  */
+import { kexAlgorithms } from '../../../impl/crypto/registry.js';
 import { encodeMessage } from '../../../impl/messages/index.js';
 import type { ClientConn } from '../client-conn.js';
 import { defineCheck } from '../define.js';
@@ -95,7 +96,9 @@ export const transportChecks: Check[] = [
     ],
   }, async (ctx) => {
     const junk = Array.from({ length: v.names }, (_, i) => `x${String(i).padStart(4, '0')}-unknown@ssh-harness.invalid`);
-    const real = ctx.target.kexInit?.kex.includes('curve25519-sha256') ? 'curve25519-sha256' : 'ecdh-sha2-nistp256';
+    // a method the target offers (lsh 2.1 has only DH with SHA-1): the quick curve25519 when it can
+    const offered = ctx.target.kexInit?.kex ?? [];
+    const real = ['curve25519-sha256', 'ecdh-sha2-nistp256', ...offered].find((n) => offered.length === 0 || (offered.includes(n) && kexAlgorithms.has(n))) ?? 'curve25519-sha256';
     const c = await ctx.connect({ algorithms: { kex: [real] }, deviations: (t) => t.setKexInitOverride((k) => ({ ...k, kexAlgorithms: [...junk, real, STRICT_C] })) });
     c.note(`kex name-list of ${junk.join(',').length + real.length + 1} bytes`);
     await c.kex({ else: 'fail' });

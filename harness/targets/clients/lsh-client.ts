@@ -61,5 +61,5 @@ async function availability(): Promise<Availability> {
 
 export const lshClient: ClientPeer = {
   name: 'lsh-client', kind: 'client', description: 'GNU lsh client (lsh -q --sloppy-host-authentication)', availability, run,
-  serverAlgorithms: LSH_SERVER_ALGORITHMS,
+  serverAlgorithms: LSH_SERVER_ALGORITHMS, userKeyTypes: ['ssh-rsa', 'ssh-dss'],
 };

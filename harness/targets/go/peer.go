@@ -61,6 +61,8 @@ func main() {
 		os.Exit(2)
 	}
 	switch os.Args[1] {
+	case "algorithms":
+		json.NewEncoder(os.Stdout).Encode(implemented)
 	case "server":
 		serve()
 	case "client":
@@ -69,6 +71,34 @@ func main() {
 		fmt.Fprintf(os.Stderr, "unknown mode %q\n", os.Args[1])
 		os.Exit(2)
 	}
+}
+
+// implemented is what golang.org/x/crypto/ssh 0.4.0 can negotiate (kexAlgoMap, cipherModes, macModes and the
+// signature algorithms of common.go/keys.go). x/crypto itself does not check configured names: an unknown one goes
+// into KEXINIT and fails only once negotiated, so the peer refuses such a configuration up front.
+var implemented = map[string][]string{
+	"kex": {"curve25519-sha256", "curve25519-sha256@libssh.org", "ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521",
+		"diffie-hellman-group14-sha256", "diffie-hellman-group14-sha1", "diffie-hellman-group1-sha1"},
+	"hostKey": {"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-256", "rsa-sha2-512", "ssh-rsa", "ssh-dss"},
+	"cipher": {"aes128-ctr", "aes192-ctr", "aes256-ctr", "aes128-gcm@openssh.com", "chacha20-poly1305@openssh.com",
+		"arcfour256", "arcfour128", "arcfour", "aes128-cbc", "3des-cbc"},
+	"mac":         {"hmac-sha2-256-etm@openssh.com", "hmac-sha2-256", "hmac-sha1", "hmac-sha1-96"},
+	"compression": {"none"},
+}
+
+// clientOnlyKex: x/crypto implements group exchange for clients only (serverForbiddenKexAlgos).
+var clientOnlyKex = []string{"diffie-hellman-group-exchange-sha256", "diffie-hellman-group-exchange-sha1"}
+
+// checkNames returns an error naming the first algorithm x/crypto does not implement.
+func checkNames(a algorithms, client bool) error {
+	for kind, list := range map[string][]string{"kex": a.Kex, "hostKey": a.HostKey, "cipher": a.Cipher, "mac": a.Mac, "compression": a.Compression} {
+		for _, n := range list {
+			if !has(implemented[kind], n) && !(client && kind == "kex" && has(clientOnlyKex, n)) {
+				return fmt.Errorf("%s %q is not implemented by golang.org/x/crypto/ssh", kind, n)
+			}
+		}
+	}
+	return nil
 }
 
 func has(list []string, s string) bool {
@@ -100,6 +130,9 @@ func serve() {
 	}
 	sc := &ssh.ServerConfig{}
 	a := cfg.Algorithms
+	if err := checkNames(a, false); err != nil {
+		log.Fatalf("%v", err)
+	}
 	sc.KeyExchanges, sc.Ciphers, sc.MACs = a.Kex, a.Cipher, a.Mac
 	// x/crypto/ssh implements no compression: only "none" can be honoured
 	for _, c := range a.Compression {
@@ -327,11 +360,9 @@ func client() int {
 		return 255
 	}
 	a := cfg.Algorithms
-	for _, c := range a.Compression {
-		if c != "none" {
-			fmt.Fprintf(os.Stderr, "go-client: compression %q is not implemented by golang.org/x/crypto/ssh\n", c)
-			return 255
-		}
+	if err := checkNames(a, true); err != nil {
+		fmt.Fprintf(os.Stderr, "go-client: %v\n", err)
+		return 255
 	}
 	cc := &ssh.ClientConfig{User: cfg.User, HostKeyAlgorithms: a.HostKey}
 	cc.KeyExchanges, cc.Ciphers, cc.MACs = a.Kex, a.Cipher, a.Mac

@@ -30,17 +30,38 @@ def fail(msg):
         reactor.stop()
 
 
-def names(kind, default):
+def names(kind, default, implemented):
     given = (cfg.get('algorithms') or {}).get(kind)
-    return [n.encode() for n in given] if given else default
+    if not given:
+        return default
+    unknown = [n for n in given if n.encode() not in implemented]
+    if unknown:
+        # Conch would offer them and fail only once one is negotiated: refuse, naming them
+        sys.stderr.write('twisted-client: %s %s not implemented by Conch\n' % (kind, ', '.join(unknown)))
+        os._exit(255)
+    return [n.encode() for n in given]
+
+
+def implemented_names():
+    from twisted.conch.ssh import _kex
+    from twisted.conch.ssh.transport import SSHCiphers
+    return {
+        'kex': set(_kex.getSupportedKeyExchanges()),
+        'hostKey': set(transport.SSHClientTransport.supportedPublicKeys),
+        'cipher': set(SSHCiphers.cipherMap) - {b'none'}, 'mac': set(SSHCiphers.macMap) - {b'none'},
+        'compression': set(transport.SSHClientTransport.supportedCompressions),
+    }
+
+
+IMPLEMENTED = implemented_names()
 
 
 class ClientTransport(transport.SSHClientTransport):
-    supportedKeyExchanges = names('kex', transport.SSHClientTransport.supportedKeyExchanges)
-    supportedPublicKeys = names('hostKey', transport.SSHClientTransport.supportedPublicKeys)
-    supportedCiphers = names('cipher', transport.SSHClientTransport.supportedCiphers)
-    supportedMACs = names('mac', transport.SSHClientTransport.supportedMACs)
-    supportedCompressions = names('compression', transport.SSHClientTransport.supportedCompressions)
+    supportedKeyExchanges = names('kex', transport.SSHClientTransport.supportedKeyExchanges, IMPLEMENTED['kex'])
+    supportedPublicKeys = names('hostKey', transport.SSHClientTransport.supportedPublicKeys, IMPLEMENTED['hostKey'])
+    supportedCiphers = names('cipher', transport.SSHClientTransport.supportedCiphers, IMPLEMENTED['cipher'])
+    supportedMACs = names('mac', transport.SSHClientTransport.supportedMACs, IMPLEMENTED['mac'])
+    supportedCompressions = names('compression', transport.SSHClientTransport.supportedCompressions, IMPLEMENTED['compression'])
 
     def verifyHostKey(self, hostKey, fingerprint):
         wanted = cfg.get('hostKeyFingerprints') or []

@@ -43,7 +43,8 @@ class BuiltinProcess:
         self.at_eof = False
         self.done = False
         proto.makeConnection(self)
-        self.advance()
+        # like a spawned process: it runs after Conch has answered the exec request (RFC 4254 §6.5 want reply)
+        reactor.callLater(0, self.advance)
 
     # the process-transport interface Conch's session calls
     def write(self, data):
@@ -70,6 +71,9 @@ class BuiltinProcess:
         if self.done:
             return
         self.done = True
+        # a process's stdout and stderr close before it is reaped: Conch sends CHANNEL_EOF once both have
+        self.proto.outConnectionLost()
+        self.proto.errConnectionLost()
         # RFC 4254 §6.10: Conch sends exit-status for a process that ended with an exit code
         reason = error.ProcessDone(None) if status == 0 else error.ProcessTerminated(exitCode=status)
         self.proto.processEnded(failure.Failure(reason))
@@ -155,11 +159,21 @@ class Realm:
         return interfaces[0], Avatar(avatarId), lambda: None
 
 
+def implemented(kind):
+    from twisted.conch.ssh import _kex
+    from twisted.conch.ssh.transport import SSHCiphers
+    return {
+        'kex': lambda: set(_kex.getSupportedKeyExchanges()), 'hostKey': lambda: set(transport.SSHServerTransport.supportedPublicKeys),
+        'cipher': lambda: set(SSHCiphers.cipherMap) - {b'none'}, 'mac': lambda: set(SSHCiphers.macMap) - {b'none'},
+        'compression': lambda: set(transport.SSHServerTransport.supportedCompressions),
+    }[kind]()
+
+
 def names(kind, default):
     given = (cfg.get('algorithms') or {}).get(kind)
     if not given:
         return default
-    unknown = [n for n in given if n.encode() not in default]
+    unknown = [n for n in given if n.encode() not in implemented(kind)]
     if unknown:
         # like a real misconfiguration: refuse to start, naming what Conch does not implement
         sys.exit('twisted: %s %s not implemented by Conch' % (kind, ', '.join(unknown)))
