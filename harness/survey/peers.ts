@@ -18,12 +18,12 @@ export const IMPLEMENTATIONS: Readonly<Record<string, string>> = {
   'twisted': 'Twisted Conch', 'twisted-client': 'Twisted Conch',
   'lsh': 'GNU lsh', 'lsh-client': 'GNU lsh',
   'erlang': 'Erlang/OTP ssh', 'erlang-client': 'Erlang/OTP ssh',
-  'go': 'Go x/crypto/ssh', 'go-client': 'Go x/crypto/ssh',
+  'go': 'Go x/crypto/ssh', 'go:cbc': 'Go x/crypto/ssh', 'go-client': 'Go x/crypto/ssh',
   'libssh': 'libssh', 'libssh:defaults': 'libssh', 'libssh-client': 'libssh',
 };
 
 /** Not surveyed on their own: the same software as another entry. */
-export const ALIASES: readonly string[] = ['openssh', 'sshd', 'libssh:defaults'];
+export const ALIASES: readonly string[] = ['openssh', 'sshd', 'libssh:defaults', 'go:cbc'];
 
 export function implementationOf(peer: string): string {
   return IMPLEMENTATIONS[peer] ?? peer;

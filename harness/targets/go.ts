@@ -46,6 +46,13 @@ export async function goAvailability(): Promise<Availability> {
   return { available: true, version: `golang.org/x/crypto/ssh ${v ?? 'unknown'}` };
 }
 
+/** `go:cbc`: the same server with CBC ciphers enabled (ServerConfig.Ciphers), as an operator would: corpora/go/ reproduces against it. */
+export const goCbcTarget: Target = {
+  name: 'go:cbc', kind: 'server', description: 'golang.org/x/crypto/ssh server (ours) with aes128-cbc and 3des-cbc enabled',
+  availability: goAvailability,
+  start: (opts: StartOptions = {}) => start({ ...opts, algorithms: { cipher: ['aes128-cbc', '3des-cbc', 'aes128-ctr'], ...opts.algorithms } }),
+};
+
 export const goTarget: Target = {
   name: 'go', kind: 'server', description: 'golang.org/x/crypto/ssh server (ours, harness/targets/go/peer.go)',
   availability: goAvailability, start,

@@ -64,6 +64,7 @@ registerTarget('twisted', async () => (await import('./python-servers.js')).twis
 registerTarget('lsh', async () => (await import('./lsh.js')).lshTarget);
 registerTarget('erlang', async () => (await import('./erlang.js')).erlangTarget);
 registerTarget('go', async () => (await import('./go.js')).goTarget);
+registerTarget('go:cbc', async () => (await import('./go.js')).goCbcTarget);
 registerTarget('libssh', async () => (await import('./libssh.js')).libsshServerTarget);
 // libssh as shipped (its default cipher list carries an empty name): what corpora/libssh/ reproduces against
 registerTarget('libssh:defaults', async () => (await import('./libssh.js')).libsshShippedTarget);

@@ -37,6 +37,11 @@ export const KNOWN_LIMITATIONS: readonly KnownLimitation[] = [
     why: "PuTTY ranks it below its 'warn below here' line and -batch refuses to confirm weak crypto; plink takes algorithm preferences only from saved sessions",
     evidence: /weak crypto primitive/,
   },
+  {
+    direction: 'server', peer: 'erlang-client', kind: 'hostKey', algorithms: ['ssh-rsa', 'rsa-sha2-256', 'rsa-sha2-512', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521'],
+    why: "OTP's ssh client takes one public_key list for both the server's host key and its own user key (ssh(3) preferred_algorithms: public_key): configured for an RSA or ECDSA host key only, it will not sign with the test account's Ed25519 key",
+    evidence: /Unable to connect using the available authentication methods/,
+  },
 ];
 
 export interface WrapperDefect {

@@ -17,7 +17,7 @@ import { PeerError } from '../errors.js';
 import { runClientProcess } from './run-client.js';
 
 /** What our server must offer besides its defaults for lsh to connect at all: lsh 2.1 knows only these. */
-export const LSH_SERVER_ALGORITHMS: AlgorithmLists = { kex: ['diffie-hellman-group14-sha1'], hostKey: ['ssh-rsa'] };
+export const LSH_SERVER_ALGORITHMS: AlgorithmLists = { kex: ['diffie-hellman-group14-sha1'], hostKey: ['ssh-rsa'], cipher: ['aes256-cbc'] };
 
 function isRsaKey(path: string): boolean {
   const pub = (() => { try { return readFileSync(`${path}.pub`, 'utf8'); } catch { return ''; } })();
