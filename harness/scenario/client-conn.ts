@@ -49,6 +49,8 @@ export interface ConnTrace {
 export const PING_ID = 19;
 /** Peers answer an unknown message within milliseconds; waiting longer only slows the silent ones down. */
 export const PING_WITHIN_MS = 1500;
+/** How long an authentication with valid credentials may take to be answered. */
+export const AUTH_WITHIN_MS = 10_000;
 
 /** The channel number we announce, deliberately not 0 so that an echoed wrong number shows. */
 export const OUR_CHANNEL = 7;
@@ -173,7 +175,8 @@ export class ClientConn extends Expectations {
   async kex(o: { within?: number; else?: Verdict; onClose?: Verdict } = {}): Promise<NegotiatedAlgorithms> {
     const done = this.events.find((e) => e.type === 'kexDone');
     if (done?.type === 'kexDone') return this.afterKex(done.algorithms);
-    const within = o.within ?? 10_000;
+    // 15 s: a big DH group (group18, 8192 bits) in a Python peer takes seconds of CPU on a busy machine
+    const within = o.within ?? 15_000;
     const e = this.engine.isClosed ? this.events.find((x) => x.type === 'closed')
       : await new Promise<EngineEvent | undefined>((resolve) => {
         const timer = setTimeout(() => resolve(undefined), within);
@@ -260,7 +263,8 @@ export class ClientConn extends Expectations {
     const creds = this.target.credentials;
     const m = method === 'any' ? (creds.password !== undefined ? 'password' : 'publickey') : method;
     this.send(m === 'password' ? this.passwordRequest() : this.publicKeyRequest());
-    const r = await this.expectMessage(['SSH_MSG_USERAUTH_SUCCESS', 'SSH_MSG_USERAUTH_FAILURE'], { else: o.else ?? 'inconclusive', because: `${m} authentication` });
+    // a password check may hash slowly (yescrypt, PAM) on a loaded machine: a late answer is not the peer's fault
+    const r = await this.expectMessage(['SSH_MSG_USERAUTH_SUCCESS', 'SSH_MSG_USERAUTH_FAILURE'], { within: AUTH_WITHIN_MS, else: o.else ?? 'inconclusive', because: `${m} authentication` });
     if (r.name !== 'SSH_MSG_USERAUTH_SUCCESS') this.end(o.else ?? 'inconclusive', `${m} authentication with the target's credentials failed: ${JSON.stringify(r.fields)}`);
   }
 

@@ -75,6 +75,8 @@ export function envConfig(o: {
     SSH_HARNESS_HOST: '127.0.0.1', SSH_HARNESS_PORT: String(o.port), SSH_HARNESS_HOSTKEYS: o.hostKeys.join(':'),
     SSH_HARNESS_USER: o.credentials.user, SSH_HARNESS_PASSWORD: o.credentials.password ?? '',
     SSH_HARNESS_AUTHORIZED_KEYS: o.authorizedKeysFile, SSH_HARNESS_METHODS: o.methods.join(','),
+    // SSH_HARNESS_PEER_LOG_LEVEL=3 (libssh's SSH_LOG_PACKET …) makes the peer's log verbose for a closer look
+    ...(process.env['SSH_HARNESS_PEER_LOG_LEVEL'] ? { SSH_HARNESS_LOG_LEVEL: process.env['SSH_HARNESS_PEER_LOG_LEVEL'] } : {}),
     ...Object.fromEntries(lists.filter(([, l]) => l?.length).map(([k, l]) => [k, l!.join(',')])),
   };
 }

@@ -353,8 +353,22 @@ static void handle_connection(ssh_session session) {
       logf_("connection ended: %s", ssh_get_error(session));
       break;
     }
-    for (int i = 0; i < k.nchans; i++) advance(&k.chans[i]);
+    for (int i = 0; i < k.nchans; i++) {
+      struct chan *c = &k.chans[i];
+      /* RFC 4254 §5.3: a CLOSE is answered with CLOSE; libssh leaves sending it to the application */
+      if (c->closed && !c->finished) {
+        c->finished = 1;
+        ssh_channel_close(c->ch);
+      }
+      advance(c);
+    }
     if (!ssh_is_connected(session)) break;
+    /* libssh marks a fatal protocol error (e.g. a packet its filter rejects) on the session but leaves the
+       connection to the application: end it, as a libssh server does */
+    if (ssh_get_error_code(session) == SSH_FATAL) {
+      logf_("session error: %s", ssh_get_error(session));
+      break;
+    }
   }
   ssh_event_free(ev);
 }
