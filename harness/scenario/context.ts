@@ -34,14 +34,16 @@ let connectionCounter = 0;
  * any client that has a default algorithm still negotiates it. A check that sets its own lists keeps them.
  */
 async function withClientNeeds(client: string, o: ServeOptions): Promise<ServeOptions> {
-  if (o.transport?.algorithms) return o;
   const needs = await getClientPeer(client).then((p) => p.serverAlgorithms, () => undefined);
   if (!needs) return o;
-  const add = (base: readonly string[], extra: readonly string[] | undefined): string[] => [...base, ...(extra ?? []).filter((n) => !base.includes(n))];
-  const algorithms = {
-    kex: add(defaultAlgorithms.kex, needs.kex), hostKey: add(defaultAlgorithms.hostKey, needs.hostKey), cipher: add(defaultAlgorithms.cipher, needs.cipher),
-    mac: add(defaultAlgorithms.mac, needs.mac), compression: add(defaultAlgorithms.compression, needs.compression),
+  const given = o.transport?.algorithms ?? {};
+  const add = (kind: 'kex' | 'hostKey' | 'cipher' | 'mac' | 'compression'): string[] => {
+    const mine = given[kind];
+    if (mine) return [...mine];
+    const base = defaultAlgorithms[kind];
+    return [...base, ...(needs[kind] ?? []).filter((n) => !base.includes(n))];
   };
+  const algorithms = { kex: add('kex'), hostKey: add('hostKey'), cipher: add('cipher'), mac: add('mac'), compression: add('compression') };
   return { ...o, transport: { ...o.transport, algorithms } };
 }
 

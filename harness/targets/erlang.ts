@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Availability, RunningTarget, StartOptions, Target } from './types.js';
 import { ALL_HOST_KEY_TYPES, openSshHostKeys } from './host-keys.js';
-import { testCredentials } from './test-user.js';
+import { authorizedKeyLines, testCredentials } from './test-user.js';
 import { builtArtifact, ensureBuilt, ERLANG_PEER, fixFor } from './compiled-peers.js';
 import { cleanEnv, envConfig, passwordAndKey, startListeningPeer } from './listening-peer.js';
 import { findBinary, outputOf } from './local-tools.js';
@@ -29,12 +29,13 @@ async function start(opts: StartOptions = {}): Promise<RunningTarget> {
   if (!erl) throw new PeerError('missing-binary', `erlang: erl not found; ${fixFor(ERLANG_PEER)}`);
   const { artifact } = await ensureBuilt(ERLANG_PEER);
   const credentials = await testCredentials();
+  const authorizedLines = await authorizedKeyLines();
   const keys = await openSshHostKeys(ALL_HOST_KEY_TYPES);
   return startListeningPeer({
     label: 'erlang', command: erl, args: erlArgs(dirname(artifact), 'server'), opts, credentials, hostKeys: keys, fix: fixFor(ERLANG_PEER),
     env: (dir) => {
       const authorized = join(dir, 'authorized_keys');
-      writeFileSync(authorized, `${credentials.publicKeyLine}\n`);
+      writeFileSync(authorized, `${authorizedLines.join('\n')}\n`);
       return cleanEnv({ ...envConfig({ port: opts.port ?? 0, hostKeys: keys.map((k) => k.privatePath), credentials, authorizedKeysFile: authorized, methods, ...(opts.algorithms ? { algorithms: opts.algorithms } : {}) }), HOME: dir });
     },
   });

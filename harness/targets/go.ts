@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Availability, RunningTarget, StartOptions, Target } from './types.js';
 import { ALL_HOST_KEY_TYPES, openSshHostKeys } from './host-keys.js';
-import { testCredentials } from './test-user.js';
+import { authorizedKeyLines, testCredentials } from './test-user.js';
 import { builtArtifact, ensureBuilt, fixFor, GO_PEER } from './compiled-peers.js';
 import { cleanEnv, passwordAndKey, startListeningPeer } from './listening-peer.js';
 import { PeerError } from './errors.js';
@@ -25,7 +25,7 @@ async function start(opts: StartOptions = {}): Promise<RunningTarget> {
   const keys = await openSshHostKeys(ALL_HOST_KEY_TYPES);
   const config = {
     host: '127.0.0.1', port: opts.port ?? 0, hostKeys: keys.map((k) => k.privatePath),
-    user: credentials.user, password: credentials.password, authorizedKeys: [credentials.publicKeyLine],
+    user: credentials.user, password: credentials.password, authorizedKeys: await authorizedKeyLines(),
     authMethods: methods, algorithms: opts.algorithms ?? {},
   };
   return startListeningPeer({

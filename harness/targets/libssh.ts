@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Availability, RunningTarget, StartOptions, Target } from './types.js';
 import { openSshHostKeys } from './host-keys.js';
-import { testCredentials } from './test-user.js';
+import { authorizedKeyLines, testCredentials } from './test-user.js';
 import { builtArtifact, ensureBuilt, fixFor, LIBSSH_PEER } from './compiled-peers.js';
 import { cleanEnv, envConfig, passwordAndKey, startListeningPeer } from './listening-peer.js';
 import { outputOf } from './local-tools.js';
@@ -29,13 +29,14 @@ function libsshTarget(name: string, shipped: boolean): Target {
     const methods = passwordAndKey(name, opts);
     const { artifact } = await ensureBuilt(LIBSSH_PEER);
     const credentials = await testCredentials();
+    const authorizedLines = await authorizedKeyLines();
     const keys = await openSshHostKeys(['ed25519', 'ecdsa', 'rsa']);
     const algorithms = shipped || opts.algorithms?.cipher?.length ? opts.algorithms : { ...opts.algorithms, cipher: LIBSSH_DEFAULT_CIPHERS };
     return startListeningPeer({
       label: name, command: artifact, args: ['server'], opts, credentials, hostKeys: keys, fix: fixFor(LIBSSH_PEER),
       env: (dir) => {
         const authorized = join(dir, 'authorized_keys');
-        writeFileSync(authorized, `${credentials.publicKeyLine}\n`);
+        writeFileSync(authorized, `${authorizedLines.join('\n')}\n`);
         return cleanEnv(envConfig({ port: opts.port ?? 0, hostKeys: keys.map((k) => k.privatePath), credentials, authorizedKeysFile: authorized, methods, ...(algorithms ? { algorithms } : {}) }));
       },
     });

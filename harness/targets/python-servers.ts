@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { Availability, RunningTarget, StartOptions, Target } from './types.js';
 import { ALL_HOST_KEY_TYPES, openSshHostKeys, type OpenSshKeyType } from './host-keys.js';
-import { testCredentials } from './test-user.js';
+import { authorizedKeyLines, testCredentials } from './test-user.js';
 import { spawnPeer } from './process-peer.js';
 import { shippedFile } from './state.js';
 import { executable, outputOf, tempDir } from './local-tools.js';
@@ -33,7 +33,7 @@ function pythonTarget(p: PythonPeer): Target {
     const keys = await openSshHostKeys(p.hostKeyTypes);
     const config = {
       host: '127.0.0.1', port: opts.port ?? 0, hostKeys: keys.map((k) => k.privatePath),
-      user: credentials.user, password: credentials.password, authorizedKeys: [credentials.publicKeyLine],
+      user: credentials.user, password: credentials.password, authorizedKeys: await authorizedKeyLines(),
       authMethods: opts.authMethods ?? ['password', 'publickey'], algorithms: opts.algorithms ?? {},
     };
     const dir = tempDir(p.name);

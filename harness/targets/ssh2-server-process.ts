@@ -39,20 +39,23 @@ function authenticate(ctx: AuthContext): void {
 }
 
 async function runBuiltin(command: string, ch: ServerChannel): Promise<number> {
-  const readAll = (): Promise<Buffer> => new Promise((resolve) => {
-    const parts: Buffer[] = [];
-    ch.on('data', (d: Buffer) => parts.push(d));
-    ch.once('end', () => resolve(Buffer.concat(parts)));
-  });
-  // stdin is read once; like a shell pipeline, a later `cat`/`discard` sees it already consumed
+  // `cat` echoes input as it arrives (not at EOF); `discard` counts it. stdin is read once: like a shell pipeline,
+  // a later `cat`/`discard` sees it already consumed
   let consumed = false;
-  const stdin = (): Promise<Buffer> => (consumed ? Promise.resolve(Buffer.alloc(0)) : ((consumed = true), readAll()));
+  const stdin = (onData: (d: Buffer) => void): Promise<void> => {
+    if (consumed) return Promise.resolve();
+    consumed = true;
+    return new Promise((resolve) => {
+      ch.on('data', onData);
+      ch.once('end', () => resolve());
+    });
+  };
   for (const step of command.split(';').map((s) => s.trim().split(/\s+/).filter(Boolean)).filter((w) => w.length)) {
     const [name, ...args] = step as [string, ...string[]];
     switch (name) {
       case 'echo': ch.write(args.join(' ') + '\n'); break;
-      case 'cat': ch.write(await stdin()); break;
-      case 'discard': ch.write(`${(await stdin()).length}\n`); break;
+      case 'cat': await stdin((d) => ch.write(d)); break;
+      case 'discard': { let n = 0; await stdin((d) => { n += d.length; }); ch.write(`${n}\n`); break; }
       case 'yes': ch.write(Buffer.alloc(Math.min(Number(args[0]) || 0, 1 << 30), 'y\n')); break;
       case 'true': break;
       case 'false': return 1;

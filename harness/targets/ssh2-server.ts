@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Availability, RunningTarget, StartOptions, Target } from './types.js';
 import { ALL_HOST_KEY_TYPES, openSshHostKeys } from './host-keys.js';
-import { testCredentials } from './test-user.js';
+import { authorizedKeyLines, testCredentials } from './test-user.js';
 import { spawnPeer } from './process-peer.js';
 import { childModule } from './state.js';
 import { tempDir } from './local-tools.js';
@@ -31,7 +31,7 @@ async function start(opts: StartOptions = {}): Promise<RunningTarget> {
   const keys = await openSshHostKeys(ALL_HOST_KEY_TYPES);
   const config = {
     host: '127.0.0.1', port: opts.port ?? 0, hostKeys: keys.map((k) => k.privatePath),
-    user: credentials.user, password: credentials.password, authorizedKeys: [credentials.publicKeyLine],
+    user: credentials.user, password: credentials.password, authorizedKeys: await authorizedKeyLines(),
     authMethods: opts.authMethods ?? ['password', 'publickey'], algorithms: opts.algorithms ?? {},
   };
   const child = childModule(import.meta.url, 'ssh2-server-process');

@@ -259,6 +259,8 @@ run_client() ->
                 success ->
                     Stdin =/= <<>> andalso ssh_connection:send(Conn, Ch, Stdin),
                     ssh_connection:send_eof(Conn, Ch),
+                    %% a connection that dies (a DISCONNECT, a protocol error) sends no 'closed' for the channel
+                    erlang:monitor(process, Conn),
                     collect(Conn, Ch, Out, Err, 255);
                 Other ->
                     port_command(Err, io_lib:format("erlang-client: exec refused: ~p~n", [Other])),
@@ -283,6 +285,9 @@ collect(Conn, Ch, Out, Err, Status) ->
         {ssh_cm, Conn, {data, Ch, _, D}} -> port_command(Err, D), collect(Conn, Ch, Out, Err, Status);
         {ssh_cm, Conn, {exit_status, Ch, S}} -> collect(Conn, Ch, Out, Err, S);
         {ssh_cm, Conn, {closed, Ch}} -> ssh:close(Conn), Status;
-        {ssh_cm, Conn, _} -> collect(Conn, Ch, Out, Err, Status)
+        {ssh_cm, Conn, _} -> collect(Conn, Ch, Out, Err, Status);
+        {'DOWN', _, process, Conn, Reason} ->
+            port_command(Err, io_lib:format("erlang-client: connection ended: ~p~n", [Reason])),
+            255
     after 60000 -> 255
     end.

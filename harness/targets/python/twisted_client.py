@@ -71,6 +71,10 @@ class ClientTransport(transport.SSHClientTransport):
         return defer.succeed(True)
 
     def connectionSecure(self):
+        # Conch calls this after every NEWKEYS, re-exchanges included: ask for the service once
+        if getattr(self, 'service_requested', False):
+            return
+        self.service_requested = True
         self.requestService(UserAuth(cfg['user'].encode(), Connection()))
 
     def receiveError(self, reasonCode, description):
@@ -122,7 +126,15 @@ class ExecChannel(channel.SSHChannel):
     def started(self, _):
         if STDIN:
             self.write(STDIN)
-        self.conn.sendEOF(self)
+        self.eof_when_flushed()
+
+    def eof_when_flushed(self):
+        # SSHChannel.write keeps what the window does not allow in self.buf, but sendEOF goes out at once:
+        # wait until the buffer is empty, or the EOF would overtake data (RFC 4254 §5.3)
+        if self.buf:
+            reactor.callLater(0.01, self.eof_when_flushed)
+        else:
+            self.conn.sendEOF(self)
 
     def dataReceived(self, data):
         sys.stdout.buffer.write(data)
