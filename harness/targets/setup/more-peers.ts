@@ -34,9 +34,10 @@ export async function prepareLsh(): Promise<{ changed: boolean; detail: string }
 export const MORE_SERVERS: readonly string[] = ['twisted', 'lsh', 'erlang', 'go', 'libssh'];
 
 export async function verifyMoreServers(): Promise<{ changed: boolean; detail: string }> {
-  const before = listeningPorts();
+  const ports: number[] = [];
   const seen = await Promise.all(MORE_SERVERS.map(async (name) => {
     const t = await (await getTarget(name)).start({ startupTimeoutMs: 30_000 });
+    ports.push(t.port);
     try {
       const p = await probe(t.host, t.port, { readKexInit: true, timeoutMs: 10_000 });
       return `${name}: ${p.version}, ${t.hostKeys.length} host key${t.hostKeys.length === 1 ? '' : 's'}`;
@@ -44,7 +45,9 @@ export async function verifyMoreServers(): Promise<{ changed: boolean; detail: s
       await t.stop();
     }
   }));
-  const left = [...listeningPorts()].filter((p) => !before.has(p));
-  if (left.length) throw new Error(`ports still listening after the checks: ${left.join(', ')}`);
+  // the machine may be shared: only the ports our peers bound must be free again
+  const listening = listeningPorts();
+  const left = ports.filter((p) => listening.has(p));
+  if (left.length) throw new Error(`ports still listening after the peers stopped: ${left.join(', ')}`);
   return { changed: false, detail: seen.join('; ') };
 }
