@@ -7,7 +7,9 @@
  * Exit 0 = every failure is explained in scenarios/KNOWN.md, 1 = untriaged failures, 2 = usage error or a peer
  * that could not be run.
  */
+import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
+import { setTimeScale } from '../scenario/expect.js';
 import type { Command } from 'commander';
 import { clientPeerNames, targetNames } from '../targets/registry.js';
 import { defaultSurveyClients, defaultSurveyServers } from '../survey/peers.js';
@@ -27,6 +29,7 @@ interface SurveyFlags {
   readme?: string;
   json?: boolean;
   quiet?: boolean;
+  timeScale?: string;
 }
 
 class UsageError extends Error {}
@@ -37,6 +40,15 @@ function names(given: string[] | undefined, all: string[], known: readonly strin
   if (list.includes('all')) return all;
   for (const n of list) if (!known.includes(n)) throw new UsageError(`${flag}: unknown peer ${JSON.stringify(n)}; known: all, none, ${known.join(', ')}`);
   return [...new Set(list)];
+}
+
+/**
+ * Default waits stretched by how busy the machine is before we start (load per core, 1 to 4): on a shared 2-core
+ * machine under load 20 peers answer in seconds what takes milliseconds, and a check must not fail for that.
+ */
+export function autoTimeScale(): number {
+  const perCore = loadavg()[0]! / Math.max(1, cpus().length);
+  return Math.min(4, Math.max(1, Math.round(perCore * 10) / 10));
 }
 
 export function surveyRunId(at = new Date()): string {
@@ -55,11 +67,14 @@ async function survey(f: SurveyFlags): Promise<number> {
   } catch (e) {
     throw new UsageError(`--grep: ${(e as Error).message}`);
   }
+  const timeScale = f.timeScale === undefined || f.timeScale === 'auto' ? autoTimeScale() : Number(f.timeScale);
+  if (!Number.isFinite(timeScale) || timeScale < 1 || timeScale > 10) throw new UsageError(`--time-scale: expected auto or a number in [1, 10], got ${JSON.stringify(f.timeScale)}`);
+  setTimeScale(timeScale);
   const base = resolve(f.report ?? 'reports');
   const say = (line: string): void => { if (!f.quiet) process.stderr.write(`${line}\n`); };
   const { report, matrix } = await runSurvey({
     servers, clients, suites: f.suite ?? ['all'], ...(grep ? { grep } : {}), jobs, interop: f.interop !== false,
-    base, runId: surveyRunId(), progress: say,
+    base, runId: surveyRunId(), progress: say, timeScale,
   });
   const files = writeSurvey(report, base);
   const snap = f.snapshot ? writeSnapshot(report, matrix, resolve(f.snapshot), f.readme ? resolve(f.readme) : undefined) : [];
@@ -89,6 +104,7 @@ export function register(program: Command): void {
     .option('--report <dir>', 'report base directory (default reports); files go to <dir>/<run-id>/')
     .option('--snapshot <dir>', 'also write a self-contained copy for the repository (e.g. docs/survey)')
     .option('--readme <file>', 'with --snapshot: replace the table between <!-- survey:begin --> and <!-- survey:end --> in FILE')
+    .option('--time-scale <k|auto>', 'stretch the checks\' default waits by k (1-10) on a busy machine; auto (default): the load per core, 1 to 4')
     .option('--json', 'print the totals as JSON on stdout (progress stays on stderr)')
     .option('--quiet', 'no progress lines')
     .action(async (flags: SurveyFlags) => {

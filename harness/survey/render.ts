@@ -82,7 +82,7 @@ export function surveyMarkdown(r: SurveyReport, links: Links): string {
     '',
     `Run ${r.runId}: ${t.servers} server and ${t.clients} client implementations (${t.implementations} distinct), ${t.checks} checks in all, `
       + `${t.must} MUST and ${t.should} SHOULD failures, ${t.untriaged} untriaged${t.setupErrors ? `, ${t.setupErrors} peers could not run` : ''}; `
-      + `${seconds(r.durationMs)} on ${r.machine.cpus} cores, ${r.jobs} peers at a time.`,
+      + `${seconds(r.durationMs)} on ${r.machine.cpus} cores (load average ${r.machine.loadAverage} at the end, other processes included), ${r.jobs} peers at a time, default waits × ${r.timeScale}.`,
     '',
     tableMarkdown(r, links),
     '',
@@ -172,7 +172,7 @@ export function surveyHtml(r: SurveyReport, links: Links): string {
   const interop = r.interop ? `<p>Interop matrix (${seconds(r.interop.durationMs)}): ${r.interop.summary.pass} cells pass, ${r.interop.summary.fail} fail, ${r.interop.summary.unsupported} unsupported${links.interop ? ` — <a href="${htmlEscape(links.interop)}">the matrix</a>` : ''}.</p>` : '';
   return `<!doctype html><html><head><meta charset="utf-8"><title>SSH ecosystem survey ${htmlEscape(r.runId)}</title><style>${CSS}</style></head><body>
 <h1>The SSH ecosystem, measured</h1>
-<p>Run ${htmlEscape(r.runId)}: ${t.servers} server and ${t.clients} client implementations (${t.implementations} distinct), ${t.checks} checks, ${t.must} MUST and ${t.should} SHOULD failures, ${t.untriaged} untriaged; ${seconds(r.durationMs)} on ${r.machine.cpus} cores.</p>
+<p>Run ${htmlEscape(r.runId)}: ${t.servers} server and ${t.clients} client implementations (${t.implementations} distinct), ${t.checks} checks, ${t.must} MUST and ${t.should} SHOULD failures, ${t.untriaged} untriaged; ${seconds(r.durationMs)} on ${r.machine.cpus} cores (load average ${r.machine.loadAverage}), default waits × ${r.timeScale}.</p>
 <table><thead><tr><th>implementation</th><th>role</th><th>version</th><th>checks</th>${r.areas.map((a) => `<th>${htmlEscape(a)}</th>`).join('')}<th>interop</th><th>time</th></tr></thead>
 <tbody>
 ${rows}

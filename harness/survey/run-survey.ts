@@ -5,7 +5,7 @@
  * `peers/<peer>/`; the rows of the one table come from those runs (table.ts). Never throws for a peer: a peer that
  * cannot be run becomes a row with its setup error.
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { writeReports } from '../report/write.js';
 import { runConformance } from '../scenario/session.js';
@@ -34,6 +34,8 @@ export interface SurveyOptions {
   readonly base: string;
   readonly runId: string;
   readonly progress?: (line: string) => void;
+  /** The default waits' stretch factor in force (recorded in the report). */
+  readonly timeScale?: number;
 }
 
 /** A file-system-safe directory name for a peer (`openssh:trixie` → `openssh_trixie`). */
@@ -82,7 +84,7 @@ export async function runSurvey(o: SurveyOptions): Promise<{ report: SurveyRepor
     ...(serverChecks.length ? o.servers.map((peer) => ({ peer, role: 'server' as const })) : []),
     ...(clientChecks.length ? o.clients.map((peer) => ({ peer, role: 'client' as const })) : []),
   ];
-  say(`ssh-harness survey: ${o.servers.length} servers × ${serverChecks.length} checks, ${o.clients.length} clients × ${clientChecks.length} checks, ${jobs} peers at a time${o.interop === false ? '' : ', then the interop matrix'}`);
+  say(`ssh-harness survey: ${o.servers.length} servers × ${serverChecks.length} checks, ${o.clients.length} clients × ${clientChecks.length} checks, ${jobs} peers at a time${o.interop === false ? '' : ', then the interop matrix'}; waits × ${o.timeScale ?? 1}`);
   let finished = 0;
   const done = (): string => `[${++finished}/${tasks.length}]`;
   const rows = await mapLimit(tasks, jobs, (t) => runOne(t, t.role === 'server' ? serverChecks : clientChecks, o, done));
@@ -107,7 +109,7 @@ export async function runSurvey(o: SurveyOptions): Promise<{ report: SurveyRepor
   const allFail = ran.flatMap((r) => r.failures.filter((f) => f.verdict === 'fail'));
   const report: SurveyReport = {
     runId: o.runId, startedAt: startedAt.toISOString(), durationMs: Date.now() - t0,
-    machine: { cpus: cpus().length, node: process.version }, jobs,
+    machine: { cpus: cpus().length, node: process.version, loadAverage: Math.round(loadavg()[0]! * 10) / 10 }, jobs, timeScale: o.timeScale ?? 1,
     areas: usedAreas(withInterop), rows: withInterop,
     ...(interop ? { interop } : {}),
     totals: {

@@ -56,9 +56,12 @@ export interface SurveyReport {
   readonly runId: string;
   readonly startedAt: string;
   readonly durationMs: number;
-  readonly machine: { readonly cpus: number; readonly node: string };
+  /** loadAverage: the 1-minute load when the survey ended (other processes on the machine included). */
+  readonly machine: { readonly cpus: number; readonly node: string; readonly loadAverage: number };
   /** Peers worked on at once. */
   readonly jobs: number;
+  /** The factor the checks' default waits were stretched by (expect.ts setTimeScale). */
+  readonly timeScale: number;
   readonly areas: readonly Area[];
   readonly rows: readonly SurveyRow[];
   readonly interop?: { readonly summary: MatrixSummary; readonly durationMs: number; readonly report: string };

@@ -193,7 +193,10 @@ export const transportChecks: Check[] = [
     await c.authenticate('password');
     const ch = await c.openSession();
     await c.exec(ch, 'cat');
-    const chunk = Buffer.alloc(4096, 0x61);
+    // RFC 4254 §5.2: no more than the peer's window, in packets no larger than its maximum (lsh opens ~30 000 bytes)
+    const size = Math.max(1, Math.min(4096, ch.remoteMaxPacket || 4096, Math.floor((ch.remoteWindow || 32768) / 8)));
+    const chunk = Buffer.alloc(size, 0x61);
+    const total = 8 * size;
     for (let i = 0; i < 8; i++) {
       c.send({ type: 'SSH_MSG_CHANNEL_DATA', recipientChannel: ch.remote, data: chunk });
       if (i === 3) c.act((e) => e.rekey());
@@ -201,13 +204,13 @@ export const transportChecks: Check[] = [
     c.send({ type: 'SSH_MSG_CHANNEL_EOF', recipientChannel: ch.remote });
     let got = 0;
     const deadline = Date.now() + 8000;
-    while (got < 8 * 4096 && Date.now() < deadline) {
+    while (got < total && Date.now() < deadline) {
       const r = await c.rec.inbox.wait(c.cursor, (m) => m.name === 'SSH_MSG_CHANNEL_DATA' || m.name === 'SSH_MSG_CHANNEL_CLOSE', deadline - Date.now());
       if (r.kind !== 'message') break;
       c.cursor = r.m.index + 1;
       if (r.m.name === 'SSH_MSG_CHANNEL_CLOSE') break;
       got += channelDataLength(r.m);
     }
-    if (got !== 8 * 4096) ctx.fail(`echoed ${got} of ${8 * 4096} bytes across the re-exchange`);
+    if (got !== total) ctx.fail(`echoed ${got} of ${total} bytes across the re-exchange`);
   }),
 ];

@@ -169,9 +169,16 @@ static void advance(struct chan *c) {
     case S_CAT:
     case S_DISCARD:
       if (c->inlen) {
-        if (s->kind == S_CAT && write_all(c->ch, c->in, c->inlen, 0) < 0) return finish(c, 1);
-        c->discarded += (long)c->inlen;
-        c->inlen = 0;
+        /* take the buffer first: a blocking write runs libssh's loop, whose data callback appends (and reallocs) */
+        char *in = c->in;
+        size_t len = c->inlen;
+        c->in = NULL;
+        c->inlen = c->incap = 0;
+        int failed = s->kind == S_CAT && write_all(c->ch, in, len, 0) < 0;
+        free(in);
+        if (failed) return finish(c, 1);
+        c->discarded += (long)len;
+        continue; /* more may have arrived meanwhile */
       }
       if (!c->eof) return; /* wait for more input or EOF */
       if (s->kind == S_DISCARD) {
