@@ -119,9 +119,14 @@ def serve(sock, addr):
         if os.path.exists('/etc/ssh/moduli'):
             t.load_server_moduli('/etc/ssh/moduli')
         t.start_server(server=Server(t))
-        # channels are served by the threads check_channel_*_request start; stay until the client goes
+        # channels are served by the threads check_channel_*_request start; stay until the client goes. Keep
+        # every accepted channel referenced: paramiko's Channel.__del__ closes a channel nobody holds
+        channels = []
         while t.is_active():
-            t.accept(1)
+            chan = t.accept(1)
+            if chan is not None:
+                channels.append(chan)
+            channels = [c for c in channels if not c.closed]
     except Exception as e:  # one bad client must not end the server
         log.info('connection from %s ended: %r', addr, e)
     finally:
