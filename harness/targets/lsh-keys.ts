@@ -41,6 +41,16 @@ function pipe(cmd: string, args: readonly string[], input: Buffer | string, env?
   });
 }
 
+/** Runs a tool with stdin closed and a time limit; its exit status does not matter (the caller checks the file). */
+function quiet(cmd: string, args: readonly string[], timeoutMs = 30_000): Promise<void> {
+  return new Promise((resolve) => {
+    const c = spawn(cmd, [...args], { stdio: ['ignore', 'ignore', 'ignore'] });
+    const timer = setTimeout(() => c.kill('SIGKILL'), timeoutMs);
+    c.on('error', () => { clearTimeout(timer); resolve(); });
+    c.on('close', () => { clearTimeout(timer); resolve(); });
+  });
+}
+
 /** A HOME with a seed file, so lsh, lsh-keygen and lsh-writekey run without asking for keystrokes. */
 export async function lshHome(dir: string): Promise<string> {
   const seed = join(dir, '.lsh', 'yarrow-seed-file');
@@ -49,8 +59,9 @@ export async function lshHome(dir: string): Promise<string> {
   const master = join(stateSubdir('lsh'), 'yarrow-seed-file');
   if (!existsSync(master)) {
     const tmp = `${master}.tmp-${process.pid}`;
-    // --sloppy: no keystroke timing on a machine without a terminal; the seed only feeds lsh's own Yarrow RNG
-    await run(tool('lsh-make-seed'), ['--sloppy', '-o', tmp]).catch(() => undefined);
+    // --sloppy: no keystroke timing on a machine without a terminal; the seed only feeds lsh's own Yarrow RNG.
+    // stdin must be closed (an open pipe makes it wait for keystrokes) and the run bounded
+    await quiet(tool('lsh-make-seed'), ['--sloppy', '-o', tmp]);
     if (!existsSync(tmp)) throw new PeerError('setup-failed', `lsh-make-seed could not write a seed file; ${LSH_FIX}`);
     renameSync(tmp, master);
   }
@@ -61,7 +72,7 @@ export async function lshHome(dir: string): Promise<string> {
 /** The server's seed file (lshd reads /var/spool/lsh/yarrow-seed-file; the package's postinst normally makes it). */
 export async function ensureServerSeed(): Promise<boolean> {
   if (existsSync('/var/spool/lsh/yarrow-seed-file')) return false;
-  await run(tool('lsh-make-seed'), ['--server', '--sloppy']).catch(() => undefined);
+  await quiet(tool('lsh-make-seed'), ['--server', '--sloppy']);
   if (!existsSync('/var/spool/lsh/yarrow-seed-file')) throw new PeerError('setup-failed', `lsh-make-seed --server could not write /var/spool/lsh/yarrow-seed-file; ${LSH_FIX}`);
   return true;
 }
