@@ -7,8 +7,11 @@
  * Exit 0 = every failure is explained in scenarios/KNOWN.md, 1 = untriaged failures, 2 = usage error or a peer
  * that could not be run.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import type { MatrixReport } from '../interop/matrix/types.js';
+import type { SurveyReport } from '../survey/types.js';
 import { setTimeScale } from '../scenario/expect.js';
 import type { Command } from 'commander';
 import { clientPeerNames, targetNames } from '../targets/registry.js';
@@ -30,6 +33,7 @@ interface SurveyFlags {
   json?: boolean;
   quiet?: boolean;
   timeScale?: string;
+  from?: string;
 }
 
 class UsageError extends Error {}
@@ -55,7 +59,25 @@ export function surveyRunId(at = new Date()): string {
   return `${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-survey`;
 }
 
+/** `--from`: a snapshot of an earlier run (its survey.json, and interop/matrix.json beside it), nothing re-run. */
+function fromEarlier(f: SurveyFlags): number {
+  if (!f.snapshot) throw new UsageError('--from needs --snapshot');
+  let report: SurveyReport;
+  try {
+    report = JSON.parse(readFileSync(f.from!, 'utf8')) as SurveyReport;
+  } catch (e) {
+    throw new UsageError(`--from ${f.from}: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(report.rows) || typeof report.runId !== 'string') throw new UsageError(`--from ${f.from}: not a survey.json`);
+  const matrixFile = join(dirname(f.from!), 'interop', 'matrix.json');
+  const matrix = existsSync(matrixFile) ? (JSON.parse(readFileSync(matrixFile, 'utf8')) as MatrixReport) : undefined;
+  const snap = writeSnapshot(report, matrix, resolve(f.snapshot), f.readme ? resolve(f.readme) : undefined);
+  process.stdout.write(`snapshot of ${report.runId}: ${snap.length} files in ${resolve(f.snapshot)}\n`);
+  return surveyExitCode(report);
+}
+
 async function survey(f: SurveyFlags): Promise<number> {
+  if (f.from) return fromEarlier(f);
   const servers = names(f.target, defaultSurveyServers(), targetNames(), '--target');
   const clients = names(f.clientTarget, defaultSurveyClients(), clientPeerNames(), '--client-target');
   if (!servers.length && !clients.length) throw new UsageError('nothing to survey: both --target and --client-target are none');
@@ -104,6 +126,7 @@ export function register(program: Command): void {
     .option('--report <dir>', 'report base directory (default reports); files go to <dir>/<run-id>/')
     .option('--snapshot <dir>', 'also write a self-contained copy for the repository (e.g. docs/survey)')
     .option('--readme <file>', 'with --snapshot: replace the table between <!-- survey:begin --> and <!-- survey:end --> in FILE')
+    .option('--from <survey.json>', 'with --snapshot: write the snapshot of an earlier run instead of running one')
     .option('--time-scale <k|auto>', 'stretch the checks\' default waits by k (1-10) on a busy machine; auto (default): the load per core, 1 to 4')
     .option('--json', 'print the totals as JSON on stdout (progress stays on stderr)')
     .option('--quiet', 'no progress lines')

@@ -118,6 +118,17 @@ export function evidenceMarkdown(row: SurveyRow, areas: readonly Area[]): string
   return out.join('\n');
 }
 
+/** From docs/survey/evidence/ (where the snapshot's evidence pages live) to the triage file. */
+const KNOWN_LINK = '../../../scenarios/KNOWN.md';
+
+/** The first sentence of a KNOWN.md explanation (the page links to the whole of it), at most 280 characters. */
+export function firstSentence(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const m = /^(.{40,}?[.:])(\s|$)/.exec(flat);
+  const first = m ? m[1]! : flat;
+  return first.length > 280 ? `${first.slice(0, 280)}…` : first;
+}
+
 function failureMarkdown(f: Failure): string[] {
   return [
     `### ${f.id}`,
@@ -126,10 +137,11 @@ function failureMarkdown(f: Failure): string[] {
     '',
     `Observed: ${mdEscape(f.reason)}`,
     '',
-    f.known ? `Triage (scenarios/KNOWN.md): ${mdEscape(f.known.split('\n').join(' '))}` : '**Untriaged**: not explained in scenarios/KNOWN.md.',
+    f.known ? `Triage ([scenarios/KNOWN.md](${KNOWN_LINK})): ${mdEscape(firstSentence(f.known))}` : '**Untriaged**: not explained in scenarios/KNOWN.md.',
     '',
     '```',
-    ...f.evidence.map((l) => l.replace(/```/g, "'''")),
+    // the last lines lead to the verdict; the peer's own report (a full run) has all of them
+    ...f.evidence.slice(-8).map((l) => (l.length > 180 ? `${l.slice(0, 180)}…` : l).replace(/```/g, "'''")),
     '```',
     '',
   ];

@@ -134,11 +134,27 @@ describe('ssh-harness survey (CLI)', function () {
       [['--readme', 'README.md'], /--readme needs --snapshot/],
       [['--time-scale', '50'], /--time-scale: expected auto or a number in \[1, 10\]/],
       [['--grep', '('], /--grep: /],
+      [['--from', 'survey.json'], /--from needs --snapshot/],
+      [['--from', '/nonexistent/survey.json', '--snapshot', '/tmp/x'], /--from \/nonexistent\/survey.json: /],
     ];
     for (const [args, re] of cases) {
       const r = await cli(args);
       expect(r.code, args.join(' ')).to.equal(2);
       expect(r.err, args.join(' ')).to.match(re);
+    }
+  });
+
+  it('--from writes the snapshot of an earlier run without running anything', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ssh-harness-survey-from-'));
+    try {
+      writeFileSync(join(dir, 'survey.json'), JSON.stringify(report()));
+      const r = await cli(['--from', join(dir, 'survey.json'), '--snapshot', join(dir, 'snap')]);
+      expect(r.code, r.err).to.equal(1); // the sample report has untriaged failures
+      expect(readFileSync(join(dir, 'snap', 'README.md'), 'utf8')).to.contain('Go x/crypto/ssh');
+      const json = JSON.parse(readFileSync(join(dir, 'snap', 'survey.json'), 'utf8')) as SurveyReport;
+      expect(json.rows[0]!.failures.every((f) => f.evidence.length === 0)).to.equal(true); // the evidence is on the pages
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

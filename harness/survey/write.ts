@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { dirname, join, relative } from 'node:path';
 import { toMarkdown as matrixMarkdown } from '../interop/matrix/report-markdown.js';
 import type { MatrixReport } from '../interop/matrix/types.js';
-import { evidenceMarkdown, fullRunLinks, LEGEND, snapshotLinks, surveyHtml, surveyMarkdown, tableMarkdown } from './render.js';
+import { evidenceMarkdown, firstSentence, fullRunLinks, LEGEND, snapshotLinks, surveyHtml, surveyMarkdown, tableMarkdown } from './render.js';
 import { peerDir, surveyDir } from './run-survey.js';
 import type { SurveyReport } from './types.js';
 
@@ -49,6 +49,23 @@ export function readmeBlock(r: SurveyReport, snapshotDir: string, readme: string
   ].join('\n');
 }
 
+/**
+ * The committed JSON: every failure with its reason and the first sentence of its triage, without the evidence
+ * lines (they are on the evidence pages) or the whole KNOWN.md text repeated per failure.
+ */
+export function compact(r: SurveyReport): SurveyReport {
+  return {
+    ...r,
+    rows: r.rows.map((row) => ({
+      ...row,
+      failures: row.failures.map((f) => ({
+        ...f, evidence: [], reason: f.reason.slice(0, 400), spec: f.spec.map((x) => ({ rfc: x.rfc, section: x.section })),
+        ...(f.known ? { known: firstSentence(f.known) } : {}),
+      })),
+    })),
+  };
+}
+
 export function writeSnapshot(r: SurveyReport, matrix: MatrixReport | undefined, dir: string, readme?: string): string[] {
   mkdirSync(join(dir, 'evidence'), { recursive: true });
   // a row that left the survey must not leave a stale page behind
@@ -57,7 +74,7 @@ export function writeSnapshot(r: SurveyReport, matrix: MatrixReport | undefined,
   const put = (file: string, text: string): void => { writeFileSync(file, text); written.push(file); };
   put(join(dir, 'README.md'), surveyMarkdown(r, snapshotLinks));
   put(join(dir, 'survey.html'), surveyHtml(r, snapshotLinks));
-  put(join(dir, 'survey.json'), `${JSON.stringify(r, null, 1)}\n`);
+  put(join(dir, 'survey.json'), `${JSON.stringify(compact(r), null, 1)}\n`);
   for (const row of r.rows) put(join(dir, 'evidence', `${peerDir(row.peer)}-${row.role}.md`), evidenceMarkdown(row, r.areas));
   if (matrix) put(join(dir, 'interop.md'), matrixMarkdown(matrix));
   if (readme) {
