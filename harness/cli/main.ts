@@ -21,6 +21,7 @@ const COMMANDS: Readonly<Record<string, { readonly summary: string; readonly loa
   exec: { summary: 'run COMMAND on an SSH server with the reference client; exits with the remote status', load: () => import('./exec.js') },
   trace: { summary: 'packet traces: import captured SSH traffic', load: () => import('./trace.js') },
   learn: { summary: 'learn a peer\'s protocol state machine (Mealy machine) by active automata learning and check properties on it; diff, replay, table', load: () => import('./learn.js') },
+  survey: { summary: 'the SSH ecosystem, measured: the full suite against every server peer, the client checks against every client peer, and the interop matrix, as one table', load: () => import('./survey.js') },
   campaign: { summary: 'sharded fuzzing and fanned-out surveys on an orchestrator (Docker Swarm, Kubernetes): image, swarm, task', load: () => import('./campaign.js') },
 };
 

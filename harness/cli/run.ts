@@ -15,6 +15,7 @@ import { citations } from '../report/format.js';
 import { findingPower } from '../scenario/finding-power.js';
 import type { Check } from '../scenario/types.js';
 import { VARIANTS } from '../scenario/variants.js';
+import { setTimeScale } from '../scenario/expect.js';
 
 interface RunFlags {
   target: string;
@@ -35,6 +36,7 @@ interface RunFlags {
   list?: boolean;
   quiet?: boolean;
   score?: boolean;
+  timeScale?: string;
 }
 
 class UsageError extends Error {}
@@ -54,6 +56,11 @@ async function run(f: RunFlags): Promise<number> {
     throw new UsageError(`--grep: ${(e as Error).message}`);
   }
   const concurrency = int(f.concurrency, 'concurrency', 1, 64);
+  if (f.timeScale !== undefined) {
+    const k = Number(f.timeScale);
+    if (!Number.isFinite(k) || k < 1 || k > 10) throw new UsageError(`--time-scale: expected a number in [1, 10], got ${JSON.stringify(f.timeScale)}`);
+    setTimeScale(k);
+  }
   const timeoutMs = int(f.timeout, 'timeout', 100, 600_000);
   const clientTargets = f.clientTarget ?? [];
   const checks = await selectChecks({ suites: f.suite ?? ['all'], ...(grep ? { grep } : {}), roles: clientTargets.length ? ['server', 'client'] : ['server'] });
@@ -134,6 +141,7 @@ export function register(program: Command): void {
     .option('--seed <hex>', 'replay a run: the seed printed by an earlier run')
     .option('--concurrency <n>', 'checks in flight at once (default 6)')
     .option('--timeout <ms>', 'per-check time limit (default 20000)')
+    .option('--time-scale <k>', 'stretch the checks\' default waits by k (1-10) on a busy machine')
     .option('--json', 'print the run summary as JSON on stdout')
     .addOption(new Option('--list', 'list the selected checks and exit'))
     .option('--quiet', 'no progress output')

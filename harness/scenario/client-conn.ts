@@ -16,7 +16,7 @@ import { Engine } from '../../impl/transport/engine.js';
 import type { EngineTesting } from '../../impl/transport/testing.js';
 import type { AlgorithmPreferences, EngineEvent, KexSecrets, NegotiatedAlgorithms } from '../../impl/transport/types.js';
 import type { ConnectionRecorder } from './evidence.js';
-import { DEFAULT_WITHIN_MS, Expectations } from './expect.js';
+import { DEFAULT_WITHIN_MS, Expectations, TIME_SCALE } from './expect.js';
 import type { TargetInfo, Verdict } from './types.js';
 import { InfraError } from './verdict.js';
 
@@ -48,7 +48,13 @@ export interface ConnTrace {
  */
 export const PING_ID = 19;
 /** Peers answer an unknown message within milliseconds; waiting longer only slows the silent ones down. */
-export const PING_WITHIN_MS = 1500;
+export const PING_WITHIN_MS_BASE = 1500;
+/** The ping's wait, stretched by the run's time scale (expect.ts setTimeScale). */
+export function pingWithin(): number {
+  return Math.round(PING_WITHIN_MS_BASE * TIME_SCALE);
+}
+/** How long an authentication with valid credentials may take to be answered. */
+export const AUTH_WITHIN_MS_BASE = 10_000;
 
 /** The channel number we announce, deliberately not 0 so that an echoed wrong number shows. */
 export const OUR_CHANNEL = 7;
@@ -173,7 +179,8 @@ export class ClientConn extends Expectations {
   async kex(o: { within?: number; else?: Verdict; onClose?: Verdict } = {}): Promise<NegotiatedAlgorithms> {
     const done = this.events.find((e) => e.type === 'kexDone');
     if (done?.type === 'kexDone') return this.afterKex(done.algorithms);
-    const within = o.within ?? 10_000;
+    // 15 s: a big DH group (group18, 8192 bits) in a Python peer takes seconds of CPU on a busy machine
+    const within = o.within ?? Math.round(15_000 * TIME_SCALE);
     const e = this.engine.isClosed ? this.events.find((x) => x.type === 'closed')
       : await new Promise<EngineEvent | undefined>((resolve) => {
         const timer = setTimeout(() => resolve(undefined), within);
@@ -216,9 +223,21 @@ export class ClientConn extends Expectations {
     return this.userKey;
   }
 
-  /** The signature algorithm for our user key: RFC 8332 prefers rsa-sha2-* over ssh-rsa. */
+  /**
+   * The signature algorithm for our user key: the first the server lists in server-sig-algs (RFC 8308 §3.1);
+   * without that extension RFC 8332 rsa-sha2-* is preferred, except for a server whose own host key algorithms
+   * know RSA only as ssh-rsa (lsh 2.1): it predates RFC 8332, and ssh-rsa is what it can verify (RFC 4253 §6.6).
+   */
   userKeyAlgorithm(): string {
     const k = this.loadUserKey();
+    const sigAlgs = this.engine.peerExtensions.get('server-sig-algs');
+    if (sigAlgs) {
+      const listed = Buffer.from(sigAlgs).toString('latin1').split(',');
+      const pick = k.algorithms.find((a) => a !== 'ssh-rsa' && listed.includes(a)) ?? k.algorithms.find((a) => listed.includes(a));
+      if (pick) return pick;
+    }
+    const hostAlgs = this.target.kexInit?.hostKey ?? [];
+    if (k.algorithms.includes('ssh-rsa') && hostAlgs.includes('ssh-rsa') && !hostAlgs.some((a) => a.startsWith('rsa-sha2-'))) return 'ssh-rsa';
     return k.algorithms.find((a) => a !== 'ssh-rsa') ?? k.algorithms[0]!;
   }
 
@@ -248,7 +267,8 @@ export class ClientConn extends Expectations {
     const creds = this.target.credentials;
     const m = method === 'any' ? (creds.password !== undefined ? 'password' : 'publickey') : method;
     this.send(m === 'password' ? this.passwordRequest() : this.publicKeyRequest());
-    const r = await this.expectMessage(['SSH_MSG_USERAUTH_SUCCESS', 'SSH_MSG_USERAUTH_FAILURE'], { else: o.else ?? 'inconclusive', because: `${m} authentication` });
+    // a password check may hash slowly (yescrypt, PAM) on a loaded machine: a late answer is not the peer's fault
+    const r = await this.expectMessage(['SSH_MSG_USERAUTH_SUCCESS', 'SSH_MSG_USERAUTH_FAILURE'], { within: Math.round(AUTH_WITHIN_MS_BASE * TIME_SCALE), else: o.else ?? 'inconclusive', because: `${m} authentication` });
     if (r.name !== 'SSH_MSG_USERAUTH_SUCCESS') this.end(o.else ?? 'inconclusive', `${m} authentication with the target's credentials failed: ${JSON.stringify(r.fields)}`);
   }
 
@@ -279,7 +299,7 @@ export class ClientConn extends Expectations {
    * Liveness probe: an unknown message number must be answered with SSH_MSG_UNIMPLEMENTED carrying its sequence
    * number (RFC 4253 §11.4). Returns true when answered, false when the connection closed or stayed silent.
    */
-  async ping(within = PING_WITHIN_MS): Promise<boolean> {
+  async ping(within = pingWithin()): Promise<boolean> {
     if (this.engine.isClosed || this.closed) return false;
     const seq = this.sendRaw(Uint8Array.of(PING_ID), 'ping (unknown message number)');
     const e = await this.inbox.wait(this.cursor, (m) => m.name === 'SSH_MSG_UNIMPLEMENTED' && Number(m.fields?.['seq']) === seq, within);
@@ -296,7 +316,7 @@ export class ClientConn extends Expectations {
     const prefix = o.because ? `${o.because}: ` : '';
     const early = await this.inbox.wait(this.cursor, (m) => m.name === 'SSH_MSG_DISCONNECT', 150);
     if (early.kind === 'closed' || early.kind === 'message') return this.checkRejectReason(o.reasons, prefix);
-    if (await this.ping(Math.min(within, PING_WITHIN_MS))) return this.end('fail', `${prefix}the peer kept the connection and answered a later message`);
+    if (await this.ping(Math.min(within, pingWithin()))) return this.end('fail', `${prefix}the peer kept the connection and answered a later message`);
     if (this.closed) return this.checkRejectReason(o.reasons, prefix);
     const v = o.onSilence ?? 'pass';
     this.rec.note(`the peer neither answered nor closed within ${within} ms`);

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { defaultAlgorithms } from '../../impl/crypto/registry.js';
+import { withPeerOnly } from './offer-fallback.js';
 import { KeylogWriter } from '../trace/keylog.js';
 import { TraceWriters } from '../trace/trace-writers.js';
 import { ClientConn, type ClientConnectOptions, type ConnTrace } from './client-conn.js';
@@ -12,6 +13,7 @@ import { ConnectionRecorder, Evidence } from './evidence.js';
 import { RawConn } from './raw-conn.js';
 import { runClientPeer, ServerSide, type ClientRun, type ServeOptions } from './server-side.js';
 import { testCredentials } from '../targets/test-user.js';
+import { getClientPeer } from '../targets/registry.js';
 import type { ClientResult } from '../targets/types.js';
 import { checkSeed, seededRng } from './seed.js';
 import type { CheckMeta, TargetInfo, TraceFiles, Verdict } from './types.js';
@@ -25,6 +27,25 @@ export interface TraceOptions {
 }
 
 let connectionCounter = 0;
+
+/**
+ * Our server's offer for a client peer that needs more than our defaults to connect at all (ClientPeer.
+ * serverAlgorithms: lsh 2.1 knows only DH group14 with SHA-1 and ssh-rsa): the defaults plus those, appended, so
+ * any client that has a default algorithm still negotiates it. A check that sets its own lists keeps them.
+ */
+async function withClientNeeds(client: string, o: ServeOptions): Promise<ServeOptions> {
+  const needs = await getClientPeer(client).then((p) => p.serverAlgorithms, () => undefined);
+  if (!needs) return o;
+  const given = o.transport?.algorithms ?? {};
+  const add = (kind: 'kex' | 'hostKey' | 'cipher' | 'mac' | 'compression'): string[] => {
+    const mine = given[kind];
+    if (mine) return [...mine];
+    const base = defaultAlgorithms[kind];
+    return [...base, ...(needs[kind] ?? []).filter((n) => !base.includes(n))];
+  };
+  const algorithms = { kex: add('kex'), hostKey: add('hostKey'), cipher: add('cipher'), mac: add('mac'), compression: add('compression') };
+  return { ...o, transport: { ...o.transport, algorithms } };
+}
 
 export class CheckContext {
   readonly evidence = new Evidence();
@@ -98,7 +119,9 @@ export class CheckContext {
     const algorithms = o.algorithms ?? (req ? { ...(req.kex ? { kex: req.kex } : {}), ...(req.hostKey ? { hostKey: req.hostKey } : {}), ...(req.cipher ? { cipher: req.cipher } : {}), ...(req.mac ? { mac: req.mac } : {}) } : undefined);
     // checks that do not care about the kex method use a quick one (curve25519) when the peer has it
     const kex = algorithms?.kex ?? (this.target.kexInit?.kex.includes('curve25519-sha256') ? ['curve25519-sha256', ...defaultAlgorithms.kex.filter((k) => k !== 'curve25519-sha256')] : undefined);
-    const algs = { ...(algorithms ?? {}), ...(kex ? { kex } : {}) };
+    const k = this.target.kexInit;
+    const peer = k ? { kex: k.kex, hostKey: k.hostKey, cipher: k.cipherC2S, mac: k.macC2S, compression: k.compC2S } : undefined;
+    const algs = { ...withPeerOnly(kex ? { kex } : {}, peer, algorithms ?? {}), ...(algorithms ?? {}) };
     const c = await ClientConn.open(rec, this.target, seededRng(this.seedFor(rec.conn)), { ...o, ...(Object.keys(algs).length ? { algorithms: algs } : {}) }, trace);
     this.closers.push(() => c.close());
     return c;
@@ -120,7 +143,7 @@ export class CheckContext {
     const rec = this.recorder('server');
     const trace = this.traceFor(rec.conn, 'server');
     rec.tap = trace?.packet;
-    const side = await ServerSide.start(rec, await testCredentials(), o, trace);
+    const side = await ServerSide.start(rec, await testCredentials(), await withClientNeeds(this.check.client, o), trace);
     this.closers.push(() => side.close());
     return side;
   }

@@ -11,6 +11,8 @@ import { reasonCode, valueMatches, type FieldMatch, type Where } from './expect.
 import { RawConn, type PacketFraming } from './raw-conn.js';
 import type { Corruption } from '../../impl/transport/testing.js';
 import type { Verdict } from './types.js';
+import type { ServerKexInit } from '../targets/banner.js';
+import { cipherAlgorithms, kexAlgorithms, macAlgorithms, signatureAlgorithms } from '../../impl/crypto/registry.js';
 
 /** A step's position in its file, for errors that show up only when it runs. */
 export interface StepSite {
@@ -236,7 +238,7 @@ async function runStep(s: State, step: StepValue, site: StepSite): Promise<void>
     }
     case 'send-kexinit': {
       const c = rawConn(s, kind);
-      s.vars.set('sent', c.sendMessage({ ...defaultKexInit(), ...(materialize(a, s.vars) as object) } as MessageInput));
+      s.vars.set('sent', c.sendMessage({ ...defaultKexInit(s.ctx.target.kexInit), ...(materialize(a, s.vars) as object) } as MessageInput));
       return;
     }
     case 'corrupt-next':
@@ -372,13 +374,26 @@ async function runStep(s: State, step: StepValue, site: StepSite): Promise<void>
 }
 
 /** A cleartext KEXINIT with what our engine offers by default, for raw connections. */
-export function defaultKexInit(): Record<string, unknown> {
+/**
+ * The KEXINIT a raw connection sends unless a step overrides fields. With the target's KEXINIT at hand, a list
+ * that shares no name with it gets the target's first algorithm of that kind that we implement appended (legacy
+ * ones included: lsh 2.1 offers only DH with SHA-1, ssh-rsa and CBC), so checks about something else are not
+ * cut short by "no common algorithm" (RFC 4253 §7.1); fields a step sets are used as given.
+ */
+export function defaultKexInit(server?: ServerKexInit): Record<string, unknown> {
+  const fit = (ours: string[], theirs: readonly string[] | undefined, registry: ReadonlyMap<string, unknown>): string[] => {
+    if (!theirs || ours.some((n) => theirs.includes(n))) return ours;
+    const extra = theirs.find((n) => registry.has(n));
+    return extra ? [...ours, extra] : ours;
+  };
+  const cipher = (t?: readonly string[]): string[] => fit(['aes128-ctr', 'aes256-ctr', 'aes128-gcm@openssh.com'], t, cipherAlgorithms);
+  const mac = (t?: readonly string[]): string[] => fit(['hmac-sha2-256'], t, macAlgorithms);
   return {
     type: 'SSH_MSG_KEXINIT', cookie: new Uint8Array(16).fill(0x42),
-    kexAlgorithms: ['curve25519-sha256', 'ecdh-sha2-nistp256', 'diffie-hellman-group14-sha256'],
-    serverHostKeyAlgorithms: ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'rsa-sha2-512', 'rsa-sha2-256'],
-    encryptionC2S: ['aes128-ctr', 'aes256-ctr', 'aes128-gcm@openssh.com'], encryptionS2C: ['aes128-ctr', 'aes256-ctr', 'aes128-gcm@openssh.com'],
-    macC2S: ['hmac-sha2-256'], macS2C: ['hmac-sha2-256'], compressionC2S: ['none'], compressionS2C: ['none'],
+    kexAlgorithms: fit(['curve25519-sha256', 'ecdh-sha2-nistp256', 'diffie-hellman-group14-sha256'], server?.kex, kexAlgorithms),
+    serverHostKeyAlgorithms: fit(['ssh-ed25519', 'ecdsa-sha2-nistp256', 'rsa-sha2-512', 'rsa-sha2-256'], server?.hostKey, signatureAlgorithms),
+    encryptionC2S: cipher(server?.cipherC2S), encryptionS2C: cipher(server?.cipherS2C),
+    macC2S: mac(server?.macC2S), macS2C: mac(server?.macS2C), compressionC2S: ['none'], compressionS2C: ['none'],
     languagesC2S: [], languagesS2C: [], firstKexPacketFollows: false, reserved: 0,
   };
 }

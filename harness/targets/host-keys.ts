@@ -37,7 +37,11 @@ export function ed25519Blob(pk: Uint8Array): Uint8Array {
   return new Uint8Array(out);
 }
 
-export type OpenSshKeyType = 'ed25519' | 'ecdsa' | 'rsa' | 'dsa';
+/** `ecdsa` is NIST P-256 (its cached file name predates the other curves); `ecdsa384`/`ecdsa521` are P-384/P-521. */
+export type OpenSshKeyType = 'ed25519' | 'ecdsa' | 'ecdsa384' | 'ecdsa521' | 'rsa' | 'dsa';
+
+/** Every host key type the peers can be given (RFC 5656 §6.2 curves, RFC 8709 ed25519, RFC 8332 rsa). */
+export const ALL_HOST_KEY_TYPES: readonly OpenSshKeyType[] = ['ed25519', 'ecdsa', 'ecdsa384', 'ecdsa521', 'rsa'];
 
 /** Generates into a temp name then renames, so concurrent runs never see half a key. */
 async function generateOnce(path: string, generate: (tmp: string) => Promise<void>): Promise<void> {
@@ -50,10 +54,14 @@ async function generateOnce(path: string, generate: (tmp: string) => Promise<voi
   renameSync(tmp, path);
 }
 
+const KEYGEN: Readonly<Record<OpenSshKeyType, readonly string[]>> = {
+  ed25519: ['-t', 'ed25519'], ecdsa: ['-t', 'ecdsa', '-b', '256'], ecdsa384: ['-t', 'ecdsa', '-b', '384'],
+  ecdsa521: ['-t', 'ecdsa', '-b', '521'], rsa: ['-t', 'rsa', '-b', '3072'], dsa: ['-t', 'dsa'],
+};
+
 async function sshKeygen(type: OpenSshKeyType, file: string): Promise<void> {
-  const bits = type === 'rsa' ? ['-b', '3072'] : type === 'ecdsa' ? ['-b', '256'] : [];
   try {
-    await run('ssh-keygen', ['-q', '-t', type, ...bits, '-N', '', '-C', 'ssh-harness', '-f', file]);
+    await run('ssh-keygen', ['-q', ...KEYGEN[type], '-N', '', '-C', 'ssh-harness', '-f', file]);
   } catch (e) {
     throw new PeerError('missing-binary', `ssh-keygen failed (${(e as Error).message.split('\n')[0]}); install openssh-client (\`ssh-harness peers setup\`)`);
   }
@@ -73,8 +81,8 @@ export async function cachedOpenSshKey(group: string, type: OpenSshKeyType): Pro
   return { privatePath, publicLine, info: parsePublicKeyLine(publicLine) };
 }
 
-/** Host keys for OpenSSH-compatible servers (sshd, containers, paramiko, asyncssh, ssh2): ed25519, ecdsa-256, rsa-3072. */
-export async function openSshHostKeys(types: readonly OpenSshKeyType[] = ['ed25519', 'ecdsa', 'rsa']): Promise<KeyFile[]> {
+/** Host keys in OpenSSH format, generated once per machine; default: every type (ed25519, ecdsa-256/384/521, rsa-3072). */
+export async function openSshHostKeys(types: readonly OpenSshKeyType[] = ALL_HOST_KEY_TYPES): Promise<KeyFile[]> {
   const out: KeyFile[] = [];
   for (const t of types) out.push(await cachedOpenSshKey('hostkeys', t));
   return out;

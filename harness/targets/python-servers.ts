@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path';
 import type { Availability, RunningTarget, StartOptions, Target } from './types.js';
-import { openSshHostKeys } from './host-keys.js';
-import { testCredentials } from './test-user.js';
+import { ALL_HOST_KEY_TYPES, openSshHostKeys, type OpenSshKeyType } from './host-keys.js';
+import { authorizedKeyLines, testCredentials } from './test-user.js';
 import { spawnPeer } from './process-peer.js';
 import { shippedFile } from './state.js';
 import { executable, outputOf, tempDir } from './local-tools.js';
@@ -14,7 +14,7 @@ import { PeerError, isPeerError } from './errors.js';
 
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 
-interface PythonPeer { name: string; script: string; module: string; aptPackage: string; hostKeyTypes: Array<'ed25519' | 'ecdsa' | 'rsa'> }
+interface PythonPeer { name: string; script: string; module: string; aptPackage: string; hostKeyTypes: readonly OpenSshKeyType[]; label?: string }
 
 export async function pythonModuleVersion(module: string): Promise<Availability> {
   const fix = `install python3-${module} (run \`ssh-harness peers setup\`)`;
@@ -33,7 +33,7 @@ function pythonTarget(p: PythonPeer): Target {
     const keys = await openSshHostKeys(p.hostKeyTypes);
     const config = {
       host: '127.0.0.1', port: opts.port ?? 0, hostKeys: keys.map((k) => k.privatePath),
-      user: credentials.user, password: credentials.password, authorizedKeys: [credentials.publicKeyLine],
+      user: credentials.user, password: credentials.password, authorizedKeys: await authorizedKeyLines(),
       authMethods: opts.authMethods ?? ['password', 'publickey'], algorithms: opts.algorithms ?? {},
     };
     const dir = tempDir(p.name);
@@ -63,10 +63,11 @@ function pythonTarget(p: PythonPeer): Target {
     }
   };
   return {
-    name: p.name, kind: 'server', description: `${p.module} server (${p.script}, ${SYSTEM_PYTHON})`,
+    name: p.name, kind: 'server', description: `${p.label ?? p.module} server (${p.script}, ${SYSTEM_PYTHON})`,
     availability: () => pythonModuleVersion(p.module), start,
   };
 }
 
-export const paramikoTarget = pythonTarget({ name: 'paramiko', script: 'paramiko_server.py', module: 'paramiko', aptPackage: 'python3-paramiko', hostKeyTypes: ['ed25519', 'ecdsa', 'rsa'] });
-export const asyncsshTarget = pythonTarget({ name: 'asyncssh', script: 'asyncssh_server.py', module: 'asyncssh', aptPackage: 'python3-asyncssh', hostKeyTypes: ['ed25519', 'ecdsa', 'rsa'] });
+export const paramikoTarget = pythonTarget({ name: 'paramiko', script: 'paramiko_server.py', module: 'paramiko', aptPackage: 'python3-paramiko', hostKeyTypes: ALL_HOST_KEY_TYPES });
+export const asyncsshTarget = pythonTarget({ name: 'asyncssh', script: 'asyncssh_server.py', module: 'asyncssh', aptPackage: 'python3-asyncssh', hostKeyTypes: ALL_HOST_KEY_TYPES });
+export const twistedTarget = pythonTarget({ name: 'twisted', script: 'twisted_server.py', module: 'twisted', aptPackage: 'python3-twisted', hostKeyTypes: ALL_HOST_KEY_TYPES, label: 'Twisted Conch' });

@@ -45,7 +45,9 @@ export async function getClientPeer(name: string): Promise<ClientPeer> {
 /** The peers this module registers (what `peers setup` installs and must leave available). */
 export const BUILTIN_PEERS: readonly string[] = [
   'openssh', 'openssh:bookworm', 'openssh:trixie', 'sshd', 'dropbear', 'tinyssh', 'paramiko', 'asyncssh', 'ssh2',
+  'twisted', 'lsh', 'erlang', 'go', 'libssh',
   'openssh-client', 'dbclient', 'plink', 'paramiko-client', 'asyncssh-client', 'ssh2-client',
+  'twisted-client', 'lsh-client', 'erlang-client', 'go-client', 'libssh-client',
 ];
 
 // Built-in server peers. More register here as they land.
@@ -58,6 +60,14 @@ registerTarget('tinyssh', async () => (await import('./tinyssh.js')).tinysshTarg
 registerTarget('paramiko', async () => (await import('./python-servers.js')).paramikoTarget);
 registerTarget('asyncssh', async () => (await import('./python-servers.js')).asyncsshTarget);
 registerTarget('ssh2', async () => (await import('./ssh2-server.js')).ssh2Target);
+registerTarget('twisted', async () => (await import('./python-servers.js')).twistedTarget);
+registerTarget('lsh', async () => (await import('./lsh.js')).lshTarget);
+registerTarget('erlang', async () => (await import('./erlang.js')).erlangTarget);
+registerTarget('go', async () => (await import('./go.js')).goTarget);
+registerTarget('go:cbc', async () => (await import('./go.js')).goCbcTarget);
+registerTarget('libssh', async () => (await import('./libssh.js')).libsshServerTarget);
+// libssh as shipped (its default cipher list carries an empty name): what corpora/libssh/ reproduces against
+registerTarget('libssh:defaults', async () => (await import('./libssh.js')).libsshShippedTarget);
 
 // Built-in client peers (client-direction suites drive them against our server).
 registerClientPeer('openssh-client', async () => (await import('./clients/openssh-client.js')).opensshClient);
@@ -66,3 +76,8 @@ registerClientPeer('plink', async () => (await import('./clients/plink.js')).pli
 registerClientPeer('paramiko-client', async () => (await import('./clients/python-clients.js')).paramikoClient);
 registerClientPeer('asyncssh-client', async () => (await import('./clients/python-clients.js')).asyncsshClient);
 registerClientPeer('ssh2-client', async () => (await import('./clients/ssh2-client.js')).ssh2Client);
+registerClientPeer('twisted-client', async () => (await import('./clients/python-clients.js')).twistedClient);
+registerClientPeer('lsh-client', async () => (await import('./clients/lsh-client.js')).lshClient);
+registerClientPeer('erlang-client', async () => (await import('./clients/compiled-clients.js')).erlangClient);
+registerClientPeer('go-client', async () => (await import('./clients/compiled-clients.js')).goClient);
+registerClientPeer('libssh-client', async () => (await import('./clients/compiled-clients.js')).libsshClient);

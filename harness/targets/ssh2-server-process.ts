@@ -39,20 +39,23 @@ function authenticate(ctx: AuthContext): void {
 }
 
 async function runBuiltin(command: string, ch: ServerChannel): Promise<number> {
-  const readAll = (): Promise<Buffer> => new Promise((resolve) => {
-    const parts: Buffer[] = [];
-    ch.on('data', (d: Buffer) => parts.push(d));
-    ch.once('end', () => resolve(Buffer.concat(parts)));
-  });
-  // stdin is read once; like a shell pipeline, a later `cat`/`discard` sees it already consumed
+  // `cat` echoes input as it arrives (not at EOF); `discard` counts it. stdin is read once: like a shell pipeline,
+  // a later `cat`/`discard` sees it already consumed
   let consumed = false;
-  const stdin = (): Promise<Buffer> => (consumed ? Promise.resolve(Buffer.alloc(0)) : ((consumed = true), readAll()));
+  const stdin = (onData: (d: Buffer) => void): Promise<void> => {
+    if (consumed) return Promise.resolve();
+    consumed = true;
+    return new Promise((resolve) => {
+      ch.on('data', onData);
+      ch.once('end', () => resolve());
+    });
+  };
   for (const step of command.split(';').map((s) => s.trim().split(/\s+/).filter(Boolean)).filter((w) => w.length)) {
     const [name, ...args] = step as [string, ...string[]];
     switch (name) {
       case 'echo': ch.write(args.join(' ') + '\n'); break;
-      case 'cat': ch.write(await stdin()); break;
-      case 'discard': ch.write(`${(await stdin()).length}\n`); break;
+      case 'cat': await stdin((d) => ch.write(d)); break;
+      case 'discard': { let n = 0; await stdin((d) => { n += d.length; }); ch.write(`${n}\n`); break; }
       case 'yes': ch.write(Buffer.alloc(Math.min(Number(args[0]) || 0, 1 << 30), 'y\n')); break;
       case 'true': break;
       case 'false': return 1;
@@ -71,11 +74,18 @@ function onClient(client: Connection): void {
       const session = accept();
       session.on('pty', (ok) => ok?.());
       session.on('env', (ok) => ok?.());
-      const start = (ch: ServerChannel, command: string): void => {
-        void runBuiltin(command, ch).then((code) => { ch.exit(code); ch.end(); });
+      // RFC 4254 §6.5: only one of shell, exec, subsystem succeeds per channel; ssh2 leaves refusing a second one
+      // to the application (its accept() then returns undefined), so the wrapper refuses it
+      let started = false;
+      const start = (accept: () => ServerChannel | undefined, reject: (() => void) | undefined, command: string): void => {
+        if (started) { reject?.(); return; }
+        const ch = accept();
+        if (!ch) return;
+        started = true;
+        void runBuiltin(command, ch).then((code) => { ch.exit(code); ch.end(); }, (e: Error) => log(`command failed: ${e.message}`));
       };
-      session.on('exec', (ok, _reject, info) => start(ok(), info.command));
-      session.on('shell', (ok) => start(ok(), 'cat'));
+      session.on('exec', (ok, reject, info) => start(ok, reject, info.command));
+      session.on('shell', (ok, reject) => start(ok, reject, 'cat'));
     });
   });
 }

@@ -5,8 +5,8 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Availability, RunningTarget, StartOptions, Target } from './types.js';
-import { openSshHostKeys } from './host-keys.js';
-import { testCredentials } from './test-user.js';
+import { ALL_HOST_KEY_TYPES, openSshHostKeys } from './host-keys.js';
+import { authorizedKeyLines, testCredentials } from './test-user.js';
 import { spawnPeer } from './process-peer.js';
 import { childModule } from './state.js';
 import { tempDir } from './local-tools.js';
@@ -28,10 +28,10 @@ async function start(opts: StartOptions = {}): Promise<RunningTarget> {
   if (opts.authMethods?.includes('keyboard-interactive')) throw new PeerError('unsupported-option', 'ssh2: only password and publickey auth are served');
   if (!ssh2Version()) throw new PeerError('missing-binary', `ssh2: the ssh2 package is not installed; ${FIX}`);
   const credentials = await testCredentials();
-  const keys = await openSshHostKeys(['ed25519', 'ecdsa', 'rsa']);
+  const keys = await openSshHostKeys(ALL_HOST_KEY_TYPES);
   const config = {
     host: '127.0.0.1', port: opts.port ?? 0, hostKeys: keys.map((k) => k.privatePath),
-    user: credentials.user, password: credentials.password, authorizedKeys: [credentials.publicKeyLine],
+    user: credentials.user, password: credentials.password, authorizedKeys: await authorizedKeyLines(),
     authMethods: opts.authMethods ?? ['password', 'publickey'], algorithms: opts.algorithms ?? {},
   };
   const child = childModule(import.meta.url, 'ssh2-server-process');

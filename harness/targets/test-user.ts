@@ -23,14 +23,20 @@ export async function clientKeys(): Promise<KeyFile[]> {
   return [await cachedOpenSshKey('client', 'ed25519'), await cachedOpenSshKey('client', 'rsa')];
 }
 
+/** Every authorized_keys line of the test account (servers of ours accept all its keys, as sshd does). */
+export async function authorizedKeyLines(): Promise<string[]> {
+  return (await clientKeys()).map((k) => k.publicLine);
+}
+
 export async function testCredentials(): Promise<Credentials> {
   const [key] = await clientKeys();
   return { user: TEST_USER, password: TEST_PASSWORD, privateKeyPath: key!.privatePath, publicKeyLine: key!.publicLine };
 }
 
-interface PasswdEntry { uid: number; gid: number; home: string }
+export interface PasswdEntry { uid: number; gid: number; home: string }
 
-async function lookup(user: string): Promise<PasswdEntry | undefined> {
+/** The account's passwd entry (undefined when it does not exist). */
+export async function lookup(user: string = TEST_USER): Promise<PasswdEntry | undefined> {
   try {
     const { stdout } = await run('getent', ['passwd', user]);
     const f = stdout.trim().split(':');

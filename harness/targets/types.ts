@@ -112,4 +112,11 @@ export interface ClientPeer {
   readonly description: string;
   availability(): Promise<Availability>;
   run(opts: ClientRunOptions): Promise<ClientResult>;
+  /**
+   * Algorithms a server must offer besides the defaults for this client to connect at all (legacy ones it is
+   * limited to, e.g. lsh 2.1's DH group14 with SHA-1): client-direction checks add them to our server's offer.
+   */
+  readonly serverAlgorithms?: AlgorithmLists;
+  /** Public key types it can authenticate with (`ssh-rsa`, `ssh-ed25519`, …); any when absent. */
+  readonly userKeyTypes?: readonly string[];
 }

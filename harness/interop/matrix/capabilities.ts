@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { findBinary } from '../../targets/local-tools.js';
 import { SYSTEM_PYTHON } from '../../targets/python-servers.js';
+import { builtArtifact, GO_PEER } from '../../targets/compiled-peers.js';
 import { KINDS, type Kind, type Lists } from './types.js';
 
 const run = promisify(execFile);
@@ -91,6 +92,47 @@ async function dbclient(): Promise<Capabilities | undefined> {
   return { lists: { cipher: await ask('-c'), mac: await ask('-m') }, source: '`dbclient -c help` and `-m help`' };
 }
 
+const TWISTED = `import json, warnings
+warnings.simplefilter('ignore')
+from twisted.conch.ssh import _kex, transport
+from twisted.conch.ssh.transport import SSHCiphers
+d = lambda xs: sorted(x.decode() for x in xs)
+print(json.dumps({'kex': d(_kex.getSupportedKeyExchanges()), 'hostKey': d(transport.SSHTransportBase.supportedPublicKeys), 'cipher': d(set(SSHCiphers.cipherMap) - {b'none'}), 'mac': d(set(SSHCiphers.macMap) - {b'none'}), 'compression': d(transport.SSHTransportBase.supportedCompressions)}))`;
+
+/** OTP's own list of everything its ssh application implements (ssh_transport:supported_algorithms/0). */
+const ERLANG = `A = ssh_transport:supported_algorithms(),
+L = fun(K) -> case proplists:get_value(K, A) of [{client2server, X} | _] -> X; X -> X end end,
+[io:format("~s: ~s~n", [N, lists:join(",", [atom_to_list(X) || X <- L(K)])]) || {N, K} <- [{"kex", kex}, {"hostKey", public_key}, {"cipher", cipher}, {"mac", mac}, {"compression", compression}]],
+halt().`;
+
+async function erlang(): Promise<Capabilities | undefined> {
+  const erl = findBinary('erl');
+  if (!erl) return undefined;
+  const { stdout } = await run(erl, ['-noinput', '-eval', ERLANG], { timeout: QUERY_TIMEOUT_MS });
+  const lists: Partial<Record<Kind, string[]>> = {};
+  for (const m of stdout.matchAll(/^(\w+): (.*)$/gm)) if ((KINDS as readonly string[]).includes(m[1]!)) lists[m[1] as Kind] = m[2]!.split(',').filter(Boolean);
+  return { lists, source: "OTP's ssh_transport:supported_algorithms()" };
+}
+
+/** Our Go peer prints x/crypto's implemented names (`peer algorithms`); group exchange is client-only there. */
+async function go(role: 'server' | 'client'): Promise<Capabilities | undefined> {
+  const bin = builtArtifact(GO_PEER);
+  if (!bin) return undefined;
+  const { stdout } = await run(bin, ['algorithms'], { timeout: QUERY_TIMEOUT_MS });
+  const lists = JSON.parse(stdout) as Partial<Record<Kind, string[]>>;
+  if (role === 'client') lists.kex = [...(lists.kex ?? []), 'diffie-hellman-group-exchange-sha256', 'diffie-hellman-group-exchange-sha1'];
+  return { lists, source: 'golang.org/x/crypto/ssh 0.4.0 (harness/targets/go/peer.go `algorithms`)' };
+}
+
+/** `lsh --list-algorithms`: ciphers, MACs and compression (its host key line names only the --hostkey-algorithm choices). */
+async function lsh(): Promise<Capabilities | undefined> {
+  const bin = findBinary('lsh');
+  if (!bin) return undefined;
+  const out = await run(bin, ['--list-algorithms'], { timeout: QUERY_TIMEOUT_MS, env: { ...process.env, HOME: '/nonexistent' } }).then((r) => r.stdout + r.stderr, (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`);
+  const line = (what: string): string[] => (new RegExp(`Supported ${what} algorithms: (.*)`).exec(out)?.[1] ?? '').split(',').map((x) => x.trim()).filter((x) => x && x !== 'none');
+  return { lists: { cipher: line('crypto'), mac: line('MAC'), compression: ['none', ...line('compression')] }, source: '`lsh --list-algorithms`' };
+}
+
 const QUERIES: Readonly<Record<string, () => Promise<Capabilities | undefined>>> = {
   'sshd': hostOpenSsh,
   'openssh-client': hostOpenSsh,
@@ -104,6 +146,14 @@ const QUERIES: Readonly<Record<string, () => Promise<Capabilities | undefined>>>
   'ssh2': async () => ssh2(),
   'ssh2-client': async () => ssh2(),
   'dbclient': dbclient,
+  'twisted': () => python(TWISTED, "Conch's key exchange, cipher and MAC registries"),
+  'twisted-client': () => python(TWISTED, "Conch's key exchange, cipher and MAC registries"),
+  'erlang': erlang,
+  'erlang-client': erlang,
+  'go': () => go('server'),
+  'go-client': () => go('client'),
+  'lsh': lsh,
+  'lsh-client': lsh,
 };
 
 /** The peer's implemented algorithms, or undefined when it has no query (or the query failed: then nothing is assumed). */

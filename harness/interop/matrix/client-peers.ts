@@ -6,6 +6,7 @@
  * (plink; dbclient for kex/host key/compression) or does not implement it makes the cell 'unsupported', with why.
  */
 import { generateHostKey } from '../../../impl/crypto/hostkey/index.js';
+import { defaultAlgorithms } from '../../../impl/crypto/registry.js';
 import type { PrivateKey } from '../../../impl/crypto/types.js';
 import { fingerprintSHA256, parseAuthorizedKeys } from '../../../impl/keys/index.js';
 import { startServe } from '../../cli/serve.js';
@@ -51,7 +52,7 @@ async function clientOffer(s: Setup, algorithms: AlgorithmLists | undefined): Pr
   const probe = await listenForClientKexInit(s.timeoutMs);
   try {
     const run = s.peer.run({
-      host: '127.0.0.1', port: probe.port, user: s.creds.user, ...(s.creds.privateKeyPath ? { identity: s.creds.privateKeyPath } : {}),
+      host: '127.0.0.1', port: probe.port, user: s.creds.user, ...credentialsFor(s),
       command: 'true', hostKeyFingerprints: s.fingerprints, timeoutMs: s.timeoutMs, ...(algorithms ? { algorithms } : {}),
     });
     // whichever comes first: the KEXINIT, or the client giving up (it rejected its options, or could not connect)
@@ -68,6 +69,29 @@ async function clientOffer(s: Setup, algorithms: AlgorithmLists | undefined): Pr
   } finally {
     probe.close();
   }
+}
+
+/**
+ * The test account's key, and its password for a client that cannot use that key type (lsh 2.1 has no Ed25519):
+ * the matrix is about algorithms, so such a client logs in by password rather than not at all.
+ */
+function credentialsFor(s: Setup): { identity?: string; password?: string } {
+  const keyType = s.creds.publicKeyLine?.split(/\s+/)[0];
+  const usable = !s.peer.userKeyTypes || (keyType !== undefined && s.peer.userKeyTypes.includes(keyType));
+  if (s.creds.privateKeyPath && usable) return { identity: s.creds.privateKeyPath };
+  return s.creds.password !== undefined ? { password: s.creds.password } : {};
+}
+
+/** Our defaults plus what the client needs to connect at all (ClientPeer.serverAlgorithms), for kinds the cell leaves open. */
+function withNeeds(needs: AlgorithmLists | undefined, restricted: AlgorithmLists): AlgorithmLists {
+  if (!needs) return {};
+  const out: Record<string, readonly string[]> = {};
+  for (const k of KINDS) {
+    const extra = needs[k];
+    if (!extra?.length || restricted[k]) continue;
+    out[k] = [...defaultAlgorithms[k], ...extra.filter((n) => !defaultAlgorithms[k].includes(n))];
+  }
+  return out;
 }
 
 interface CellPlan {
@@ -87,15 +111,16 @@ async function runCell(name: string, s: Setup, plan: CellPlan, defaultOffer: Lis
   const inDefault = defaultOffer[kind].includes(algorithm);
   const clientAlgorithms = inDefault ? undefined : restrictTo(kind, algorithm, carrier);
   const serverLog: string[] = [];
+  const restricted = restrictTo(kind, algorithm, carrier);
   const server = await startServe({
-    host: '127.0.0.1', port: 0, hostKeys: ourHostKeys(), user: s.creds.user,
+    host: '127.0.0.1', port: 0, hostKeys: ourHostKeys(), user: s.creds.user, ...(s.creds.password !== undefined ? { password: s.creds.password } : {}),
     authorizedKeys: parseAuthorizedKeys(`${s.creds.publicKeyLine ?? ''}\n`),
-    algorithms: restrictTo(kind, algorithm, carrier), log: (l) => { if (serverLog.length < 50) serverLog.push(l); },
+    algorithms: { ...withNeeds(s.peer.serverAlgorithms, restricted), ...restricted }, log: (l) => { if (serverLog.length < 50) serverLog.push(l); },
   });
   let r: ClientResult;
   try {
     r = await s.peer.run({
-      host: server.host, port: server.port, user: s.creds.user, ...(s.creds.privateKeyPath ? { identity: s.creds.privateKeyPath } : {}),
+      host: server.host, port: server.port, user: s.creds.user, ...credentialsFor(s),
       command: `echo ${ECHO_TOKEN}`, hostKeyFingerprints: s.fingerprints, timeoutMs: s.timeoutMs,
       ...(clientAlgorithms ? { algorithms: clientAlgorithms } : {}),
     });

@@ -17,6 +17,8 @@ export interface OurClientCellInput {
   readonly port: number;
   readonly user: string;
   readonly privateKey: PrivateKey;
+  /** Sign user authentication with this algorithm instead of the library's choice (e.g. ssh-rsa for lsh 2.1). */
+  readonly userKeyAlgorithm?: string;
   readonly algorithms: AlgorithmLists;
   readonly kind: Kind;
   readonly algorithm: string;
@@ -75,7 +77,12 @@ export async function runOurClientCell(i: OurClientCellInput): Promise<CellOutco
   let negotiated: NegotiatedAlgorithms | undefined;
   try {
     const r = await withDeadline((async () => {
-      await t.connect({ username: i.user, privateKey: i.privateKey });
+      if (i.userKeyAlgorithm) {
+        await t.startClient();
+        await t.authPublicKey(i.user, i.privateKey, { algorithm: i.userKeyAlgorithm });
+      } else {
+        await t.connect({ username: i.user, privateKey: i.privateKey });
+      }
       negotiated = t.negotiatedAlgorithms;
       return execOn(t, `echo ${ECHO_TOKEN}`);
     })(), i.timeoutMs, `handshake+auth+exec with ${i.kind} ${i.algorithm}`, () => { void t.close(100).catch(() => undefined); });

@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { parsePrivateKey } from '../../../impl/keys/index.js';
 import type { PrivateKey } from '../../../impl/crypto/types.js';
 import { getTarget } from '../../targets/registry.js';
-import type { Target } from '../../targets/types.js';
+import type { AlgorithmLists, Target } from '../../targets/types.js';
+import { withPeerOnly } from '../../scenario/offer-fallback.js';
 import { capabilitiesOf } from './capabilities.js';
 import { isAead, macCarrier, restrictTo, splitOffer } from './catalogue.js';
 import { knownLimitation } from './known-limitations.js';
@@ -19,7 +20,7 @@ import { describeError, runOurClientCell } from './our-client-cell.js';
 import { mapLimit, type Limiter } from './pool.js';
 import type { MatrixRows } from './rows.js';
 import { cellKey, discover, tryInstance } from './server-discovery.js';
-import { KINDS, type Cell, type Kind, type PeerReport } from './types.js';
+import { KINDS, type Cell, type Kind, type Lists, type PeerReport } from './types.js';
 
 export interface PeerRunContext {
   readonly limiter: Limiter;
@@ -41,6 +42,14 @@ function peerLogHint(log: string): string {
 
 function unsupportedCell(name: string, kind: Kind, algorithm: string, legacy: boolean, reason: string): Cell {
   return { direction: 'client', peer: name, kind, algorithm, legacy, status: 'unsupported', reason, durationMs: 0 };
+}
+
+/**
+ * Our client's lists for a cell: the cell's restriction, and for the other kinds our defaults extended by what the
+ * peer offers when they share nothing (lsh 2.1 has only legacy algorithms; scenario/offer-fallback.ts).
+ */
+function forPeer(offer: Lists, restricted: AlgorithmLists): AlgorithmLists {
+  return { ...withPeerOnly({}, offer, restricted), ...restricted };
 }
 
 /** All cells for one server peer; never throws (setup problems land in PeerReport.setupError). */
@@ -69,6 +78,8 @@ export async function runServerPeer(name: string, ctx: PeerRunContext): Promise<
     const creds = running.credentials;
     if (!creds.privateKeyPath) return fail('the target gave no client key to authenticate with', { available: true });
     const privateKey: PrivateKey = parsePrivateKey(readFileSync(creds.privateKeyPath)).toPrivateKey();
+    // a server that knows RSA only as ssh-rsa and sends no server-sig-algs (lsh 2.1) verifies nothing else (RFC 8332 §3)
+    const userKeyAlgorithm = privateKey.algorithms.includes('ssh-rsa') && offer.hostKey.includes('ssh-rsa') && !offer.hostKey.some((a) => a.startsWith('rsa-sha2-')) ? 'ssh-rsa' : undefined;
     const carrier = macCarrier(offer.cipher);
     const todo = KINDS.flatMap((kind) => ctx.rows[kind].map((e) => ({ kind, ...e })));
     const cells = await mapLimit(todo, ctx.limiter.limit, async ({ kind, name: algorithm, legacy }): Promise<Cell> => {
@@ -83,8 +94,8 @@ export async function runServerPeer(name: string, ctx: PeerRunContext): Promise<
       const out = await ctx.limiter.run(() => {
         logFrom = running.logs().length;
         return runOurClientCell({
-          host: running.host, port: running.port, user: creds.user, privateKey,
-          algorithms: restrictTo(kind, algorithm, carrier), kind, algorithm, timeoutMs: ctx.timeoutMs,
+          host: running.host, port: running.port, user: creds.user, privateKey, ...(userKeyAlgorithm ? { userKeyAlgorithm } : {}),
+          algorithms: forPeer(offer, restrictTo(kind, algorithm, carrier)), kind, algorithm, timeoutMs: ctx.timeoutMs,
         });
       });
       const reason = out.reason && `${out.reason}${peerLogHint(running.logs().slice(logFrom))}`;

@@ -2,6 +2,7 @@
  * Transport checks that need more than data: the Terrapin prefix-truncation emulation, guessed kex packets,
  * message order around EXT_INFO, long name-lists, bursts, and the session identifier across re-exchanges.
  */
+import { kexAlgorithms } from '../../../impl/crypto/registry.js';
 import { encodeMessage } from '../../../impl/messages/index.js';
 import type { ClientConn } from '../client-conn.js';
 import { defineCheck } from '../define.js';
@@ -95,7 +96,9 @@ export const transportChecks: Check[] = [
     ],
   }, async (ctx) => {
     const junk = Array.from({ length: v.names }, (_, i) => `x${String(i).padStart(4, '0')}-unknown@ssh-harness.invalid`);
-    const real = ctx.target.kexInit?.kex.includes('curve25519-sha256') ? 'curve25519-sha256' : 'ecdh-sha2-nistp256';
+    // a method the target offers (lsh 2.1 has only DH with SHA-1): the quick curve25519 when it can
+    const offered = ctx.target.kexInit?.kex ?? [];
+    const real = ['curve25519-sha256', 'ecdh-sha2-nistp256', ...offered].find((n) => offered.length === 0 || (offered.includes(n) && kexAlgorithms.has(n))) ?? 'curve25519-sha256';
     const c = await ctx.connect({ algorithms: { kex: [real] }, deviations: (t) => t.setKexInitOverride((k) => ({ ...k, kexAlgorithms: [...junk, real, STRICT_C] })) });
     c.note(`kex name-list of ${junk.join(',').length + real.length + 1} bytes`);
     await c.kex({ else: 'fail' });
@@ -190,7 +193,10 @@ export const transportChecks: Check[] = [
     await c.authenticate('password');
     const ch = await c.openSession();
     await c.exec(ch, 'cat');
-    const chunk = Buffer.alloc(4096, 0x61);
+    // RFC 4254 §5.2: no more than the peer's window, in packets no larger than its maximum (lsh opens ~30 000 bytes)
+    const size = Math.max(1, Math.min(4096, ch.remoteMaxPacket || 4096, Math.floor((ch.remoteWindow || 32768) / 8)));
+    const chunk = Buffer.alloc(size, 0x61);
+    const total = 8 * size;
     for (let i = 0; i < 8; i++) {
       c.send({ type: 'SSH_MSG_CHANNEL_DATA', recipientChannel: ch.remote, data: chunk });
       if (i === 3) c.act((e) => e.rekey());
@@ -198,13 +204,13 @@ export const transportChecks: Check[] = [
     c.send({ type: 'SSH_MSG_CHANNEL_EOF', recipientChannel: ch.remote });
     let got = 0;
     const deadline = Date.now() + 8000;
-    while (got < 8 * 4096 && Date.now() < deadline) {
+    while (got < total && Date.now() < deadline) {
       const r = await c.rec.inbox.wait(c.cursor, (m) => m.name === 'SSH_MSG_CHANNEL_DATA' || m.name === 'SSH_MSG_CHANNEL_CLOSE', deadline - Date.now());
       if (r.kind !== 'message') break;
       c.cursor = r.m.index + 1;
       if (r.m.name === 'SSH_MSG_CHANNEL_CLOSE') break;
       got += channelDataLength(r.m);
     }
-    if (got !== 8 * 4096) ctx.fail(`echoed ${got} of ${8 * 4096} bytes across the re-exchange`);
+    if (got !== total) ctx.fail(`echoed ${got} of ${total} bytes across the re-exchange`);
   }),
 ];

@@ -25,7 +25,12 @@ async def main():
                                 client_keys=[cfg['identity']] if cfg.get('identity') else None,
                                 known_hosts=None, agent_path=None, preferred_auth='publickey,password',
                                 connect_timeout=15, **kw) as conn:
-        result = await conn.run(cfg['command'], input=stdin, encoding=None, check=False)
+        # conn.run(input=b'') sends no EOF for empty input: a command that reads to EOF would never end
+        proc = await conn.create_process(cfg['command'], encoding=None)
+        if stdin:
+            proc.stdin.write(stdin)
+        proc.stdin.write_eof()
+        result = await proc.wait(check=False)
     sys.stdout.buffer.write(result.stdout or b'')
     sys.stderr.buffer.write(result.stderr or b'')
     return result.exit_status if result.exit_status is not None else 255

@@ -22,7 +22,8 @@ cfg = json.loads(os.environ['SSH_HARNESS_PEER_CONFIG'])
 logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format='%(asctime)s %(name)s %(levelname)s %(message)s')
 log = logging.getLogger('paramiko_server')
 
-KEY_CLASSES = {'ssh-ed25519': paramiko.Ed25519Key, 'ecdsa-sha2-nistp256': paramiko.ECDSAKey, 'ssh-rsa': paramiko.RSAKey}
+KEY_CLASSES = {'ssh-ed25519': paramiko.Ed25519Key, 'ecdsa-sha2-nistp256': paramiko.ECDSAKey, 'ecdsa-sha2-nistp384': paramiko.ECDSAKey,
+               'ecdsa-sha2-nistp521': paramiko.ECDSAKey, 'ssh-rsa': paramiko.RSAKey}
 
 
 def load_host_key(path):
@@ -37,9 +38,12 @@ METHODS = cfg.get('authMethods') or ['password', 'publickey']
 
 
 class Server(paramiko.ServerInterface):
-    def __init__(self):
-        self.exec_event = threading.Event()
-        self.command = None
+    """One per connection. paramiko leaves session requests to the application: it runs one command per channel
+    (RFC 4254 §6.5: only one of shell, exec, subsystem succeeds per channel) and any number of channels."""
+
+    def __init__(self, transport):
+        self.transport = transport
+        self.started = set()
 
     def get_allowed_auths(self, username):
         return ','.join(m for m in METHODS if m in ('password', 'publickey'))
@@ -57,15 +61,18 @@ class Server(paramiko.ServerInterface):
     def check_channel_request(self, kind, chanid):
         return paramiko.OPEN_SUCCEEDED if kind == 'session' else paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
 
-    def check_channel_exec_request(self, channel, command):
-        self.command = command.decode('utf-8', 'replace')
-        self.exec_event.set()
+    def start(self, channel, command):
+        if channel.get_id() in self.started:
+            return False
+        self.started.add(channel.get_id())
+        threading.Thread(target=run_command, args=(self.transport, channel, command), daemon=True).start()
         return True
 
+    def check_channel_exec_request(self, channel, command):
+        return self.start(channel, command.decode('utf-8', 'replace'))
+
     def check_channel_shell_request(self, channel):
-        self.command = 'cat'
-        self.exec_event.set()
-        return True
+        return self.start(channel, 'cat')
 
     def check_channel_pty_request(self, *args):
         return True
@@ -90,26 +97,36 @@ def apply_algorithms(t):
         opts.compression = a['compression']
 
 
+def run_command(t, chan, command):
+    try:
+        # paramiko answers the exec request only after check_channel_exec_request returns: do not write before
+        time.sleep(0.01)
+        status = run_sync(command, chan.recv, chan.sendall, chan.sendall_stderr)
+        chan.send_exit_status(status)
+        chan.shutdown_write()
+        chan.close()
+    except Exception as e:  # a channel the client closed early
+        log.info('command %r ended: %r', command, e)
+
+
 def serve(sock, addr):
     t = paramiko.Transport(sock)
     try:
         apply_algorithms(t)
         for k in HOST_KEYS:
             t.add_server_key(k)
-        server = Server()
-        t.start_server(server=server)
-        chan = t.accept(30)
-        if chan is None or not server.exec_event.wait(30):
-            return
-        status = run_sync(server.command, chan.recv, chan.sendall, chan.sendall_stderr)
-        chan.send_exit_status(status)
-        chan.shutdown_write()
-        chan.close()
-        # let the client read the exit status and close first: tearing the transport down now loses it
-        for _ in range(200):
-            if not t.is_active():
-                break
-            time.sleep(0.05)
+        # group exchange needs moduli (Debian's OpenSSH ships /etc/ssh/moduli); without them paramiko still offers it
+        if os.path.exists('/etc/ssh/moduli'):
+            t.load_server_moduli('/etc/ssh/moduli')
+        t.start_server(server=Server(t))
+        # channels are served by the threads check_channel_*_request start; stay until the client goes. Keep
+        # every accepted channel referenced: paramiko's Channel.__del__ closes a channel nobody holds
+        channels = []
+        while t.is_active():
+            chan = t.accept(1)
+            if chan is not None:
+                channels.append(chan)
+            channels = [c for c in channels if not c.closed]
     except Exception as e:  # one bad client must not end the server
         log.info('connection from %s ended: %r', addr, e)
     finally:

@@ -20,6 +20,10 @@ export const PEER_PACKAGES: readonly string[] = [
   'chromium', 'fonts-liberation',
   // Graphviz's dot draws learned state machines (ssh-harness learn: SVG in the report)
   'graphviz',
+  // more independent implementations: Twisted Conch, GNU lsh (+ nettle's sexp-conv/pkcs1-conv for its keys),
+  // Erlang/OTP ssh, Go's x/crypto/ssh (GOPATH sources) and libssh, the last three built into small peers of ours
+  'python3-twisted', 'lsh-server', 'lsh-client', 'lsh-utils', 'nettle-bin', 'erlang-base', 'erlang-ssh',
+  'golang-go', 'golang-golang-x-crypto-dev', 'libssh-dev', 'gcc',
 ];
 
 export async function missingPackages(pkgs: readonly string[] = PEER_PACKAGES): Promise<string[]> {
@@ -93,7 +97,7 @@ export async function installPackages(missing: readonly string[]): Promise<Packa
   }
   if (!before && listeningPorts().has(22)) {
     // belt and braces: a package started its daemon despite policy-rc.d; stop that service, not a process pattern
-    for (const svc of ['ssh', 'dropbear', 'tinysshd']) await run('service', [svc, 'stop']).catch(() => undefined);
+    for (const svc of ['ssh', 'dropbear', 'tinysshd', 'lsh-server']) await run('service', [svc, 'stop']).catch(() => undefined);
     if (listeningPorts().has(22)) throw new PeerError('setup-failed', 'after installing packages something listens on :22; stop it (`service ssh stop`) and rerun setup');
   }
   const still = await missingPackages(missing);

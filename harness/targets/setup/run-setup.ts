@@ -18,6 +18,7 @@ import { ensureImage, SUITES } from './images.js';
 import { ensureTsharkImage, TSHARK_IMAGE } from './tshark-image.js';
 import { ensureHarnessImage } from '../../campaign/image.js';
 import type { Suite } from '../openssh-container.js';
+import { buildCompiledPeers, prepareLsh, verifyMoreServers } from './more-peers.js';
 
 export type StepStatus = 'ok' | 'changed' | 'FAILED' | 'skipped';
 
@@ -65,8 +66,11 @@ export async function runSetup(o: SetupOptions): Promise<SetupReport> {
       await clientKeys();
       await openSshHostKeys();
       const dropbear = findBinary('dropbearkey') ? await Promise.all((['ed25519', 'ecdsa', 'rsa'] as const).map(dropbearHostKey)) : [];
-      return { changed: false, detail: `client ed25519+rsa, host ed25519/ecdsa/rsa${dropbear.length ? ', dropbear host keys' : ''}` };
+      return { changed: false, detail: `client ed25519+rsa, host ed25519/ecdsa-256/384/521/rsa${dropbear.length ? ', dropbear host keys' : ''}` };
     }],
+    ['compiled peers', buildCompiledPeers],
+    ['lsh', prepareLsh],
+    ['verify more servers', verifyMoreServers],
     ['dockerd', async () => {
       const r = await ensureDockerd();
       return { changed: r.started, detail: `docker ${r.version}, ${r.note}` };
