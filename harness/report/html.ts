@@ -92,7 +92,7 @@ const target=location.hash.startsWith('#check-')&&document.getElementById(decode
 if(target&&target.classList.contains('row')){toggle(target,true);target.scrollIntoView();}
 `;
 
-/** The id of a check's row: survey tables link to `report.html#check-<id>`. */
+/** The id of a check's row (a client check's id already names its client, `…@peer`): survey tables link to `report.html#check-<id>`. */
 export function checkAnchor(id: string): string {
   return `check-${id.replace(/[^A-Za-z0-9_.@-]+/g, '_')}`;
 }
@@ -107,7 +107,7 @@ function row(r: CheckResult, s: RunSummary, reportDir: string | undefined): stri
       + '<i style="border-color:#d97706;border-top-style:dashed"></i>our deliberate deviation · hover an arrow for all its decoded fields</div>'
       + `<div class="ladder-wrap">${ladderSvg(r, { peer })}</div>`
     : '';
-  return `<tr class="row" id="${htmlEscape(checkAnchor(r.id))}${r.client ? `-${htmlEscape(r.client)}` : ''}" data-area="${r.area}" data-verdict="${r.verdict}" data-level="${r.level}">`
+  return `<tr class="row" id="${htmlEscape(checkAnchor(r.id))}" data-area="${r.area}" data-verdict="${r.verdict}" data-level="${r.level}">`
     + `<td><span class="v ${r.verdict}${r.known ? ' known' : ''}" title="${r.known ? 'documented in scenarios/KNOWN.md' : ''}">${r.verdict}${r.known ? ' (known)' : ''}</span></td>`
     + `<td>${r.level}</td><td>${r.area}</td><td><code>${htmlEscape(r.id)}</code>${r.client ? ` <span class="meta2">with ${htmlEscape(r.client)}</span>` : ''}<br>${htmlEscape(r.title)}</td>`
     + `<td>${htmlEscape(r.spec.map(citation).join('; '))}</td><td>${htmlEscape(r.reason)}</td></tr>\n`

@@ -230,7 +230,7 @@ func handleConn(nc net.Conn, sc *ssh.ServerConfig) {
 func handleSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
 	started := false
 	for req := range reqs {
-		ok := false
+		ok, run := false, ""
 		switch req.Type {
 		case "exec", "shell":
 			// RFC 4254 §6.5: only one of shell, exec, subsystem succeeds per channel
@@ -242,14 +242,17 @@ func handleSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
 					}
 					cmd = string(req.Payload[4:])
 				}
-				started, ok = true, true
-				go runCommand(ch, cmd)
+				started, ok, run = true, true, cmd
 			}
 		case "pty-req", "env":
 			ok = true
 		}
 		if req.WantReply {
 			req.Reply(ok, nil)
+		}
+		// started only after the reply: a short command would otherwise close the channel before it (RFC 4254 §6.5)
+		if run != "" {
+			go runCommand(ch, run)
 		}
 	}
 }
