@@ -167,8 +167,8 @@ describe('harness/cli exec → OpenSSH sshd (temporary config on 127.0.0.1)', fu
     expect(err).to.be.instanceOf(HostKeyMismatch);
   });
 
-  it('an unknown host fails without --accept-new and is recorded with it', async () => {
-    const file = join(keys.dir, 'known_hosts_new');
+  it('an unknown host fails without --accept-new and is recorded with it (in a directory that does not exist yet, like a fresh ~/.ssh)', async () => {
+    const file = join(keys.dir, 'fresh-home', '.ssh', 'known_hosts');
     const refused = await execIn({ url: url(), hostKeys: { mode: 'known-hosts', file, acceptNew: false }, password: pw(), command: 'echo' });
     expect(refused.code).to.equal(255);
     expect(refused.stderr).to.match(/--accept-new/);

@@ -6,9 +6,9 @@
  * Exit codes: the remote status; 2 for usage/setup errors (bad flags, unreadable files);
  * 255 when the connection, host key check or authentication fails, or the command died by a signal (as ssh does).
  */
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 // the public package, as a user's program imports it: one bundled module in a built CLI (start-up time)
 import { addKnownHost, checkKnownHost, fingerprintSHA256, HostKeyMismatch, parseKnownHosts, parsePrivateKey, SSHError, Transport, type PrivateKey, type PublicKey } from 'ssh-harness';
@@ -51,6 +51,7 @@ export function hostKeyVerifier(policy: HostKeyPolicy, host: string, port: numbe
       throw new HostKeyMismatch(`${status === 'revoked' ? 'REVOKED' : 'CHANGED'} host key for ${host}:${port}: the server sent ${key.type} ${fp}, which ${policy.file} does not list for it`, { host, port, keyType: key.type, receivedFingerprint: fp });
     }
     if (!policy.acceptNew) throw new HostKeyMismatch(`no host key for ${host}:${port} in ${policy.file} (server sent ${key.type} ${fp}); pass --accept-new to add it`, { host, port, keyType: key.type, receivedFingerprint: fp });
+    mkdirSync(dirname(policy.file), { recursive: true, mode: 0o700 }); // a fresh account has no ~/.ssh yet, as ssh(1) creates it
     appendFileSync(policy.file, `${text.length > 0 && !text.endsWith('\n') ? '\n' : ''}${addKnownHost(host, port, key.blob)}\n`);
     warn(`added ${host}:${port} (${key.type} ${fp}) to ${policy.file}`);
     return true;
