@@ -118,7 +118,8 @@ export function atEnd(link: Link, target: FuzzTarget): Finding | undefined {
     }
     if (!c.log.lostRequest && (owed.channel > 0 || owed.global > 0 || owed.auth > 0)) {
       // RFC 4254 §4/§5.4: an unsupported request is answered with *_FAILURE, not with UNIMPLEMENTED or silence
-      const unimpl = c.log.inbound.includes(3);
+      // UNIMPLEMENTED beyond the probes' own answers (each probe earns one: RFC 4253 §11.4)
+      const unimpl = c.log.inbound.filter((id) => id === 3).length > c.log.probes.filter((p) => p.answered || p.otherSeq !== undefined).length;
       const what = owed.global > 0 ? 'GLOBAL_REQUEST' : owed.channel > 0 ? 'CHANNEL_REQUEST/OPEN' : 'USERAUTH_REQUEST';
       return {
         oracle: 'hang', severity: 'must', rfc: owed.global > 0 ? 'RFC 4254 §4' : owed.channel > 0 ? 'RFC 4254 §5.4' : 'RFC 4252 §5.1',
