@@ -12,8 +12,11 @@
  * "Exceeded MaxStartups", "penalty", "Not allowed at this time").
  */
 
-/** Connection-limit wording servers use in a pre-version line, a DISCONNECT or an error (case-insensitive). */
-const LIMIT_TEXT = /too many|maxstartups|max ?startups|penalt|not allowed at this time|connection limit|rate limit|try again later/i;
+/**
+ * Connection-limit wording servers use in a pre-version line, a DISCONNECT or an error (case-insensitive); not
+ * "Too many authentication failures", which is a per-connection limit our cases earn (OpenSSH MaxAuthTries).
+ */
+const LIMIT_TEXT = /too many (?:unauthenticated |concurrent |simultaneous )?(?:connections|sessions|clients|users)|maxstartups|penalt|not allowed at this time|connection limit|rate limit|try again later/i;
 
 /** Errors and close reasons that mean the peer did not serve the connection at all. */
 const REFUSED_TEXT = /ECONNRESET|ECONNREFUSED|ECONNABORTED|EPIPE|ETIMEDOUT|timed out|socket hang up|before the version exchange|no byte from the peer/i;
@@ -29,6 +32,8 @@ export interface Refusal {
 export interface ConnectionOutcome {
   /** Bytes the peer sent on it. */
   readonly bytesRead: number;
+  /** The start of what it sent (latin1, a few hundred bytes): OpenSSH writes "Exceeded MaxStartups" and closes. */
+  readonly firstText: string;
   /** The connection is over. */
   readonly closed: boolean;
   /** Our own engine ended it (it judged bytes invalid): says nothing about the peer's limits. */
@@ -39,6 +44,9 @@ export interface ConnectionOutcome {
   readonly ageMs: number;
 }
 
+/** The peer's identification line (RFC 4253 §4.2), after any other lines a server may send first. */
+const VERSION_LINE = /(?:^|\n)SSH-/;
+
 /** A connection this long without a byte from the peer counts as a banner timeout (servers speak first). */
 export const BANNER_WAIT_MS = 2000;
 
@@ -47,9 +55,12 @@ export const BANNER_WAIT_MS = 2000;
  * never did or only said it is over a limit, undefined when the connection tells nothing (we ended it early).
  */
 export function classifyOutcome(o: ConnectionOutcome): Refusal | 'served' | undefined {
+  const said = o.firstText.replace(/\s+/g, ' ').trim().slice(0, 120);
+  if (!VERSION_LINE.test(o.firstText) && LIMIT_TEXT.test(o.firstText)) return { kind: 'limit-text', detail: said };
   if (o.closeText !== undefined && LIMIT_TEXT.test(o.closeText)) return { kind: 'limit-text', detail: o.closeText };
-  if (o.bytesRead > 0) return 'served';
-  if (o.closed && !o.closedByUs) return { kind: 'closed-before-version', detail: `closed before the version exchange (no byte from the peer)${o.closeText ? `: ${o.closeText}` : ''}` };
+  if (VERSION_LINE.test(o.firstText)) return 'served';
+  if (o.closed && !o.closedByUs) return { kind: 'closed-before-version', detail: `closed before the version exchange (${said ? `it said ${JSON.stringify(said)}` : 'no byte from the peer'})` };
+  if (o.bytesRead > 0) return undefined;
   if (!o.closed && o.ageMs >= BANNER_WAIT_MS) return { kind: 'banner-timeout', detail: `no identification line from the peer in ${(o.ageMs / 1000).toFixed(1)} s` };
   return undefined;
 }

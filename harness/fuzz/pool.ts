@@ -9,6 +9,7 @@
  * Findings are always confirmed on a fresh connection (campaign.ts), so reuse changes speed, not what a
  * corpus entry means.
  */
+import type { Socket } from 'node:net';
 import type { AlgorithmPreferences } from '../../impl/transport/types.js';
 import { classifyOutcome, classifyText, type ConnectionGovernor } from './backoff.js';
 import { currentState, type CaseRecord } from './executor.js';
@@ -74,6 +75,19 @@ function touchesChannelLife(s: Step): boolean {
   return id === 96 || id === 97 || id === 90 || id === 91 || id === 92;
 }
 
+/** What a connection's peer sends first (up to 512 bytes, latin1): its identification line, or a refusal text. */
+function sniff(link: Link): { text: string } {
+  const first = { text: '' };
+  const socket = (link as { socket?: Socket }).socket;
+  if (!socket) return first;
+  const onData = (b: Buffer): void => {
+    first.text += b.subarray(0, 512 - first.text.length).toString('latin1');
+    if (first.text.length >= 512) socket.off('data', onData);
+  };
+  socket.on('data', onData);
+  return first;
+}
+
 /** A connection serves at most this many cases (bounds whatever state a peer accumulates per connection). */
 const MAX_CASES: Readonly<Record<PoolPhase, number>> = { authenticated: 500, channel: 500, userauth: 4 };
 const MAX_IDLE_PER_KEY = 16;
@@ -84,7 +98,7 @@ export class LinkPool {
   freshConnections = 0;
 
   /** Fresh connections holding a governor slot until their first case is over. */
-  private readonly admitted = new WeakMap<Link, number>();
+  private readonly admitted = new WeakMap<Link, { readonly since: number; readonly first: { text: string } }>();
 
   /**
    * With a governor (network campaigns), fresh connections wait out back-offs and run under its parallelism,
@@ -122,7 +136,7 @@ export class LinkPool {
       await g.admit();
       try {
         const link = await this.target.connect(algorithms, undefined, start);
-        this.admitted.set(link, performance.now());
+        this.admitted.set(link, { since: performance.now(), first: sniff(link) });
         return link;
       } catch (e) {
         g.done();
@@ -135,14 +149,16 @@ export class LinkPool {
   /** A fresh connection's first case is over: tell the governor whether the peer served it, free its slot. */
   private settleAdmission(link: Link): void {
     const g = this.governor;
-    const since = this.admitted.get(link);
-    if (!g || since === undefined) return;
+    const a = this.admitted.get(link);
+    if (!g || a === undefined) return;
     this.admitted.delete(link);
     g.done();
     const c = link.client;
-    const bytesRead = (link as { socket?: { bytesRead?: number } }).socket?.bytesRead ?? 1;
+    const socket = (link as { socket?: Socket }).socket;
+    // a link without a socket (in-process) has no connection limits to meet
+    if (!socket) return;
     const r = classifyOutcome({
-      bytesRead, closed: !c.alive, closedByUs: c.closed?.byUs === true, ageMs: performance.now() - since,
+      bytesRead: socket.bytesRead, firstText: a.first.text, closed: !c.alive || socket.destroyed, closedByUs: c.closed?.byUs === true, ageMs: performance.now() - a.since,
       ...(c.closed ? { closeText: c.closed.description ?? c.closed.error.message } : {}),
     });
     if (r === 'served') g.served();
