@@ -19,6 +19,8 @@ export interface PeerWatchOptions {
   readonly governor?: ConnectionGovernor;
   /** How long logins may be refused (connection limits, penalties) before liveness is a finding; default 60 s. */
   readonly graceMs?: number;
+  /** How often a fresh login is tried while all is well (default 30 s; tests use less). */
+  readonly livenessEveryMs?: number;
 }
 /** Growth that counts as a leak between the first and the last quiet sample. */
 const RSS_GROWTH_KIB = 64 * 1024;
@@ -75,6 +77,7 @@ export function watchPeer(target: FuzzTarget, opts: PeerWatchOptions = {}): Peer
   const found: Finding[] = [];
   const governor = opts.governor;
   const graceMs = opts.graceMs ?? governor?.graceMs ?? DEFAULT_GRACE_MS;
+  const livenessEvery = opts.livenessEveryMs ?? LIVENESS_EVERY_MS;
   const notes: string[] = [];
   if (target.kind === 'in-process') return watchSelf(found, notes);
   const baseline: PeerResources | undefined = target.resources?.();
@@ -122,7 +125,7 @@ export function watchPeer(target: FuzzTarget, opts: PeerWatchOptions = {}): Peer
     async afterCase() {
       if (busy) return undefined;
       const now = performance.now();
-      const liveEvery = refusedSince !== undefined ? SUSPECT_EVERY_MS : LIVENESS_EVERY_MS;
+      const liveEvery = refusedSince !== undefined ? Math.min(SUSPECT_EVERY_MS, livenessEvery) : livenessEvery;
       if (now - lastHealth < HEALTH_EVERY_MS && now - lastLive < liveEvery) return undefined;
       busy = true;
       try {
@@ -145,7 +148,7 @@ export function watchPeer(target: FuzzTarget, opts: PeerWatchOptions = {}): Peer
       await check();
       if (target.liveness) {
         // the campaign's connections are closed now; a peer still refusing (penalties) gets the grace period
-        const until = performance.now() + graceMs;
+        const until = performance.now() + graceMs + SUSPECT_EVERY_MS;
         for (;;) {
           livenessChecks++;
           const r = await live();
