@@ -82,7 +82,7 @@ export interface BackoffOptions {
   readonly maxMs?: number;
   /** How long the peer may stay unreachable before the campaign ends (default 60 s). */
   readonly graceMs?: number;
-  /** Served connections in a row before the parallelism goes up by one again (default 50). */
+  /** Served connections in a row before the parallelism goes up by one again (default 10). */
   readonly recoverAfter?: number;
   /** Clock (tests). */
   readonly now?: () => number;
@@ -148,7 +148,7 @@ export class ConnectionGovernor {
     this.baseMs = o.baseMs ?? 250;
     this.maxMs = o.maxMs ?? 8000;
     this.graceMs = o.graceMs ?? 60_000;
-    this.recoverAfter = o.recoverAfter ?? 50;
+    this.recoverAfter = o.recoverAfter ?? 10;
     this.startParallelism = this.cap = this.minCap = Math.max(1, o.parallelism);
     this.t0 = this.lastServed = this.clock();
   }
