@@ -111,8 +111,8 @@ describe('fuzz: campaigns survive connection limits of real servers', function (
     });
     after(async () => { await target?.close(); await running?.stop(); });
 
-    it('5 idle unauthenticated connections held for 4 s: the campaign backs off, lowers its parallelism and runs its 12 s', async () => {
-      expectSurvived(await campaignThroughRefusals(target!, running!, 5, 4000, 12));
+    it('5 idle unauthenticated connections held for 3 s: the campaign backs off, lowers its parallelism and runs its 9 s', async () => {
+      expectSurvived(await campaignThroughRefusals(target!, running!, 5, 3000, 9));
     });
 
     it('the peer killed mid-campaign: liveness fails after the grace period and the campaign ends', async () => {
@@ -132,8 +132,8 @@ describe('fuzz: campaigns survive connection limits of real servers', function (
     });
     after(async () => { await target?.close(); await running?.stop(); });
 
-    it('2 idle unauthenticated connections held for 4 s ("Exceeded MaxStartups"): the campaign backs off and runs its 12 s', async () => {
-      expectSurvived(await campaignThroughRefusals(target!, running!, 2, 4000, 12));
+    it('2 idle unauthenticated connections held for 3 s ("Exceeded MaxStartups"): the campaign backs off and runs its 9 s', async () => {
+      expectSurvived(await campaignThroughRefusals(target!, running!, 2, 3000, 9));
     });
 
     it('the container stopped mid-campaign: liveness fails after the grace period and the campaign ends', async () => {
