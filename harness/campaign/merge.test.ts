@@ -8,7 +8,7 @@ import { mergeCampaigns, messagePath } from './merge.js';
 import { minimiseCorpus } from './minimise.js';
 import type { ShardState } from './shard-state.js';
 
-const ENTRY = JSON.parse(readFileSync(new URL('../../corpora/self-hang-zero-data/b620139fb4e8.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const ENTRY = JSON.parse(readFileSync(new URL('../../corpora/self-hang-zero-data/c1c48baf930f.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
 function capture() {
   const out: string[] = [];
@@ -42,7 +42,7 @@ describe('campaign: fuzz merge', () => {
     const bigger = { ...ENTRY, id: 'aaaaaaaaaaaa', steps: [{ op: 'send', msg: { type: 'SSH_MSG_CHANNEL_DATA', recipientChannel: { $chan: 0 }, data: { $hex: '' } } }, { op: 'rekey' }], messages: 2 };
     // another oracle is another finding; the same oracle after other messages (bigger: + rekey) is one too
     const other = { ...ENTRY, id: 'bbbbbbbbbbbb', start: 'authenticated', finding: { oracle: 'crash', severity: 'must', message: 'peer process 123 is gone' } };
-    shardDir(1, state('1/2', 1000, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:10.000Z', [{ signature: 's', oracle: 'hang', severity: 'must', message: 'm', occurrences: 4, file: 'corpus/self-hang-zero-data/b620139fb4e8.json' }]), [ENTRY, other]);
+    shardDir(1, state('1/2', 1000, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:10.000Z', [{ signature: 's', oracle: 'hang', severity: 'must', message: 'm', occurrences: 4, file: 'corpus/self-hang-zero-data/c1c48baf930f.json' }]), [ENTRY, other]);
     const d2 = shardDir(2, state('2/2', 3000, '2026-01-01T00:00:05.000Z', '2026-01-01T00:00:20.000Z'), [bigger]);
     writeFileSync(join(d2, 'corpus', 'self-hang-zero-data', '.x.json.1-ab.tmp'), '{"torn'); // a writer killed before its rename
     const m = mergeCampaigns([join(dir, 'campaign')]);
@@ -55,9 +55,9 @@ describe('campaign: fuzz merge', () => {
     expect(m.totals.coverage['SSH_MSG_CHANNEL_DATA@channel']).to.equal(4000);
     expect(m.findings).to.have.length(3);
     const hang = m.findings.filter((f) => f.oracle === 'hang');
-    expect(hang.map((f) => f.path).sort()).to.deep.equal(['channel: SSH_MSG_CHANNEL_DATA', 'channel: SSH_MSG_CHANNEL_DATA rekey']);
-    expect(m.kept.map((k) => k.entry.id).sort()).to.deep.equal(['aaaaaaaaaaaa', 'b620139fb4e8', 'bbbbbbbbbbbb']);
-    expect(hang.find((f) => f.path === 'channel: SSH_MSG_CHANNEL_DATA')!.occurrences).to.equal(4);
+    expect(hang.map((f) => f.path).sort()).to.deep.equal(['authenticated: SSH_MSG_CHANNEL_DATA', 'authenticated: SSH_MSG_CHANNEL_DATA rekey']);
+    expect(m.kept.map((k) => k.entry.id).sort()).to.deep.equal(['aaaaaaaaaaaa', 'bbbbbbbbbbbb', 'c1c48baf930f']);
+    expect(hang.find((f) => f.path === 'authenticated: SSH_MSG_CHANNEL_DATA')!.occurrences).to.equal(4);
   });
 
   it('the same minimal case from two shards is one finding, seen by both; the merged corpus keeps one copy', () => {
@@ -70,7 +70,7 @@ describe('campaign: fuzz merge', () => {
     expect(r.findings).to.have.length(1);
     expect(r.findings[0]!.shards).to.deep.equal(['self-hang-zero-data 1/2', 'self-hang-zero-data 2/2']);
     expect(r.findings[0]!.duplicates).to.have.length(1);
-    expect(readdirSync(join(out, 'corpus', 'self-hang-zero-data'))).to.deep.equal(['b620139fb4e8.json']);
+    expect(readdirSync(join(out, 'corpus', 'self-hang-zero-data'))).to.deep.equal(['c1c48baf930f.json']);
     expect(readFileSync(join(out, 'junit.xml'), 'utf8')).to.match(/<failure message="\[hang\]/);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).to.match(/1 distinct findings/);
   });

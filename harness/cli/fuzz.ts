@@ -1,6 +1,6 @@
 /**
  * `ssh-harness fuzz --target T [--user NAME --password PW --identity FILE] [--runs N | --time SECONDS]
- *   [--seed S] [--shard K/N] [--corpus DIR] [--report DIR] [--concurrency N] [--pcap] [--keylog] [--json]` (DESIGN §9,
+ *   [--seed S] [--shard K/N] [--corpus DIR] [--report DIR] [--concurrency N] [--liveness-grace SECONDS] [--pcap] [--keylog] [--json]` (DESIGN §9,
  * issues 8 and 9). Property-based, state-aware fuzzing (harness/fuzz): prints progress (one updating line on a TTY, a
  * line every 10 s otherwise), writes each shrunk finding to `<corpus>/<target>/<id>.json` with its replay command,
  * and a report (JSON + Markdown, coverage of message types × states) to `<report>/fuzz-<target>-<time>/`. With
@@ -21,6 +21,7 @@ import { startArbFrom } from '../fuzz/arb/steps.js';
 import { PHASES, type Phase } from '../fuzz/steps.js';
 import { describeStep } from '../fuzz/steps.js';
 import { watchPeer } from '../fuzz/peer-watch.js';
+import { backoffLine, ConnectionGovernor } from '../fuzz/backoff.js';
 import type { FuzzMode } from '../fuzz/model.js';
 import { expandTaskTemplate, shardFromEnv, TaskEnvError } from '../campaign/task-env.js';
 import { openShardRun, priorSeed, waitForTcpTarget, type ShardRun } from '../campaign/shard-run.js';
@@ -52,6 +53,7 @@ interface FuzzCliOptions {
   readonly json?: boolean;
   readonly pcap?: boolean;
   readonly keylog?: boolean;
+  readonly livenessGrace?: string;
 }
 
 export function register(program: Command): void {
@@ -81,6 +83,7 @@ export function register(program: Command): void {
     .option('--seeds <dir>', 'run every case under DIR first: corpus entries (earlier findings as regressions, `trace import` entries) and the server checks of scenario YAML files (e.g. --seeds scenarios)')
     .option('--pcap', 'record the confirming run of every finding: pcap + decoded JSONL in the report directory')
     .option('--keylog', 'record that run\'s SSH keylog too (Wireshark format), next to its pcap')
+    .option('--liveness-grace <seconds>', 'network targets: how long the peer may refuse every connection (connection limits such as Dropbear\'s per-address limit, OpenSSH MaxStartups/PerSourcePenalties: the campaign backs off and lowers its parallelism meanwhile) before liveness fails and the campaign ends (default 60)')
     .option('--json', 'print the report JSON on stdout (progress goes to stderr)')
     .action(async (opts: FuzzCliOptions, cmd: Command) => {
       const out = cmd.configureOutput();
@@ -102,7 +105,7 @@ function intOption(name: string, v: string | undefined, min: number, max: number
 }
 
 export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, warn: (s: string) => void): Promise<number> {
-  let runs, time, seed, concurrency, maxSteps, shrinkTime, shard, starts: Phase[] | undefined, findingsExit, waitTarget;
+  let runs, time, seed, concurrency, maxSteps, shrinkTime, shard, starts: Phase[] | undefined, findingsExit, waitTarget, graceSeconds;
   let targetSpec = opts.target;
   try {
     if (targetSpec === undefined) throw new RangeError('--target is required (see --help)');
@@ -116,6 +119,7 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
     if (shard) targetSpec = expandTaskTemplate(targetSpec, shard);
     findingsExit = intOption('--findings-exit-code', opts.findingsExitCode, 0, 125) ?? 1;
     waitTarget = intOption('--wait-target', opts.waitTarget, 1, 3600);
+    graceSeconds = intOption('--liveness-grace', opts.livenessGrace, 1, 24 * 3600) ?? 60;
     // a restarted shard keeps the seed its first attempt chose
     if (seed === undefined && opts.out !== undefined) seed = priorSeed(opts.out, shard ?? { k: 1, n: 1 });
     seed ??= (Math.random() * 2 ** 31) | 0;
@@ -185,9 +189,13 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
     seeds = [...seeds, ...sc.seeds];
   }
   const tty = !opts.json && process.stdout.isTTY === true;
+  const parallel = concurrency ?? target.concurrency ?? 8;
+  // network peers defend themselves with connection limits: back off from refusals instead of ending (backoff.ts)
+  const governor = target.kind === 'network' ? new ConnectionGovernor({ parallelism: parallel, graceMs: graceSeconds * 1000 }) : undefined;
   let lastLine = 0;
   const progress = (p: CampaignProgress): void => {
-    const line = `${p.cases} cases, ${p.casesPerSecond.toFixed(0)}/s, ${p.findings} findings, states: ${p.states.join(' ')}${p.unreached ? `, ${p.unreached} unreached` : ''}`;
+    const limits = governor ? backoffLine(governor.stats()) : '';
+    const line = `${p.cases} cases, ${p.casesPerSecond.toFixed(0)}/s, ${p.findings} findings, states: ${p.states.join(' ')}${p.unreached ? `, ${p.unreached} unreached` : ''}${limits ? `; ${limits}` : ''}`;
     if (tty) { say(`\r\x1b[K${line}`); return; }
     if (performance.now() - lastLine >= 10_000) { lastLine = performance.now(); log(`${line}\n`); }
   };
@@ -198,12 +206,12 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
   const dir = shardRun?.dir ?? join(opts.report, `fuzz-${target.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   const campaignTime = shardRun ? shardRun.timeSeconds : time;
   log(`fuzzing ${target.name} (${target.version})${target.name !== targetSpec ? ` at ${targetSpec}` : ''} seed ${seed}${shard ? ` shard ${shard.k}/${shard.n}` : ''}${runs !== undefined ? `, ${runs} runs` : ''}${time !== undefined ? `, ${time} s` : ''}\n`);
-  const watch = watchPeer(target);
+  const watch = watchPeer(target, { ...(governor ? { governor } : {}), graceMs: graceSeconds * 1000 });
   let result;
   try {
     result = await runCampaign({
       target, seed, ...(runs !== undefined ? { runs } : {}), ...(campaignTime !== undefined ? { timeSeconds: campaignTime } : {}), ...(shard ? { shard } : {}),
-      concurrency: concurrency ?? target.concurrency ?? 8, corpusDir: shardRun?.corpusDir ?? opts.corpus,
+      concurrency: parallel, ...(governor ? { governor } : {}), corpusDir: shardRun?.corpusDir ?? opts.corpus,
       ...(shardRun ? { firstBatch: shardRun.firstBatch, known: shardRun.known, onBatchDone: shardRun.onBatchDone } : {}), ...(shrinkTime !== undefined ? { shrinkTimeMs: shrinkTime * 1000 } : {}),
       arb: { ...(maxSteps !== undefined ? { maxSteps } : {}), ...(starts ? { start: startArbFrom(starts) } : {}), ...(opts.mode ? { mode: opts.mode as FuzzMode } : {}) },
       onProgress: progress, onFinding, stopOnFinding: opts.stopOnFinding === true, ...(seeds ? { seeds } : {}),
@@ -226,6 +234,7 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
   if (opts.json) say(JSON.stringify(reportJson(result, { notes, peerFindings, reportFiles: files }), null, 2) + '\n');
   else {
     say(`${result.cases} cases in ${(result.elapsedMs / 1000).toFixed(1)} s (${result.casesPerSecond.toFixed(0)}/s), ${result.findings.length} findings (${must} must-level)${peerFindings.length ? `, ${peerFindings.length} peer-level` : ''}\n`);
+    if (result.backoff?.refusals) say(`connection limits: ${backoffLine(result.backoff)}\n`);
     say(`report: ${files[1]}\n`);
   }
   return must > 0 ? findingsExit : 0;

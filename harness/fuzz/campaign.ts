@@ -15,6 +15,7 @@ import type { FuzzTarget, Link } from './link.js';
 import { caseArb, runCommands, type CaseArbOptions, type CaseValue } from './model.js';
 import { FindingError, type Finding, type OracleName } from './oracles.js';
 import { LinkPool } from './pool.js';
+import type { BackoffStats, ConnectionGovernor } from './backoff.js';
 import { networkStartArb } from './arb/steps.js';
 import { messageName } from '../../impl/messages/index.js';
 import type { Phase, Step } from './steps.js';
@@ -71,6 +72,8 @@ export interface CampaignOptions {
    * far (built only when called): the hook for checkpoints.
    */
   readonly onBatchDone?: (nextBatch: number, snapshot: () => CampaignResult) => void;
+  /** Backs off from the peer's connection limits and lowers the parallelism of fresh connections (backoff.ts). */
+  readonly governor?: ConnectionGovernor;
 }
 
 export interface CampaignProgress {
@@ -125,6 +128,8 @@ export interface CampaignResult {
   readonly stoppedBy: 'runs' | 'time' | 'finding' | 'peer-down';
   /** Why the peer stopped accepting connections, when it did (stoppedBy 'peer-down'). */
   readonly peerDown?: string;
+  /** Refusals by the peer's connection limits and how the campaign backed off (with a governor). */
+  readonly backoff?: BackoffStats;
 }
 
 /** The global batch number of a shard's `local`-th batch: shards take every N-th batch, offset K-1. */
@@ -190,7 +195,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   let peerDown: string | undefined;
   const notes: Capture[] = [];
   let lastProgress = t0;
-  const pool = new LinkPool(target, target.budgets.probeMs);
+  const pool = new LinkPool(target, target.budgets.probeMs, o.governor);
 
   const progress = (): CampaignProgress => {
     const elapsedMs = performance.now() - t0;
@@ -362,7 +367,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       target: target.name, targetVersion: target.version, seed: o.seed, shard, cases, elapsedMs: p.elapsedMs, casesPerSecond: p.casesPerSecond,
       cpuMs: (cpu.user + cpu.system) / 1000, freshConnections: pool.freshConnections, reusedCases: pool.reusedCases,
       findings: [...findings.values()], coverage: new Map(coverage), states: new Map(states), unreached, closedByPeer,
-      stoppedBy: stop ?? 'runs', ...(peerDown ? { peerDown } : {}),
+      stoppedBy: stop ?? 'runs', ...(peerDown ? { peerDown } : {}), ...(o.governor ? { backoff: o.governor.stats() } : {}),
     };
   };
   const n = target.kind === 'in-process' ? 1 : Math.max(1, o.concurrency ?? 1);

@@ -81,6 +81,9 @@ export class FuzzClient {
     const st = { kexDone: this.kexDone, kexInProgress: this.engine.kexInProgress, authenticated: this.authenticated, credentialsPending: this.validCredentialsSent && !this.authenticated, cipher: this.engine.negotiated?.cipherC2S ?? '' };
     this.log.record(p, st);
     if (p.direction === 'out' && p.deviation === undefined) this.onStandardOut(p.payload);
+    // a fuzzed GLOBAL/CHANNEL_REQUEST that decodes, with want-reply, sent after authentication outside a kex, is
+    // owed its reply like a reference one (RFC 4254 §4, §5.4); before authentication nothing is (RFC 4252 §6)
+    else if (p.direction === 'out' && p.deviation === 'fuzz' && st.authenticated && !st.kexInProgress && (p.payload[0] === 80 || p.payload[0] === 98)) this.onStandardOut(p.payload);
     if (p.direction === 'out' && p.payload[0] === 50 && p.deviation !== 'skipped') this.lastAuthUser = userOf(p.payload);
   }
 

@@ -4,11 +4,24 @@
  * descriptors grew over the campaign (local daemons, sampled with no fuzz connection open). These findings
  * belong to the peer, not to one case, so they are reported with the campaign rather than shrunk.
  */
+import { classifyText, type ConnectionGovernor, type Refusal } from './backoff.js';
 import type { FuzzTarget, PeerResources } from './link.js';
 import type { Finding } from './oracles.js';
 
 const HEALTH_EVERY_MS = 2000;
 const LIVENESS_EVERY_MS = 30_000;
+/** While logins are refused, liveness is asked this often (the grace period decides, not one answer). */
+const SUSPECT_EVERY_MS = 3000;
+const DEFAULT_GRACE_MS = 60_000;
+
+export interface PeerWatchOptions {
+  /** The campaign's governor: its record of served connections tells a refusing peer from a gone one. */
+  readonly governor?: ConnectionGovernor;
+  /** How long logins may be refused (connection limits, penalties) before liveness is a finding; default 60 s. */
+  readonly graceMs?: number;
+  /** How often a fresh login is tried while all is well (default 30 s; tests use less). */
+  readonly livenessEveryMs?: number;
+}
 /** Growth that counts as a leak between the first and the last quiet sample. */
 const RSS_GROWTH_KIB = 64 * 1024;
 const FD_GROWTH = 64;
@@ -60,8 +73,11 @@ function watchSelf(found: Finding[], notes: string[]): PeerWatch {
 const SELF_HEAP_GROWTH = 256 * 2 ** 20;
 const SELF_RSS_GROWTH = 512 * 2 ** 20;
 
-export function watchPeer(target: FuzzTarget): PeerWatch {
+export function watchPeer(target: FuzzTarget, opts: PeerWatchOptions = {}): PeerWatch {
   const found: Finding[] = [];
+  const governor = opts.governor;
+  const graceMs = opts.graceMs ?? governor?.graceMs ?? DEFAULT_GRACE_MS;
+  const livenessEvery = opts.livenessEveryMs ?? LIVENESS_EVERY_MS;
   const notes: string[] = [];
   if (target.kind === 'in-process') return watchSelf(found, notes);
   const baseline: PeerResources | undefined = target.resources?.();
@@ -70,13 +86,34 @@ export function watchPeer(target: FuzzTarget): PeerWatch {
   let lastLive = performance.now();
   let busy = false;
   let livenessChecks = 0;
-  /** One retry: a single slow login on a loaded machine is not a dead peer. */
-  const live = async (): Promise<string | undefined> => {
+  /** Since when logins have been refused (undefined: the last one worked). */
+  let refusedSince: number | undefined;
+  let refusedLogins = 0;
+  /**
+   * One login, retried once 1 s later (a single slow login on a loaded machine is not a dead peer). A login the
+   * peer refuses (connection limits: backoff.ts) is not judged at once: it fails liveness only once the peer has
+   * served no connection at all — neither a login nor a campaign connection — for the grace period.
+   */
+  const live = async (): Promise<{ fail?: string; refused?: Refusal }> => {
     const first = await target.liveness!();
-    if (!first) return undefined;
-    await new Promise((r) => setTimeout(r, 1000));
-    const second = await target.liveness!();
-    return second ? `${first}; again 1 s later: ${second}` : undefined;
+    if (!first) { refusedSince = undefined; governor?.served(); return {}; }
+    let why = first;
+    let refusal = classifyText(first);
+    if (!refusal) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const second = await target.liveness!();
+      if (!second) { refusedSince = undefined; governor?.served(); return {}; }
+      why = `${first}; again 1 s later: ${second}`;
+      refusal = classifyText(second);
+      if (!refusal) return { fail: why };
+    }
+    refusedLogins++;
+    governor?.refused(refusal);
+    const now = performance.now();
+    refusedSince ??= now;
+    const outage = governor ? Math.min(governor.outageMs(), now - refusedSince) : now - refusedSince;
+    if (outage >= graceMs) return { fail: `the peer served no connection for ${(outage / 1000).toFixed(0)} s (grace ${(graceMs / 1000).toFixed(0)} s): ${why}` };
+    return { refused: refusal };
   };
   const check = async (): Promise<string | undefined> => {
     const h = await target.health?.();
@@ -88,14 +125,15 @@ export function watchPeer(target: FuzzTarget): PeerWatch {
     async afterCase() {
       if (busy) return undefined;
       const now = performance.now();
-      if (now - lastHealth < HEALTH_EVERY_MS && now - lastLive < LIVENESS_EVERY_MS) return undefined;
+      const liveEvery = refusedSince !== undefined ? Math.min(SUSPECT_EVERY_MS, livenessEvery) : livenessEvery;
+      if (now - lastHealth < HEALTH_EVERY_MS && now - lastLive < liveEvery) return undefined;
       busy = true;
       try {
         if (now - lastHealth >= HEALTH_EVERY_MS) { lastHealth = now; const dead = await check(); if (dead) return dead; }
-        if (now - lastLive >= LIVENESS_EVERY_MS && target.liveness) {
-          lastLive = performance.now();
+        if (now - lastLive >= liveEvery && target.liveness) {
           livenessChecks++;
-          const why = await live();
+          const why = (await live()).fail;
+          lastLive = performance.now();
           if (why) {
             found.push({ oracle: 'liveness', severity: 'must', message: `a fresh connection with valid credentials no longer reaches the authenticated state: ${why}`, detail: target.logTail?.() });
             return `liveness check failed: ${why}`;
@@ -109,11 +147,17 @@ export function watchPeer(target: FuzzTarget): PeerWatch {
     async stop() {
       await check();
       if (target.liveness) {
-        livenessChecks++;
-        const why = await live();
-        if (why) found.push({ oracle: 'liveness', severity: 'must', message: `after the campaign, a fresh connection with valid credentials no longer authenticates: ${why}`, detail: target.logTail?.() });
+        // the campaign's connections are closed now; a peer still refusing (penalties) gets the grace period
+        const until = performance.now() + graceMs + SUSPECT_EVERY_MS;
+        for (;;) {
+          livenessChecks++;
+          const r = await live();
+          if (r.fail) { found.push({ oracle: 'liveness', severity: 'must', message: `after the campaign, a fresh connection with valid credentials no longer authenticates: ${r.fail}`, detail: target.logTail?.() }); break; }
+          if (!r.refused || performance.now() >= until) break;
+          await new Promise((res) => setTimeout(res, Math.min(SUSPECT_EVERY_MS, Math.max(0, until - performance.now()))));
+        }
       }
-      notes.push(`${livenessChecks} liveness checks`);
+      notes.push(`${livenessChecks} liveness checks${refusedLogins ? ` (${refusedLogins} logins refused by the peer's connection limits, grace ${(graceMs / 1000).toFixed(0)} s)` : ''}`);
       if (!baseline || !target.resources) return;
       // let the per-connection processes of the campaign exit before the quiet sample
       let end = target.resources();

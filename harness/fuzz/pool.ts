@@ -9,7 +9,9 @@
  * Findings are always confirmed on a fresh connection (campaign.ts), so reuse changes speed, not what a
  * corpus entry means.
  */
+import type { Socket } from 'node:net';
 import type { AlgorithmPreferences } from '../../impl/transport/types.js';
+import { classifyOutcome, classifyText, type ConnectionGovernor } from './backoff.js';
 import { currentState, type CaseRecord } from './executor.js';
 import type { FuzzTarget, Link } from './link.js';
 import { stepMessageId, type Phase, type Step } from './steps.js';
@@ -73,6 +75,19 @@ function touchesChannelLife(s: Step): boolean {
   return id === 96 || id === 97 || id === 90 || id === 91 || id === 92;
 }
 
+/** What a connection's peer sends first (up to 512 bytes, latin1): its identification line, or a refusal text. */
+function sniff(link: Link): { text: string } {
+  const first = { text: '' };
+  const socket = (link as { socket?: Socket }).socket;
+  if (!socket) return first;
+  const onData = (b: Buffer): void => {
+    first.text += b.subarray(0, 512 - first.text.length).toString('latin1');
+    if (first.text.length >= 512) socket.off('data', onData);
+  };
+  socket.on('data', onData);
+  return first;
+}
+
 /** A connection serves at most this many cases (bounds whatever state a peer accumulates per connection). */
 const MAX_CASES: Readonly<Record<PoolPhase, number>> = { authenticated: 500, channel: 500, userauth: 4 };
 const MAX_IDLE_PER_KEY = 16;
@@ -82,7 +97,17 @@ export class LinkPool {
   reusedCases = 0;
   freshConnections = 0;
 
-  constructor(private readonly target: FuzzTarget, private readonly closeBudgetMs: number) {}
+  /** Fresh connections holding a governor slot until their first case is over. */
+  private readonly admitted = new WeakMap<Link, { readonly since: number; readonly first: { text: string } }>();
+
+  /**
+   * With a governor (network campaigns), fresh connections wait out back-offs and run under its parallelism,
+   * and each one's first case tells it whether the peer served or refused the connection (backoff.ts).
+   */
+  constructor(private readonly target: FuzzTarget, private readonly closeBudgetMs: number, readonly governor?: ConnectionGovernor) {
+    // idle unauthenticated connections count against Dropbear's per-address limit and OpenSSH's MaxStartups
+    if (governor) governor.onRefusalHook = () => this.dropIdle('userauth');
+  }
 
   /** Profiles are a few shared constant objects: their JSON is computed once per object. */
   private readonly profileKeys = new WeakMap<AlgorithmPreferences, string>();
@@ -103,11 +128,50 @@ export class LinkPool {
       }
     }
     this.freshConnections++;
-    return this.target.connect(algorithms, undefined, start);
+    const g = this.governor;
+    if (!g) return this.target.connect(algorithms, undefined, start);
+    for (;;) {
+      const out = g.unreachableFor();
+      if (out !== undefined) throw new Error(`peer unreachable for ${(out / 1000).toFixed(0)} s (grace ${(g.graceMs / 1000).toFixed(0)} s): ${g.stats().lastRefusal ?? ''}`);
+      await g.admit();
+      try {
+        const link = await this.target.connect(algorithms, undefined, start);
+        this.admitted.set(link, { since: performance.now(), first: sniff(link) });
+        return link;
+      } catch (e) {
+        g.done();
+        const msg = (e as Error).message;
+        g.refused(classifyText(msg) ?? { kind: 'connect-failed', detail: msg });
+      }
+    }
+  }
+
+  /** A fresh connection's first case is over: tell the governor whether the peer served it, free its slot. */
+  private settleAdmission(link: Link): void {
+    const g = this.governor;
+    const a = this.admitted.get(link);
+    if (!g || a === undefined) return;
+    this.admitted.delete(link);
+    g.done();
+    const c = link.client;
+    const socket = (link as { socket?: Socket }).socket;
+    // a link without a socket (in-process) has no connection limits to meet
+    if (!socket) return;
+    const r = classifyOutcome({
+      bytesRead: socket.bytesRead, firstText: a.first.text, closed: !c.alive || socket.destroyed, closedByUs: c.closed?.byUs === true, ageMs: performance.now() - a.since,
+      ...(c.closed ? { closeText: c.closed.description ?? c.closed.error.message } : {}),
+    });
+    if (r === 'served') g.served();
+    else if (r) g.refused(r);
+  }
+
+  private dropIdle(phase: PoolPhase): void {
+    for (const [k, list] of this.idle) if (k.startsWith(`${phase} `)) { for (const l of list) l.close(); this.idle.delete(k); }
   }
 
   /** Takes the connection back if the case left it reusable; otherwise closes it. */
   async release(link: Link, algorithms: AlgorithmPreferences | undefined, record: CaseRecord, failed: boolean, start?: Phase): Promise<void> {
+    this.settleAdmission(link);
     const c = link.client;
     const healthy = !failed && c.alive && c.serviceAccepted && !c.log.streamDesync && !c.log.sentCorrupt && !c.anythingOwed
       && !c.engine.kexInProgress

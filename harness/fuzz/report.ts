@@ -10,6 +10,7 @@ import { PHASES } from './steps.js';
 import { describeStep } from './steps.js';
 import { toJson, type Json } from './value.js';
 import type { Finding } from './oracles.js';
+import { backoffMarkdown } from './backoff.js';
 
 const STATES = [...PHASES, 'closed'] as const;
 
@@ -20,6 +21,7 @@ export function reportJson(r: CampaignResult, extra: Record<string, unknown> = {
     cpuMs: Math.round(r.cpuMs), casesPerCpuSecond: Math.round(r.cases / Math.max(r.cpuMs / 1000, 1e-9)),
     freshConnections: r.freshConnections, reusedCases: r.reusedCases,
     stoppedBy: r.stoppedBy, ...(r.peerDown ? { peerDown: r.peerDown } : {}), unreached: r.unreached, closedByPeer: r.closedByPeer,
+    ...(r.backoff ? { backoff: r.backoff } : {}),
     states: Object.fromEntries(r.states), coverage: Object.fromEntries([...r.coverage].sort()),
     findings: r.findings.map((f) => ({
       oracle: f.finding.oracle, severity: f.finding.severity, message: f.finding.message, rfc: f.finding.rfc,
@@ -39,6 +41,7 @@ export function reportMarkdown(r: CampaignResult, notes: readonly string[] = [],
   out.push(`- ${r.cases} cases in ${(r.elapsedMs / 1000).toFixed(1)} s: ${r.casesPerSecond.toFixed(0)} cases/s wall, ${cps.toFixed(0)} cases per CPU-second`);
   out.push(`- connections: ${r.freshConnections} fresh, ${r.reusedCases} cases on reused authenticated connections; peer closed the connection in ${r.closedByPeer} cases`);
   if (r.unreached) out.push(`- ${r.unreached} cases did not reach their start phase (peer refused the reference prefix)`);
+  if (r.backoff) out.push(...backoffMarkdown(r.backoff));
   for (const n of notes) out.push(`- ${n}`);
   out.push('', `## Findings (${r.findings.length})`, '');
   if (r.findings.length === 0) out.push('None.', '');

@@ -19,6 +19,12 @@ export interface SshdConfigInput {
 
 const DEFAULT_AUTH: readonly AuthMethod[] = ['password', 'publickey'];
 
+/** The caller's extraConfig sets this keyword (case-insensitive, as sshd_config reads keywords). */
+function overrides(c: SshdConfigInput, keyword: string): boolean {
+  const k = keyword.toLowerCase();
+  return (c.options.extraConfig ?? []).some((l) => l.trim().toLowerCase().split(/\s+/)[0] === k);
+}
+
 export function sshdConfig(c: SshdConfigInput): string {
   const auth = new Set(c.options.authMethods ?? DEFAULT_AUTH);
   const a = c.options.algorithms ?? {};
@@ -43,13 +49,14 @@ export function sshdConfig(c: SshdConfigInput): string {
     'PrintMotd no',
     'PrintLastLog no',
     'UseDNS no',
-    // the harness opens many short connections (fuzzing, matrices): do not throttle them
-    'MaxStartups 200:30:400',
+    // the harness opens many short connections (fuzzing, matrices): do not throttle them (unless the caller sets a
+    // limit: sshd takes the last MaxStartups, not the first)
+    ...(overrides(c, 'MaxStartups') ? [] : ['MaxStartups 200:30:400']),
     'MaxSessions 64',
     'MaxAuthTries 30',
     'LoginGraceTime 60',
     'Subsystem sftp internal-sftp',
-    ...(c.major >= 10 ? ['PerSourcePenalties no'] : []),
+    ...(c.major >= 10 && !overrides(c, 'PerSourcePenalties') ? ['PerSourcePenalties no'] : []),
     ...algorithmLines(a),
   ];
   return lines.join('\n') + '\n';

@@ -13,10 +13,14 @@ import type { FuzzMessage } from '../wire-encode.js';
 import { encodeFuzzFields } from '../wire-encode.js';
 import { fieldsArb, type ArbContext } from './fields.js';
 import { asciiArb, bytesArb, utf8Arb } from './primitives.js';
+import { edgeU32Arb } from './edges.js';
 import { CHANNEL_REQUESTS, CHANNEL_TYPES, GLOBAL_REQUESTS, LANGUAGE_NAMES } from './names.js';
 import type { Phase } from '../steps.js';
 
 const chan0 = fc.constant({ $chan: 0 });
+
+/** A valid integer most of the time, an edge value (0, 1, 2^31−1, 2^31, 2^32−1) sometimes. */
+const orEdge = (valid: fc.Arbitrary<number>): fc.Arbitrary<number> => fc.oneof({ weight: 8, arbitrary: valid }, { weight: 1, arbitrary: edgeU32Arb });
 
 /** A request name with data laid out for it (near-valid inside), or an unknown name with any bytes. */
 function requestArb(cases: Readonly<Record<string, { readonly fields: Fields }>>, extra: readonly string[], ctx: ArbContext) {
@@ -29,13 +33,13 @@ export function deepStepArb(dict: FuzzDictionary): fc.Arbitrary<Step> {
   const inner: ArbContext = { dict, brokenOdds: 4 };
   const msgs: fc.Arbitrary<FuzzMessage>[] = [
     fc.record({ type: fc.constant('SSH_MSG_CHANNEL_DATA'), recipientChannel: chan0, data: bytesArb(64) }),
-    fc.record({ type: fc.constant('SSH_MSG_CHANNEL_EXTENDED_DATA'), recipientChannel: chan0, dataTypeCode: fc.oneof(fc.constant(1), fc.nat()), data: bytesArb(64) }),
+    fc.record({ type: fc.constant('SSH_MSG_CHANNEL_EXTENDED_DATA'), recipientChannel: chan0, dataTypeCode: orEdge(fc.oneof(fc.constant(1), fc.nat())), data: bytesArb(64) }),
     fc.tuple(requestArb(channelRequestData.cases, CHANNEL_REQUESTS, inner), fc.boolean())
       .map(([r, wantReply]) => ({ type: 'SSH_MSG_CHANNEL_REQUEST', recipientChannel: { $chan: 0 }, requestType: r.name, wantReply, data: r.data })),
     fc.tuple(requestArb(globalRequestData.cases, GLOBAL_REQUESTS, inner), fc.boolean())
       .map(([r, wantReply]) => ({ type: 'SSH_MSG_GLOBAL_REQUEST', name: r.name, wantReply, data: r.data })),
-    fc.record({ type: fc.constant('SSH_MSG_CHANNEL_WINDOW_ADJUST'), recipientChannel: chan0, bytesToAdd: fc.nat({ max: 1 << 20 }) }),
-    fc.tuple(requestArb(channelOpenData.cases, CHANNEL_TYPES, inner), fc.integer({ min: 100, max: 1000 }), fc.nat({ max: 1 << 21 }), fc.integer({ min: 1, max: 1 << 16 }))
+    fc.record({ type: fc.constant('SSH_MSG_CHANNEL_WINDOW_ADJUST'), recipientChannel: chan0, bytesToAdd: orEdge(fc.nat({ max: 1 << 20 })) }),
+    fc.tuple(requestArb(channelOpenData.cases, CHANNEL_TYPES, inner), orEdge(fc.integer({ min: 100, max: 1000 })), orEdge(fc.nat({ max: 1 << 21 })), orEdge(fc.integer({ min: 1, max: 1 << 16 })))
       .map(([r, senderChannel, initialWindowSize, maximumPacketSize]) => ({ type: 'SSH_MSG_CHANNEL_OPEN', channelType: r.name, senderChannel, initialWindowSize, maximumPacketSize, data: r.data })),
     fc.record({ type: fc.constant('SSH_MSG_IGNORE'), data: bytesArb(64) }),
     fc.record({ type: fc.constant('SSH_MSG_DEBUG'), alwaysDisplay: fc.boolean(), message: utf8Arb, language: asciiArb(LANGUAGE_NAMES) }),

@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import type { RawField } from '../value.js';
+import { edgeAsciiArb, edgeBytesArb, edgeNameListArb, edgeUtf8Arb } from './edges.js';
 
 /** uint32 values where parsers break: 0, 1, sign bit, max, and round buffer sizes. */
 export const BOUNDARY_U32 = [0, 1, 2, 4, 5, 8, 16, 255, 256, 32767, 32768, 35000, 65535, 65536, 262144, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff] as const;
@@ -24,6 +25,7 @@ export const uint64Arb: fc.Arbitrary<bigint> = fc.oneof(
 export function bytesArb(maxLength = 64): fc.Arbitrary<Uint8Array> {
   return fc.oneof(
     { weight: 6, arbitrary: fc.uint8Array({ maxLength }) },
+    { weight: 1, arbitrary: edgeBytesArb },
     { weight: 1, arbitrary: fc.tuple(fc.constantFrom(0, 1, 31, 32, 33, 255, 256, 4096, 32768, 32769, 65536), fc.integer({ min: 0, max: 255 }))
       .map(([n, b]) => new Uint8Array(n).fill(b)) },
   );
@@ -47,6 +49,7 @@ export function asciiArb(known: readonly string[]): fc.Arbitrary<string> {
     { weight: known.length > 0 ? 6 : 0, arbitrary: known.length > 0 ? fc.constantFrom(...known) : fc.constant('') },
     { weight: 2, arbitrary: algNameArb },
     { weight: 1, arbitrary: badNameArb },
+    { weight: 1, arbitrary: edgeAsciiArb },
   );
 }
 
@@ -54,6 +57,7 @@ export function asciiArb(known: readonly string[]): fc.Arbitrary<string> {
 export const utf8Arb: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: fc.string({ maxLength: 32 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength: 16 }) },
+  { weight: 1, arbitrary: edgeUtf8Arb },
   { weight: 1, arbitrary: fc.constantFrom('', '\0', 'a\0b', '\u202e', '\ufeff', '\u{1F600}', '\x1b]0;pwned\x07', '%n%n%n', 'é'.repeat(1000), 'A'.repeat(70000)) },
 );
 
@@ -68,6 +72,7 @@ export function nameListArb(known: readonly string[]): fc.Arbitrary<string[]> {
     { weight: 1, arbitrary: fc.tuple(fc.shuffledSubarray([...known], { minLength: 1 }), fc.array(algNameArb, { minLength: 1, maxLength: 4 })).map(([a, b]) => [...b, ...a]) },
     { weight: 1, arbitrary: fc.constant<string[]>([]) },
     { weight: 1, arbitrary: fc.nat({ max: MANY_NAMES.length }).map((n) => MANY_NAMES.slice(0, n)) },
+    { weight: 1, arbitrary: edgeNameListArb },
   );
 }
 

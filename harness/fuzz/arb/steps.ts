@@ -8,6 +8,7 @@ import { PHASES, type Mutation, type PacketDeviation, type Phase, type Step } fr
 import type { ArbContext } from './fields.js';
 import { messageArb, type MessageFamilyWeights, DEFAULT_FAMILY_WEIGHTS } from './messages.js';
 import { BOUNDARY_U32, bytesArb, nameListArb, uint32Arb } from './primitives.js';
+import { edgeVersionLineArb, oddVersionLineArb } from './edges.js';
 import { CHEAP_KEX_NAMES, CHANNEL_TYPES, CIPHER_NAMES, COMMANDS, COMPRESSION_NAMES, GLOBAL_REQUESTS, HOSTKEY_NAMES, KEX_NAMES, MAC_NAMES, SERVICE_NAMES } from './names.js';
 
 export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
@@ -41,9 +42,11 @@ const kexListsArb = fc.record({
   firstKexPacketFollows: fc.boolean(), reserved: fc.oneof(fc.constant(0), uint32Arb),
 }, { requiredKeys: [] });
 
-/** Version lines and junk for the identification phase (RFC 4253 §4.2). */
+/** Version lines and junk for the identification phase (RFC 4253 §4.2), at the edge lengths too. */
 const wireBytesArb = fc.oneof(
   bytesArb(64),
+  edgeVersionLineArb,
+  oddVersionLineArb,
   fc.constantFrom('SSH-2.0-fuzz\r\n', 'SSH-1.99-fuzz\r\n', 'SSH-1.5-old\r\n', 'SSH-2.0-\r\n', 'SSH-2.0-x\n', `SSH-2.0-${'v'.repeat(300)}\r\n`, 'GET / HTTP/1.0\r\n\r\n', '\r\n\r\n')
     .map((s) => Uint8Array.from(Buffer.from(s, 'latin1'))),
 );
@@ -68,11 +71,11 @@ export function stepArb(o: StepArbOptions): fc.Arbitrary<Step> {
     { weight: 1, arbitrary: fc.record({ op: fc.constant('bytes' as const), data: wireBytesArb }) },
     { weight: 1, arbitrary: fc.constant({ op: 'start' as const }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('kexinit' as const), lists: kexListsArb }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('service' as const), name: fc.oneof({ weight: 4, arbitrary: fc.constant('ssh-userauth') }, { weight: 1, arbitrary: fc.constantFrom(...SERVICE_NAMES) }) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('service' as const), name: fc.oneof({ weight: 4, arbitrary: fc.constant('ssh-userauth') }, { weight: 1, arbitrary: fc.constantFrom(...SERVICE_NAMES, '') }) }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('auth' as const), method: fc.constantFrom('password' as const, 'publickey' as const, 'keyboard-interactive' as const, 'none' as const), valid: fc.boolean() }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('open' as const), channelType: fc.oneof({ weight: 4, arbitrary: fc.constant('session') }, { weight: 1, arbitrary: fc.constantFrom(...CHANNEL_TYPES) }) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('open' as const), channelType: fc.oneof({ weight: 4, arbitrary: fc.constant('session') }, { weight: 1, arbitrary: fc.constantFrom(...CHANNEL_TYPES, '') }) }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('exec' as const), chan: fc.nat({ max: 1 }), command: fc.constantFrom(...COMMANDS) }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('global' as const), name: fc.constantFrom(...GLOBAL_REQUESTS) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('global' as const), name: fc.constantFrom(...GLOBAL_REQUESTS, '') }) },
     { weight: 1, arbitrary: fc.constant({ op: 'rekey' as const }) },
   );
 }

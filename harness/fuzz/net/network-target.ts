@@ -170,6 +170,8 @@ export async function networkTarget(name: string, creds: TargetCredentials): Pro
         const run = new CaseRun(link, { ...target, budgets: { stepMs: 1000, probeMs: 10_000 } });
         if (await run.reach('authenticated')) return undefined;
         const c = link.client;
+        // servers speak first (RFC 4253 §4.2): no identification line means a connection limit turned us away (backoff.ts)
+        if (c.engine.peerVersion === undefined) return `refused before the version exchange (${(link as SocketLink).socket.bytesRead === 0 ? 'no byte from the peer' : 'no identification line'}${c.closed ? `; ${c.closed.error.message}` : ''})`;
         const where = !c.kexDone ? 'key exchange' : !c.serviceAccepted ? 'service request' : 'authentication';
         return `stopped at the ${where}${c.closed ? `: ${c.closed.error.message}` : ' (no answer)'}`;
       } catch (e) {

@@ -31,7 +31,9 @@ export type VariantAction =
   /** The server stops reading and writing, with the socket left open. */
   | 'hang'
   /** The server answers the current USERAUTH_REQUEST with SSH_MSG_USERAUTH_SUCCESS. */
-  | 'grant';
+  | 'grant'
+  /** The server reads this userauth/connection message (50–127) and does nothing with it: no reply, no error. */
+  | 'swallow';
 
 export interface ServerVariant {
   readonly name: string;
@@ -104,8 +106,11 @@ export class ServerStack {
     if (a === 'crash') this.crashed = true;
     else if (a === 'hang') this.hung = true;
     else if (a === 'grant') this.pendingGrant = true;
+    else if (a === 'swallow' && payload[0]! >= 50 && payload[0]! <= 127) this.swallowed++;
   }
   private pendingGrant = false;
+  /** Inbound service-layer payloads still to be dropped unhandled ('swallow'), in arrival order. */
+  private swallowed = 0;
 
   start(now: number): void {
     this.now = now;
@@ -175,6 +180,7 @@ export class ServerStack {
 
   private onPayload(payload: Uint8Array, seq: number): void {
     const id = payload[0]!;
+    if (this.swallowed > 0 && id >= 50 && id <= 127) { this.swallowed--; return; }
     if (this.pendingGrant) {
       this.pendingGrant = false;
       if (id === 50 && !this.user) {
