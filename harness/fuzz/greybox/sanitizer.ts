@@ -4,7 +4,9 @@
  * error that does not crash the process, or undefined behaviour that happens to work, is invisible on the wire.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Finding } from '../oracles.js';
+import { packageRoot } from '../../targets/state.js';
 
 /** Bounds: a report kept in a finding, and the log read per case. */
 const MAX_REPORT = 16 * 1024;
@@ -35,10 +37,10 @@ export function parseSanitizerReport(log: string): SanitizerReport | undefined {
     return { tool: a[1] as 'AddressSanitizer' | 'LeakSanitizer', kind: a[2]!, ...frameOf(text), text };
   }
   const tail = log.slice(u!.index);
-  // the stack (print_stacktrace=1) follows as "    #N 0x… in fn file:line" lines
+  // then "0x…: note: pointer points here", a hex dump, and the stack (print_stacktrace=1) as "    #N 0x… in fn file:line"
   const lines = tail.split('\n');
   let n = 1;
-  while (n < lines.length && /^\s+#\d+ /.test(lines[n]!)) n++;
+  while (n < lines.length && n < 200 && (/^\s/.test(lines[n]!) || /^0x[0-9a-f]+: note:/.test(lines[n]!) || /^SUMMARY: UndefinedBehaviorSanitizer/.test(lines[n]!))) n++;
   const text = lines.slice(0, n).join('\n').slice(0, MAX_REPORT);
   return { tool: 'UndefinedBehaviorSanitizer', kind: u![4]!.trim(), where: `${u![1]!.replace(/^.*\//, '')}:${u![2]}`, text };
 }
@@ -97,7 +99,7 @@ export function sanitizerEnv(): NodeJS.ProcessEnv {
   return {
     // the pre-auth child of sshd is chrooted: a log_path would not resolve there, stderr (the peer log) always does
     ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=0:print_summary=1:symbolize=1:handle_abort=1',
-    UBSAN_OPTIONS: 'print_stacktrace=1:print_summary=1:symbolize=1',
+    UBSAN_OPTIONS: `print_stacktrace=1:print_summary=1:symbolize=1:suppressions=${join(packageRoot(), 'harness', 'targets', 'instrumented', 'ubsan.supp')}`,
     ASAN_SYMBOLIZER_PATH: '/usr/bin/llvm-symbolizer-14',
   };
 }
