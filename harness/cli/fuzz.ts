@@ -12,7 +12,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
-import { runCampaign, parseShard, type CampaignProgress, type FindingRecord, type SeedCase } from '../fuzz/campaign.js';
+import { runCampaign, parseShard, type CampaignOptions, type CampaignProgress, type FindingRecord, type SeedCase } from '../fuzz/campaign.js';
 import { loadSeeds } from '../fuzz/replay.js';
 import { scenarioSeeds } from '../fuzz/scenario-seeds.js';
 import { writeReport, reportJson } from '../fuzz/report.js';
@@ -26,7 +26,8 @@ import { expandTaskTemplate, shardFromEnv, TaskEnvError } from '../campaign/task
 import { openShardRun, priorSeed, waitForTcpTarget, type ShardRun } from '../campaign/shard-run.js';
 import { ShardStateError } from '../campaign/shard-state.js';
 import { registerMerge } from './fuzz-merge.js';
-import { CoverageSession, type CoverageSummary } from '../fuzz/greybox/session.js';
+import type { CoverageSummary } from '../fuzz/greybox/session.js';
+import { runCoverageCampaign } from '../fuzz/greybox/fleet.js';
 
 interface FuzzCliOptions {
   readonly target?: string;
@@ -148,8 +149,9 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
     for (const s of l.skipped) warn(`ssh-harness fuzz: seed skipped: ${s}\n`);
   }
   let target;
+  const creds = { ...(opts.user ? { user: opts.user } : {}), ...(opts.password !== undefined ? { password: opts.password } : {}), ...(opts.identity ? { identity: opts.identity } : {}) };
   try {
-    target = await resolveTarget(targetSpec, { ...(opts.user ? { user: opts.user } : {}), ...(opts.password !== undefined ? { password: opts.password } : {}), ...(opts.identity ? { identity: opts.identity } : {}) });
+    target = await resolveTarget(targetSpec, creds);
   } catch (e) {
     warn(`ssh-harness fuzz: ${e instanceof TargetError ? e.message : `cannot start target ${JSON.stringify(targetSpec)}: ${(e as Error).message}`}\n`);
     return 2;
@@ -211,36 +213,42 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
   const watch = watchPeer(target);
   let result;
   const coverage: CoverageSummary[] = [];
-  const session = (mode: 'greybox' | 'blackbox'): CoverageSession =>
-    new CoverageSession(target.coverageMapPath!, mode, target.dictionary, join(shardRun?.corpusDir ?? opts.corpus, target.name, 'queue'), { target: target.name, targetVersion: target.version });
+  const queueDir = join(shardRun?.corpusDir ?? opts.corpus, target.name, 'queue');
+  const another = async () => ({ ...(await resolveTarget(targetSpec, creds)), name: target.name });
   try {
     if (opts.compareBlackbox) {
-      // the black-box half: same seed, seeds and time, the target's usual concurrency; coverage only measured
-      const s = session('blackbox');
+      // the black-box half: same seed, seeds and time, one instance at the target's usual concurrency; coverage only measured
       log(`black-box half (${time} s, coverage measured only)\n`);
-      await runCampaign({
-        target, seed, timeSeconds: time!, concurrency: concurrency ?? target.concurrency ?? 8, corpusDir: opts.corpus,
-        ...(maxSteps !== undefined ? { arb: { maxSteps } } : {}), onProgress: progress, onFinding, ...(seeds ? { seeds } : {}),
-        replayCommand: (file) => `npx ssh-harness replay ${file} --target ${targetSpec}`, afterCase: watch.afterCase, caseHooks: s,
+      const b = await runCoverageCampaign({
+        mode: 'blackbox', parallel: concurrency ?? target.concurrency ?? 8, another, campaign: {
+          target, seed, timeSeconds: time!, corpusDir: opts.corpus,
+          ...(maxSteps !== undefined ? { arb: { maxSteps } } : {}), onProgress: progress, onFinding, ...(seeds ? { seeds } : {}),
+          replayCommand: (file) => `npx ssh-harness replay ${file} --target ${targetSpec}`, afterCase: watch.afterCase,
+        },
       });
-      coverage.push(s.summary());
-      s.close();
-      log(`${tty ? '\n' : ''}black-box: ${coverage[0]!.edges} edges in ${coverage[0]!.cases} cases; grey-box half (${time} s)\n`);
+      coverage.push(b.coverage);
+      log(`${tty ? '\n' : ''}black-box: ${b.coverage.edges} edges in ${b.coverage.cases} cases; grey-box half (${time} s)\n`);
     }
-    const cov = coverageMode ? session(coverageMode) : undefined;
-    result = await runCampaign({
+    const campaignOptions: CampaignOptions = {
       target, seed, ...(runs !== undefined ? { runs } : {}), ...(campaignTime !== undefined ? { timeSeconds: campaignTime } : {}), ...(shard ? { shard } : {}),
-      // grey-box: one case at a time, so the counters read after a case are that case's
-      concurrency: coverageMode === 'greybox' ? 1 : concurrency ?? target.concurrency ?? 8, corpusDir: shardRun?.corpusDir ?? opts.corpus,
-      ...(cov ? { caseHooks: cov } : {}),
+      corpusDir: shardRun?.corpusDir ?? opts.corpus,
       ...(shardRun ? { firstBatch: shardRun.firstBatch, known: shardRun.known, onBatchDone: shardRun.onBatchDone } : {}), ...(shrinkTime !== undefined ? { shrinkTimeMs: shrinkTime * 1000 } : {}),
       arb: { ...(maxSteps !== undefined ? { maxSteps } : {}), ...(starts ? { start: startArbFrom(starts) } : {}), ...(opts.mode === 'mixed' || opts.mode === 'deep' ? { mode: opts.mode as FuzzMode } : {}) },
       onProgress: progress, onFinding, stopOnFinding: opts.stopOnFinding === true, ...(seeds ? { seeds } : {}),
       replayCommand: (file) => `npx ssh-harness replay ${file} --target ${targetSpec}`,
       afterCase: watch.afterCase,
       ...(opts.pcap || opts.keylog ? { traceFindings: { dir: join(dir, 'traces'), pcap: opts.pcap === true, keylog: opts.keylog === true } } : {}),
-    });
-    if (cov) { coverage.push(cov.summary()); cov.close(); }
+    };
+    const parallel = concurrency ?? target.concurrency ?? 8;
+    if (coverageMode) {
+      // grey-box: one case at a time per server instance (the counters read after a case are that case's), a fleet
+      // of instances for parallelism (at most 4 on a small machine unless --concurrency says otherwise)
+      const c = await runCoverageCampaign({ mode: coverageMode, parallel: coverageMode === 'greybox' ? concurrency ?? Math.min(parallel, 4) : parallel, another, queueDir, campaign: campaignOptions });
+      result = c.result;
+      coverage.push(c.coverage);
+    } else {
+      result = await runCampaign({ ...campaignOptions, concurrency: parallel });
+    }
   } finally {
     await watch.stop();
     await target.close();

@@ -8,7 +8,7 @@ import { listeningPorts } from './setup/packages.js';
 import { ensureInstrumented, readBuild, RECIPES } from './setup/instrumented.js';
 import { resolveTarget } from '../fuzz/targets.js';
 import { runCase } from '../fuzz/executor.js';
-import { CoverageSession } from '../fuzz/greybox/session.js';
+import { CoverageLedger, CoverageSession } from '../fuzz/greybox/session.js';
 import type { FuzzTarget } from '../fuzz/link.js';
 import type { Phase, Step } from '../fuzz/steps.js';
 
@@ -44,7 +44,7 @@ for (const f of FLAVOURS) {
     it('coverage grows when a case reaches new code, and the novel case joins the queue', async () => {
       target = await resolveTarget(f.name);
       expect(target.coverageMapPath).to.be.a('string');
-      session = new CoverageSession(target.coverageMapPath!, 'greybox', target.dictionary);
+      session = new CoverageSession(target.coverageMapPath!, new CoverageLedger('greybox'), target.dictionary);
       const one = async (start: Phase, steps: Step[]): Promise<number> => {
         session!.beforeCase();
         const r = await runCase(target!, start, steps);

@@ -57,8 +57,8 @@ describe('grey-box feedback', () => {
 
   it('plots edges against cases and seconds as SVG', () => {
     const svg = coverageSvg([
-      { mode: 'greybox', guards: 100, edges: 40, features: 50, queue: 3, cases: 10, seconds: 2, samples: [{ cases: 0, seconds: 0, edges: 0 }, { cases: 10, seconds: 2, edges: 40 }] },
-      { mode: 'blackbox', guards: 100, edges: 20, features: 20, queue: 0, cases: 30, seconds: 2, samples: [{ cases: 0, seconds: 0, edges: 0 }, { cases: 30, seconds: 2, edges: 20 }] },
+      { mode: 'greybox', guards: 100, edges: 40, features: 50, queue: 3, cases: 10, seconds: 2, instances: 3, samples: [{ cases: 0, seconds: 0, edges: 0 }, { cases: 10, seconds: 2, edges: 40 }] },
+      { mode: 'blackbox', guards: 100, edges: 20, features: 20, queue: 0, cases: 30, seconds: 2, instances: 1, samples: [{ cases: 0, seconds: 0, edges: 0 }, { cases: 30, seconds: 2, edges: 20 }] },
     ], 'cases', 'edges vs cases');
     expect(svg).to.match(/^<svg /);
     expect(svg.match(/<polyline/g)).to.have.length(2);

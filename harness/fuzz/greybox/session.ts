@@ -3,7 +3,8 @@
  * are zeroed before each case and read after it; a case that set a new (edge, hit-bucket) pair joins the queue,
  * and the case arbitrary mixes mutants of queue entries with fresh fast-check cases. In black-box mode the same
  * counters are only measured (read without reset, throttled), so both modes report edges over cases and seconds
- * from the same instrument.
+ * from the same instrument. Several sessions (one per server instance of a grey-box fleet, fleet.ts) share one
+ * ledger: the same binary numbers its edges the same way in every instance.
  */
 import type fc from 'fast-check';
 import type { CaseValue } from '../model.js';
@@ -27,6 +28,8 @@ export interface CoverageSummary {
   readonly queue: number;
   readonly cases: number;
   readonly seconds: number;
+  /** Server instances (grey-box fleets run one per connection at a time). */
+  readonly instances: number;
   readonly samples: readonly CoverageSample[];
 }
 
@@ -48,23 +51,60 @@ export interface CaseHooks {
 const MAX_SAMPLES = 4000;
 const MEASURE_EVERY_MS = 250;
 
-export class CoverageSession implements CaseHooks {
+/** Edges, queue and the coverage-over-time series of one campaign (all its sessions). */
+export class CoverageLedger {
   readonly feedback = new EdgeFeedback();
   readonly queue: GreyboxQueue;
-  private readonly map: CoverageMap;
-  private readonly samples: CoverageSample[] = [];
+  private readonly samples: CoverageSample[] = [{ cases: 0, seconds: 0, edges: 0 }];
   private readonly t0 = performance.now();
-  private cases = 0;
-  private lastMeasure = 0;
-  private sampleStride = 1;
+  private stride = 1;
+  cases = 0;
+  guards = 0;
+  instances = 0;
 
-  constructor(mapPath: string, readonly mode: 'greybox' | 'blackbox', private readonly dict: FuzzDictionary, queueDir?: string, meta?: { target: string; targetVersion: string }) {
-    this.map = new CoverageMap(mapPath);
+  constructor(readonly mode: 'greybox' | 'blackbox', queueDir?: string, meta?: { target: string; targetVersion: string }) {
     this.queue = new GreyboxQueue(mode === 'greybox' ? queueDir : undefined, meta);
+  }
+
+  caseDone(edgesBefore: number): void {
+    this.cases++;
+    if (this.feedback.edges !== edgesBefore || this.cases % this.stride === 0) this.sample();
+  }
+
+  sample(): void {
+    this.samples.push({ cases: this.cases, seconds: (performance.now() - this.t0) / 1000, edges: this.feedback.edges });
+    if (this.samples.length > MAX_SAMPLES) {
+      // keep every other sample: bounded memory for long campaigns
+      const kept = this.samples.filter((_, i) => i % 2 === 0);
+      this.samples.splice(0, this.samples.length, ...kept);
+      this.stride *= 2;
+    }
+  }
+
+  summary(): CoverageSummary {
+    this.sample();
+    return {
+      mode: this.mode, guards: this.guards, edges: this.feedback.edges, features: this.feedback.features, queue: this.queue.size,
+      cases: this.cases, seconds: (performance.now() - this.t0) / 1000, instances: this.instances, samples: [...this.samples],
+    };
+  }
+}
+
+export class CoverageSession implements CaseHooks {
+  private readonly map: CoverageMap;
+  private lastMeasure = 0;
+  private closed = false;
+
+  constructor(mapPath: string, readonly ledger: CoverageLedger, private readonly dict: FuzzDictionary) {
+    this.map = new CoverageMap(mapPath);
     // the daemon's own start-up edges are not any case's
     this.map.reset();
-    this.samples.push({ cases: 0, seconds: 0, edges: 0 });
+    ledger.instances++;
   }
+
+  get mode(): 'greybox' | 'blackbox' { return this.ledger.mode; }
+  get feedback(): EdgeFeedback { return this.ledger.feedback; }
+  get queue(): GreyboxQueue { return this.ledger.queue; }
 
   arbitrary(base: fc.Arbitrary<CaseValue>): fc.Arbitrary<CaseValue> {
     return this.mode === 'greybox' ? greyboxArb(base, this.queue, this.dict) : base;
@@ -75,45 +115,30 @@ export class CoverageSession implements CaseHooks {
   }
 
   afterCase(c: CaseSeen): void {
-    this.cases++;
     const before = this.feedback.edges;
     if (this.mode === 'greybox') {
       const counters = this.map.read();
       const nov = this.feedback.observe(counters);
       if (nov.newFeatures > 0 && c.reached) {
-        this.queue.add({ start: c.start, algorithms: c.algorithms, steps: [...c.executed], newEdges: nov.newEdges, newFeatures: nov.newFeatures, caseIndex: this.cases - 1 },
+        this.queue.add({ start: c.start, algorithms: c.algorithms, steps: [...c.executed], newEdges: nov.newEdges, newFeatures: nov.newFeatures, caseIndex: this.ledger.cases },
           EdgeFeedback.hitEdges(counters));
       }
     } else {
       const now = performance.now();
-      if (now - this.lastMeasure < MEASURE_EVERY_MS) return;
-      this.lastMeasure = now;
-      this.feedback.observe(this.map.read());
+      if (now - this.lastMeasure >= MEASURE_EVERY_MS) {
+        this.lastMeasure = now;
+        this.feedback.observe(this.map.read());
+      }
     }
-    if (this.feedback.edges !== before || this.cases % this.sampleStride === 0) this.sample();
+    this.ledger.caseDone(before);
   }
 
-  private sample(): void {
-    this.samples.push({ cases: this.cases, seconds: (performance.now() - this.t0) / 1000, edges: this.feedback.edges });
-    if (this.samples.length > MAX_SAMPLES) {
-      // keep every other sample (and the first): bounded memory for long campaigns
-      const kept = this.samples.filter((_, i) => i % 2 === 0);
-      this.samples.splice(0, this.samples.length, ...kept);
-      this.sampleStride *= 2;
-    }
-  }
-
-  summary(): CoverageSummary {
-    // a black-box campaign's last cases may not have been measured yet
-    if (this.mode === 'blackbox') this.feedback.observe(this.map.read());
-    this.sample();
-    return {
-      mode: this.mode, guards: this.map.guards(), edges: this.feedback.edges, features: this.feedback.features, queue: this.queue.size,
-      cases: this.cases, seconds: (performance.now() - this.t0) / 1000, samples: [...this.samples],
-    };
-  }
-
+  /** Final read (a black-box campaign's last cases may not have been measured) and close. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.mode === 'blackbox') this.feedback.observe(this.map.read());
+    this.ledger.guards = Math.max(this.ledger.guards, this.map.guards());
     this.map.close();
   }
 }
