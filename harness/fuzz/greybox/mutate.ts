@@ -59,7 +59,7 @@ export function mutantArb(queue: GreyboxQueue, dict: FuzzDictionary): fc.Arbitra
 }
 
 /** fast-check still generates fresh structure: 1 case in `freshEvery` comes from the base arbitrary. */
-export function greyboxArb(base: fc.Arbitrary<CaseValue>, queue: GreyboxQueue, dict: FuzzDictionary, freshEvery = 4): fc.Arbitrary<CaseValue> {
+export function greyboxArb(base: fc.Arbitrary<CaseValue>, queue: GreyboxQueue, dict: FuzzDictionary, freshEvery = 3): fc.Arbitrary<CaseValue> {
   const mutants = mutantArb(queue, dict);
   return fc.nat({ max: freshEvery - 1 }).chain((k) => (queue.size === 0 || k === 0 ? base : mutants));
 }

@@ -100,15 +100,15 @@ export class GreyboxQueue {
   }
 
   /**
-   * A parent for the next mutant from a fast-check integer: among a few candidates, the least picked (new entries
-   * get their turn) with a bias toward entries that found many edges.
+   * A parent for the next mutant from a fast-check integer: among four candidates, the least picked (new entries
+   * get their turn), an entry's credit growing with the edges it found (8 edges = one pick).
    */
   pick(n: number): QueueEntry {
     const len = this.entries.length;
     let best = this.entries[n % len]!;
     for (let k = 1; k < 4; k++) {
       const c = this.entries[Math.floor(n / (k * 7919)) % len]!;
-      if (c.picks < best.picks || (c.picks === best.picks && c.newFeatures > best.newFeatures)) best = c;
+      if (c.picks - c.newEdges / 8 < best.picks - best.newEdges / 8) best = c;
     }
     best.picks++;
     return best;
