@@ -242,8 +242,8 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
     const parallel = concurrency ?? target.concurrency ?? 8;
     if (coverageMode) {
       // grey-box: one case at a time per server instance (the counters read after a case are that case's), a fleet
-      // of instances for parallelism (at most 4 on a small machine unless --concurrency says otherwise)
-      const c = await runCoverageCampaign({ mode: coverageMode, parallel: coverageMode === 'greybox' ? concurrency ?? Math.min(parallel, 4) : parallel, another, queueDir, campaign: campaignOptions });
+      // of as many instances as black-box would open connections (fleet.ts)
+      const c = await runCoverageCampaign({ mode: coverageMode, parallel, another, queueDir, campaign: campaignOptions });
       result = c.result;
       coverage.push(c.coverage);
     } else {
