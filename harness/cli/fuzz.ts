@@ -12,7 +12,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
-import { runCampaign, parseShard, type CampaignProgress, type FindingRecord, type SeedCase } from '../fuzz/campaign.js';
+import { runCampaign, parseShard, type CampaignOptions, type CampaignProgress, type FindingRecord, type SeedCase } from '../fuzz/campaign.js';
 import { loadSeeds } from '../fuzz/replay.js';
 import { scenarioSeeds } from '../fuzz/scenario-seeds.js';
 import { writeReport, reportJson } from '../fuzz/report.js';
@@ -27,6 +27,8 @@ import { expandTaskTemplate, shardFromEnv, TaskEnvError } from '../campaign/task
 import { openShardRun, priorSeed, waitForTcpTarget, type ShardRun } from '../campaign/shard-run.js';
 import { ShardStateError } from '../campaign/shard-state.js';
 import { registerMerge } from './fuzz-merge.js';
+import type { CoverageSummary } from '../fuzz/greybox/session.js';
+import { runCoverageCampaign } from '../fuzz/greybox/fleet.js';
 
 interface FuzzCliOptions {
   readonly target?: string;
@@ -54,6 +56,7 @@ interface FuzzCliOptions {
   readonly pcap?: boolean;
   readonly keylog?: boolean;
   readonly livenessGrace?: string;
+  readonly compareBlackbox?: boolean;
 }
 
 export function register(program: Command): void {
@@ -79,7 +82,8 @@ export function register(program: Command): void {
     .option('--start <phases>', `comma-separated start phases (${PHASES.join(', ')}); default all, weighted deep`)
     .option('--shrink-time <seconds>', 'shrinking budget per finding (default 30)')
     .option('--stop-on-finding', 'end the campaign at the first finding')
-    .option('--mode <mode>', 'mixed (default: everything, anywhere) or deep (valid post-auth framing, fuzzed contents)')
+    .option('--mode <mode>', 'mixed (default: everything, anywhere), deep (valid post-auth framing, fuzzed contents), greybox (coverage feedback: the default for instrumented targets) or blackbox (no feedback; an instrumented target\'s coverage is still measured)')
+    .option('--compare-blackbox', 'instrumented targets: run a black-box campaign of the same --time first, then the grey-box one; the report plots both')
     .option('--seeds <dir>', 'run every case under DIR first: corpus entries (earlier findings as regressions, `trace import` entries) and the server checks of scenario YAML files (e.g. --seeds scenarios)')
     .option('--pcap', 'record the confirming run of every finding: pcap + decoded JSONL in the report directory')
     .option('--keylog', 'record that run\'s SSH keylog too (Wireshark format), next to its pcap')
@@ -130,7 +134,8 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
       if (bad.length || starts.length === 0) throw new RangeError(`--start: unknown phase ${bad.map((b) => JSON.stringify(b)).join(', ')}; choose from ${PHASES.join(', ')}`);
     }
     if (runs === undefined && time === undefined) throw new RangeError('give --runs N and/or --time SECONDS (a campaign is always bounded)');
-    if (opts.mode !== undefined && opts.mode !== 'mixed' && opts.mode !== 'deep') throw new RangeError(`--mode expects mixed or deep, got ${JSON.stringify(opts.mode)}`);
+    if (opts.mode !== undefined && !['mixed', 'deep', 'greybox', 'blackbox'].includes(opts.mode)) throw new RangeError(`--mode expects mixed, deep, greybox or blackbox, got ${JSON.stringify(opts.mode)}`);
+    if (opts.compareBlackbox && time === undefined) throw new RangeError('--compare-blackbox needs --time (both halves get the same time budget)');
   } catch (e) {
     warn(`ssh-harness fuzz: ${(e as Error).message}${e instanceof TaskEnvError ? ' (--shard auto)' : ''}\n`);
     return 2;
@@ -148,13 +153,20 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
     for (const s of l.skipped) warn(`ssh-harness fuzz: seed skipped: ${s}\n`);
   }
   let target;
+  const creds = { ...(opts.user ? { user: opts.user } : {}), ...(opts.password !== undefined ? { password: opts.password } : {}), ...(opts.identity ? { identity: opts.identity } : {}) };
   try {
-    target = await resolveTarget(targetSpec, { ...(opts.user ? { user: opts.user } : {}), ...(opts.password !== undefined ? { password: opts.password } : {}), ...(opts.identity ? { identity: opts.identity } : {}) });
+    target = await resolveTarget(targetSpec, creds);
   } catch (e) {
     warn(`ssh-harness fuzz: ${e instanceof TargetError ? e.message : `cannot start target ${JSON.stringify(targetSpec)}: ${(e as Error).message}`}\n`);
     return 2;
   }
   if (opts.targetName) target = { ...target, name: opts.targetName };
+  const coverageMode = opts.mode === 'greybox' || (target.coverageMapPath && opts.mode !== 'blackbox') ? 'greybox' : opts.mode === 'blackbox' && target.coverageMapPath ? 'blackbox' : undefined;
+  if ((coverageMode === 'greybox' || opts.compareBlackbox) && !target.coverageMapPath) {
+    await target.close();
+    warn(`ssh-harness fuzz: ${opts.compareBlackbox ? '--compare-blackbox' : '--mode greybox'} needs an instrumented target (dropbear:instrumented, openssh:instrumented)\n`);
+    return 2;
+  }
   let shardRun: ShardRun | undefined;
   if (opts.out !== undefined) {
     try {
@@ -208,17 +220,42 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
   log(`fuzzing ${target.name} (${target.version})${target.name !== targetSpec ? ` at ${targetSpec}` : ''} seed ${seed}${shard ? ` shard ${shard.k}/${shard.n}` : ''}${runs !== undefined ? `, ${runs} runs` : ''}${time !== undefined ? `, ${time} s` : ''}\n`);
   const watch = watchPeer(target, { ...(governor ? { governor } : {}), graceMs: graceSeconds * 1000 });
   let result;
+  const coverage: CoverageSummary[] = [];
+  const queueDir = join(shardRun?.corpusDir ?? opts.corpus, target.name, 'queue');
+  const another = async () => ({ ...(await resolveTarget(targetSpec, creds)), name: target.name });
   try {
-    result = await runCampaign({
+    if (opts.compareBlackbox) {
+      // the black-box half: same seed, seeds and time, one instance at the target's usual concurrency; coverage only measured
+      log(`black-box half (${time} s, coverage measured only)\n`);
+      const b = await runCoverageCampaign({
+        mode: 'blackbox', parallel: concurrency ?? target.concurrency ?? 8, another, campaign: {
+          target, seed, timeSeconds: time!, corpusDir: opts.corpus,
+          ...(maxSteps !== undefined ? { arb: { maxSteps } } : {}), onProgress: progress, onFinding, ...(seeds ? { seeds } : {}),
+          replayCommand: (file) => `npx ssh-harness replay ${file} --target ${targetSpec}`, afterCase: watch.afterCase,
+        },
+      });
+      coverage.push(b.coverage);
+      log(`${tty ? '\n' : ''}black-box: ${b.coverage.edges} edges in ${b.coverage.cases} cases; grey-box half (${time} s)\n`);
+    }
+    const campaignOptions: CampaignOptions = {
       target, seed, ...(runs !== undefined ? { runs } : {}), ...(campaignTime !== undefined ? { timeSeconds: campaignTime } : {}), ...(shard ? { shard } : {}),
-      concurrency: parallel, ...(governor ? { governor } : {}), corpusDir: shardRun?.corpusDir ?? opts.corpus,
+      ...(governor ? { governor } : {}), corpusDir: shardRun?.corpusDir ?? opts.corpus,
       ...(shardRun ? { firstBatch: shardRun.firstBatch, known: shardRun.known, onBatchDone: shardRun.onBatchDone } : {}), ...(shrinkTime !== undefined ? { shrinkTimeMs: shrinkTime * 1000 } : {}),
-      arb: { ...(maxSteps !== undefined ? { maxSteps } : {}), ...(starts ? { start: startArbFrom(starts) } : {}), ...(opts.mode ? { mode: opts.mode as FuzzMode } : {}) },
+      arb: { ...(maxSteps !== undefined ? { maxSteps } : {}), ...(starts ? { start: startArbFrom(starts) } : {}), ...(opts.mode === 'mixed' || opts.mode === 'deep' ? { mode: opts.mode as FuzzMode } : {}) },
       onProgress: progress, onFinding, stopOnFinding: opts.stopOnFinding === true, ...(seeds ? { seeds } : {}),
       replayCommand: (file) => `npx ssh-harness replay ${file} --target ${targetSpec}`,
       afterCase: watch.afterCase,
       ...(opts.pcap || opts.keylog ? { traceFindings: { dir: join(dir, 'traces'), pcap: opts.pcap === true, keylog: opts.keylog === true } } : {}),
-    });
+    };
+    if (coverageMode) {
+      // grey-box: one case at a time per server instance (the counters read after a case are that case's), a fleet
+      // of as many instances as black-box would open connections (fleet.ts)
+      const c = await runCoverageCampaign({ mode: coverageMode, parallel, another, queueDir, campaign: campaignOptions });
+      result = c.result;
+      coverage.push(c.coverage);
+    } else {
+      result = await runCampaign({ ...campaignOptions, concurrency: parallel });
+    }
   } finally {
     await watch.stop();
     await target.close();
@@ -228,14 +265,15 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
   const notes = watch.notes();
   let files: string[];
   if (shardRun) ({ files, total: result } = shardRun.finish(result, notes, peerFindings));
-  else files = writeReport(dir, result, notes, peerFindings);
+  else files = writeReport(dir, result, notes, peerFindings, coverage);
   for (const f of peerFindings) log(`peer finding [${f.oracle}] ${f.message}\n`);
   const must = result.findings.filter((f) => f.finding.severity === 'must').length + peerFindings.filter((f) => f.severity === 'must').length;
-  if (opts.json) say(JSON.stringify(reportJson(result, { notes, peerFindings, reportFiles: files }), null, 2) + '\n');
+  if (opts.json) say(JSON.stringify(reportJson(result, { notes, peerFindings, reportFiles: files, ...(coverage.length ? { greybox: coverage } : {}) }), null, 2) + '\n');
   else {
     say(`${result.cases} cases in ${(result.elapsedMs / 1000).toFixed(1)} s (${result.casesPerSecond.toFixed(0)}/s), ${result.findings.length} findings (${must} must-level)${peerFindings.length ? `, ${peerFindings.length} peer-level` : ''}\n`);
     if (result.backoff?.refusals) say(`connection limits: ${backoffLine(result.backoff)}\n`);
-    say(`report: ${files[1]}\n`);
+    for (const c of coverage) say(`${c.mode}: ${c.edges} edges of ${c.guards} in ${c.cases} cases (${(c.cases / Math.max(c.seconds, 1e-9)).toFixed(0)}/s), ${c.queue} queue entries\n`);
+    say(`report: ${files[1]}${files[2] ? ` (${files[2]})` : ''}\n`);
   }
   return must > 0 ? findingsExit : 0;
 }

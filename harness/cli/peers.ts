@@ -30,8 +30,9 @@ export function register(program: Command): void {
   peers.command('setup')
     .description('install everything the peers need (apt packages, test account, dockerd, local OpenSSH images); idempotent')
     .option('--suite <suite...>', `OpenSSH image suites to build (${SUITES.join(', ')})`)
+    .option('--instrumented', 'only the instrumented Dropbear/OpenSSH builds (ASan+UBSan+coverage) and what they need')
     .option('--json', 'print the report as JSON on stdout (progress goes to stderr)')
-    .action(async (opts: { suite?: string[]; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { suite?: string[]; json?: boolean; instrumented?: boolean }, cmd: Command) => {
       const { say, warn } = io(cmd);
       const bad = (opts.suite ?? []).filter((s) => !(SUITES as readonly string[]).includes(s));
       if (bad.length) {
@@ -39,7 +40,7 @@ export function register(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const report = await runSetup({ suites: opts.suite as Suite[] | undefined, progress: opts.json ? warn : say });
+      const report = await runSetup({ suites: opts.suite as Suite[] | undefined, instrumentedOnly: opts.instrumented === true, progress: opts.json ? warn : say });
       if (opts.json) {
         say(JSON.stringify(report, null, 2));
       } else {

@@ -20,6 +20,7 @@ import { networkStartArb } from './arb/steps.js';
 import { messageName } from '../../impl/messages/index.js';
 import type { Phase, Step } from './steps.js';
 import type { AlgorithmPreferences } from '../../impl/transport/types.js';
+import type { CaseHooks } from './greybox/session.js';
 
 export interface Shard { readonly k: number; readonly n: number }
 
@@ -74,6 +75,8 @@ export interface CampaignOptions {
   readonly onBatchDone?: (nextBatch: number, snapshot: () => CampaignResult) => void;
   /** Backs off from the peer's connection limits and lowers the parallelism of fresh connections (backoff.ts). */
   readonly governor?: ConnectionGovernor;
+  /** Grey-box coverage (harness/fuzz/greybox/session.ts): may replace the case arbitrary, and sees every case. */
+  readonly caseHooks?: CaseHooks;
 }
 
 export interface CampaignProgress {
@@ -173,10 +176,13 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const target = o.target;
   const network = target.kind === 'network';
   // fc.commands keeps per-check replay state: every batch gets its own arbitrary (cheap: built lazily)
-  const makeArb = (): fc.Arbitrary<CaseValue> => caseArb({
-    ...(network && o.arb?.mode !== 'deep' ? { start: networkStartArb, maxSteps: 3 } : {}),
-    ...o.arb, dict: target.dictionary, ...(target.profiles ? { profiles: target.profiles } : {}),
-  });
+  const makeArb = (): fc.Arbitrary<CaseValue> => {
+    const base = caseArb({
+      ...(network && o.arb?.mode !== 'deep' ? { start: networkStartArb, maxSteps: 3 } : {}),
+      ...o.arb, dict: target.dictionary, ...(target.profiles ? { profiles: target.profiles } : {}),
+    });
+    return o.caseHooks?.arbitrary ? o.caseHooks.arbitrary(base) : base;
+  };
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const deadline = o.timeSeconds !== undefined ? t0 + o.timeSeconds * 1000 : Infinity;
@@ -211,6 +217,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       if (performance.now() > capture.shrinkDeadline) return;
     }
     let link: Link;
+    if (!shrinking) o.caseHooks?.beforeCase();
     try {
       link = shrinking ? await target.connect(algorithms, undefined, start) : await pool.acquire(algorithms, start);
     } catch (e) {
@@ -239,6 +246,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     } finally {
       if (shrinking) link.close(); else await pool.release(link, algorithms, run.record, failed, start);
       if (!shrinking) {
+        o.caseHooks?.afterCase({ start, algorithms, executed: run.record.executed, reached: run.record.reached });
         cases++;
         for (const [id, st] of run.record.sent) { const k = `${messageName(id)}@${st}`; coverage.set(k, (coverage.get(k) ?? 0) + 1); }
         for (const st of run.record.states) states.set(st, (states.get(st) ?? 0) + 1);

@@ -111,6 +111,9 @@ export class CaseRun {
     // strict kex forbids anything but kex messages until the first NEWKEYS: no probe before that
     if (c.alive && c.kexDone) c.probe();
     await this.settle(this.target.budgets.probeMs);
+    // ASan/UBSan in an instrumented server: memory errors and UB that the wire does not show
+    const sanitized = this.target.sanitizerReport?.();
+    if (sanitized) throw new FindingError(sanitized);
     // a network peer that dropped the connection without DISCONNECT: did its process crash? (peer log / pid)
     if (this.target.health && (this.target.healthEachCase || (c.closed && !c.closed.byPeer && !c.closed.byUs))) {
       await new Promise((r) => setImmediate(r)); // let a rejection the case caused surface first

@@ -8,6 +8,7 @@ import type { FuzzClient, FuzzCredentials } from './client.js';
 import type { ServerStack } from './self/server-stack.js';
 import type { Profile } from './arb/profiles.js';
 import type { Phase } from './steps.js';
+import type { Finding } from './oracles.js';
 
 /** Where a replay's trace goes: every wire chunk and every key exchange's secrets (for pcap + keylog). */
 export interface TraceTap {
@@ -86,5 +87,9 @@ export interface FuzzTarget {
   /** The end of the peer's log, for findings about the peer process. */
   logTail?(): string;
   resources?(): PeerResources | undefined;
+  /** Instrumented servers (harness/targets/instrumented.ts): the file their edge counters are mapped from. */
+  readonly coverageMapPath?: string;
+  /** Instrumented servers: the first sanitizer report the peer log gained since the last call. */
+  sanitizerReport?(): Finding | undefined;
   close(): Promise<void>;
 }

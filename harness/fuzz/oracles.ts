@@ -12,6 +12,8 @@ import { SelfLink } from './self/self-target.js';
 
 export const ORACLES = [
   'crash', 'exception', 'hang', 'auth-bypass', 'integrity', 'no-disconnect', 'invariant', 'disconnect-reason', 'unimplemented-seq', 'liveness', 'resource',
+  // an ASan/UBSan report in an instrumented server's log (harness/fuzz/greybox/sanitizer.ts)
+  'sanitizer',
 ] as const;
 export type OracleName = (typeof ORACLES)[number];
 

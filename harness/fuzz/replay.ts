@@ -14,6 +14,7 @@ import type { FuzzTarget } from './link.js';
 import type { Finding } from './oracles.js';
 import type { FuzzCase, Step } from './steps.js';
 import type { SeedCase } from './campaign.js';
+import { isGreyboxSeed, readGreyboxSeed } from './greybox/queue.js';
 
 export interface ReplayResult {
   /** The finding the replay produced (undefined: the case passes now). */
@@ -45,6 +46,11 @@ export function loadReplayInput(file: string): ReplayInput {
     throw new CorpusFormatError(file, `invalid JSON: ${(e as Error).message}`);
   }
   if (isTraceCorpusEntry(raw)) return fromTrace(file, raw);
+  if (isGreyboxSeed(raw)) {
+    // a grey-box queue entry: a case that reached new code (no finding to expect)
+    const g = readGreyboxSeed(file);
+    return { id: g.id, start: g.start, steps: g.steps, algorithms: g.algorithms };
+  }
   const e = readEntry(file);
   return { id: e.id, start: e.start, steps: e.steps, algorithms: e.algorithms, expected: e.finding };
 }

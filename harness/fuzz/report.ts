@@ -10,7 +10,9 @@ import { PHASES } from './steps.js';
 import { describeStep } from './steps.js';
 import { toJson, type Json } from './value.js';
 import type { Finding } from './oracles.js';
-import { backoffMarkdown } from './backoff.js';
+import { backoffHtml, backoffMarkdown } from './backoff.js';
+import type { CoverageSummary } from './greybox/session.js';
+import { coverageHtml } from './greybox/plot.js';
 
 const STATES = [...PHASES, 'closed'] as const;
 
@@ -72,12 +74,41 @@ export function reportMarkdown(r: CampaignResult, notes: readonly string[] = [],
   return out.join('\n');
 }
 
-/** Writes report.json and report.md into `dir` (created); returns the paths. */
-export function writeReport(dir: string, r: CampaignResult, notes: readonly string[] = [], peerFindings: readonly Finding[] = []): string[] {
+/** Edges reached per mode (grey-box campaigns, and the black-box half of `--compare-blackbox`), for Markdown. */
+export function coverageMarkdown(runs: readonly CoverageSummary[]): string {
+  const out = ['## Coverage (SanitizerCoverage edges)', '', '| mode | edges | of guards | cases | seconds | cases/s | queue |', '|---|---|---|---|---|---|---|'];
+  for (const c of runs) out.push(`| ${c.mode} | ${c.edges} | ${c.guards} | ${c.cases} | ${c.seconds.toFixed(0)} | ${(c.cases / Math.max(c.seconds, 1e-9)).toFixed(0)} | ${c.queue} |`);
+  const g = runs.find((c) => c.mode === 'greybox');
+  const b = runs.find((c) => c.mode === 'blackbox');
+  if (g && b) out.push('', `grey-box / black-box edges: ${(g.edges / Math.max(1, b.edges)).toFixed(2)}× (same time budget); the plots are in report.html.`);
+  return out.join('\n') + '\n';
+}
+
+const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+/** report.html: the headline figures, findings (with sanitizer reports) and the coverage plots. */
+export function reportHtml(r: CampaignResult, coverage: readonly CoverageSummary[], peerFindings: readonly Finding[] = []): string {
+  const findings = r.findings.map((f) => `<h3>[${esc(f.finding.oracle)}] ${esc(f.finding.message)}</h3><p>severity ${f.finding.severity}; seen ${f.occurrences}×; reproduced: ${f.reproduced ? 'yes' : 'NO'}; start ${esc(f.start)}, ${f.steps.length} steps: ${esc(f.steps.map(describeStep).join(' → ') || '(none)')}${f.file ? `<br>corpus: <code>${esc(f.file)}</code>` : ''}</p>${f.finding.detail ? `<pre>${esc(f.finding.detail.slice(0, 8000))}</pre>` : ''}`);
+  return `<!doctype html><html><head><meta charset="utf-8"><title>Fuzz campaign: ${esc(r.target)}</title>
+<style>body{font-family:sans-serif;max-width:1200px;margin:1em auto;padding:0 1em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}pre{background:#f6f6f6;overflow:auto;font-size:12px}</style></head><body>
+<h1>Fuzz campaign: ${esc(r.target)}</h1>
+<p>${esc(r.targetVersion)}; seed ${r.seed}; ${r.cases} cases in ${(r.elapsedMs / 1000).toFixed(1)} s (${r.casesPerSecond.toFixed(0)}/s); stopped by ${r.stoppedBy}</p>
+${coverage.length ? coverageHtml(coverage) : ''}
+${r.backoff?.refusals ? backoffHtml(r.backoff) : ''}
+<h2>Findings (${r.findings.length})</h2>${findings.join('\n') || '<p>None.</p>'}
+${peerFindings.length ? `<h2>Peer findings</h2>${peerFindings.map((f) => `<h3>[${esc(f.oracle)}] ${esc(f.message)}</h3>`).join('')}` : ''}
+</body></html>
+`;
+}
+
+/** Writes report.json, report.md and report.html into `dir` (created); returns the paths. */
+export function writeReport(dir: string, r: CampaignResult, notes: readonly string[] = [], peerFindings: readonly Finding[] = [], coverage: readonly CoverageSummary[] = []): string[] {
   mkdirSync(dir, { recursive: true });
   const json = join(dir, 'report.json');
   const md = join(dir, 'report.md');
-  writeFileSync(json, JSON.stringify(reportJson(r, { notes, peerFindings }), null, 2) + '\n');
-  writeFileSync(md, reportMarkdown(r, notes, peerFindings));
-  return [json, md];
+  const html = join(dir, 'report.html');
+  writeFileSync(json, JSON.stringify(reportJson(r, { notes, peerFindings, ...(coverage.length ? { greybox: coverage } : {}) }), null, 2) + '\n');
+  writeFileSync(md, reportMarkdown(r, notes, peerFindings) + (coverage.length ? '\n' + coverageMarkdown(coverage) : ''));
+  writeFileSync(html, reportHtml(r, coverage, peerFindings));
+  return [json, md, html];
 }

@@ -45,7 +45,7 @@ export async function getClientPeer(name: string): Promise<ClientPeer> {
 /** The peers this module registers (what `peers setup` installs and must leave available). */
 export const BUILTIN_PEERS: readonly string[] = [
   'openssh', 'openssh:bookworm', 'openssh:trixie', 'sshd', 'dropbear', 'tinyssh', 'paramiko', 'asyncssh', 'ssh2',
-  'twisted', 'lsh', 'erlang', 'go', 'libssh',
+  'twisted', 'lsh', 'erlang', 'go', 'libssh', 'dropbear:instrumented', 'openssh:instrumented',
   'openssh-client', 'dbclient', 'plink', 'paramiko-client', 'asyncssh-client', 'ssh2-client',
   'twisted-client', 'lsh-client', 'erlang-client', 'go-client', 'libssh-client',
 ];
@@ -67,6 +67,9 @@ registerTarget('go', async () => (await import('./go.js')).goTarget);
 registerTarget('go:cbc', async () => (await import('./go.js')).goCbcTarget);
 registerTarget('libssh', async () => (await import('./libssh.js')).libsshServerTarget);
 // libssh as shipped (its default cipher list carries an empty name): what corpora/libssh/ reproduces against
+// built from Debian's source with sanitizers and edge coverage (setup/instrumented.ts): grey-box fuzzing
+registerTarget('dropbear:instrumented', async () => (await import('./instrumented.js')).instrumentedDropbearTarget);
+registerTarget('openssh:instrumented', async () => (await import('./instrumented.js')).instrumentedOpensshTarget);
 registerTarget('libssh:defaults', async () => (await import('./libssh.js')).libsshShippedTarget);
 
 // Built-in client peers (client-direction suites drive them against our server).

@@ -11,6 +11,7 @@ import { freePort } from './ports.js';
 import { spawnPeer, startWithPortRetry } from './process-peer.js';
 import { hostKeyTypesFor, opensshMajor, sshdConfig } from './sshd-config.js';
 import { findBinary, outputOf, requireBinary, requireRoot, tempDir } from './local-tools.js';
+import type { LocalDaemonSpec } from './dropbear.js';
 
 const LABEL = 'sshd';
 const FIX_PACKAGE = 'openssh-server';
@@ -22,20 +23,26 @@ async function hostSshdVersion(bin: string): Promise<string> {
 }
 
 async function start(opts: StartOptions = {}): Promise<RunningTarget> {
-  const bin = requireBinary(LABEL, FIX_PACKAGE, '/usr/sbin/sshd', 'sshd');
-  requireRoot(LABEL);
+  return startSshd(opts, { label: LABEL, bin: requireBinary(LABEL, FIX_PACKAGE, '/usr/sbin/sshd', 'sshd') });
+}
+
+/** sshd from `spec.bin` (the packaged one, or harness/targets/instrumented.ts's sanitizer build). */
+export async function startSshd(opts: StartOptions, spec: LocalDaemonSpec): Promise<RunningTarget> {
+  const { bin, label } = spec;
+  requireRoot(label);
   await ensureTestUser();
   const credentials = await testCredentials();
   const keys = await openSshHostKeys(hostKeyTypesFor(opts.algorithms?.hostKey));
   const major = opensshMajor(await hostSshdVersion(bin));
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation dir, normally made by the service unit
-  const dir = tempDir(LABEL);
+  const dir = tempDir(label);
   try {
     const proc = await startWithPortRetry(opts.port, () => freePort(), async (port) => {
       const configPath = join(dir.path, 'sshd_config');
       writeFileSync(configPath, sshdConfig({ port, hostKeyPaths: keys.map((k) => k.privatePath), major, options: opts }), { mode: 0o600 });
       const p = await spawnPeer({
-        label: `${LABEL} on 127.0.0.1:${port}`, command: bin, args: ['-D', '-e', '-f', configPath], logPath: join(dir.path, `sshd-${port}.log`),
+        label: `${label} on 127.0.0.1:${port}`, command: bin, args: ['-D', '-e', '-f', configPath], logPath: spec.logPath ?? join(dir.path, `sshd-${port}.log`),
+        ...(spec.env ? { env: spec.env } : {}),
         timeoutMs: opts.startupTimeoutMs ?? 15_000, readyPattern: /Server listening on 127\.0\.0\.1 port \d+/,
         probeAddress: { host: '127.0.0.1', port }, fix: `install ${FIX_PACKAGE} (run \`ssh-harness peers setup\`)`,
       });
@@ -43,7 +50,7 @@ async function start(opts: StartOptions = {}): Promise<RunningTarget> {
     });
     let stopped: Promise<void> | undefined;
     return {
-      name: LABEL, host: '127.0.0.1', port: proc.port, pid: proc.p.pid,
+      name: label, host: '127.0.0.1', port: proc.port, pid: proc.p.pid,
       banner: proc.p.probe?.banner, version: proc.p.probe?.version,
       hostKeys: keys.map((k) => k.info), credentials,
       logs: () => proc.p.log.toString(),

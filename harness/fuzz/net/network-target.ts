@@ -17,6 +17,8 @@ import { profilesFor } from '../arb/profiles.js';
 import { TargetError, type TargetCredentials } from '../targets.js';
 import { peerResources } from './proc.js';
 import { probe } from '../../targets/banner.js';
+import { isInstrumented } from '../../targets/instrumented.js';
+import { LogCursor, parseSanitizerReport, sanitizerFinding } from '../greybox/sanitizer.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 
@@ -121,6 +123,8 @@ export async function networkTarget(name: string, creds: TargetCredentials): Pro
     if (kx) offer = { kex: kx.kex, cipher: kx.cipherC2S, mac: kx.macC2S };
   } catch { /* keep every profile */ }
   let logSeen = 0;
+  const instrumented = isInstrumented(running) ? running : undefined;
+  const sanitizerLog = instrumented ? new LogCursor(instrumented.logPath) : undefined;
   // `self-tcp` runs our Transport server inside this process: an exception or rejection nobody handles there
   // is the server crashing (it would end a real `ssh-harness serve`); record it instead of dying with it
   const inProcessCrashes: string[] = [];
@@ -158,7 +162,8 @@ export async function networkTarget(name: string, creds: TargetCredentials): Pro
       const fresh = log.length >= logSeen ? log.slice(logSeen) : log;
       logSeen = log.length;
       const dead = running.pid !== undefined && !alive(running.pid) ? `peer process ${running.pid} is gone` : undefined;
-      return { ...(dead ? { dead } : {}), crashLines: crashLines(fresh) };
+      // an instrumented server's sanitizer reports are the sanitizer oracle's (with the case that caused them)
+      return { ...(dead ? { dead } : {}), crashLines: crashLines(fresh).filter((l) => !instrumented || !/Sanitizer|runtime error:/.test(l)) };
     },
     // in-process, a crash does not drop the connection: every case asks (attribution needs one case at a time)
     healthEachCase: inProcess,
@@ -181,6 +186,13 @@ export async function networkTarget(name: string, creds: TargetCredentials): Pro
       }
     },
     logTail: () => running.logs().split('\n').slice(-30).join('\n'),
+    ...(instrumented && sanitizerLog ? {
+      coverageMapPath: instrumented.coverageMapPath,
+      sanitizerReport: () => {
+        const r = parseSanitizerReport(sanitizerLog.next());
+        return r ? sanitizerFinding(r) : undefined;
+      },
+    } : {}),
     resources(): PeerResources | undefined {
       return running.pid !== undefined ? peerResources(running.pid) : undefined;
     },

@@ -19,6 +19,7 @@ import { ensureTsharkImage, TSHARK_IMAGE } from './tshark-image.js';
 import { ensureHarnessImage } from '../../campaign/image.js';
 import type { Suite } from '../openssh-container.js';
 import { buildCompiledPeers, prepareLsh, verifyMoreServers } from './more-peers.js';
+import { ensureInstrumentedServers } from './instrumented.js';
 
 export type StepStatus = 'ok' | 'changed' | 'FAILED' | 'skipped';
 
@@ -34,6 +35,8 @@ export interface SetupReport {
 
 export interface SetupOptions {
   readonly suites?: readonly Suite[];
+  /** Only what the instrumented servers need (packages, account, keys, the sanitizer builds): `--instrumented`. */
+  readonly instrumentedOnly?: boolean;
   /** Progress lines go here (the CLI writes them to stderr when --json is given, else stdout). */
   readonly progress: (line: string) => void;
 }
@@ -69,6 +72,8 @@ export async function runSetup(o: SetupOptions): Promise<SetupReport> {
       return { changed: false, detail: `client ed25519+rsa, host ed25519/ecdsa-256/384/521/rsa${dropbear.length ? ', dropbear host keys' : ''}` };
     }],
     ['compiled peers', buildCompiledPeers],
+    // Dropbear and OpenSSH from Debian's source with ASan/UBSan/edge coverage, for grey-box fuzzing (~10 min once)
+    ['instrumented servers', () => ensureInstrumentedServers(o.progress)],
     ['lsh', prepareLsh],
     ['verify more servers', verifyMoreServers],
     ['dockerd', async () => {
@@ -109,6 +114,8 @@ export async function runSetup(o: SetupOptions): Promise<SetupReport> {
     }],
   ];
 
+  const INSTRUMENTED_STEPS = new Set(['packages', 'test account', 'keys', 'instrumented servers']);
+  if (o.instrumentedOnly) steps.splice(0, steps.length, ...steps.filter(([n]) => INSTRUMENTED_STEPS.has(n)));
   const results: StepResult[] = [];
   let error: string | undefined;
   for (const [i, [name, fn]] of steps.entries()) {
@@ -130,7 +137,7 @@ export async function runSetup(o: SetupOptions): Promise<SetupReport> {
     }
   }
   // only the peers setup provides: targets registered by others (the lead's `self`) are not its business
-  const peers = error ? [] : await listPeers(BUILTIN_PEERS);
+  const peers = error ? [] : await listPeers(o.instrumentedOnly ? BUILTIN_PEERS.filter((p) => p.endsWith(':instrumented')) : BUILTIN_PEERS);
   const missingPeers = peers.filter((p) => !p.available);
   if (!error && missingPeers.length) error = `peers unavailable after setup: ${missingPeers.map((p) => `${p.name} (${p.reason})`).join('; ')}`;
   return { ok: !error, steps: results, peers, totalMs: Date.now() - t0, ...(error ? { error } : {}) };

@@ -1,0 +1,76 @@
+/**
+ * The file an instrumented server writes its edge counters into (harness/targets/instrumented/cov-runtime.c):
+ * a 64-byte header ("SSHCOV1\0", the guard count as a little-endian uint32 at offset 8), then one saturating
+ * 8-bit counter per edge. Plain fs on a /dev/shm file: writes through the file descriptor and the server's
+ * MAP_SHARED mapping see the same page cache pages.
+ */
+import { closeSync, existsSync, ftruncateSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export const COV_HEADER = 64;
+/** Counter slots of a new map: more than either instrumented server has guards (edges past it would wrap). */
+export const DEFAULT_SLOTS = 1 << 20;
+export const COV_ENV = 'SSH_HARNESS_COV_MAP';
+
+/** Creates an all-zero map file (in /dev/shm when there is one) and returns its path. */
+export function createCoverageFile(label: string, slots = DEFAULT_SLOTS): string {
+  const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  const path = join(dir, `ssh-harness-cov-${label.replace(/[^\w.-]+/g, '_')}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const fd = openSync(path, 'wx', 0o600);
+  try { ftruncateSync(fd, COV_HEADER + slots); } finally { closeSync(fd); }
+  return path;
+}
+
+export function removeCoverageFile(path: string): void {
+  rmSync(path, { force: true });
+}
+
+export class CoverageMap {
+  private readonly fd: number;
+  private readonly header = Buffer.alloc(COV_HEADER);
+  private buf: Buffer = Buffer.alloc(0);
+  private zeros: Buffer = Buffer.alloc(0);
+
+  constructor(readonly path: string, readonly slots = DEFAULT_SLOTS) {
+    this.fd = openSync(path, 'r+');
+  }
+
+  /** Guards the server numbered (0 until an instrumented process has mapped the file). */
+  guards(): number {
+    readSync(this.fd, this.header, 0, COV_HEADER, 0);
+    if (this.header.toString('latin1', 0, 7) !== 'SSHCOV1') return 0;
+    return this.header.readUInt32LE(8);
+  }
+
+  /** Counters in use: one per guard, bounded by the file. */
+  private width(): number {
+    const g = this.guards();
+    return Math.min(g || this.slots, this.slots);
+  }
+
+  /** Zeroes every counter (before a case). */
+  reset(): void {
+    const n = this.width();
+    if (this.zeros.length < n) this.zeros = Buffer.alloc(n);
+    writeSync(this.fd, this.zeros, 0, n, COV_HEADER);
+  }
+
+  /** The counters now (a view into a reused buffer: valid until the next read). */
+  read(): Uint8Array {
+    const n = this.width();
+    if (this.buf.length !== n) this.buf = Buffer.alloc(n);
+    let off = 0;
+    while (off < n) {
+      const got = readSync(this.fd, this.buf, off, n - off, COV_HEADER + off);
+      if (got <= 0) break;
+      off += got;
+    }
+    return this.buf.subarray(0, off);
+  }
+
+  close(): void {
+    try { closeSync(this.fd); } catch { /* closed */ }
+  }
+}

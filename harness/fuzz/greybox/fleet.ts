@@ -1,0 +1,81 @@
+/**
+ * Grey-box campaigns. Coverage is read per case, so a server instance runs one case at a time; parallelism comes
+ * from a fleet of instances of the same instrumented server (each with its own coverage file), one campaign shard
+ * each (`k/N` of the same seed: disjoint cases), all feeding one ledger (edges, queue, series). Black-box mode runs
+ * the usual single campaign on one instance at the target's concurrency and only measures its coverage.
+ */
+import { runCampaign, type CampaignOptions, type CampaignResult, type FindingRecord } from '../campaign.js';
+import type { FuzzTarget } from '../link.js';
+import type { State } from '../executor.js';
+import { CoverageLedger, CoverageSession, type CoverageSummary } from './session.js';
+
+export interface CoverageCampaignOptions {
+  readonly mode: 'greybox' | 'blackbox';
+  /** Grey-box: server instances (= connections at once); black-box: connections at once on one instance. */
+  readonly parallel: number;
+  /** Starts one more instance of the target (grey-box fleets); each is closed at the end. */
+  readonly another: () => Promise<FuzzTarget>;
+  readonly queueDir?: string;
+  readonly campaign: Omit<CampaignOptions, 'caseHooks' | 'concurrency' | 'shard'>;
+}
+
+export async function runCoverageCampaign(o: CoverageCampaignOptions): Promise<{ result: CampaignResult; coverage: CoverageSummary }> {
+  const primary = o.campaign.target;
+  if (!primary.coverageMapPath) throw new TypeError(`${primary.name} is not instrumented (no coverage map)`);
+  const ledger = new CoverageLedger(o.mode, o.queueDir, { target: primary.name, targetVersion: primary.version });
+  if (o.mode === 'blackbox') {
+    const s = new CoverageSession(primary.coverageMapPath, ledger, primary.dictionary);
+    try {
+      const result = await runCampaign({ ...o.campaign, concurrency: o.parallel, caseHooks: s });
+      s.close();
+      return { result, coverage: ledger.summary() };
+    } finally {
+      s.close();
+    }
+  }
+  const n = Math.max(1, o.parallel);
+  const extra = await Promise.all(Array.from({ length: n - 1 }, () => o.another()));
+  const targets = [primary, ...extra];
+  const sessions = targets.map((t) => new CoverageSession(t.coverageMapPath!, ledger, t.dictionary));
+  try {
+    const results = await Promise.all(targets.map((t, i) => runCampaign({
+      ...o.campaign, target: t, concurrency: 1, shard: { k: i + 1, n }, caseHooks: sessions[i]!,
+      // only the first instance is the peer the caller watches
+      ...(i === 0 ? {} : { afterCase: undefined }),
+    })));
+    for (const s of sessions) s.close();
+    return { result: mergeResults(results), coverage: ledger.summary() };
+  } finally {
+    for (const s of sessions) s.close();
+    await Promise.all(extra.map((t) => t.close()));
+  }
+}
+
+const sumMaps = <K>(maps: readonly ReadonlyMap<K, number>[]): Map<K, number> => {
+  const out = new Map<K, number>();
+  for (const m of maps) for (const [k, v] of m) out.set(k, (out.get(k) ?? 0) + v);
+  return out;
+};
+
+/** One result for the fleet's shards: counts summed, wall time the longest, findings deduplicated by signature. */
+export function mergeResults(rs: readonly CampaignResult[]): CampaignResult {
+  const first = rs[0]!;
+  if (rs.length === 1) return first;
+  const findings = new Map<string, FindingRecord>();
+  for (const r of rs) for (const f of r.findings) {
+    const prev = findings.get(f.signature);
+    findings.set(f.signature, prev ? { ...prev, occurrences: prev.occurrences + f.occurrences } : f);
+  }
+  const cases = rs.reduce((n, r) => n + r.cases, 0);
+  const elapsedMs = Math.max(...rs.map((r) => r.elapsedMs));
+  const down = rs.find((r) => r.peerDown);
+  return {
+    ...first, shard: { k: 1, n: 1 }, cases, elapsedMs, casesPerSecond: cases / Math.max(elapsedMs / 1000, 1e-9),
+    // each shard measured this process's CPU over the same wall time
+    cpuMs: Math.max(...rs.map((r) => r.cpuMs)),
+    freshConnections: rs.reduce((n, r) => n + r.freshConnections, 0), reusedCases: rs.reduce((n, r) => n + r.reusedCases, 0),
+    findings: [...findings.values()], coverage: sumMaps(rs.map((r) => r.coverage)), states: sumMaps<State>(rs.map((r) => r.states)),
+    unreached: rs.reduce((n, r) => n + r.unreached, 0), closedByPeer: rs.reduce((n, r) => n + r.closedByPeer, 0),
+    stoppedBy: down ? 'peer-down' : first.stoppedBy, ...(down?.peerDown ? { peerDown: down.peerDown } : {}),
+  };
+}

@@ -1,0 +1,142 @@
+import { expect } from 'chai';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { EdgeFeedback } from './feedback.js';
+import { CoverageMap, COV_ENV, createCoverageFile, removeCoverageFile } from './coverage-map.js';
+import { parseSanitizerReport, sanitizerEnv, sanitizerFinding, LogCursor } from './sanitizer.js';
+import { GreyboxQueue, readGreyboxSeed } from './queue.js';
+import { mutantArb } from './mutate.js';
+import { coverageSvg } from './plot.js';
+import { CC, SANITIZE_CFLAGS, SANITIZE_LDFLAGS, runtimeSourcePath } from '../../targets/setup/instrumented.js';
+import { packageRoot } from '../../targets/state.js';
+import { loadReplayInput } from '../replay.js';
+import { StepCommand } from '../model.js';
+import { needPeer } from '../../targets/peer-test-kit.js';
+import { findBinary } from '../../targets/local-tools.js';
+import type { Step } from '../steps.js';
+
+describe('grey-box feedback', () => {
+  it('counts a new edge once and a new hit-count bucket as a feature', () => {
+    const f = new EdgeFeedback();
+    expect(f.observe(Uint8Array.from([0, 1, 0, 0]))).to.deep.equal({ newEdges: 1, newFeatures: 1 });
+    expect(f.observe(Uint8Array.from([0, 1, 0, 0]))).to.deep.equal({ newEdges: 0, newFeatures: 0 });
+    // same edge hit 5 times: bucket 4-7 is new, the edge is not
+    expect(f.observe(Uint8Array.from([0, 5, 0, 0]))).to.deep.equal({ newEdges: 0, newFeatures: 1 });
+    expect(f.observe(Uint8Array.from([0, 6, 2, 0, 1]))).to.deep.equal({ newEdges: 2, newFeatures: 2 });
+    expect(f.edges).to.equal(3);
+  });
+
+  it('keeps a novel case as a replayable queue entry and mutates it with the step arbitraries', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gb-queue-'));
+    try {
+      const q = new GreyboxQueue(dir, { target: 't', targetVersion: 'v' });
+      const steps: Step[] = [{ op: 'service', name: 'ssh-userauth' }, { op: 'bytes', data: Uint8Array.from([1, 2, 3]) }];
+      const e = q.add({ start: 'newkeys', algorithms: {}, steps, newEdges: 3, newFeatures: 4, caseIndex: 7 }, ['e:1', 'e:9'])!;
+      expect(q.size).to.equal(1);
+      const back = readGreyboxSeed(e.file!);
+      expect(back.steps).to.deep.equal(steps);
+      expect(back.coverage).to.deep.equal({ source: 'sancov-edges', features: ['e:1', 'e:9'] });
+      const r = loadReplayInput(e.file!);
+      expect(r.start).to.equal('newkeys');
+      expect(r.steps).to.deep.equal(steps);
+      const dict = { users: ['u'], passwords: ['p'], keyBlobs: [] };
+      const mutants = fc.sample(mutantArb(q, dict), { numRuns: 40, seed: 3 });
+      for (const [start, , cmds] of mutants) {
+        expect(start).to.equal('newkeys');
+        expect([...cmds].every((c) => c instanceof StepCommand)).to.equal(true);
+      }
+      // mutants differ from the parent (insert/replace/mutate/drop/splice all change the list)
+      expect(mutants.some(([, , cmds]) => JSON.stringify([...cmds].map((c) => (c as StepCommand).step)) !== JSON.stringify(steps))).to.equal(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('plots edges against cases and seconds as SVG', () => {
+    const svg = coverageSvg([
+      { mode: 'greybox', guards: 100, edges: 40, features: 50, queue: 3, cases: 10, seconds: 2, instances: 3, samples: [{ cases: 0, seconds: 0, edges: 0 }, { cases: 10, seconds: 2, edges: 40 }] },
+      { mode: 'blackbox', guards: 100, edges: 20, features: 20, queue: 0, cases: 30, seconds: 2, instances: 1, samples: [{ cases: 0, seconds: 0, edges: 0 }, { cases: 30, seconds: 2, edges: 20 }] },
+    ], 'cases', 'edges vs cases');
+    expect(svg).to.match(/^<svg /);
+    expect(svg.match(/<polyline/g)).to.have.length(2);
+    expect(svg).to.contain('greybox: 40 edges');
+  });
+});
+
+/** The demo program built with the servers' flags and runtime (seconds with clang). */
+describe('sanitizer oracle and coverage map on a real instrumented binary', function () {
+  let dir: string;
+  let bin: string;
+  before(async function () {
+    this.timeout(120_000);
+    await needPeer(this, 'clang-14 (instrumented builds)', async () => (findBinary(CC) ? { available: true } : { available: false, reason: `${CC} not installed; run \`ssh-harness peers setup --instrumented\`` }));
+    dir = mkdtempSync(join(tmpdir(), 'gb-demo-'));
+    bin = join(dir, 'fault-demo');
+    const rt = join(dir, 'rt.o');
+    execFileSync(CC, ['-O2', '-fPIC', '-c', runtimeSourcePath(), '-o', rt]);
+    execFileSync(CC, [...SANITIZE_CFLAGS.split(' '), ...SANITIZE_LDFLAGS.split(' '), join(packageRoot(), 'harness/targets/instrumented/fault-demo.c'), rt, '-o', bin]);
+  });
+  after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+
+  const run = (input: string, map?: string): { stderr: string; status: number | null } => {
+    const r = spawnSync(bin, [], { input: `${input}\n`, env: { ...process.env, ...sanitizerEnv(), ...(map ? { [COV_ENV]: map } : {}) }, encoding: 'utf8', timeout: 30_000 });
+    return { stderr: r.stderr, status: r.status };
+  };
+
+  it('an AddressSanitizer report is a must-level sanitizer finding with its stack', () => {
+    const r = run('heap');
+    expect(r.status).to.not.equal(0);
+    const rep = parseSanitizerReport(r.stderr);
+    expect(rep?.tool).to.equal('AddressSanitizer');
+    expect(rep?.kind).to.equal('heap-buffer-overflow');
+    const f = sanitizerFinding(rep!);
+    expect(f.oracle).to.equal('sanitizer');
+    expect(f.severity).to.equal('must');
+    expect(f.message).to.match(/heap-buffer-overflow in heap_overflow fault-demo\.c:\d+/);
+    expect(f.detail).to.match(/#1 0x[0-9a-f]+ in main /);
+  });
+
+  it('an UndefinedBehaviorSanitizer report is one too, and a clean run is not', () => {
+    const rep = parseSanitizerReport(run('shift').stderr);
+    expect(rep?.tool).to.equal('UndefinedBehaviorSanitizer');
+    expect(rep?.kind).to.match(/shift exponent 40 is too large/);
+    expect(rep?.where).to.match(/^fault-demo\.c:\d+$/);
+    expect(rep?.text).to.match(/#0 0x[0-9a-f]+ in bad_shift/);
+    expect(parseSanitizerReport(run('ok').stderr)).to.equal(undefined);
+  });
+
+  it('the log cursor hands out each report once', () => {
+    const log = join(dir, 'log');
+    execFileSync('sh', ['-c', `printf 'noise\\n' > ${log}`]);
+    const c = new LogCursor(log);
+    expect(c.next()).to.equal('');
+    execFileSync('sh', ['-c', `printf 'shift\\n' | env UBSAN_OPTIONS=print_stacktrace=1 ${bin} 2>> ${log}`]);
+    expect(parseSanitizerReport(c.next())?.tool).to.equal('UndefinedBehaviorSanitizer');
+    expect(c.next()).to.equal('');
+  });
+
+  it('the coverage runtime counts edges into the mapped file, more for the longer path', () => {
+    const path = createCoverageFile('demo', 4096);
+    const m = new CoverageMap(path, 4096);
+    try {
+      run('ok', path);
+      expect(m.guards()).to.be.greaterThan(10);
+      const short = [...m.read()].filter(Boolean).length;
+      const fb = new EdgeFeedback();
+      fb.observe(m.read());
+      m.reset();
+      expect([...m.read()].filter(Boolean).length).to.equal(0);
+      run('longer', path);
+      const nov = fb.observe(m.read());
+      expect(short).to.be.greaterThan(0);
+      expect(nov.newEdges).to.be.greaterThan(0); // the "long" branch
+    } finally {
+      m.close();
+      removeCoverageFile(path);
+    }
+    expect(existsSync(path)).to.equal(false);
+  });
+});

@@ -1,0 +1,146 @@
+/**
+ * One campaign's coverage bookkeeping against an instrumented target. In grey-box mode (feedback) the counters
+ * are zeroed before each case and read after it; a case that set a new (edge, hit-bucket) pair joins the queue,
+ * and the case arbitrary mixes mutants of queue entries with fresh fast-check cases. In black-box mode the same
+ * counters are only measured (read without reset, throttled), so both modes report edges over cases and seconds
+ * from the same instrument. Several sessions (one per server instance of a grey-box fleet, fleet.ts) share one
+ * ledger: the same binary numbers its edges the same way in every instance.
+ */
+import type fc from 'fast-check';
+import type { CaseValue } from '../model.js';
+import type { FuzzDictionary } from '../link.js';
+import type { Phase, Step } from '../steps.js';
+import type { AlgorithmPreferences } from '../../../impl/transport/types.js';
+import { CoverageMap } from './coverage-map.js';
+import { EdgeFeedback } from './feedback.js';
+import { GreyboxQueue } from './queue.js';
+import { greyboxArb } from './mutate.js';
+
+export interface CoverageSample { readonly cases: number; readonly seconds: number; readonly edges: number }
+
+export interface CoverageSummary {
+  readonly mode: 'greybox' | 'blackbox';
+  /** Edges the binary has (SanitizerCoverage guards). */
+  readonly guards: number;
+  /** Distinct edges the campaign reached. */
+  readonly edges: number;
+  readonly features: number;
+  readonly queue: number;
+  readonly cases: number;
+  readonly seconds: number;
+  /** Server instances (grey-box fleets run one per connection at a time). */
+  readonly instances: number;
+  readonly samples: readonly CoverageSample[];
+}
+
+/** What the campaign tells the session about each case (not while shrinking). */
+export interface CaseSeen {
+  readonly start: Phase;
+  readonly algorithms: AlgorithmPreferences;
+  readonly executed: readonly Step[];
+  readonly reached: boolean;
+}
+
+/** The campaign's hooks (campaign.ts `caseHooks`). */
+export interface CaseHooks {
+  arbitrary?(base: fc.Arbitrary<CaseValue>): fc.Arbitrary<CaseValue>;
+  beforeCase(): void;
+  afterCase(c: CaseSeen): void;
+}
+
+const MAX_SAMPLES = 4000;
+const MEASURE_EVERY_MS = 250;
+
+/** Edges, queue and the coverage-over-time series of one campaign (all its sessions). */
+export class CoverageLedger {
+  readonly feedback = new EdgeFeedback();
+  readonly queue: GreyboxQueue;
+  private readonly samples: CoverageSample[] = [{ cases: 0, seconds: 0, edges: 0 }];
+  private readonly t0 = performance.now();
+  private stride = 1;
+  cases = 0;
+  guards = 0;
+  instances = 0;
+
+  constructor(readonly mode: 'greybox' | 'blackbox', queueDir?: string, meta?: { target: string; targetVersion: string }) {
+    this.queue = new GreyboxQueue(mode === 'greybox' ? queueDir : undefined, meta);
+  }
+
+  caseDone(edgesBefore: number): void {
+    this.cases++;
+    if (this.feedback.edges !== edgesBefore || this.cases % this.stride === 0) this.sample();
+  }
+
+  sample(): void {
+    this.samples.push({ cases: this.cases, seconds: (performance.now() - this.t0) / 1000, edges: this.feedback.edges });
+    if (this.samples.length > MAX_SAMPLES) {
+      // keep every other sample: bounded memory for long campaigns
+      const kept = this.samples.filter((_, i) => i % 2 === 0);
+      this.samples.splice(0, this.samples.length, ...kept);
+      this.stride *= 2;
+    }
+  }
+
+  summary(): CoverageSummary {
+    this.sample();
+    return {
+      mode: this.mode, guards: this.guards, edges: this.feedback.edges, features: this.feedback.features, queue: this.queue.size,
+      cases: this.cases, seconds: (performance.now() - this.t0) / 1000, instances: this.instances, samples: [...this.samples],
+    };
+  }
+}
+
+export class CoverageSession implements CaseHooks {
+  private readonly map: CoverageMap;
+  private lastMeasure = 0;
+  private closed = false;
+
+  constructor(mapPath: string, readonly ledger: CoverageLedger, private readonly dict: FuzzDictionary) {
+    this.map = new CoverageMap(mapPath);
+    // the daemon's own start-up edges are not any case's
+    this.map.reset();
+    ledger.instances++;
+  }
+
+  get mode(): 'greybox' | 'blackbox' { return this.ledger.mode; }
+  get feedback(): EdgeFeedback { return this.ledger.feedback; }
+  get queue(): GreyboxQueue { return this.ledger.queue; }
+
+  arbitrary(base: fc.Arbitrary<CaseValue>): fc.Arbitrary<CaseValue> {
+    return this.mode === 'greybox' ? greyboxArb(base, this.queue, this.dict) : base;
+  }
+
+  beforeCase(): void {
+    if (this.mode === 'greybox') this.map.reset();
+  }
+
+  afterCase(c: CaseSeen): void {
+    const before = this.feedback.edges;
+    if (this.mode === 'greybox') {
+      const counters = this.map.read();
+      const nov = this.feedback.observe(counters);
+      // new edges only: hit counts of a server's event loop vary with timing (poll wake-ups, partial reads), and
+      // queueing every new count bucket filled the queue with noise (a quarter of all cases in a first campaign)
+      if (nov.newEdges > 0 && c.reached) {
+        this.queue.add({ start: c.start, algorithms: c.algorithms, steps: [...c.executed], newEdges: nov.newEdges, newFeatures: nov.newFeatures, caseIndex: this.ledger.cases },
+          EdgeFeedback.hitEdges(counters));
+      }
+    } else {
+      const now = performance.now();
+      if (now - this.lastMeasure >= MEASURE_EVERY_MS) {
+        this.lastMeasure = now;
+        this.feedback.observe(this.map.read());
+      }
+    }
+    this.ledger.caseDone(before);
+  }
+
+  /** Final read (a black-box campaign's last cases may not have been measured) and close. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.mode === 'blackbox') this.feedback.observe(this.map.read());
+    this.ledger.guards = Math.max(this.ledger.guards, this.map.guards());
+    this.map.close();
+  }
+}
