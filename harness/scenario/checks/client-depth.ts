@@ -1,0 +1,2 @@
+import type { Check } from '../types.js';
+export const clientDepthChecks: Check[] = [];
