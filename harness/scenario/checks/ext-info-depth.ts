@@ -138,6 +138,18 @@ const extChecks: Check[] = [
   }),
 
   defineCheck({
+    id: 'ext-info.delay-compression.rekey-after-auth',
+    title: 'With delay-compression signalled by our client, a re-exchange we start once authentication succeeded completes',
+    level: 'MUST', area: 'ext-info', suites: ['transport'],
+    timeoutMs: 30_000,
+    spec: [DELAY_REKEY, 'RFC 8308 §3.2.2: In subsequent key re-exchanges that might occur, the compression algorithms negotiated in re-exchange override the ones negotiated with this extension.', 'RFC 4253 §9: When this message is received, a party MUST respond with its own SSH_MSG_KEXINIT message'],
+  }, async (ctx) => {
+    const c = await withOurExtInfo(ctx, [ext('delay-compression', wire(sshString('none'), sshString('none')))]);
+    await rekeyNow(ctx, c, 1);
+    await sessionWorks(ctx, c, 'delay-rekeyed');
+  }),
+
+  defineCheck({
     id: 'ext-info.delay-compression.not-to-openssh-7.4',
     title: 'To a client identifying as OpenSSH_7.4 the server sends no delay-compression extension (a binary value those clients cannot take)',
     level: 'SHOULD', area: 'ext-info', suites: ['transport'],

@@ -89,7 +89,7 @@ const nameChecks: Check[] = [
     id: 'names.userauth-methods',
     title: 'The method names in SSH_MSG_USERAUTH_FAILURE (answering "none") are well-formed names',
     level: 'MUST', area: 'auth', suites: ['auth'],
-    spec: [NAMES_4251, 'RFC 4252 §5.1: authentications that can continue ... is a comma-separated name-list of authentication \'method name\' values'],
+    spec: [NAMES_4251, NAMES_4250, 'RFC 4252 §5.1: authentications that can continue ... is a comma-separated name-list of authentication \'method name\' values'],
   }, async (ctx) => {
     const c = await ctx.connect();
     await c.service('ssh-userauth');
