@@ -9,7 +9,7 @@ import type { ClientConn } from '../client-conn.js';
 import type { CheckContext } from '../context.js';
 import { defineCheck } from '../define.js';
 import type { Check, Level } from '../types.js';
-import { channelDataLength, extInfoExtensions, nameListProblems, sshString, wire } from './util.js';
+import { alive, channelDataLength, extInfoExtensions, nameListProblems, sshString, wire } from './util.js';
 
 const IGNORE_UNKNOWN = 'RFC 8308 §2.5: Each extension is identified by its extension-name and defines the conditions under which the extension is considered to be in effect. Applications MUST ignore unrecognized extension-names.';
 const CLIENT_MAY_SEND = 'RFC 8308 §2.2: If a server sends "ext-info-s", it MUST be prepared to accept an SSH_MSG_EXT_INFO message from the client (sent as the client\'s first message after its SSH_MSG_NEWKEYS, §2.4)';
@@ -248,7 +248,7 @@ const REKEY_31 = 'RFC 4344 §3.1: Because of possible information leakage throug
 async function burst(ctx: CheckContext, c: ClientConn, n: number): Promise<void> {
   const payload = encodeMessage({ type: 'SSH_MSG_IGNORE', data: new Uint8Array(0) });
   c.act((e) => { for (let i = 0; i < n; i++) e.sendPayload(payload); });
-  if (!(await c.ping(10_000))) ctx.fail(`the server stopped answering after ${n} packets`);
+  if (!(await alive(c, 20_000))) ctx.fail(`the server stopped answering after ${n} packets`);
 }
 
 async function rekeyNow(ctx: CheckContext, c: ClientConn, round: number): Promise<void> {
@@ -257,7 +257,7 @@ async function rekeyNow(ctx: CheckContext, c: ClientConn, round: number): Promis
   const r = await c.rec.inbox.wait(c.cursor, (m) => m.name === 'SSH_MSG_NEWKEYS' && c.rec.inbox.messages.filter((x) => x.name === 'SSH_MSG_NEWKEYS').length > before, 15_000);
   if (r.kind !== 'message') return ctx.fail(`re-exchange ${round} did not complete (${r.kind})`);
   c.cursor = r.m.index + 1;
-  if (!(await c.ping(5000))) ctx.fail(`the server did not answer after re-exchange ${round}`);
+  if (!(await alive(c, 10_000))) ctx.fail(`the server did not answer after re-exchange ${round}`);
 }
 
 const rekeyChecks: Check[] = [

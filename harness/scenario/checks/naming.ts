@@ -190,7 +190,7 @@ const registryChecks: Check[] = [
   defineCheck({
     id: 'registry.extended-data-from-client',
     title: 'SSH_MSG_CHANNEL_EXTENDED_DATA (type 1) from us on a "cat" session is taken without breaking the channel',
-    level: 'MUST', area: 'connection', suites: ['connection', 'robustness'],
+    level: 'SHOULD', area: 'connection', suites: ['connection', 'robustness'],
     spec: ['RFC 4250 §4.4.1: ... \'data_type_code\' values in the range of 0x00000001 to 0xFFFFFFFF', 'RFC 4254 §5.2: Data transfer is done with messages of the following type ... SSH_MSG_CHANNEL_EXTENDED_DATA (either party may send it; the window covers it)'],
   }, async (ctx) => {
     const c = await authed(ctx);

@@ -91,3 +91,17 @@ export function nameProblem(name: string): string | undefined {
 export function nameListProblems(label: string, names: readonly string[]): string[] {
   return names.flatMap((n) => { const p = nameProblem(n); return p ? [`${label}: ${p}`] : []; });
 }
+
+/**
+ * Liveness after authentication: an unknown global request with want reply must be answered, success or failure
+ * (RFC 4254 §4). Unlike an unknown message number (the `ping`), every connection-protocol peer answers it, so a
+ * check that only wants to know "is the connection still up" does not inherit a peer's SSH_MSG_UNIMPLEMENTED bugs.
+ */
+export async function alive(c: import('../client-conn.js').ClientConn, within = 5000): Promise<boolean> {
+  if (c.closed) return false;
+  c.send({ type: 'SSH_MSG_GLOBAL_REQUEST', name: 'alive-probe@ssh-harness.invalid', wantReply: true, data: new Uint8Array(0) });
+  const r = await c.rec.inbox.wait(c.cursor, (m) => m.name === 'SSH_MSG_REQUEST_SUCCESS' || m.name === 'SSH_MSG_REQUEST_FAILURE' || m.name === 'SSH_MSG_UNIMPLEMENTED', within);
+  if (r.kind !== 'message') return false;
+  c.cursor = r.m.index + 1;
+  return true;
+}
