@@ -150,6 +150,21 @@ function encodeOut(c: ClientConn, p: MessageInput | Uint8Array, label: string): 
   else c.sendRawMessage(p, label);
 }
 
+/**
+ * After something the server must disconnect for during authentication: passes when the connection ends; fails when
+ * a "none" authentication request is still answered (the userauth protocol's own liveness probe, which every server
+ * must answer, unlike an unknown message number) or nothing happens at all.
+ */
+async function expectEnded(ctx: CheckContext, c: ClientConn, what: string): Promise<void> {
+  const early = await c.rec.inbox.wait(c.cursor, (m) => m.name === 'SSH_MSG_DISCONNECT', 300);
+  if (early.kind !== 'timeout' || c.closed) return;
+  c.send({ type: 'SSH_MSG_USERAUTH_REQUEST', user: c.target.credentials.user, service: 'ssh-connection', method: 'none' });
+  const r = await c.rec.inbox.wait(c.cursor, (m) => ['SSH_MSG_USERAUTH_FAILURE', 'SSH_MSG_USERAUTH_SUCCESS', 'SSH_MSG_DISCONNECT'].includes(m.name), 3000);
+  if (r.kind === 'closed' || (r.kind === 'message' && r.m.name === 'SSH_MSG_DISCONNECT')) return;
+  if (r.kind === 'message') return ctx.fail(`${what}: the server kept the connection and answered a later "none" request with ${r.m.name}`);
+  ctx.fail(`${what}: the server neither disconnected nor answered a later "none" request within 3000 ms`);
+}
+
 const earlyChecks: Check[] = [
   ...early.map((v) => defineCheck({
     id: `auth.before-auth.${v.id}`,
@@ -162,7 +177,7 @@ const earlyChecks: Check[] = [
     encodeOut(c, v.payload, 'before authentication');
     const answered = await c.rec.inbox.wait(c.cursor, (m) => ['SSH_MSG_REQUEST_SUCCESS', 'SSH_MSG_CHANNEL_OPEN_CONFIRMATION', 'SSH_MSG_CHANNEL_SUCCESS'].includes(m.name), 600);
     if (answered.kind === 'message') return ctx.fail(`the server processed it: ${answered.m.name}`);
-    await c.expectReject({ because: `${v.what} before authentication`, onSilence: 'fail' });
+    await expectEnded(ctx, c, `${v.what} before authentication`);
   })),
 
   defineCheck({
