@@ -7,6 +7,7 @@
 import net from 'node:net';
 import { decodeMessage } from '../../../impl/messages/index.js';
 import type { ClientConn } from '../client-conn.js';
+import { TIME_SCALE } from '../expect.js';
 import type { CheckContext } from '../context.js';
 import { defineCheck } from '../define.js';
 import type { Check } from '../types.js';
@@ -26,7 +27,7 @@ async function authed(ctx: CheckContext): Promise<ClientConn> {
 /** tcpip-forward with want reply; the reply, or not-applicable when the server refuses forwarding. */
 async function forward(ctx: CheckContext, c: ClientConn, address: string, port: number): Promise<Uint8Array> {
   c.send({ type: 'SSH_MSG_GLOBAL_REQUEST', name: 'tcpip-forward', wantReply: true, data: wire(sshString(address), u32(port)) });
-  const r = await c.expectMessage(['SSH_MSG_REQUEST_SUCCESS', 'SSH_MSG_REQUEST_FAILURE', 'SSH_MSG_UNIMPLEMENTED'], { within: 5000, because: 'the reply to tcpip-forward' });
+  const r = await c.expectMessage(['SSH_MSG_REQUEST_SUCCESS', 'SSH_MSG_REQUEST_FAILURE', 'SSH_MSG_UNIMPLEMENTED'], { within: Math.round(5000 * TIME_SCALE), because: 'the reply to tcpip-forward' });
   if (r.name === 'SSH_MSG_UNIMPLEMENTED') return ctx.notApplicable('the server does not implement global requests (it answered tcpip-forward with SSH_MSG_UNIMPLEMENTED)');
   if (r.name === 'SSH_MSG_REQUEST_FAILURE') return ctx.notApplicable(`the server does not forward ${address}:${port} for this account (REQUEST_FAILURE)`);
   const m = decodeMessage(r.payload);

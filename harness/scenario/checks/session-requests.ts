@@ -5,6 +5,7 @@
  */
 import { decodeMessage } from '../../../impl/messages/index.js';
 import type { ClientConn, OpenChannel } from '../client-conn.js';
+import { TIME_SCALE } from '../expect.js';
 import type { CheckContext } from '../context.js';
 import { defineCheck } from '../define.js';
 import type { Check } from '../types.js';
@@ -22,7 +23,7 @@ async function session(ctx: CheckContext, local = 7): Promise<{ c: ClientConn; c
 /** A channel request with want reply TRUE; returns the reply for our channel. */
 async function ask(c: ClientConn, ch: OpenChannel, requestType: string, data: Uint8Array): Promise<Reply> {
   c.send({ type: 'SSH_MSG_CHANNEL_REQUEST', recipientChannel: ch.remote, requestType, wantReply: true, data });
-  const r = await c.expectMessage(['SSH_MSG_CHANNEL_SUCCESS', 'SSH_MSG_CHANNEL_FAILURE'], { where: { recipientChannel: ch.local }, within: 5000, because: `the reply to ${requestType}` });
+  const r = await c.expectMessage(['SSH_MSG_CHANNEL_SUCCESS', 'SSH_MSG_CHANNEL_FAILURE'], { where: { recipientChannel: ch.local }, within: Math.round(5000 * TIME_SCALE), because: `the reply to ${requestType}` });
   return r.name as Reply;
 }
 

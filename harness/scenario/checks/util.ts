@@ -1,6 +1,8 @@
 /** Small helpers shared by the TypeScript checks. */
 import { decodeMessage } from '../../../impl/messages/index.js';
+import type { ClientConn } from '../client-conn.js';
 import type { InboundMessage } from '../evidence.js';
+import { TIME_SCALE } from '../expect.js';
 
 /** Bytes of data in a CHANNEL_DATA / CHANNEL_EXTENDED_DATA message (0 for anything else or undecodable). */
 export function channelDataLength(m: InboundMessage): number {
@@ -97,8 +99,9 @@ export function nameListProblems(label: string, names: readonly string[]): strin
  * (RFC 4254 §4). Unlike an unknown message number (the `ping`), every connection-protocol peer answers it, so a
  * check that only wants to know "is the connection still up" does not inherit a peer's SSH_MSG_UNIMPLEMENTED bugs.
  */
-export async function alive(c: import('../client-conn.js').ClientConn, within = 5000): Promise<boolean> {
+export async function alive(c: ClientConn, within = 5000): Promise<boolean> {
   if (c.closed) return false;
+  within = Math.round(within * TIME_SCALE);
   c.send({ type: 'SSH_MSG_GLOBAL_REQUEST', name: 'alive-probe@ssh-harness.invalid', wantReply: true, data: new Uint8Array(0) });
   const r = await c.rec.inbox.wait(c.cursor, (m) => m.name === 'SSH_MSG_REQUEST_SUCCESS' || m.name === 'SSH_MSG_REQUEST_FAILURE' || m.name === 'SSH_MSG_UNIMPLEMENTED', within);
   if (r.kind !== 'message') return false;
