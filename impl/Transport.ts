@@ -874,6 +874,9 @@ export class Transport extends EventEmitter {
       const conn = this.conn!;
       known = conn.handlePayload(payload);
       for (let ev = conn.pollEvent(); ev; ev = conn.pollEvent()) this.onConnectionEvent(ev);
+    } else if (id >= 128 && this.role === 'server' && !this.authenticatedUser) {
+      // RFC 4252 §6: every number from 80 up is for protocols after authentication; before it the server disconnects
+      throw new ProtocolError(`message ${id} before authentication`, ['SSH_MSG_USERAUTH_REQUEST'], String(id));
     } else {
       known = false;
     }

@@ -17,6 +17,7 @@ import { withDangerousEngineOptions } from '../../impl/testing.js';
 import { AuthResult } from '../../impl/auth/types.js';
 import type { Channel } from '../../impl/connection/channel.js';
 import { OpenFailure } from '../../impl/connection/connection.js';
+import { bridgeChannelSocket } from '../../impl/connection/socket-bridge.js';
 import type { ServerPolicy } from '../../impl/connection/policy.js';
 import { generateHostKey } from '../../impl/crypto/hostkey/index.js';
 import type { PrivateKey } from '../../impl/crypto/types.js';
@@ -40,8 +41,45 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(h(a), h(b));
 }
 
+/**
+ * Remote forwarding (RFC 4254 §7.1) for one connection: loopback listeners only, unprivileged ports only (§7.1:
+ * privileged ports only for privileged users), at most 8; each accepted socket becomes a forwarded-tcpip channel
+ * (§7.2) naming the address and port the client asked for. Everything is closed with the connection.
+ */
+class LoopbackForwards {
+  private readonly listeners = new Map<string, net.Server>();
+  constructor(private readonly t: Transport) {
+    t.on('close', () => { for (const l of this.listeners.values()) l.close(); this.listeners.clear(); });
+  }
+
+  listen(address: string, port: number): Promise<number | false> {
+    if ((port !== 0 && port < 1024) || port > 65535 || this.listeners.size >= 8) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const server = net.createServer({ allowHalfOpen: true }, (sock) => {
+        sock.on('error', () => undefined);
+        if (!this.t.isActive()) { sock.destroy(); return; }
+        const bound = (server.address() as net.AddressInfo).port;
+        this.t.openChannel('forwarded-tcpip', [address, bound], [sock.remoteAddress ?? '127.0.0.1', sock.remotePort ?? 0])
+          .then((ch) => bridgeChannelSocket(ch, sock), () => sock.destroy());
+      });
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => {
+        const bound = (server.address() as net.AddressInfo).port;
+        this.listeners.set(`${address}:${bound}`, server);
+        resolve(bound);
+      });
+    });
+  }
+
+  cancel(address: string, port: number): boolean {
+    const l = this.listeners.get(`${address}:${port}`);
+    l?.close();
+    return this.listeners.delete(`${address}:${port}`);
+  }
+}
+
 /** Like `ssh-harness serve`: publickey (the test account's keys), password, and password as keyboard-interactive. */
-function policy(creds: Credentials, userKeys: readonly Uint8Array[]): ServerPolicy {
+function policy(creds: Credentials, userKeys: readonly Uint8Array[], forwards?: LoopbackForwards): ServerPolicy {
   const userOk = (u: string) => u === creds.user;
   const passwordOk = (u: string, pw: string) => userOk(u) && creds.password !== undefined && sameSecret(pw, creds.password);
   return {
@@ -56,14 +94,18 @@ function policy(creds: Credentials, userKeys: readonly Uint8Array[]): ServerPoli
     checkChannelShellRequest: () => true,
     checkChannelPtyRequest: () => true,
     checkChannelEnvRequest: (_c, name) => name.startsWith('LC_'),
+    ...(forwards ? { checkPortForwardRequest: (a: string, p: number) => forwards.listen(a, p), cancelPortForwardRequest: (a: string, p: number) => forwards.cancel(a, p) } : {}),
   };
 }
+
+/** RFC 4254 §6.10's signal names; anything else is not a signal this server implements, so it is ignored (§6.9). */
+const SIGNALS = new Set(['ABRT', 'ALRM', 'FPE', 'HUP', 'ILL', 'INT', 'KILL', 'PIPE', 'QUIT', 'SEGV', 'TERM', 'USR1', 'USR2']);
 
 /** The built-in deterministic commands of `ssh-harness serve` (README "Command line") on one session channel. */
 function serveSession(ch: Channel): void {
   const abort = new AbortController();
   let signalled: string | undefined;
-  ch.on('signal', (name: string) => { signalled = name; abort.abort(); });
+  ch.on('signal', (name: string) => { if (SIGNALS.has(name)) { signalled = name; abort.abort(); } });
   const io: CommandIO = { stdin: ch, stdout: ch, stderr: ch.stderr, signal: abort.signal };
   const finish = (code: number): void => { void ch.exit(signalled ? { signal: signalled, errorMessage: `killed by SIG${signalled}` } : code); };
   ch.on('exec', (command: string) => { runBuiltin(command, io).then(finish, () => finish(1)); });
@@ -100,7 +142,7 @@ export async function startSelfServer(o: { variant?: ServerVariant; credentials:
     }, variant ? { deviations: (dt) => variant.install(dt, { ...(userKey ? { userKey } : {}) }) } : {}));
     transports.add(t);
     t.on('close', (e) => { transports.delete(t); if (log.length < 500) log.push(`#${id} closed: ${e?.message ?? 'by us'}`); });
-    t.startServer(policy(o.credentials, userKeys)).then(async () => {
+    t.startServer(policy(o.credentials, userKeys, new LoopbackForwards(t))).then(async () => {
       for (let ch = await t.accept(); ch; ch = await t.accept()) {
         if (ch.kind === 'session') serveSession(ch); else void ch.close();
       }

@@ -24,8 +24,7 @@ export async function answerGlobalRequest(policy: ServerPolicy, name: string, da
     }
     if (req.kind === 'cancel-tcpip-forward') {
       if (!policy.cancelPortForwardRequest) return denied;
-      policy.cancelPortForwardRequest(req.address, req.port);
-      return { ok: true };
+      return { ok: policy.cancelPortForwardRequest(req.address, req.port) !== false };
     }
     if (req.kind !== 'tcpip-forward' || !policy.checkPortForwardRequest) return denied;
     const bound = await policy.checkPortForwardRequest(req.address, req.port);

@@ -41,7 +41,8 @@ export interface ServerPolicy extends ServerAuthPolicy {
   checkGlobalRequest?(kind: string, data: Uint8Array): MaybePromise<boolean | Uint8Array>;
   /** RFC 4254 §7.1 tcpip-forward: the bound port (the requested one, or the one chosen for port 0), or false. */
   checkPortForwardRequest?(address: string, port: number): MaybePromise<number | false>;
-  cancelPortForwardRequest?(address: string, port: number): void;
+  /** false: no such forward (REQUEST_FAILURE, RFC 4254 §7.1); anything else: cancelled. */
+  cancelPortForwardRequest?(address: string, port: number): void | boolean;
   checkChannelPtyRequest?(channel: Channel, pty: PtyInfo): MaybePromise<boolean>;
   checkChannelShellRequest?(channel: Channel): MaybePromise<boolean>;
   checkChannelExecRequest?(channel: Channel, command: string): MaybePromise<boolean>;

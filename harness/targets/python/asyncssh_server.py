@@ -41,12 +41,25 @@ class Server(asyncssh.SSHServer):
         return False
 
 
+# RFC 4254 §6.10's signal names; others are not signals this server implements, so they are ignored (§6.9)
+SIGNALS = {'ABRT', 'ALRM', 'FPE', 'HUP', 'ILL', 'INT', 'KILL', 'PIPE', 'QUIT', 'SEGV', 'TERM', 'USR1', 'USR2'}
+
+
 async def handle(process):
     async def read(n):
-        try:
-            return await process.stdin.read(n)
-        except asyncssh.BreakReceived:
-            return b''
+        # a break or a signal (RFC 4254 §6.9) ends the command as end of input does; a window change
+        # (RFC 4254 §6.7) is only news: asyncssh raises all three out of stdin reads, and an uncaught one
+        # would end the whole connection
+        while True:
+            try:
+                return await process.stdin.read(n)
+            except asyncssh.BreakReceived:
+                return b''
+            except asyncssh.SignalReceived as e:
+                if e.signal in SIGNALS:
+                    return b''
+            except asyncssh.TerminalSizeChanged:
+                continue
 
     async def write(data):
         process.stdout.write(data)
