@@ -21,6 +21,7 @@ import { MiB, opensshUpload, oursHandshakes, oursUpload, ssh2Handshakes, type Al
 import type { Measurement } from './client-worker.js';
 import { execFirstByte, startupFigures } from './startup.js';
 import { coldCpuRows } from './cold.js';
+import { inflateRows } from './inflate.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -269,6 +270,8 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
         unit: self ? 'cases/CPU-s' : 'cases/s', target: self ? '≥2000/core post-kex' : '≥100/s' });
     }
   }
+
+  if (want('inflate')) for (const r of inflateRows()) add(r);
 
   const needSshd = want('cold') || want('sshd') || want('channels') || want('handshake') || want('trace') || want('startup');
   const sshd = needSshd ? await sshdTarget.start({ extraConfig: ['LogLevel INFO', 'MaxSessions 70'] }) : undefined;
