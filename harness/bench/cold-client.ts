@@ -7,7 +7,8 @@
  *
  * Run by main.ts (`bench --only cold`) as `node dist/harness/bench/cold-client.js '<json>'` — compiled, so no
  * TypeScript loader adds CPU to either contender. Args: { client: 'ours' | 'ssh2', host, port, user, password,
- * cipher, mac?, bytes }.
+ * cipher, mac?, bytes }. SSH_HARNESS_BENCH_ENTRY (a path to another build's dist/index.js) measures that build instead, to
+ * compare a change against the one before it the same way.
  */
 import { fileURLToPath } from 'node:url';
 
@@ -25,9 +26,14 @@ export interface ColdArgs {
 export interface ColdResult {
   /** user + sys CPU of the whole process, seconds. */
   readonly cpuSeconds: number;
+  /** Of which before the first write: node's start, the import, connect, auth, session, exec. */
+  readonly setupCpuSeconds: number;
   /** Wall time of the upload alone (exec to channel close), seconds. */
   readonly uploadSeconds: number;
 }
+
+let setupCpu = 0;
+const cpuNow = (): number => { const c = process.cpuUsage(); return (c.user + c.system) / 1e6; };
 
 /** The write size a user's `fs.createReadStream`/`pipe` produces: 64 KiB. */
 const WRITE = 64 * 1024;
@@ -60,12 +66,13 @@ function upload(ch: Writable, total: number): Promise<void> {
 }
 
 async function ours(a: ColdArgs): Promise<number> {
-  const { Transport, insecureAcceptAnyHostKey } = await import('ssh-harness');
+  const { Transport, insecureAcceptAnyHostKey } = await import(process.env['SSH_HARNESS_BENCH_ENTRY'] ?? 'ssh-harness') as typeof import('ssh-harness');
   const t = new Transport([a.host, a.port], { verifyHostKey: insecureAcceptAnyHostKey, algorithms: { cipher: [a.cipher], ...(a.mac ? { mac: [a.mac] } : {}) } });
   try {
     await t.connect({ username: a.user, password: a.password });
     const ch = await t.openSession();
     await ch.exec('cat > /dev/null');
+    setupCpu = cpuNow();
     const t0 = performance.now();
     await upload(ch, a.bytes);
     return (performance.now() - t0) / 1000;
@@ -87,6 +94,7 @@ async function ssh2(a: ColdArgs): Promise<number> {
       });
     });
     const ch = await new Promise<Writable>((resolve, reject) => { c.exec('cat > /dev/null', (err, s) => (err ? reject(err) : resolve(s))); });
+    setupCpu = cpuNow();
     const t0 = performance.now();
     await upload(ch, a.bytes);
     return (performance.now() - t0) / 1000;
@@ -97,8 +105,8 @@ async function ssh2(a: ColdArgs): Promise<number> {
 
 export async function coldUpload(a: ColdArgs): Promise<ColdResult> {
   const uploadSeconds = a.client === 'ours' ? await ours(a) : await ssh2(a);
-  const c = process.cpuUsage(); // since the process started: node's own start-up and the import included
-  return { cpuSeconds: (c.user + c.system) / 1e6, uploadSeconds };
+  // since the process started: node's own start-up and the import included
+  return { cpuSeconds: cpuNow(), setupCpuSeconds: setupCpu, uploadSeconds };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
