@@ -80,7 +80,8 @@ export async function coldCpuRows(ep: Endpoint, o: { bytes: number; reps: number
       const b = await runCold({ ...args, client: 'ssh2' });
       ours.push(a.cpuSeconds / gib);
       theirs.push(b.cpuSeconds / gib);
-      o.log?.(`cold         ${alg.cipher}${alg.mac ? `+${alg.mac}` : ''} rep ${r + 1}: ours ${a.cpuSeconds.toFixed(2)} s CPU (${a.uploadSeconds.toFixed(2)} s upload), ssh2 ${b.cpuSeconds.toFixed(2)} s CPU (${b.uploadSeconds.toFixed(2)} s upload)`);
+      const said = (x: ColdResult): string => `${x.cpuSeconds.toFixed(2)} s CPU (${x.setupCpuSeconds.toFixed(2)} before the first write; upload ${x.uploadSeconds.toFixed(2)} s)`;
+      o.log?.(`cold         ${alg.cipher}${alg.mac ? `+${alg.mac}` : ''} round ${r + 1}: ours ${said(a)}, ssh2 ${said(b)}, ssh2/ours ${(b.cpuSeconds / a.cpuSeconds).toFixed(2)}×`);
     }
     rows.push({
       group: 'cold', name: `client CPU, fresh process, ${Math.round(o.bytes / 2 ** 20)} MiB upload ${alg.cipher}${alg.mac ? `+${alg.mac}` : ''} (lower is better)`,

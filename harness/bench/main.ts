@@ -26,7 +26,7 @@ import { inflateRows } from './inflate.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The groups `--only` selects from. */
-export const BENCH_GROUPS = ['startup', 'cold', 'handshake', 'kex', 'fuzz', 'sshd', 'trace', 'channels', 'impl', 'inflate'] as const;
+export const BENCH_GROUPS = ['startup', 'handshake', 'kex', 'fuzz', 'sshd', 'trace', 'channels', 'impl', 'cold', 'inflate'] as const;
 
 export interface BenchRow {
   readonly group: string;

@@ -8,15 +8,21 @@
  * packet at a time with Z_SYNC_FLUSH). Output is bounded before it is produced: zlib writes into our buffer and
  * stops when it is full, so a decompression bomb costs at most `maxOut + 1` bytes of output, never more.
  */
-import { ZStream, Z_BUF_ERROR, Z_NEED_DICT, Z_OK, Z_STREAM_END, Z_SYNC_FLUSH, zlibInflate, zlibInflateInit } from 'pako';
+import { createRequire } from 'node:module';
+import type * as Pako from 'pako';
 import { DisconnectReason, SSHError } from '../../errors.js';
+
+/** pako (~100 kB of JavaScript) is loaded by the first zlib connection, not by every `import 'ssh-harness'`. */
+let pakoModule: typeof Pako | undefined;
+const pako = (): typeof Pako => (pakoModule ??= createRequire(import.meta.url)('pako') as typeof Pako);
 
 export function compressionError(message: string): SSHError {
   return new SSHError('DECODE', `zlib: ${message}`, DisconnectReason.COMPRESSION_ERROR);
 }
 
 export class Inflater {
-  private readonly strm = new ZStream();
+  private readonly z = pako();
+  private readonly strm = new this.z.ZStream();
   /** Output buffer reused between packets (one more byte than the largest allowed output, to see an overflow). */
   private out = new Uint8Array(0);
   private ended = false;
@@ -24,7 +30,7 @@ export class Inflater {
   private headerSeen = 0;
 
   constructor() {
-    if (zlibInflateInit(this.strm) !== Z_OK) throw compressionError('cannot initialise inflate');
+    if (this.z.zlibInflateInit(this.strm) !== this.z.Z_OK) throw compressionError('cannot initialise inflate');
   }
 
   /** Decompresses one packet's payload; throws SSHError(reason COMPRESSION_ERROR) on corrupt input or beyond `maxOut`. */
@@ -41,16 +47,17 @@ export class Inflater {
     s.output = this.out as Uint8Array<ArrayBuffer>;
     s.next_out = 0;
     s.avail_out = maxOut + 1;
-    const status = zlibInflate(s, Z_SYNC_FLUSH);
+    const z = this.z;
+    const status = z.zlibInflate(s, z.Z_SYNC_FLUSH);
     const produced = s.next_out;
     s.input = EMPTY; // do not keep the packet alive
     if (produced > maxOut) throw compressionError(`packet inflates past ${maxOut} bytes`);
-    if (status === Z_STREAM_END) {
+    if (status === z.Z_STREAM_END) {
       this.ended = true;
       if (s.avail_in > 0) throw compressionError('data after the end of the stream');
-    } else if (status === Z_NEED_DICT) {
+    } else if (status === z.Z_NEED_DICT) {
       throw compressionError('preset dictionary requested (RFC 1950 FDICT), which SSH does not use');
-    } else if (status !== Z_OK && status !== Z_BUF_ERROR) {
+    } else if (status !== z.Z_OK && status !== z.Z_BUF_ERROR) {
       throw compressionError(s.msg || `inflate failed (${status})`);
     }
     // with room left in the output, zlib stops only when the input is used up (bits of an unfinished code wait inside)
