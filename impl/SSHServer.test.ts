@@ -94,7 +94,11 @@ describe('SSHServer: probes, clients leaving mid-handshake, and still serving', 
     expect(messages[1]).to.match(/expected the identification string, got "GET \/ HTTP\/1\.1"/);
     expect(messages[2]).to.match(/identification|it sent 5 bytes: "\\u0016\\u0003\\u0001\\u0000\\u00a5"/);
     expect(messages[3]).to.match(/connection lost during the initial key exchange/);
-    expect(messages).to.have.length(5); // the last client finished its key exchange, then left: that is a 'close', not a clientError
+    // the last client left right after its 'kex' event: its NEWKEYS is on the wire by then (writes are not held
+    // back to a later tick), so the server usually finished the exchange and sees a 'close', not a clientError;
+    // when the reset overtakes the NEWKEYS it is a loss during the key exchange like [3]
+    expect(messages.length).to.be.oneOf([4, 5]);
+    if (messages.length === 5) expect(messages[4]).to.match(/connection lost during the initial key exchange/);
     expect(unhandled).to.deep.equal([]);
     await serves();
   });

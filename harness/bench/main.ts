@@ -20,11 +20,13 @@ import { tmpdir } from 'node:os';
 import { MiB, opensshUpload, oursHandshakes, oursUpload, ssh2Handshakes, type Algorithms, type Endpoint } from './throughput.js';
 import type { Measurement } from './client-worker.js';
 import { execFirstByte, startupFigures } from './startup.js';
+import { coldCpuRows } from './cold.js';
+import { inflateRows } from './inflate.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The groups `--only` selects from. */
-export const BENCH_GROUPS = ['startup', 'handshake', 'kex', 'fuzz', 'sshd', 'trace', 'channels', 'impl'] as const;
+export const BENCH_GROUPS = ['startup', 'handshake', 'kex', 'fuzz', 'sshd', 'trace', 'channels', 'impl', 'cold', 'inflate'] as const;
 
 export interface BenchRow {
   readonly group: string;
@@ -43,6 +45,9 @@ export interface BenchOptions {
   /** Bytes per throughput measurement. */
   readonly bytes?: number;
   readonly only?: readonly string[];
+  /** Bytes per cold upload (`cold` group; 1 GiB unless given) and how many alternating reps (3 unless given). */
+  readonly coldBytes?: number;
+  readonly coldReps?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -214,8 +219,9 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
   const want = (g: string) => !o.only || o.only.includes(g);
   const add = (r: BenchRow) => {
     rows.push(r);
-    const ratio = r.baseline ? ` | ${r.baselineName} ${r.baseline.toFixed(0)} ${r.unit} | ratio ${(r.ratio ?? r.ours / r.baseline).toFixed(2)}×` : '';
-    log(`${r.group.padEnd(12)} ${r.name.padEnd(56)} ours ${r.ours.toFixed(0).padStart(6)} ${r.unit}${ratio}${r.target ? `  (target ${r.target})` : ''}`);
+    const fmt = (x: number) => x.toFixed(Math.abs(x) < 10 ? 2 : 0);
+    const ratio = r.baseline ? ` | ${r.baselineName} ${fmt(r.baseline)} ${r.unit} | ratio ${(r.ratio ?? r.ours / r.baseline).toFixed(2)}×` : '';
+    log(`${r.group.padEnd(12)} ${r.name.padEnd(56)} ours ${fmt(r.ours).padStart(6)} ${r.unit}${ratio}${r.target ? `  (target ${r.target})` : ''}`);
   };
 
   if (want('startup')) {
@@ -265,7 +271,9 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
     }
   }
 
-  const needSshd = want('sshd') || want('channels') || want('handshake') || want('trace') || want('startup');
+  if (want('inflate')) for (const r of inflateRows()) add(r);
+
+  const needSshd = want('cold') || want('sshd') || want('channels') || want('handshake') || want('trace') || want('startup');
   const sshd = needSshd ? await sshdTarget.start({ extraConfig: ['LogLevel INFO', 'MaxSessions 70'] }) : undefined;
   let clients: ClientWorker[] | undefined;
   try {
@@ -280,6 +288,7 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchRow[]> {
       if (want('startup') && sshd.credentials.privateKeyPath) {
         add({ group: 'startup', unit: 'ms', ...await execFirstByte({ host: sshd.host, port: sshd.port, user: sshd.credentials.user, keyPath: sshd.credentials.privateKeyPath }) });
       }
+      if (want('cold')) for (const r of await coldCpuRows(ep, { bytes: o.coldBytes ?? 1024 * MiB, reps: o.coldReps ?? 3, log })) add(r);
       if (clients && (want('sshd') || want('channels'))) {
         // warm-up: JIT, the native addon and sshd's first fork should not land on the first cipher measured
         const [us, them] = clients;
@@ -400,6 +409,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const args = process.argv.slice(2);
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : undefined;
   const mib = args.includes('--mib') ? Number(args[args.indexOf('--mib') + 1]) : undefined;
-  const rows = await runBench({ ...(only ? { only } : {}), ...(mib ? { bytes: mib * MiB } : {}) });
+  const coldMib = args.includes('--cold-mib') ? Number(args[args.indexOf('--cold-mib') + 1]) : undefined;
+  const coldReps = args.includes('--cold-reps') ? Number(args[args.indexOf('--cold-reps') + 1]) : undefined;
+  const rows = await runBench({ ...(only ? { only } : {}), ...(mib ? { bytes: mib * MiB } : {}), ...(coldMib ? { coldBytes: coldMib * MiB } : {}), ...(coldReps ? { coldReps } : {}) });
   if (args.includes('--json')) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
 }

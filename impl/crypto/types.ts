@@ -1,6 +1,6 @@
 /**
  * Contracts between the transport engine and the algorithm modules. Each algorithm is one object
- * registered by its exact wire name (STYLE §1: facts first, constructor last). The engine never
+ * registered by its exact wire name (facts first, constructor last). The engine never
  * branches on an algorithm's name: only on the facts declared here.
  */
 

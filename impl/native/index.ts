@@ -1,5 +1,5 @@
 /**
- * The optional native fast path for packet protection (DESIGN §8). `nativeSealer`/`nativeOpener` take the same
+ * The optional native fast path for packet protection. `nativeSealer`/`nativeOpener` take the same
  * arguments as impl/crypto's MakeSealer/MakeOpener and return null whenever the pure path should run instead:
  * addon not built or disabled (SSH_HARNESS_NO_NATIVE=1), an algorithm it does not cover, or key material the
  * pure path would reject (so that path raises the usual RangeError/TypeError).

@@ -411,7 +411,7 @@ describe('transport engine: bad input gets the right DISCONNECT and a typed erro
   });
 });
 
-describe('transport engine: deviation hooks (DESIGN §3)', () => {
+describe('transport engine: deviation hooks', () => {
   it('skipNext(21) stalls the kex; inspect() reports phase and sequence numbers', () => {
     const { pair } = makePair();
     pair.client.testing.skipNext(21);
@@ -457,7 +457,7 @@ describe('transport engine: deviation hooks (DESIGN §3)', () => {
   });
 });
 
-describe('transport engine: snapshot() and resume (fork an established connection, DESIGN §3)', () => {
+describe('transport engine: snapshot() and resume (fork an established connection)', () => {
   const PROFILES: Omit<EngineOptions, 'role'>['algorithms'][] = [
     { kex: ['curve25519-sha256'], cipher: ['chacha20-poly1305@openssh.com'] },
     { kex: ['ecdh-sha2-nistp256'], cipher: ['aes256-gcm@openssh.com'] },

@@ -1,7 +1,7 @@
 import type { Compressor, Rng, Sealer } from '../crypto/types.js';
 import { noneSealer } from './none-protection.js';
 
-/** Per-packet deviations the testing hooks can ask for (DESIGN §3). Never set by the reference behaviour. */
+/** Per-packet deviations the testing hooks can ask for. Never set by the reference behaviour. */
 export interface OutboundDeviation {
   /** Padding length to use, even if it breaks RFC 4253 §6 (e.g. < 4 or misaligned). */
   padding?: number;

@@ -1,5 +1,5 @@
 /**
- * The deviation interface of the engine (DESIGN §3): how the harness makes our implementation misbehave
+ * The deviation interface of the engine: how the harness makes our implementation misbehave
  * on purpose, without monkey-patching. The reference behaviour never uses any of this.
  *
  *   const t = engine.testing;

@@ -104,4 +104,52 @@ describe('crypto/compression/zlib', () => {
       }
     }
   });
+  it('allows exactly maxOut bytes and refuses one more (the bound holds before output is produced)', () => {
+    for (const n of [1, 4095, 32 * 1024, 256 * 1024]) {
+      const p = new Uint8Array(n).fill(0x61);
+      const w = zlibCompression.compressor()!.compress(p);
+      expect(zlibCompression.decompressor()!.decompress(w, n).length).to.equal(n);
+      let err: unknown;
+      try { zlibCompression.decompressor()!.decompress(w, n - 1); } catch (e) { err = e; }
+      expect(isCompressionError(err), `${n}: ${String(err)}`).to.equal(true);
+    }
+  });
+
+  it('refuses data after a finished stream (RFC 1950: SSH streams never end)', () => {
+    const done = deflateSync(new TextEncoder().encode('the end'));
+    const d = zlibCompression.decompressor()!;
+    expect(new TextDecoder().decode(d.decompress(done, 100))).to.equal('the end');
+    let err: unknown;
+    try { d.decompress(Uint8Array.of(1, 2, 3), 100); } catch (e) { err = e; }
+    expect(isCompressionError(err), String(err)).to.equal(true);
+    err = undefined;
+    try { zlibCompression.decompressor()!.decompress(Uint8Array.from([...done, 0x78]), 100); } catch (e) { err = e; }
+    expect(isCompressionError(err), String(err)).to.equal(true);
+  });
+
+  it('fuzz: a flipped, cut or spliced multi-packet stream gives the right bytes or COMPRESSION_ERROR, nothing else', () => {
+    const c = zlibOpenssh.compressor()!;
+    const chunks = payloads('fuzz').slice(0, 6);
+    const wire = chunks.map((p) => c.compress(p));
+    const rng = seededRng('inflate-fuzz');
+    for (let i = 0; i < 300; i++) {
+      const r = rng(4);
+      const k = r[0]! % wire.length;
+      const mutated = wire.map((w, j) => {
+        if (j !== k || w.length === 0) return w;
+        const m = Uint8Array.from(w);
+        const at = ((r[1]! << 8) | r[2]!) % m.length;
+        if (r[3]! % 3 === 0) m[at]! ^= 1 << (r[3]! % 8);
+        else if (r[3]! % 3 === 1) return m.subarray(0, at);
+        else return Uint8Array.from([...m.subarray(0, at), ...rng(1 + (r[3]! % 40))]);
+        return m;
+      });
+      const d = zlibOpenssh.decompressor()!;
+      try {
+        for (const w of mutated) expect(d.decompress(w, 256 * 1024).length).to.be.at.most(256 * 1024);
+      } catch (e) {
+        if (!isCompressionError(e)) throw e;
+      }
+    }
+  });
 });
