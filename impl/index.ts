@@ -46,3 +46,7 @@ export type { KnownHostsProblem, KnownHostNames, KnownHostMarker } from './keys/
 export type { AuthorizedKeysProblem } from './keys/authorized-keys.js';
 export type { PemFormat } from './keys/pem.js';
 export type { KeyCipherName } from './keys/openssh-cipher.js';
+export {
+  parseCertificate, signCertificate, checkCertificate, certifiedPrivateKey, isCertificateType, CERT_FOREVER, DEFAULT_USER_EXTENSIONS,
+  type Certificate, type CertificateKind, type CertificateOptionValue, type SignCertificateOptions, type CertificateRequirements, type CertificateVerdict,
+} from './keys/index.js';
