@@ -28,6 +28,8 @@ import { connectSocket, parseHostPort, type SocketSpec } from './connection/sock
 import { loadModuli, type GexGroup } from './crypto/kex/moduli.js';
 import type { PrivateKey, PublicKey } from './crypto/types.js';
 import { AuthError, ChannelError, DisconnectError, DisconnectReason, ProtocolError, SSHError, TimeoutError } from './errors.js';
+import { hostKeyAlgorithmsWithCertificates, isCertificateType } from './keys/cert.js';
+import { defaultAlgorithms } from './crypto/registry.js';
 import { toPrivateKey, toPublicKeyBlob, type PrivateKeyInput, type PublicKeyInput } from './keys/key-input.js';
 import { decodeChannelOpenData, encodeChannelOpenData, encodeGlobalRequestData, TcpipForwardReply } from './messages/index.js';
 import {
@@ -264,6 +266,12 @@ export class Transport extends EventEmitter {
     return this.handshake;
   }
 
+  /** A server with a host certificate offers its -cert-v01 algorithms too (OpenSSH PROTOCOL.certkeys); undefined: the defaults. */
+  private certificateHostKeyAlgorithms(role: 'client' | 'server'): string[] | undefined {
+    if (role !== 'server' || !this.serverKeys.some((k) => isCertificateType(k.publicKey.type))) return undefined;
+    return hostKeyAlgorithmsWithCertificates(this.serverKeys, defaultAlgorithms.hostKey);
+  }
+
   private async runHandshake(role: 'client' | 'server'): Promise<void> {
     const o = this.options;
     const socket = await connectSocket(this.socketSpec, o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
@@ -274,7 +282,7 @@ export class Transport extends EventEmitter {
     this.socket = socket;
     const a = o.algorithms ?? {};
     const algorithms: AlgorithmPreferences = {
-      kex: a.kex, hostKey: a.hostKey ?? a.hostKeys, cipher: a.cipher ?? a.ciphers, mac: a.mac ?? a.macs, compression: a.compression,
+      kex: a.kex, hostKey: a.hostKey ?? a.hostKeys ?? this.certificateHostKeyAlgorithms(role), cipher: a.cipher ?? a.ciphers, mac: a.mac ?? a.macs, compression: a.compression,
     };
     const danger = dangerousOptionsOf(o) ?? {};
     const handshakeMs = o.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;

@@ -50,3 +50,5 @@ export {
   parseCertificate, signCertificate, checkCertificate, certifiedPrivateKey, isCertificateType, CERT_FOREVER, DEFAULT_USER_EXTENSIONS,
   type Certificate, type CertificateKind, type CertificateOptionValue, type SignCertificateOptions, type CertificateRequirements, type CertificateVerdict,
 } from './keys/index.js';
+export { trustUserCertificates, userCertificateVerdict, type UserCertificateTrust, type CertificatePolicy } from './auth/certificates.js';
+export { certificateAlgorithmsFor } from './keys/cert.js';

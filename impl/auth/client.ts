@@ -5,6 +5,7 @@
 import type { PrivateKey } from '../crypto/types.js';
 import { ProtocolError, SSHError } from '../errors.js';
 import { decodeMessage, encodeMessage, type DecodeContext, type Message } from '../messages/index.js';
+import { certBaseType } from '../crypto/hostkey/cert-signature.js';
 import { publicKeySignedData } from './signed-data.js';
 import type { ServiceHost } from './types.js';
 
@@ -57,7 +58,8 @@ export class AuthClient {
    */
   chooseAlgorithm(key: PrivateKey): string {
     const offered = this.serverSigAlgs;
-    if (offered) for (const a of key.algorithms) if (offered.includes(a)) return a;
+    // OpenSSH's server-sig-algs names the plain algorithms; a certificate signs with its base one (PROTOCOL.certkeys)
+    if (offered) for (const a of key.algorithms) if (offered.includes(a) || offered.includes(certBaseType(a) ?? a)) return a;
     const first = key.algorithms[0];
     if (first === undefined) throw new SSHError('USAGE', `key of type ${key.type} has no signature algorithm`);
     return first;

@@ -234,7 +234,7 @@ export class AuthServer {
     if (!sessionId) this.fail(new ProtocolError('publickey authentication before the first key exchange completed'));
     const data = publicKeySignedData(sessionId, p.user, p.service, algorithm, keyBlob);
     // The signature blob names its algorithm; it must be the one the request named (RFC 8332 §3.2).
-    if (signatureAlgorithmOf(signature) !== algorithm || !sigAlg.verify(keyBlob, data, signature)) return this.settle(p, AuthResult.FAILED);
+    if (signatureAlgorithmOf(signature) !== (sigAlg.signatureName ?? algorithm) || !sigAlg.verify(keyBlob, data, signature)) return this.settle(p, AuthResult.FAILED);
     return this.decide(p, () => check.call(this.policy, p.user, key, { signed: true, algorithm }));
   }
 

@@ -320,3 +320,20 @@ export function certifiedPrivateKey(key: PrivateKey, certificate: Uint8Array): P
     },
   };
 }
+
+/**
+ * The certificate signature algorithms for a list of plain host key algorithms, in the same order
+ * ('ssh-ed25519' → 'ssh-ed25519-cert-v01@openssh.com', 'rsa-sha2-512' → 'rsa-sha2-512-cert-v01@openssh.com').
+ */
+export function certificateAlgorithmsFor(algorithms: readonly string[]): string[] {
+  return algorithms.map(certTypeFor).filter((n) => signatureAlgorithms.get(n)?.legacy === false);
+}
+
+/**
+ * The host key algorithms a server holding `keys` offers by default: the certificate algorithms of its certified keys
+ * first (as sshd lists them), then `defaults`.
+ */
+export function hostKeyAlgorithmsWithCertificates(keys: readonly PrivateKey[], defaults: readonly string[]): string[] {
+  const certs = keys.filter((k) => isCertificateType(k.publicKey.type)).flatMap((k) => k.algorithms.filter((a) => signatureAlgorithms.get(a)?.legacy === false));
+  return [...new Set([...certs, ...defaults])];
+}

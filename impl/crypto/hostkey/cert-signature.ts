@@ -49,7 +49,7 @@ export function certifiedKeyBlob(cert: Uint8Array): Uint8Array | undefined {
 
 function certAlgorithm(name: string, base: SignatureAlgorithm, legacy: boolean): SignatureAlgorithm {
   return {
-    name, legacy, spec: 'OpenSSH PROTOCOL.certkeys', keyType: certTypeFor(base.keyType),
+    name, legacy, spec: 'OpenSSH PROTOCOL.certkeys', keyType: certTypeFor(base.keyType), signatureName: base.name,
     verify(cert, data, signature) {
       const key = certifiedKeyBlob(cert);
       return key !== undefined && base.verify(key, data, signature);
