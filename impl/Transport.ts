@@ -408,6 +408,23 @@ export class Transport extends EventEmitter {
     return flow.run(username, {}, (c) => c.publicKey(username, signer, o.algorithm === undefined ? {} : { algorithm: o.algorithm }));
   }
 
+  /**
+   * RFC 4252 §9 hostbased authentication: signs with the client host's key (`hostKey`, any PrivateKeyInput, or a
+   * certifiedPrivateKey for a host certificate) for `clientUser` on `clientHost`. sshd expects the host's canonical
+   * name with a trailing dot, as ssh(1) sends it ("client.example.com.").
+   */
+  async authHostbased(username: string, hostKey: PrivateKeyInput, clientHost: string, clientUser: string, opts: { algorithm?: string } = {}): Promise<string[]> {
+    checkString(username, 'authHostbased: username');
+    checkString(clientHost, 'authHostbased: clientHost', { nonEmpty: true });
+    checkString(clientUser, 'authHostbased: clientUser');
+    const o = checkObject<{ algorithm?: string }>(opts, 'authHostbased: options');
+    checkKnownKeys(o, 'authHostbased: options', ['algorithm']);
+    if (o.algorithm !== undefined) checkString(o.algorithm, 'authHostbased: options.algorithm');
+    const signer = toPrivateKey(hostKey, 'authHostbased: hostKey');
+    const flow = await this.clientAuth('authHostbased');
+    return flow.run(username, {}, (c) => c.hostbased(username, signer, clientHost, clientUser, o.algorithm === undefined ? {} : { algorithm: o.algorithm }));
+  }
+
   /** RFC 4256, paramiko's auth_interactive. */
   async authKeyboardInteractive(username: string, handler: InteractiveHandler, submethods = ''): Promise<string[]> {
     checkString(username, 'authKeyboardInteractive: username');

@@ -25,7 +25,7 @@ export { OpenFailure, type ConnectionOptions } from './connection/connection.js'
 export { ChannelOpenError } from './connection/open-error.js';
 export { bridgeChannelSocket, type BridgeResult } from './connection/socket-bridge.js';
 export type { ServerPolicy, ChannelOpenInfo, PtyInfo, WindowSize } from './connection/policy.js';
-export { AuthResult, type ServerAuthPolicy, type InteractiveQuery, type PasswordChangeRequired, type PublicKeyContext, type MaybePromise } from './auth/types.js';
+export { AuthResult, type ServerAuthPolicy, type InteractiveQuery, type PasswordChangeRequired, type PublicKeyContext, type HostbasedContext, type MaybePromise } from './auth/types.js';
 export {
   SSHError, DecodeError, ProtocolError, AlgorithmNegotiationError, DisconnectError, LimitError, MacError, KexError, AuthError,
   HostKeyMismatch, TimeoutError, ChannelError, ConnectError, DisconnectReason, disconnectReasonName, type SSHErrorCode, type HostKeyMismatchDetails,

@@ -10,7 +10,7 @@ import type { PublicKey, SignatureAlgorithm } from '../crypto/types.js';
 import { signatureAlgorithms as registrySignatureAlgorithms } from '../crypto/registry.js';
 import { AuthError, LimitError, ProtocolError, SSHError } from '../errors.js';
 import { decodeMessage, encodeMessage, type Message } from '../messages/index.js';
-import { blobKeyType, publicKeySignedData, signatureAlgorithmOf } from './signed-data.js';
+import { blobKeyType, hostbasedSignedData, publicKeySignedData, signatureAlgorithmOf } from './signed-data.js';
 import {
   AuthResult, isInteractiveQuery, isPasswordChangeRequired,
   type InteractiveQuery, type MaybePromise, type PasswordChangeRequired, type ServerAuthPolicy, type ServiceHost,
@@ -211,8 +211,12 @@ export class AuthServer {
         const check = this.policy.checkAuthKeyboardInteractive;
         return check ? this.decide(p, () => check.call(this.policy, user, m.submethods)) : this.settle(p, AuthResult.FAILED);
       }
+      case 'hostbased': {
+        const m = msg as RequestOf<'hostbased'>;
+        return this.startHostbased(p, m.algorithm, m.key, m.clientHost, m.clientUser, m.signature);
+      }
       default:
-        // hostbased and unknown methods (RFC 4252 §5: the server rejects what it does not support).
+        // unknown methods (RFC 4252 §5: the server rejects what it does not support).
         return this.settle(p, AuthResult.FAILED);
     }
   }
@@ -236,6 +240,20 @@ export class AuthServer {
     // The signature blob names its algorithm; it must be the one the request named (RFC 8332 §3.2).
     if (signatureAlgorithmOf(signature) !== (sigAlg.signatureName ?? algorithm) || !sigAlg.verify(keyBlob, data, signature)) return this.settle(p, AuthResult.FAILED);
     return this.decide(p, () => check.call(this.policy, p.user, key, { signed: true, algorithm }));
+  }
+
+  /** RFC 4252 §9: one signed request, no query step; the policy judges the host and the users after the signature verifies. */
+  private startHostbased(p: Pending, algorithm: string, keyBlob: Uint8Array, clientHost: string, clientUser: string, signature: Uint8Array): void {
+    const sigAlg = this.sigAlgs.get(algorithm);
+    const keyType = blobKeyType(keyBlob);
+    const check = this.policy.checkAuthHostbased;
+    if (!check || !sigAlg || keyType === undefined || keyType !== sigAlg.keyType) return this.settle(p, AuthResult.FAILED);
+    const sessionId = this.host.sessionId;
+    if (!sessionId) this.fail(new ProtocolError('hostbased authentication before the first key exchange completed'));
+    const data = hostbasedSignedData(sessionId, p.user, p.service, algorithm, keyBlob, clientHost, clientUser);
+    if (signatureAlgorithmOf(signature) !== (sigAlg.signatureName ?? algorithm) || !sigAlg.verify(keyBlob, data, signature)) return this.settle(p, AuthResult.FAILED);
+    const key: PublicKey = { type: keyType, blob: keyBlob };
+    return this.decide(p, () => check.call(this.policy, p.user, key, { algorithm, clientHost, clientUser }));
   }
 
   private begin(user: string, service: string, method: string, arrivedAt: number): Pending {

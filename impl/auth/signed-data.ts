@@ -11,6 +11,19 @@ export function publicKeySignedData(sessionId: Uint8Array, user: string, service
     .string(algorithm).string(keyBlob).finish();
 }
 
+/**
+ * The bytes a hostbased authentication signature covers, RFC 4252 §9:
+ * string session_id || byte SSH_MSG_USERAUTH_REQUEST || string user || string service || string "hostbased" ||
+ * string algorithm || string client host key || string client host name || string client user name.
+ */
+export function hostbasedSignedData(
+  sessionId: Uint8Array, user: string, service: string, algorithm: string, keyBlob: Uint8Array, clientHost: string, clientUser: string,
+): Uint8Array {
+  return new Writer(sessionId.length + keyBlob.length + (user.length + clientHost.length + clientUser.length) * 3 + 96)
+    .string(sessionId).byte(50).string(user).string(service).string('hostbased')
+    .string(algorithm).string(keyBlob).string(clientHost).string(clientUser).finish();
+}
+
 /** The key type a public key blob starts with (RFC 4253 §6.6), or undefined when the blob is malformed. */
 export function blobKeyType(blob: Uint8Array): string | undefined {
   try {
