@@ -21,6 +21,7 @@ import { AuthServer, type AuthServerOptions } from './auth/server.js';
 import { Channel } from './connection/channel.js';
 import { Connection, OpenFailure, type ConnectionEvent, type ConnectionOptions } from './connection/connection.js';
 import { answerGlobalRequest } from './connection/global-requests.js';
+import { HOSTKEYS, HOSTKEYS_PROVE, hostKeysAnnouncement, proveHostKeys } from './connection/host-keys-ext.js';
 import { ChannelOpenError } from './connection/open-error.js';
 import type { ChannelOpenInfo, ServerPolicy } from './connection/policy.js';
 import { clientRequestHandler, serverRequestHandler } from './connection/session-requests.js';
@@ -463,6 +464,7 @@ export class Transport extends EventEmitter {
       if (e.type === 'success') {
         this.authenticatedUser = e.user;
         if (this.graceTimer) { clearTimeout(this.graceTimer); this.graceTimer = undefined; }
+        this.announceHostKeys();
         this.emit('authenticated', e.user);
       } else if (e.type === 'policyError') {
         this.emit('policyError', e.error);
@@ -666,6 +668,12 @@ export class Transport extends EventEmitter {
     if (reply === null) throw new ChannelError(`cancel-tcpip-forward ${address}:${port} refused by the server`);
   }
 
+  /** OpenSSH PROTOCOL §2.5: after authentication, tell the client every host key we hold (no reply wanted). */
+  private announceHostKeys(): void {
+    const data = hostKeysAnnouncement(this.serverKeys);
+    if (data && this.conn) this.conn.sendGlobalRequest(HOSTKEYS, false, data);
+  }
+
   private onGlobalRequest(name: string, wantReply: boolean, data: Uint8Array, token: number): void {
     const conn = this.conn!;
     const reply = (ok: boolean, body?: Uint8Array): void => {
@@ -675,7 +683,12 @@ export class Transport extends EventEmitter {
     };
     const policy = this.role === 'server' ? this.policy : undefined;
     if (!policy) return reply(false); // the client accepts no global requests (hostkeys-00@openssh.com needs no reply)
-    if (name === 'no-more-sessions@openssh.com') {
+    if (name === HOSTKEYS_PROVE) {
+      const sid = this.engineRef?.sessionId;
+      const proof = sid ? proveHostKeys(this.serverKeys, sid, data, this.engineRef?.negotiated?.hostKey) : undefined;
+      return proof ? reply(true, proof) : reply(false);
+    }
+        if (name === 'no-more-sessions@openssh.com') {
       this.noMoreSessions = true;
       return reply(true);
     }

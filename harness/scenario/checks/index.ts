@@ -3,6 +3,7 @@ import type { Check } from '../types.js';
 import { authChecks } from './auth.js';
 import { clientChecks } from './client.js';
 import { connectionChecks } from './connection.js';
+import { opensshExtChecks } from './openssh-ext.js';
 import { transportChecks } from './transport.js';
 
-export const checks: Check[] = [...transportChecks, ...authChecks, ...connectionChecks, ...clientChecks];
+export const checks: Check[] = [...transportChecks, ...authChecks, ...connectionChecks, ...clientChecks, ...opensshExtChecks];
