@@ -32,7 +32,7 @@ import { AuthError, ChannelError, DisconnectError, DisconnectReason, ProtocolErr
 import { hostKeyAlgorithmsWithCertificates, isCertificateType } from './keys/cert.js';
 import { defaultAlgorithms } from './crypto/registry.js';
 import { toPrivateKey, toPublicKeyBlob, type PrivateKeyInput, type PublicKeyInput } from './keys/key-input.js';
-import { decodeChannelOpenData, encodeChannelOpenData, encodeGlobalRequestData, TcpipForwardReply } from './messages/index.js';
+import { decodeChannelOpenData, encodeChannelOpenData, encodeGlobalRequestData, encodeMessage, TcpipForwardReply } from './messages/index.js';
 import {
   checkTransportOptions, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS,
   type HostKeyVerifier, type TransportOptions,
@@ -330,7 +330,13 @@ export class Transport extends EventEmitter {
         onBanner: (message, language) => this.emit('banner', message, language),
         onAuthenticated: (user) => { this.authenticatedUser = user; this.emit('authenticated', user); },
       });
-    } else this.authServer = new AuthServer(host, this.policy!, { ...o.auth, onWake: () => this.serviceAuthServer() });
+    } else {
+      // OpenSSH PROTOCOL "ext-info-in-auth@openssh.com": a client that announced it gets server-sig-algs again during authentication
+      const extInfoInAuth = (): Uint8Array | undefined => (engine.peerExtensions.has('ext-info-in-auth@openssh.com')
+        ? encodeMessage({ type: 'SSH_MSG_EXT_INFO', extensions: [{ name: 'server-sig-algs', value: Buffer.from(defaultAlgorithms.hostKey.join(','), 'latin1') }] })
+        : undefined);
+      this.authServer = new AuthServer(host, this.policy!, { ...o.auth, extInfoInAuth, onWake: () => this.serviceAuthServer() });
+    }
     const first = deferred<void>();
     this.kexWaiters.push(first);
     if (socket instanceof net.Socket) socket.setNoDelay(true); // also for sockets handed to us

@@ -27,6 +27,11 @@ export interface AuthServerOptions {
   readonly signatureAlgorithms?: ReadonlyMap<string, SignatureAlgorithm>;
   /** Requests a client may pipeline while one is being decided. Default 32. */
   readonly maxQueued?: number;
+  /**
+   * OpenSSH PROTOCOL "ext-info-in-auth@openssh.com": when the client announced it, the SSH_MSG_EXT_INFO payload to
+   * send once, before the reply to its first request (undefined: the client did not ask, send nothing).
+   */
+  readonly extInfoInAuth?: () => Uint8Array | undefined;
   /** Called when an asynchronous policy decision settles: the driver should call handleTimeout(now) and flush. */
   readonly onWake?: () => void;
   /**
@@ -179,6 +184,8 @@ export class AuthServer {
     const { user, service } = msg;
     if (!this.bannerSent) {
       this.bannerSent = true;
+      const ext = this.options.extInfoInAuth?.();
+      if (ext) this.host.sendPayload(ext);
       const text = this.policy.banner?.(user);
       // RFC 4252 §5.4: the banner goes out before the reply to the first request.
       if (text) this.host.sendPayload(encodeMessage({ type: 'SSH_MSG_USERAUTH_BANNER', message: text, language: '' }));

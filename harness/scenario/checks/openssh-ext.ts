@@ -308,15 +308,21 @@ export const opensshExtChecks: Check[] = [
 
   defineCheck({
     id: 'ext.ext-info-in-auth-once',
-    title: 'An SSH_MSG_EXT_INFO sent during authentication comes once, before SSH_MSG_USERAUTH_SUCCESS',
+    title: 'With ext-info-in-auth@openssh.com announced, an SSH_MSG_EXT_INFO during authentication comes once, before SSH_MSG_USERAUTH_SUCCESS',
     level: 'MUST', area: 'ext-info', suites: ['auth'], spec: EXT_IN_AUTH_SPEC,
   }, async (ctx) => {
-    const c = await authed(ctx);
+    const c = await ctx.connect();
+    await c.kex();
+    // the client says it takes EXT_INFO during authentication: its own EXT_INFO, the first message after NEWKEYS
+    // (RFC 8308 §2.4), allowed only when the server offered ext-info-s (RFC 8308 §2.1)
+    const offered = ctx.target.kexInit?.kex.includes('ext-info-s') === true;
+    if (offered) c.send({ type: 'SSH_MSG_EXT_INFO', extensions: [{ name: 'ext-info-in-auth@openssh.com', value: Buffer.from('0') }] });
+    await c.authenticate('any');
     const msgs = c.rec.inbox.messages;
     const success = msgs.findIndex((m) => m.name === 'SSH_MSG_USERAUTH_SUCCESS');
     const accept = msgs.findIndex((m) => m.name === 'SSH_MSG_SERVICE_ACCEPT');
     const during = msgs.filter((m, i) => m.name === 'SSH_MSG_EXT_INFO' && i > accept);
-    if (during.length === 0) return ctx.notApplicable('the server sent no SSH_MSG_EXT_INFO during authentication');
+    if (during.length === 0) return ctx.notApplicable(`the server sent no SSH_MSG_EXT_INFO during authentication${offered ? ' (we announced ext-info-in-auth@openssh.com)' : ' (it offers no ext-info-s, so we could not announce ext-info-in-auth@openssh.com)'}`);
     if (during.length > 1) ctx.fail(`${during.length} SSH_MSG_EXT_INFO messages during authentication`);
     if (during.some((m) => m.index > success)) ctx.fail('SSH_MSG_EXT_INFO after SSH_MSG_USERAUTH_SUCCESS');
     const ext = extInfoExtensions(during[0]);
