@@ -21,7 +21,8 @@ import { AuthServer, type AuthServerOptions } from './auth/server.js';
 import { Channel } from './connection/channel.js';
 import { Connection, OpenFailure, type ConnectionEvent, type ConnectionOptions } from './connection/connection.js';
 import { answerGlobalRequest } from './connection/global-requests.js';
-import { HOSTKEYS, HOSTKEYS_PROVE, hostKeysAnnouncement, proveHostKeys } from './connection/host-keys-ext.js';
+import { HOSTKEYS, HOSTKEYS_PROVE, announcedHostKeys, hostKeysAnnouncement, proveHostKeys, verifyHostKeyProof } from './connection/host-keys-ext.js';
+import { Writer } from './wire/index.js';
 import { ChannelOpenError } from './connection/open-error.js';
 import type { ChannelOpenInfo, ServerPolicy } from './connection/policy.js';
 import { clientRequestHandler, serverRequestHandler } from './connection/session-requests.js';
@@ -688,7 +689,12 @@ export class Transport extends EventEmitter {
       this.flush();
     };
     const policy = this.role === 'server' ? this.policy : undefined;
-    if (!policy) return reply(false); // the client accepts no global requests (hostkeys-00@openssh.com needs no reply)
+    if (!policy && name === HOSTKEYS) {
+      const keys = announcedHostKeys(data);
+      if (keys.length > 0) this.emit('hostKeys', keys);
+      return reply(false);
+    }
+    if (!policy) return reply(false); // the client accepts no other global requests
     if (name === HOSTKEYS_PROVE) {
       const sid = this.engineRef?.sessionId;
       const proof = sid ? proveHostKeys(this.serverKeys, sid, data, this.engineRef?.negotiated?.hostKey) : undefined;
@@ -716,6 +722,22 @@ export class Transport extends EventEmitter {
   getServerKey(): PrivateKey | undefined {
     const alg = this.engineRef?.negotiated?.hostKey;
     return (alg && this.serverKeys.find((k) => k.algorithms.includes(alg))) || this.serverKeys[0];
+  }
+
+  /**
+   * Client: asks the server to prove it holds the private halves of `keys` (OpenSSH PROTOCOL §2.5
+   * "hostkeys-prove-00@openssh.com"; typically the keys of a 'hostKeys' event). Resolves with the keys whose
+   * signature over the session identifier verified; rejects ChannelError when the server refuses the request.
+   */
+  async proveHostKeys(keys: readonly PublicKey[]): Promise<PublicKey[]> {
+    if (this.role !== 'client') throw new SSHError('USAGE', 'proveHostKeys: a client operation');
+    const data = new Writer(4096);
+    for (const k of keys) data.string(toPublicKeyBlob(k, 'proveHostKeys: keys[]'));
+    const reply = await this.globalRequest(HOSTKEYS_PROVE, data.finish());
+    if (reply === null) throw new ChannelError('hostkeys-prove-00@openssh.com refused by the server');
+    const sid = this.sessionId!;
+    const sigs = announcedHostKeys(reply).map((k) => k.blob);
+    return keys.filter((k, i) => sigs[i] !== undefined && verifyHostKeyProof(k.blob, sid, sigs[i]!));
   }
 
   /** The server's host key from the key exchange. */

@@ -5,7 +5,8 @@
  * string host key` with each.
  */
 import { certBaseType } from '../crypto/hostkey/cert-signature.js';
-import type { PrivateKey } from '../crypto/types.js';
+import { signatureAlgorithms } from '../crypto/registry.js';
+import type { PrivateKey, PublicKey } from '../crypto/types.js';
 import { Reader, Writer } from '../wire/index.js';
 
 export const HOSTKEYS = 'hostkeys-00@openssh.com';
@@ -52,4 +53,35 @@ export function proveHostKeys(keys: readonly PrivateKey[], sessionId: Uint8Array
     w.string(key.sign(algorithm, hostKeyProofData(sessionId, blob)));
   }
   return w.finish();
+}
+
+/**
+ * The `string[]` of a hostkeys-00 request (or of a prove reply), as PublicKeys; malformed data or more than
+ * MAX_PROVE_KEYS items give an empty list (the announcement is advisory: nothing to act on).
+ */
+export function announcedHostKeys(data: Uint8Array): PublicKey[] {
+  const out: PublicKey[] = [];
+  try {
+    const r = new Reader(data);
+    while (r.remaining > 0) {
+      if (out.length >= MAX_PROVE_KEYS) return [];
+      const blob = r.string('host key');
+      out.push({ type: new Reader(blob).ascii('key type'), blob });
+    }
+  } catch {
+    return [];
+  }
+  return out;
+}
+
+/** One proof signature checked with the algorithm it names (which must fit the key). */
+export function verifyHostKeyProof(blob: Uint8Array, sessionId: Uint8Array, signature: Uint8Array): boolean {
+  let name: string;
+  try {
+    name = new Reader(signature).ascii('signature algorithm');
+  } catch {
+    return false;
+  }
+  const alg = signatureAlgorithms.get(name);
+  return alg !== undefined && alg.signatureName === undefined && alg.verify(blob, hostKeyProofData(sessionId, blob), signature);
 }

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuthError, HostKeyMismatch, SSHClient, SSHServer, type Transport } from '../index.js';
+import { AuthError, HostKeyMismatch, SSHClient, SSHServer, Transport, insecureAcceptAnyHostKey, type PublicKey } from '../index.js';
 import { certifiedPrivateKey, signCertificate } from './cert.js';
 import { generateKey } from './generate.js';
 import { writeOpenSSHPrivateKey } from './openssh-private.js';
@@ -103,6 +103,20 @@ describe('OpenSSH certificates ↔ OpenSSH sshd and ssh (PROTOCOL.certkeys)', fu
     }
   });
 
+  it("sshd announces its host keys after authentication (hostkeys-00) and our client has them proven (hostkeys-prove-00)", async () => {
+    const t = new Transport(['127.0.0.1', port], { verifyHostKey: insecureAcceptAnyHostKey });
+    try {
+      const announced = new Promise<PublicKey[]>((resolve) => t.once('hostKeys', resolve));
+      await t.startClient();
+      await t.authPublicKey('root', certifiedPrivateKey(userKey.toPrivateKey(), userCert(['root'])));
+      const keys = await announced;
+      expect(keys.map((k) => k.type)).to.deep.equal(['ssh-ed25519']);
+      expect(await t.proveHostKeys(keys)).to.deep.equal(keys);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('sshd refuses our certificate for another principal; our client refuses a host certificate from an untrusted CA', async () => {
     const c = client(`@cert-authority [127.0.0.1]:${port} ${caPub}\n`);
     let err: unknown;
@@ -125,7 +139,7 @@ describe('OpenSSH certificates ↔ OpenSSH sshd and ssh (PROTOCOL.certkeys)', fu
       hostKeys: [certifiedPrivateKey(hostKey.toPrivateKey(), hostCert)],
       trustedUserCAKeys: [parsePublicKeyLine(caPub).blob],
       policy: { allowedAuths: () => ['publickey'], checkChannelExecRequest: () => true },
-    }, (t: Transport) => {
+    }, (t) => {
       t.on('channel', (ch) => ch.once('exec', (command) => { ch.end(`ran ${command}\n`); void ch.exit(0); }));
     });
     const { port: ourPort } = await server.listen(0, '127.0.0.1');
