@@ -308,6 +308,7 @@ export class Transport extends EventEmitter {
     const host = {
       role,
       get sessionId() { return engine.sessionId; },
+      get hostKeyBlob() { return engine.hostKey?.blob; },
       // Service layers answer asynchronously (policy promises); an answer that comes after the connection ended has
       // no one to go to and is dropped, instead of throwing the close error into a detached continuation.
       sendPayload: (p: Uint8Array) => {

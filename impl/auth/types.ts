@@ -9,6 +9,11 @@ export interface ServiceHost {
   readonly role: 'client' | 'server';
   /** H of the first key exchange (RFC 4253 §7.2); publickey signatures cover it (RFC 4252 §7). */
   readonly sessionId: Uint8Array | undefined;
+  /**
+   * The host key blob the server presented in the key exchange, when the host knows it (server side):
+   * publickey-hostbound-v00@openssh.com binds signatures to it (OpenSSH PROTOCOL §3.1).
+   */
+  readonly hostKeyBlob?: Uint8Array | undefined;
   /** Queues one service-layer payload (message number ≥ 50) for encryption and framing. */
   sendPayload(payload: Uint8Array): void;
 }

@@ -648,6 +648,8 @@ export class Engine {
     this.writeTransport({ type: 'SSH_MSG_EXT_INFO', extensions: [
       { name: 'server-sig-algs', value: Buffer.from(names.join(','), 'latin1') },
       { name: 'ping@openssh.com', value: Buffer.from('0', 'latin1') },
+      // OpenSSH PROTOCOL §3.1: the auth layer takes publickey-hostbound-v00@openssh.com
+      { name: 'publickey-hostbound@openssh.com', value: Buffer.from('0', 'latin1') },
     ] });
   }
 
