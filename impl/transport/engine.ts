@@ -396,8 +396,8 @@ export class Engine {
     }
     if (id < 50) return this.handleTransportMessage(id, payload, seq);
     // OpenSSH PROTOCOL "ping@openssh.com": SSH2_MSG_PING(192) is answered with SSH2_MSG_PONG(193) echoing its data,
-    // once the first key exchange is done (earlier it is an unknown message like any other)
-    if (id === PING_MESSAGE && this.phase === 'established') { this.answerPing(payload); return; }
+    // once the first key exchange is done; before that, or when it does not parse, it is an unknown message like any other
+    if (id === PING_MESSAGE && this.phase === 'established' && this.answerPing(payload)) return;
     if (checks) {
       // RFC 4253 §7.1: between the peer's KEXINIT and its NEWKEYS only transport and kex messages may come
       if (kex && kex.peerKexInit && !kex.receivedNewKeys) throw new ProtocolError(`message ${id} during key exchange (RFC 4253 §7.1)`, ['kex messages'], String(id));
@@ -653,12 +653,18 @@ export class Engine {
     ] });
   }
 
-  /** SSH2_MSG_PING: `byte 192 || string data` → `byte 193 || string data`; a malformed one is a decode error. */
-  private answerPing(payload: Uint8Array): void {
-    const r = new Reader(payload.subarray(1));
-    const data = r.string('ping data');
-    r.end('SSH2_MSG_PING');
+  /** SSH2_MSG_PING: `byte 192 || string data` → `byte 193 || string data`. False when it does not parse (then: UNIMPLEMENTED, RFC 4253 §11.4). */
+  private answerPing(payload: Uint8Array): boolean {
+    let data: Uint8Array;
+    try {
+      const r = new Reader(payload.subarray(1));
+      data = r.string('ping data');
+      r.end('SSH2_MSG_PING');
+    } catch {
+      return false;
+    }
     this.writeRaw(new Writer(data.length + 5).byte(PING_MESSAGE + 1).string(data).finish());
+    return true;
   }
 
   private setCompression(dir: 'in' | 'out', alg: CompressionAlgorithm | undefined): void {
