@@ -173,9 +173,9 @@ export const opensshExtChecks: Check[] = [
     const kexKey = c.engine.hostKey?.blob;
     c.note(`${a.keys.length} host key(s) announced`);
     if (kexKey && !a.keys.some((k) => Buffer.compare(Buffer.from(k), Buffer.from(kexKey)) === 0)) {
-      // OpenSSH announces plain keys; a certificate host key is announced as its plain key
-      const plain = c.negotiated?.hostKey.includes('-cert-v01@openssh.com');
-      if (!plain) ctx.fail('the host key used in the key exchange is not among the announced keys');
+      // only plain keys are announced: after a certificate key exchange the certificate itself is not listed
+      const certified = c.negotiated?.hostKey.endsWith('-cert-v01@openssh.com') === true;
+      if (!certified) ctx.fail('the host key used in the key exchange is not among the announced keys');
     }
   }),
 
