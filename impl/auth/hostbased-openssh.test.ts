@@ -58,6 +58,7 @@ describe('hostbased authentication ↔ OpenSSH sshd and ssh-keysign (RFC 4252 §
   let port = 0;
   let container = '';
   const clientHostKey = parsePrivateKey(writeOpenSSHPrivateKey(generateKey('ed25519').privateKey));
+  const rsaHostKey = parsePrivateKey(writeOpenSSHPrivateKey(generateKey('rsa', 2048).privateKey));
 
   before(async function () {
     if (!imageReady()) {
@@ -70,12 +71,14 @@ describe('hostbased authentication ↔ OpenSSH sshd and ssh-keysign (RFC 4252 §
     writeFileSync(join(dir, 'sshd_config'), [
       `Port ${port}`, 'ListenAddress 127.0.0.1', 'HostKey /etc/ssh/ssh_host_ed25519_key',
       'HostbasedAuthentication yes', 'HostbasedUsesNameFromPacketOnly yes', 'IgnoreRhosts yes',
+      'HostbasedAcceptedAlgorithms ssh-ed25519,rsa-sha2-512',
       'PubkeyAuthentication no', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'UseDNS no', 'LogLevel VERBOSE', '',
     ].join('\n'));
     // sshd strips the trailing dot of the client host name before looking it up
     writeFileSync(join(dir, 'start.sh'), [
       'set -e',
       `echo 'ours.example ${formatPublicKeyLine(clientHostKey.publicBlob)}' > /etc/ssh/ssh_known_hosts`,
+      `echo 'ours.example ${formatPublicKeyLine(rsaHostKey.publicBlob)}' >> /etc/ssh/ssh_known_hosts`,
       `echo 'ours.example ${USER}' > /etc/ssh/shosts.equiv`,
       // the container's ssh client may sign with its host key through ssh-keysign
       "printf 'Host *\\n  HostbasedAuthentication yes\\n  EnableSSHKeysign yes\\n' > /etc/ssh/ssh_config",
@@ -93,11 +96,11 @@ describe('hostbased authentication ↔ OpenSSH sshd and ssh-keysign (RFC 4252 §
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function ourClient(clientHost: string, clientUser: string): Promise<{ t: Transport; error?: unknown }> {
+  async function ourClient(clientHost: string, clientUser: string, key = clientHostKey, algorithm?: string): Promise<{ t: Transport; error?: unknown }> {
     const t = new Transport(['127.0.0.1', port], { verifyHostKey: insecureAcceptAnyHostKey });
     await t.startClient();
     try {
-      await t.authHostbased(USER, clientHostKey, clientHost, clientUser);
+      await t.authHostbased(USER, key, clientHost, clientUser, algorithm === undefined ? {} : { algorithm });
       return { t };
     } catch (error) {
       return { t, error };
@@ -113,6 +116,15 @@ describe('hostbased authentication ↔ OpenSSH sshd and ssh-keysign (RFC 4252 §
     } finally {
       await t.close();
     }
+  });
+
+  it('an RSA client host key signs with rsa-sha2-512 (server-sig-algs); sshd refuses rsa-sha2-256, which HostbasedAcceptedAlgorithms leaves out', async () => {
+    const good = await ourClient('ours.example.', USER, rsaHostKey);
+    await good.t.close();
+    expect(good.error).to.equal(undefined);
+    const bad = await ourClient('ours.example.', USER, rsaHostKey, 'rsa-sha2-256');
+    await bad.t.close();
+    expect(bad.error).to.be.instanceOf(AuthError);
   });
 
   it('sshd refuses a host name or client user that shosts.equiv does not list', async () => {
