@@ -21,7 +21,7 @@ import { AuthServer, type AuthServerOptions } from './auth/server.js';
 import { Channel } from './connection/channel.js';
 import { Connection, OpenFailure, type ConnectionEvent, type ConnectionOptions } from './connection/connection.js';
 import { answerGlobalRequest } from './connection/global-requests.js';
-import { HOSTKEYS, HOSTKEYS_PROVE, announcedHostKeys, hostKeysAnnouncement, proveHostKeys, verifyHostKeyProof } from './connection/host-keys-ext.js';
+import { HOSTKEYS, HOSTKEYS_PROVE, announceHostKeysTo, announcedHostKeys, hostKeysAnnouncement, proveHostKeys, verifyHostKeyProof } from './connection/host-keys-ext.js';
 import { Writer } from './wire/index.js';
 import { ChannelOpenError } from './connection/open-error.js';
 import type { ChannelOpenInfo, ServerPolicy } from './connection/policy.js';
@@ -679,7 +679,7 @@ export class Transport extends EventEmitter {
   /** OpenSSH PROTOCOL §2.5: after authentication, tell the client every host key we hold (no reply wanted). */
   private announceHostKeys(): void {
     const data = hostKeysAnnouncement(this.serverKeys);
-    if (data && this.conn) this.conn.sendGlobalRequest(HOSTKEYS, false, data);
+    if (data && this.conn && announceHostKeysTo(this.engineRef?.peerVersion)) this.conn.sendGlobalRequest(HOSTKEYS, false, data);
   }
 
   private onGlobalRequest(name: string, wantReply: boolean, data: Uint8Array, token: number): void {

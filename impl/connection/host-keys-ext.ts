@@ -14,6 +14,18 @@ export const HOSTKEYS_PROVE = 'hostkeys-prove-00@openssh.com';
 /** More keys than any server holds: a longer prove request is refused rather than signed. */
 const MAX_PROVE_KEYS = 32;
 
+/**
+ * Clients known to answer hostkeys-00 although it asks for no reply (RFC 4254 §4: then "no reply is sent"): GNU lsh 2.1
+ * sends SSH_MSG_REQUEST_FAILURE, which a strict peer must treat as a reply to nothing. They are not told (OpenSSH's
+ * sshd keeps the same kind of list in its compat flags).
+ */
+const ANSWERS_UNWANTED_REPLY = /^SSH-2\.0-lsh[_-]/i;
+
+/** Whether to send hostkeys-00 to a client with this identification string. */
+export function announceHostKeysTo(peerVersion: string | undefined): boolean {
+  return peerVersion !== undefined && !ANSWERS_UNWANTED_REPLY.test(peerVersion);
+}
+
 /** The plain (non-certificate) host keys, as `string[] hostkeys` data of a hostkeys-00 request. */
 export function hostKeysAnnouncement(keys: readonly PrivateKey[]): Uint8Array | undefined {
   const plain = keys.filter((k) => certBaseType(k.publicKey.type) === undefined);
