@@ -118,7 +118,7 @@ describe('impl/keys/cert (OpenSSH PROTOCOL.certkeys)', function () {
     expect(() => certifiedPrivateKey(stranger, cert)).to.throw(KeyFormatError);
   });
 
-  it('refuses malformed certificates with a typed error: truncation, unsorted options, certificate as CA, unknown critical options', () => {
+  it('refuses malformed certificates with a typed error (every truncation), a certificate as CA, unknown critical options, a missing principal list', () => {
     const caKey = parsePrivateKey(writeOpenSSHPrivateKey(generateKey('ed25519').privateKey)).toPrivateKey();
     const subject = parsePrivateKey(writeOpenSSHPrivateKey(generateKey('ed25519').privateKey)).toPrivateKey();
     const cert = signCertificate(caKey, { publicKey: subject.publicKey.blob, kind: 'user', keyId: 'k', principals: ['u'], criticalOptions: { 'no-such-option': 'x' } });
