@@ -14,7 +14,7 @@
  * a different key of the same type, or a revoked one, fails with HostKeyMismatch (expected and received SHA256
  * fingerprints in it) whatever the policy; a host in no file goes to the MissingHostKeyPolicy.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,8 @@ import { defaultAlgorithms } from './crypto/registry.js';
 import type { PrivateKey, PublicKey } from './crypto/types.js';
 import { AuthError, HostKeyMismatch, SSHError, TimeoutError } from './errors.js';
 import { fingerprintSHA256 } from './keys/fingerprint.js';
+import { certificateAlgorithmsFor, certifiedPrivateKey, checkCertificate, isCertificateType } from './keys/cert.js';
+import { parsePublicKeyLine } from './keys/public-line.js';
 import { toPrivateKey, type PrivateKeyInput } from './keys/key-input.js';
 import { KeyFormatError } from './keys/errors.js';
 import { Transport, type TransportAlgorithms, type TransportOptions } from './Transport.js';
@@ -61,6 +63,11 @@ export interface SSHClientConnectOptions {
   /** An already connected stream to run SSH over (paramiko's `sock`), e.g. a proxy tunnel; host/port still name the host for known_hosts. */
   readonly sock?: Duplex;
   readonly algorithms?: TransportAlgorithms;
+  /**
+   * An OpenSSH certificate for `privateKey` (its `-cert.pub` line or blob, PROTOCOL.certkeys): offered first, then the
+   * plain key. For `keyFilename` files, `<file>-cert.pub` is picked up when it exists, as ssh(1) does.
+   */
+  readonly certificate?: string | Uint8Array;
   /** Further Transport options (rekey limits, trace, ...); host key checking stays with the SSHClient. */
   readonly transport?: Omit<TransportOptions, 'verifyHostKey' | 'algorithms' | 'hostKeys'>;
 }
@@ -85,7 +92,7 @@ export interface ExecCommandOptions {
 
 const CONNECT_OPTION_NAMES = [
   'port', 'username', 'password', 'privateKey', 'passphrase', 'keyFilename', 'lookForKeys', 'timeout', 'handshakeTimeout', 'authTimeout',
-  'sock', 'algorithms', 'transport',
+  'sock', 'algorithms', 'transport', 'certificate',
 ] as const;
 
 const DEFAULT_AUTH_TIMEOUT_MS = 30_000;
@@ -240,9 +247,19 @@ export class SSHClient {
   /** Keys to try, parsed now, so a wrong passphrase or a bad file fails before we connect. */
   private collectKeys(o: SSHClientConnectOptions): PrivateKey[] {
     const keys: PrivateKey[] = [];
-    if (o.privateKey !== undefined) keys.push(toPrivateKey(o.privateKey, 'connect: options.privateKey', o.passphrase));
+    if (o.certificate !== undefined && o.privateKey === undefined) throw new SSHError('USAGE', 'connect: options.certificate needs options.privateKey');
+    if (o.privateKey !== undefined) {
+      const key = toPrivateKey(o.privateKey, 'connect: options.privateKey', o.passphrase);
+      if (o.certificate !== undefined) keys.push(withCertificate(key, o.certificate, 'connect: options.certificate'));
+      keys.push(key);
+    }
     const files = o.keyFilename === undefined ? [] : typeof o.keyFilename === 'string' ? [o.keyFilename] : checkStringList(o.keyFilename, 'connect: options.keyFilename');
-    for (const f of files) keys.push(toPrivateKey(readKeyFile(f, 'connect: options.keyFilename'), `connect: options.keyFilename ${f}`, o.passphrase));
+    for (const f of files) {
+      const key = toPrivateKey(readKeyFile(f, 'connect: options.keyFilename'), `connect: options.keyFilename ${f}`, o.passphrase);
+      const certFile = `${f}-cert.pub`;
+      if (existsSync(certFile)) keys.push(withCertificate(key, readFileSync(certFile, 'utf8'), `connect: ${certFile}`));
+      keys.push(key);
+    }
     if (o.lookForKeys) {
       for (const name of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {
         const f = join(homedir(), '.ssh', name);
@@ -258,16 +275,21 @@ export class SSHClient {
     return keys;
   }
 
-  /** The host key algorithms: the types known for this host first (ssh(1) does the same), unless the caller chose. */
+  /**
+   * The host key algorithms: certificate algorithms first when a `@cert-authority` line covers the host, then the types
+   * known for this host (ssh(1) does the same), unless the caller chose.
+   */
   private algorithmsFor(host: string, port: number, given: TransportAlgorithms | undefined): TransportAlgorithms | undefined {
     if (given?.hostKey || given?.hostKeys) return given;
-    const known = this.knownHosts.knownTypes(host, port).flatMap((t) => ALGORITHMS_FOR_KEY_TYPE[t] ?? [t]).filter((a) => defaultAlgorithms.hostKey.includes(a));
+    const certs = this.knownHosts.certificateAuthorities(host, port).length > 0 ? certificateAlgorithmsFor(defaultAlgorithms.hostKey) : [];
+    const known = [...certs, ...this.knownHosts.knownTypes(host, port).flatMap((t) => ALGORITHMS_FOR_KEY_TYPE[t] ?? [t]).filter((a) => defaultAlgorithms.hostKey.includes(a))];
     if (known.length === 0) return given;
     return { ...given, hostKey: [...new Set([...known, ...defaultAlgorithms.hostKey])] };
   }
 
   /** The Transport's host key check: decided at once for listed and changed keys, by the policy for unknown hosts. */
   private verify(host: string, port: number, key: PublicKey): boolean | Promise<boolean> {
+    if (isCertificateType(key.type)) return this.verifyCertificate(host, port, key);
     const { status, expected } = this.knownHosts.lookup(host, port, key.blob);
     const fingerprint = fingerprintSHA256(key.blob);
     const name = port === 22 ? host : `[${host}]:${port}`;
@@ -286,6 +308,26 @@ export class SSHClient {
     // file) is awaited before anything else is sent
     const answer: unknown = this.policy.missingHostKey(context);
     return typeof (answer as PromiseLike<void> | undefined)?.then === 'function' ? Promise.resolve(answer).then(() => true) : true;
+  }
+
+  /**
+   * A host certificate (OpenSSH PROTOCOL.certkeys): accepted when a `@cert-authority` line for the host names its CA and
+   * the certificate is a valid host certificate for this host name; neither it, its key nor its CA may be `@revoked`.
+   * Without a CA line for the host, the certified key is checked as a plain host key (ssh(1) does the same).
+   */
+  private verifyCertificate(host: string, port: number, key: PublicKey): boolean | Promise<boolean> {
+    const name = port === 22 ? host : `[${host}]:${port}`;
+    const cas = this.knownHosts.certificateAuthorities(host, port);
+    const fingerprint = fingerprintSHA256(key.blob);
+    const details = { host, port, keyType: key.type, receivedFingerprint: fingerprint, expectedFingerprints: cas.map((b) => fingerprintSHA256(b)) };
+    const verdict = checkCertificate(key.blob, { kind: 'host', principal: host, trustedCAs: cas });
+    const cert = verdict.certificate;
+    if (cert && [cert.blob, cert.publicKey, cert.signatureKey].some((b) => this.knownHosts.isRevoked(host, port, b))) {
+      throw new HostKeyMismatch(`the host certificate of ${name} (or its key or CA) is marked @revoked in ${this.knownHosts.describeFiles()}`, details);
+    }
+    if (verdict.ok) return true;
+    if (cas.length > 0 || !cert) throw new HostKeyMismatch(`host certificate of ${name} refused: ${verdict.reason}`, details);
+    return this.verify(host, port, { type: cert.keyType, blob: cert.publicKey });
   }
 
   private async authenticate(t: Transport, username: string, keys: readonly PrivateKey[], password: string | undefined): Promise<void> {
@@ -354,4 +396,14 @@ function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> 
     p,
     new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new TimeoutError(message)), ms); timer.unref?.(); }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** A key presenting `certificate` (a `-cert.pub` line or a blob); KeyFormatError naming `what` when it does not fit. */
+function withCertificate(key: PrivateKey, certificate: string | Uint8Array, what: string): PrivateKey {
+  try {
+    const blob = typeof certificate === 'string' ? parsePublicKeyLine(certificate).blob : certificate;
+    return certifiedPrivateKey(key, blob);
+  } catch (e) {
+    throw new KeyFormatError(e instanceof KeyFormatError ? e.kind : 'malformed', `${what}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }

@@ -18,7 +18,8 @@ import * as net from 'node:net';
 import type { ServerPolicy } from './connection/policy.js';
 import type { PrivateKey } from './crypto/types.js';
 import { SSHError } from './errors.js';
-import { toPrivateKey, type PrivateKeyInput } from './keys/key-input.js';
+import { toPrivateKey, toPublicKeyBlob, type PrivateKeyInput, type PublicKeyInput } from './keys/key-input.js';
+import { trustUserCertificates } from './auth/certificates.js';
 import { checkTransportOptions } from './transport-options.js';
 import { Transport, type TransportOptions } from './Transport.js';
 import { checkFunction, checkInt, checkKnownKeys, checkObject, checkOptionalFunction, checkPort, checkString, usage } from './validate.js';
@@ -34,6 +35,12 @@ export interface SSHServerOptions extends Omit<TransportOptions, 'hostKeys' | 'v
   readonly hostKeys: readonly PrivateKeyInput[];
   /** The decisions (authentication, channels, requests), or a function that makes a fresh policy per connection. */
   readonly policy: ServerPolicy | ((peer: PeerAddress) => ServerPolicy);
+  /**
+   * CA public keys whose user certificates authenticate (sshd TrustedUserCAKeys, OpenSSH PROTOCOL.certkeys): a
+   * certificate signed by one of them, listing the user as a principal, valid now and from the client's address
+   * (source-address) logs in; with force-command only that command may run. See trustUserCertificates().
+   */
+  readonly trustedUserCAKeys?: readonly PublicKeyInput[];
   /** Connections at once, in any state; sockets beyond it are closed at once (counted in 'clientError'). Default 1024. */
   readonly maxConnections?: number;
 }
@@ -69,7 +76,7 @@ export interface SSHServer {
 export type ConnectionHandler = (transport: Transport, peer: PeerAddress) => void | Promise<void>;
 
 const OPTION_NAMES = [
-  'hostKeys', 'policy', 'maxConnections', 'algorithms', 'rekey', 'softwareVersion', 'comments', 'connection', 'auth', 'trace', 'limits',
+  'hostKeys', 'policy', 'maxConnections', 'trustedUserCAKeys', 'algorithms', 'rekey', 'softwareVersion', 'comments', 'connection', 'auth', 'trace', 'limits',
   'handshakeTimeoutMs', 'connectTimeoutMs', 'loginGraceMs',
 ] as const;
 
@@ -78,6 +85,7 @@ export class SSHServer extends EventEmitter {
   private readonly transportOptions: TransportOptions;
   private readonly policy: ServerPolicy | ((peer: PeerAddress) => ServerPolicy);
   private readonly maxConnections: number;
+  private readonly trustedCAs: readonly Uint8Array[];
   private readonly handler: ConnectionHandler | undefined;
   private readonly live = new Set<Transport>();
   private readonly sockets = new Set<net.Socket>();
@@ -93,7 +101,9 @@ export class SSHServer extends EventEmitter {
     this.policy = o.policy;
     this.maxConnections = o.maxConnections === undefined ? 1024 : checkInt(o.maxConnections, 'SSHServer: options.maxConnections', 1, 1_000_000);
     this.handler = checkOptionalFunction<ConnectionHandler>(onConnection, 'SSHServer: onConnection');
-    const { hostKeys: _k, policy: _p, maxConnections: _m, ...transport } = o;
+    if (o.trustedUserCAKeys !== undefined && !Array.isArray(o.trustedUserCAKeys)) throw usage('SSHServer: options.trustedUserCAKeys', 'an array of public keys', o.trustedUserCAKeys);
+    this.trustedCAs = (o.trustedUserCAKeys ?? []).map((k, i) => toPublicKeyBlob(k, `SSHServer: options.trustedUserCAKeys[${i}]`));
+    const { hostKeys: _k, policy: _p, maxConnections: _m, trustedUserCAKeys: _c, ...transport } = o;
     this.transportOptions = transport;
     checkTransportOptions(this.transportOptions); // now, not at the first connection
   }
@@ -146,6 +156,7 @@ export class SSHServer extends EventEmitter {
     let policy: ServerPolicy;
     try {
       policy = typeof this.policy === 'function' ? this.policy(peer) : this.policy;
+      if (this.trustedCAs.length > 0) policy = trustUserCertificates(policy, { trustedCAs: this.trustedCAs, clientAddress: peer.address });
     } catch (e) {
       socket.destroy();
       this.emit('clientError', e instanceof Error ? e : new Error(String(e)), peer);

@@ -21,6 +21,8 @@ import { AuthServer, type AuthServerOptions } from './auth/server.js';
 import { Channel } from './connection/channel.js';
 import { Connection, OpenFailure, type ConnectionEvent, type ConnectionOptions } from './connection/connection.js';
 import { answerGlobalRequest } from './connection/global-requests.js';
+import { HOSTKEYS, HOSTKEYS_PROVE, announceHostKeysTo, announcedHostKeys, hostKeysAnnouncement, proveHostKeys, verifyHostKeyProof } from './connection/host-keys-ext.js';
+import { Writer } from './wire/index.js';
 import { ChannelOpenError } from './connection/open-error.js';
 import type { ChannelOpenInfo, ServerPolicy } from './connection/policy.js';
 import { clientRequestHandler, serverRequestHandler } from './connection/session-requests.js';
@@ -28,8 +30,10 @@ import { connectSocket, parseHostPort, type SocketSpec } from './connection/sock
 import { loadModuli, type GexGroup } from './crypto/kex/moduli.js';
 import type { PrivateKey, PublicKey } from './crypto/types.js';
 import { AuthError, ChannelError, DisconnectError, DisconnectReason, ProtocolError, SSHError, TimeoutError } from './errors.js';
+import { hostKeyAlgorithmsWithCertificates, isCertificateType } from './keys/cert.js';
+import { defaultAlgorithms } from './crypto/registry.js';
 import { toPrivateKey, toPublicKeyBlob, type PrivateKeyInput, type PublicKeyInput } from './keys/key-input.js';
-import { decodeChannelOpenData, encodeChannelOpenData, encodeGlobalRequestData, TcpipForwardReply } from './messages/index.js';
+import { decodeChannelOpenData, encodeChannelOpenData, encodeGlobalRequestData, encodeMessage, TcpipForwardReply } from './messages/index.js';
 import {
   checkTransportOptions, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS,
   type HostKeyVerifier, type TransportOptions,
@@ -264,6 +268,12 @@ export class Transport extends EventEmitter {
     return this.handshake;
   }
 
+  /** A server with a host certificate offers its -cert-v01 algorithms too (OpenSSH PROTOCOL.certkeys); undefined: the defaults. */
+  private certificateHostKeyAlgorithms(role: 'client' | 'server'): string[] | undefined {
+    if (role !== 'server' || !this.serverKeys.some((k) => isCertificateType(k.publicKey.type))) return undefined;
+    return hostKeyAlgorithmsWithCertificates(this.serverKeys, defaultAlgorithms.hostKey);
+  }
+
   private async runHandshake(role: 'client' | 'server'): Promise<void> {
     const o = this.options;
     const socket = await connectSocket(this.socketSpec, o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
@@ -274,7 +284,7 @@ export class Transport extends EventEmitter {
     this.socket = socket;
     const a = o.algorithms ?? {};
     const algorithms: AlgorithmPreferences = {
-      kex: a.kex, hostKey: a.hostKey ?? a.hostKeys, cipher: a.cipher ?? a.ciphers, mac: a.mac ?? a.macs, compression: a.compression,
+      kex: a.kex, hostKey: a.hostKey ?? a.hostKeys ?? this.certificateHostKeyAlgorithms(role), cipher: a.cipher ?? a.ciphers, mac: a.mac ?? a.macs, compression: a.compression,
     };
     const danger = dangerousOptionsOf(o) ?? {};
     const handshakeMs = o.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
@@ -298,6 +308,7 @@ export class Transport extends EventEmitter {
     const host = {
       role,
       get sessionId() { return engine.sessionId; },
+      get hostKeyBlob() { return engine.hostKey?.blob; },
       // Service layers answer asynchronously (policy promises); an answer that comes after the connection ended has
       // no one to go to and is dropped, instead of throwing the close error into a detached continuation.
       sendPayload: (p: Uint8Array) => {
@@ -321,7 +332,13 @@ export class Transport extends EventEmitter {
         onBanner: (message, language) => this.emit('banner', message, language),
         onAuthenticated: (user) => { this.authenticatedUser = user; this.emit('authenticated', user); },
       });
-    } else this.authServer = new AuthServer(host, this.policy!, { ...o.auth, onWake: () => this.serviceAuthServer() });
+    } else {
+      // OpenSSH PROTOCOL "ext-info-in-auth@openssh.com": a client that announced it gets server-sig-algs again during authentication
+      const extInfoInAuth = (): Uint8Array | undefined => (engine.peerExtensions.has('ext-info-in-auth@openssh.com')
+        ? encodeMessage({ type: 'SSH_MSG_EXT_INFO', extensions: [{ name: 'server-sig-algs', value: Buffer.from(defaultAlgorithms.hostKey.join(','), 'latin1') }] })
+        : undefined);
+      this.authServer = new AuthServer(host, this.policy!, { ...o.auth, extInfoInAuth, onWake: () => this.serviceAuthServer() });
+    }
     const first = deferred<void>();
     this.kexWaiters.push(first);
     if (socket instanceof net.Socket) socket.setNoDelay(true); // also for sockets handed to us
@@ -400,6 +417,23 @@ export class Transport extends EventEmitter {
     return flow.run(username, {}, (c) => c.publicKey(username, signer, o.algorithm === undefined ? {} : { algorithm: o.algorithm }));
   }
 
+  /**
+   * RFC 4252 §9 hostbased authentication: signs with the client host's key (`hostKey`, any PrivateKeyInput, or a
+   * certifiedPrivateKey for a host certificate) for `clientUser` on `clientHost`. sshd expects the host's canonical
+   * name with a trailing dot, as ssh(1) sends it ("client.example.com.").
+   */
+  async authHostbased(username: string, hostKey: PrivateKeyInput, clientHost: string, clientUser: string, opts: { algorithm?: string } = {}): Promise<string[]> {
+    checkString(username, 'authHostbased: username');
+    checkString(clientHost, 'authHostbased: clientHost', { nonEmpty: true });
+    checkString(clientUser, 'authHostbased: clientUser');
+    const o = checkObject<{ algorithm?: string }>(opts, 'authHostbased: options');
+    checkKnownKeys(o, 'authHostbased: options', ['algorithm']);
+    if (o.algorithm !== undefined) checkString(o.algorithm, 'authHostbased: options.algorithm');
+    const signer = toPrivateKey(hostKey, 'authHostbased: hostKey');
+    const flow = await this.clientAuth('authHostbased');
+    return flow.run(username, {}, (c) => c.hostbased(username, signer, clientHost, clientUser, o.algorithm === undefined ? {} : { algorithm: o.algorithm }));
+  }
+
   /** RFC 4256, paramiko's auth_interactive. */
   async authKeyboardInteractive(username: string, handler: InteractiveHandler, submethods = ''): Promise<string[]> {
     checkString(username, 'authKeyboardInteractive: username');
@@ -438,6 +472,7 @@ export class Transport extends EventEmitter {
       if (e.type === 'success') {
         this.authenticatedUser = e.user;
         if (this.graceTimer) { clearTimeout(this.graceTimer); this.graceTimer = undefined; }
+        this.announceHostKeys();
         this.emit('authenticated', e.user);
       } else if (e.type === 'policyError') {
         this.emit('policyError', e.error);
@@ -641,6 +676,12 @@ export class Transport extends EventEmitter {
     if (reply === null) throw new ChannelError(`cancel-tcpip-forward ${address}:${port} refused by the server`);
   }
 
+  /** OpenSSH PROTOCOL §2.5: after authentication, tell the client every host key we hold (no reply wanted). */
+  private announceHostKeys(): void {
+    const data = hostKeysAnnouncement(this.serverKeys);
+    if (data && this.conn && announceHostKeysTo(this.engineRef?.peerVersion)) this.conn.sendGlobalRequest(HOSTKEYS, false, data);
+  }
+
   private onGlobalRequest(name: string, wantReply: boolean, data: Uint8Array, token: number): void {
     const conn = this.conn!;
     const reply = (ok: boolean, body?: Uint8Array): void => {
@@ -649,8 +690,18 @@ export class Transport extends EventEmitter {
       this.flush();
     };
     const policy = this.role === 'server' ? this.policy : undefined;
-    if (!policy) return reply(false); // the client accepts no global requests (hostkeys-00@openssh.com needs no reply)
-    if (name === 'no-more-sessions@openssh.com') {
+    if (!policy && name === HOSTKEYS) {
+      const keys = announcedHostKeys(data);
+      if (keys.length > 0) this.emit('hostKeys', keys);
+      return reply(false);
+    }
+    if (!policy) return reply(false); // the client accepts no other global requests
+    if (name === HOSTKEYS_PROVE) {
+      const sid = this.engineRef?.sessionId;
+      const proof = sid ? proveHostKeys(this.serverKeys, sid, data, this.engineRef?.negotiated?.hostKey) : undefined;
+      return proof ? reply(true, proof) : reply(false);
+    }
+        if (name === 'no-more-sessions@openssh.com') {
       this.noMoreSessions = true;
       return reply(true);
     }
@@ -672,6 +723,22 @@ export class Transport extends EventEmitter {
   getServerKey(): PrivateKey | undefined {
     const alg = this.engineRef?.negotiated?.hostKey;
     return (alg && this.serverKeys.find((k) => k.algorithms.includes(alg))) || this.serverKeys[0];
+  }
+
+  /**
+   * Client: asks the server to prove it holds the private halves of `keys` (OpenSSH PROTOCOL §2.5
+   * "hostkeys-prove-00@openssh.com"; typically the keys of a 'hostKeys' event). Resolves with the keys whose
+   * signature over the session identifier verified; rejects ChannelError when the server refuses the request.
+   */
+  async proveHostKeys(keys: readonly PublicKey[]): Promise<PublicKey[]> {
+    if (this.role !== 'client') throw new SSHError('USAGE', 'proveHostKeys: a client operation');
+    const data = new Writer(4096);
+    for (const k of keys) data.string(toPublicKeyBlob(k, 'proveHostKeys: keys[]'));
+    const reply = await this.globalRequest(HOSTKEYS_PROVE, data.finish());
+    if (reply === null) throw new ChannelError('hostkeys-prove-00@openssh.com refused by the server');
+    const sid = this.sessionId!;
+    const sigs = announcedHostKeys(reply).map((k) => k.blob);
+    return keys.filter((k, i) => sigs[i] !== undefined && verifyHostKeyProof(k.blob, sid, sigs[i]!));
   }
 
   /** The server's host key from the key exchange. */

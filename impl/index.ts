@@ -25,7 +25,7 @@ export { OpenFailure, type ConnectionOptions } from './connection/connection.js'
 export { ChannelOpenError } from './connection/open-error.js';
 export { bridgeChannelSocket, type BridgeResult } from './connection/socket-bridge.js';
 export type { ServerPolicy, ChannelOpenInfo, PtyInfo, WindowSize } from './connection/policy.js';
-export { AuthResult, type ServerAuthPolicy, type InteractiveQuery, type PasswordChangeRequired, type PublicKeyContext, type MaybePromise } from './auth/types.js';
+export { AuthResult, type ServerAuthPolicy, type InteractiveQuery, type PasswordChangeRequired, type PublicKeyContext, type HostbasedContext, type MaybePromise } from './auth/types.js';
 export {
   SSHError, DecodeError, ProtocolError, AlgorithmNegotiationError, DisconnectError, LimitError, MacError, KexError, AuthError,
   HostKeyMismatch, TimeoutError, ChannelError, ConnectError, DisconnectReason, disconnectReasonName, type SSHErrorCode, type HostKeyMismatchDetails,
@@ -46,3 +46,9 @@ export type { KnownHostsProblem, KnownHostNames, KnownHostMarker } from './keys/
 export type { AuthorizedKeysProblem } from './keys/authorized-keys.js';
 export type { PemFormat } from './keys/pem.js';
 export type { KeyCipherName } from './keys/openssh-cipher.js';
+export {
+  parseCertificate, signCertificate, checkCertificate, certifiedPrivateKey, isCertificateType, CERT_FOREVER, DEFAULT_USER_EXTENSIONS,
+  type Certificate, type CertificateKind, type CertificateOptionValue, type SignCertificateOptions, type CertificateRequirements, type CertificateVerdict,
+} from './keys/index.js';
+export { trustUserCertificates, userCertificateVerdict, type UserCertificateTrust, type CertificatePolicy } from './auth/certificates.js';
+export { certificateAlgorithmsFor } from './keys/cert.js';

@@ -1,5 +1,6 @@
 /** The events of a Transport (typed: a misspelt name or a listener of the wrong shape does not compile). */
 import type { Channel } from './connection/channel.js';
+import type { PublicKey } from './crypto/types.js';
 import type { SSHError } from './errors.js';
 import type { NegotiatedAlgorithms } from './transport/public-types.js';
 
@@ -21,6 +22,11 @@ export interface TransportEvents {
    * listener exists, channels go to it and not to accept().
    */
   channel: [channel: Channel];
+  /**
+   * Client: the server listed all its host keys after authentication (OpenSSH PROTOCOL §2.5 "hostkeys-00@openssh.com").
+   * Unproven: call proveHostKeys() before trusting any of them (e.g. adding them to known_hosts).
+   */
+  hostKeys: [keys: PublicKey[]];
   /** SSH_MSG_DEBUG text from the peer (RFC 4253 §11.3). */
   debug: [message: string];
   /** The connection ended: the SSHError that ended it, or undefined after our own close(). Always the last event. */

@@ -18,7 +18,10 @@ import { bridgeChannelSocket } from '../../impl/connection/socket-bridge.js';
 import { generateHostKey } from '../../impl/crypto/hostkey/index.js';
 import type { PrivateKey, PublicKey } from '../../impl/crypto/types.js';
 import { SSHError } from '../../impl/errors.js';
-import { findAuthorizedKey, fingerprintSHA256, parseAuthorizedKeys, parsePrivateKey, type AuthorizedKeysList } from '../../impl/keys/index.js';
+import {
+  certifiedPrivateKey, findAuthorizedKey, fingerprintSHA256, parseAuthorizedKeys, parseCertificate, parsePrivateKey, parsePublicKeyLine, type AuthorizedKeysList,
+} from '../../impl/keys/index.js';
+import { userCertificateVerdict } from '../../impl/auth/certificates.js';
 import { runBuiltin, runShell, type CommandIO } from './builtin-commands.js';
 import { loadTraceWriters, parseAlgorithmsFlag, traceFor, UsageError } from './common.js';
 
@@ -35,6 +38,11 @@ export interface ServeOptions {
   readonly user?: string;
   readonly password?: string;
   readonly authorizedKeys?: AuthorizedKeysList;
+  /**
+   * CA public key blobs whose user certificates authenticate (sshd TrustedUserCAKeys, OpenSSH PROTOCOL.certkeys):
+   * principals, validity and source-address are checked; force-command replaces whatever the client runs.
+   */
+  readonly trustedUserCAs?: readonly Uint8Array[];
   /** Methods that must all succeed, in order, e.g. ['publickey', 'password'] (RFC 4252 §5.1 partial success). */
   readonly authChain?: readonly string[];
   readonly algorithms?: TransportAlgorithms;
@@ -62,10 +70,15 @@ function equalSecret(a: string, b: string): boolean {
   return timingSafeEqual(h(a), h(b));
 }
 
+/** What authentication decided for one connection that the session must enforce (a certificate's force-command). */
+interface ConnectionGrant {
+  forceCommand?: string;
+}
+
 /** The policy for one connection (partial-success state is per connection). */
-function servePolicy(o: ServeOptions, forwards: ForwardingState | undefined): ServerPolicy {
+function servePolicy(o: ServeOptions, forwards: ForwardingState | undefined, clientAddress = '', granted: ConnectionGrant = {}): ServerPolicy {
   const methods: string[] = [];
-  if (o.authorizedKeys) methods.push('publickey');
+  if (o.authorizedKeys || o.trustedUserCAs?.length) methods.push('publickey');
   if (o.password !== undefined) methods.push('password', 'keyboard-interactive');
   const chain = o.authChain ?? [];
   const done = new Set<string>();
@@ -80,6 +93,7 @@ function servePolicy(o: ServeOptions, forwards: ForwardingState | undefined): Se
     done.add(next);
     return chain.every((m) => done.has(m)) ? AuthResult.SUCCESSFUL : AuthResult.PARTIALLY_SUCCESSFUL;
   };
+  const grant_ = (user: string) => grant(user, 'publickey');
   const passwordOk = (user: string, pw: string) => o.password !== undefined && equalSecret(pw, o.password) && userOk(user);
   return {
     allowedAuths() {
@@ -91,6 +105,14 @@ function servePolicy(o: ServeOptions, forwards: ForwardingState | undefined): Se
     checkAuthKeyboardInteractive: (_user) => (o.password === undefined ? AuthResult.FAILED : { prompts: [{ prompt: 'Password: ', echo: false }] }),
     checkAuthKeyboardInteractiveResponse: (user, r) => (passwordOk(user, r[0] ?? '') ? grant(user, 'keyboard-interactive') : AuthResult.FAILED),
     checkAuthPublicKey(user, key: PublicKey, ctx) {
+      const cert = userCertificateVerdict(user, key, { trustedCAs: o.trustedUserCAs ?? [], clientAddress });
+      if (cert !== undefined) {
+        if (!cert.ok || !userOk(user)) return AuthResult.FAILED;
+        if (!ctx.signed) return AuthResult.SUCCESSFUL;
+        const result = grant_(user);
+        if (result !== AuthResult.FAILED && cert.forceCommand !== undefined) granted.forceCommand = cert.forceCommand;
+        return result;
+      }
       if (!o.authorizedKeys || !userOk(user) || !findAuthorizedKey(o.authorizedKeys, key.blob)) return AuthResult.FAILED;
       // an unsigned query only asks whether the key would do: it must not satisfy a factor (RFC 4252 §7)
       if (!ctx.signed) return AuthResult.SUCCESSFUL;
@@ -186,7 +208,7 @@ class ForwardingState {
 }
 
 /** Runs one session channel: built-ins (or real commands with allowExec) for exec and shell; signals stop them. */
-function serveSession(ch: Channel, o: ServeOptions): void {
+function serveSession(ch: Channel, o: ServeOptions, granted: ConnectionGrant = {}): void {
   const abort = new AbortController();
   let child: ReturnType<typeof spawn> | undefined;
   let signalled: string | undefined;
@@ -223,11 +245,19 @@ function serveSession(ch: Channel, o: ServeOptions): void {
     });
     child.on('error', () => finish(127));
   };
-  ch.on('exec', (command: string) => {
+  ch.on('exec', (requested: string) => {
+    // PROTOCOL.certkeys force-command: the certificate's command runs instead of the requested one (as sshd does)
+    const command = granted.forceCommand ?? requested;
     if (o.allowExec) return runReal(['-c', command]);
     runBuiltin(command, io).then(finish, () => finish(1));
   });
   ch.on('shell', () => {
+    if (granted.forceCommand !== undefined) {
+      const command = granted.forceCommand;
+      if (o.allowExec) return runReal(['-c', command]);
+      runBuiltin(command, io).then(finish, () => finish(1));
+      return;
+    }
     if (o.allowExec) return runReal(['-i']);
     runShell(io, { pty: ch.pty !== undefined }).then(finish, () => finish(1));
   });
@@ -260,9 +290,10 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
     t.on('close', (e) => { transports.delete(t); forwards?.closeAll(); log(`#${n} closed: ${e?.message ?? 'by us'}`); });
     t.on('authenticated', (user: string) => log(`#${n} authenticated as ${JSON.stringify(user)}`));
     log(`#${n} connection from ${sock.remoteAddress}:${sock.remotePort}`);
-    t.startServer(servePolicy(o, forwards)).then(async () => {
+    const granted: ConnectionGrant = {};
+    t.startServer(servePolicy(o, forwards, sock.remoteAddress ?? '', granted)).then(async () => {
       for (let ch = await t.accept(); ch; ch = await t.accept()) {
-        if (ch.kind === 'session') serveSession(ch, o);
+        if (ch.kind === 'session') serveSession(ch, o, granted);
         else if (ch.kind === 'direct-tcpip' && forwards) {
           const s = forwards.take(ch.id);
           if (s) void bridgeChannelSocket(ch, s); else void ch.close();
@@ -308,6 +339,8 @@ export function register(program: Command): void {
     .option('--user <name>', 'the only user allowed to log in (default: any user name)')
     .option('--password <pw>', 'password for password and keyboard-interactive authentication')
     .option('--authorized-keys <file>', 'authorized_keys file for publickey authentication')
+    .option('--trusted-ca <file...>', 'CA public key file(s) (.pub) whose user certificates log in (sshd TrustedUserCAKeys)')
+    .option('--host-cert <file...>', 'host certificate file(s) (-cert.pub) for the --host-key keys, offered first (sshd HostCertificate)')
     .option('--auth-chain <methods>', 'methods that must all succeed in order, e.g. publickey,password (two factors)')
     .option('--algorithms <spec>', 'kind=name[:name...] pairs joined by commas (kinds: kex, hostkey, cipher, mac, compression)')
     .option('--allow-exec', 'run real commands via /bin/sh instead of the built-in set')
@@ -350,8 +383,9 @@ function serveOptionsFromFlags(f: Record<string, unknown>): ServeOptions {
       throw new UsageError(`--authorized-keys ${f.authorizedKeys}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+  const trustedUserCAs = ((f.trustedCa as string[] | undefined) ?? []).map((file) => readPublicKeyFile(file, '--trusted-ca'));
   let password = f.password as string | undefined;
-  if (password === undefined && !authorizedKeys) {
+  if (password === undefined && !authorizedKeys && trustedUserCAs.length === 0) {
     password = randomBytes(9).toString('base64url');
     process.stderr.write(`no --password or --authorized-keys given; generated password: ${password}\n`);
   }
@@ -363,7 +397,8 @@ function serveOptionsFromFlags(f: Record<string, unknown>): ServeOptions {
   return {
     host: f.host as string,
     port,
-    hostKeys: ((f.hostKey as string[] | undefined) ?? []).map(readHostKey),
+    hostKeys: withHostCertificates(((f.hostKey as string[] | undefined) ?? []).map(readHostKey), (f.hostCert as string[] | undefined) ?? []),
+    trustedUserCAs,
     user: f.user as string | undefined,
     password,
     authorizedKeys,
@@ -375,4 +410,24 @@ function serveOptionsFromFlags(f: Record<string, unknown>): ServeOptions {
     pcapDir: f.pcap as string | undefined,
     log: f.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
   };
+}
+
+function readPublicKeyFile(file: string, flag: string): Uint8Array {
+  try {
+    return parsePublicKeyLine(readFileSync(file, 'utf8').split('\n').find((l) => l.trim() && !l.startsWith('#')) ?? '').blob;
+  } catch (e) {
+    throw new UsageError(`${flag} ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** Each host certificate joins the key it certifies, in front of the plain keys (sshd HostCertificate). */
+function withHostCertificates(keys: PrivateKey[], certFiles: readonly string[]): PrivateKey[] {
+  const certified = certFiles.map((file) => {
+    const cert = readPublicKeyFile(file, '--host-cert');
+    const blob = parseCertificate(cert).publicKey;
+    const key = keys.find((k) => Buffer.compare(Buffer.from(k.publicKey.blob), Buffer.from(blob)) === 0);
+    if (!key) throw new UsageError(`--host-cert ${file}: certifies no --host-key given`);
+    return certifiedPrivateKey(key, cert);
+  });
+  return [...certified, ...keys];
 }

@@ -103,7 +103,7 @@ describe('harness/scenario: scenario files', () => {
     expect(new Set(all.map((c) => c.id)).size).to.equal(all.length);
     for (const c of all) {
       expect(c.spec.length, c.id).to.be.greaterThan(0);
-      for (const s of c.spec) expect(`${s.rfc} §${s.section}`, c.id).to.match(/^(RFC \d{4}|OpenSSH PROTOCOL|CVE-\d{4}-\d+) §\S+/);
+      for (const s of c.spec) expect(`${s.rfc} §${s.section}`, c.id).to.match(/^(RFC \d{4}|OpenSSH PROTOCOL(\.[a-z0-9]+)?|CVE-\d{4}-\d+) §\S+/);
     }
     const server = all.filter((c) => c.role === 'server');
     expect(server.length).to.be.at.least(150);

@@ -5,7 +5,8 @@
 import type { PrivateKey } from '../crypto/types.js';
 import { ProtocolError, SSHError } from '../errors.js';
 import { decodeMessage, encodeMessage, type DecodeContext, type Message } from '../messages/index.js';
-import { publicKeySignedData } from './signed-data.js';
+import { certBaseType } from '../crypto/hostkey/cert-signature.js';
+import { hostbasedSignedData, publicKeySignedData } from './signed-data.js';
 import type { ServiceHost } from './types.js';
 
 export type AuthClientEvent =
@@ -24,7 +25,8 @@ type InFlight =
   | { readonly method: 'none'; readonly user: string }
   | { readonly method: 'password'; readonly user: string; readonly password: string; changeRequested: boolean }
   | { readonly method: 'publickey'; readonly user: string; readonly key: PrivateKey; readonly algorithm: string; signed: boolean }
-  | { readonly method: 'keyboard-interactive'; readonly user: string; awaitingAnswer: boolean };
+  | { readonly method: 'keyboard-interactive'; readonly user: string; awaitingAnswer: boolean }
+  | { readonly method: 'hostbased'; readonly user: string };
 
 export interface AuthClientOptions {
   /** Service to authenticate for. Default 'ssh-connection'. */
@@ -57,7 +59,8 @@ export class AuthClient {
    */
   chooseAlgorithm(key: PrivateKey): string {
     const offered = this.serverSigAlgs;
-    if (offered) for (const a of key.algorithms) if (offered.includes(a)) return a;
+    // OpenSSH's server-sig-algs names the plain algorithms; a certificate signs with its base one (PROTOCOL.certkeys)
+    if (offered) for (const a of key.algorithms) if (offered.includes(a) || offered.includes(certBaseType(a) ?? a)) return a;
     const first = key.algorithms[0];
     if (first === undefined) throw new SSHError('USAGE', `key of type ${key.type} has no signature algorithm`);
     return first;
@@ -84,6 +87,21 @@ export class AuthClient {
     this.begin(f);
     if (opts.query === false) return this.sendSigned(f);
     this.send({ user, method: 'publickey', hasSignature: false, algorithm, key: key.publicKey.blob });
+  }
+
+  /**
+   * RFC 4252 §9 hostbased: `hostKey` is the client host's key (what ssh-keysign signs with), `clientHost` its name
+   * (an FQDN; OpenSSH sends it with a trailing dot), `clientUser` the local user. One signed request, no query.
+   */
+  hostbased(user: string, hostKey: PrivateKey, clientHost: string, clientUser: string, opts: { algorithm?: string } = {}): void {
+    const algorithm = opts.algorithm ?? this.chooseAlgorithm(hostKey);
+    if (!hostKey.algorithms.includes(algorithm)) throw new SSHError('USAGE', `key of type ${hostKey.type} cannot sign with ${algorithm}`);
+    const sessionId = this.host.sessionId;
+    if (!sessionId) throw new SSHError('USAGE', 'hostbased authentication needs a completed key exchange');
+    this.begin({ method: 'hostbased', user });
+    const blob = hostKey.publicKey.blob;
+    const signature = hostKey.sign(algorithm, hostbasedSignedData(sessionId, user, this.service, algorithm, blob, clientHost, clientUser));
+    this.send({ user, method: 'hostbased', algorithm, key: blob, clientHost, clientUser, signature });
   }
 
   keyboardInteractive(user: string, submethods = ''): void {

@@ -10,7 +10,8 @@ import type { PublicKey, SignatureAlgorithm } from '../crypto/types.js';
 import { signatureAlgorithms as registrySignatureAlgorithms } from '../crypto/registry.js';
 import { AuthError, LimitError, ProtocolError, SSHError } from '../errors.js';
 import { decodeMessage, encodeMessage, type Message } from '../messages/index.js';
-import { blobKeyType, publicKeySignedData, signatureAlgorithmOf } from './signed-data.js';
+import { HOSTBOUND_METHOD, blobKeyType, hostbasedSignedData, hostboundSignedData, publicKeySignedData, signatureAlgorithmOf } from './signed-data.js';
+import { Reader } from '../wire/index.js';
 import {
   AuthResult, isInteractiveQuery, isPasswordChangeRequired,
   type InteractiveQuery, type MaybePromise, type PasswordChangeRequired, type ServerAuthPolicy, type ServiceHost,
@@ -27,6 +28,11 @@ export interface AuthServerOptions {
   readonly signatureAlgorithms?: ReadonlyMap<string, SignatureAlgorithm>;
   /** Requests a client may pipeline while one is being decided. Default 32. */
   readonly maxQueued?: number;
+  /**
+   * OpenSSH PROTOCOL "ext-info-in-auth@openssh.com": when the client announced it, the SSH_MSG_EXT_INFO payload to
+   * send once, before the reply to its first request (undefined: the client did not ask, send nothing).
+   */
+  readonly extInfoInAuth?: () => Uint8Array | undefined;
   /** Called when an asynchronous policy decision settles: the driver should call handleTimeout(now) and flush. */
   readonly onWake?: () => void;
   /**
@@ -179,6 +185,8 @@ export class AuthServer {
     const { user, service } = msg;
     if (!this.bannerSent) {
       this.bannerSent = true;
+      const ext = this.options.extInfoInAuth?.();
+      if (ext) this.host.sendPayload(ext);
       const text = this.policy.banner?.(user);
       // RFC 4252 §5.4: the banner goes out before the reply to the first request.
       if (text) this.host.sendPayload(encodeMessage({ type: 'SSH_MSG_USERAUTH_BANNER', message: text, language: '' }));
@@ -186,7 +194,9 @@ export class AuthServer {
     const p = this.begin(user, service, msg.method, at);
     // RFC 4252 §5: an unknown service or a method not (or no longer) allowed fails without asking the policy.
     if (!this.services.includes(service)) return this.settle(p, AuthResult.FAILED);
-    if (msg.method !== 'none' && !this.allowed(user).includes(msg.method)) return this.settle(p, AuthResult.FAILED);
+    // OpenSSH PROTOCOL §3.1: host-bound publickey is the publickey method (its allowance and its policy check)
+    const method = msg.method === HOSTBOUND_METHOD ? 'publickey' : msg.method;
+    if (msg.method !== 'none' && !this.allowed(user).includes(method)) return this.settle(p, AuthResult.FAILED);
     switch (msg.method) {
       case 'none': {
         const check = this.policy.checkAuthNone;
@@ -211,13 +221,39 @@ export class AuthServer {
         const check = this.policy.checkAuthKeyboardInteractive;
         return check ? this.decide(p, () => check.call(this.policy, user, m.submethods)) : this.settle(p, AuthResult.FAILED);
       }
+      case 'hostbased': {
+        const m = msg as RequestOf<'hostbased'>;
+        return this.startHostbased(p, m.algorithm, m.key, m.clientHost, m.clientUser, m.signature);
+      }
+      case HOSTBOUND_METHOD:
+        return this.startHostbound(p, (msg as Extract<Message, { type: 'SSH_MSG_USERAUTH_REQUEST' }> & { methodData?: Uint8Array }).methodData);
       default:
-        // hostbased and unknown methods (RFC 4252 §5: the server rejects what it does not support).
+        // unknown methods (RFC 4252 §5: the server rejects what it does not support).
         return this.settle(p, AuthResult.FAILED);
     }
   }
 
-  private startPublicKey(p: Pending, algorithm: string, keyBlob: Uint8Array, signature: Uint8Array | undefined): void {
+  /**
+   * OpenSSH PROTOCOL §3.1: `boolean has signature || string algorithm || string key || string server host key ||
+   * [string signature]`; the host key must be the one we presented, and the signature covers it.
+   */
+  private startHostbound(p: Pending, data: Uint8Array | undefined): void {
+    const ours = this.host.hostKeyBlob;
+    let f: { signed: boolean; algorithm: string; key: Uint8Array; hostKey: Uint8Array; signature?: Uint8Array };
+    try {
+      const r = new Reader(data ?? new Uint8Array(0));
+      const signed = r.boolean();
+      f = { signed, algorithm: r.ascii('algorithm'), key: r.string('key'), hostKey: r.string('server host key') };
+      if (signed) f.signature = r.string('signature');
+      r.end(HOSTBOUND_METHOD);
+    } catch (e) {
+      this.fail(e instanceof SSHError ? e : new ProtocolError(String(e)));
+    }
+    if (!ours || Buffer.compare(Buffer.from(ours), Buffer.from(f.hostKey)) !== 0) return this.settle(p, AuthResult.FAILED);
+    return this.startPublicKey(p, f.algorithm, f.key, f.signature, f.hostKey);
+  }
+
+  private startPublicKey(p: Pending, algorithm: string, keyBlob: Uint8Array, signature: Uint8Array | undefined, boundHostKey?: Uint8Array): void {
     const sigAlg = this.sigAlgs.get(algorithm);
     const keyType = blobKeyType(keyBlob);
     // RFC 4252 §7 / RFC 8332 §3: the algorithm must be one we support and must match the blob's key type.
@@ -232,10 +268,25 @@ export class AuthServer {
     }
     const sessionId = this.host.sessionId;
     if (!sessionId) this.fail(new ProtocolError('publickey authentication before the first key exchange completed'));
-    const data = publicKeySignedData(sessionId, p.user, p.service, algorithm, keyBlob);
+    const data = boundHostKey ? hostboundSignedData(sessionId, p.user, p.service, algorithm, keyBlob, boundHostKey)
+      : publicKeySignedData(sessionId, p.user, p.service, algorithm, keyBlob);
     // The signature blob names its algorithm; it must be the one the request named (RFC 8332 §3.2).
-    if (signatureAlgorithmOf(signature) !== algorithm || !sigAlg.verify(keyBlob, data, signature)) return this.settle(p, AuthResult.FAILED);
+    if (signatureAlgorithmOf(signature) !== (sigAlg.signatureName ?? algorithm) || !sigAlg.verify(keyBlob, data, signature)) return this.settle(p, AuthResult.FAILED);
     return this.decide(p, () => check.call(this.policy, p.user, key, { signed: true, algorithm }));
+  }
+
+  /** RFC 4252 §9: one signed request, no query step; the policy judges the host and the users after the signature verifies. */
+  private startHostbased(p: Pending, algorithm: string, keyBlob: Uint8Array, clientHost: string, clientUser: string, signature: Uint8Array): void {
+    const sigAlg = this.sigAlgs.get(algorithm);
+    const keyType = blobKeyType(keyBlob);
+    const check = this.policy.checkAuthHostbased;
+    if (!check || !sigAlg || keyType === undefined || keyType !== sigAlg.keyType) return this.settle(p, AuthResult.FAILED);
+    const sessionId = this.host.sessionId;
+    if (!sessionId) this.fail(new ProtocolError('hostbased authentication before the first key exchange completed'));
+    const data = hostbasedSignedData(sessionId, p.user, p.service, algorithm, keyBlob, clientHost, clientUser);
+    if (signatureAlgorithmOf(signature) !== (sigAlg.signatureName ?? algorithm) || !sigAlg.verify(keyBlob, data, signature)) return this.settle(p, AuthResult.FAILED);
+    const key: PublicKey = { type: keyType, blob: keyBlob };
+    return this.decide(p, () => check.call(this.policy, p.user, key, { algorithm, clientHost, clientUser }));
   }
 
   private begin(user: string, service: string, method: string, arrivedAt: number): Pending {

@@ -9,6 +9,11 @@ export interface ServiceHost {
   readonly role: 'client' | 'server';
   /** H of the first key exchange (RFC 4253 §7.2); publickey signatures cover it (RFC 4252 §7). */
   readonly sessionId: Uint8Array | undefined;
+  /**
+   * The host key blob the server presented in the key exchange, when the host knows it (server side):
+   * publickey-hostbound-v00@openssh.com binds signatures to it (OpenSSH PROTOCOL §3.1).
+   */
+  readonly hostKeyBlob?: Uint8Array | undefined;
   /** Queues one service-layer payload (message number ≥ 50) for encryption and framing. */
   sendPayload(payload: Uint8Array): void;
 }
@@ -49,6 +54,16 @@ export interface PublicKeyContext {
   readonly algorithm: string;
 }
 
+/** Facts the layer gives the policy about a hostbased request (RFC 4252 §9); the signature has already been verified. */
+export interface HostbasedContext {
+  /** Signature algorithm named in the request, e.g. 'ssh-ed25519' or 'rsa-sha2-512'. */
+  readonly algorithm: string;
+  /** The client host name as the client claims it (RFC 4252 §9: the server should check it against the connection's source). */
+  readonly clientHost: string;
+  /** The user name on the client host. */
+  readonly clientUser: string;
+}
+
 /**
  * Server-side authentication decisions (DESIGN §2). Only `allowedAuths` is required; a method whose check is
  * missing always fails. Checks may return a Promise (e.g. a database lookup); the layer orders the replies.
@@ -61,6 +76,12 @@ export interface ServerAuthPolicy {
   /** RFC 4252 §8: the client sent a new password after a change request (or unprompted). */
   checkAuthPasswordChange?(user: string, oldPassword: string, newPassword: string): MaybePromise<AuthResult | PasswordChangeRequired>;
   checkAuthPublicKey?(user: string, key: PublicKey, ctx: PublicKeyContext): MaybePromise<AuthResult>;
+  /**
+   * RFC 4252 §9 hostbased: `key` is the client host's key (or certificate); the signature over the session is valid.
+   * The policy decides whether that host key belongs to `ctx.clientHost` (e.g. ssh_known_hosts) and whether
+   * `ctx.clientUser` on that host may log in as `user` (e.g. shosts.equiv).
+   */
+  checkAuthHostbased?(user: string, key: PublicKey, ctx: HostbasedContext): MaybePromise<AuthResult>;
   /** RFC 4256 §3.1: start keyboard-interactive; return prompts to send or a final result. */
   checkAuthKeyboardInteractive?(user: string, submethods: string): MaybePromise<AuthResult | InteractiveQuery>;
   /** RFC 4256 §3.4: the client's answers to the last prompts. */

@@ -72,6 +72,18 @@ export class KnownHostsStore {
     return out;
   }
 
+  /** CA keys of `@cert-authority` lines whose host patterns match host:port (OpenSSH PROTOCOL.certkeys, sshd(8) SSH_KNOWN_HOSTS FILE FORMAT). */
+  certificateAuthorities(host: string, port: number): Uint8Array[] {
+    return [...this.system.map((f) => f.db), this.user.db].flatMap((db) => findKnownHostEntries(db, host, port)
+      .filter((e) => e.marker === 'cert-authority').map((e) => e.blob));
+  }
+
+  /** True when an `@revoked` line for host:port (or `*`) lists this key: a revoked CA or certified key is refused. */
+  isRevoked(host: string, port: number, blob: Uint8Array): boolean {
+    return [...this.system.map((f) => f.db), this.user.db].some((db) => findKnownHostEntries(db, host, port)
+      .some((e) => e.marker === 'revoked' && Buffer.compare(Buffer.from(e.blob), Buffer.from(blob)) === 0));
+  }
+
   /**
    * Adds host:port → key to the user set and appends the line to the user file when one was loaded (created
    * with mode 0600, its directory 0700, as ssh(1) does). Returns the line.

@@ -243,6 +243,15 @@ export class Channel extends Duplex {
   }
 
   /**
+   * Client, on a session: asks the server to forward our SSH agent (OpenSSH PROTOCOL.agent "auth-agent-req@openssh.com").
+   * Resolves whether the server agreed; it then opens `auth-agent@openssh.com` channels to us, which the application
+   * accepts (TransportOptions.checkChannelRequest) and joins to its agent socket (bridgeChannelSocket).
+   */
+  requestAgentForwarding(): Promise<boolean> {
+    return this.request({ kind: 'auth-agent-req@openssh.com' }, true);
+  }
+
+  /**
    * Sends a channel request (RFC 4254 §5.4). With wantReply, resolves true/false with the peer's answer;
    * otherwise resolves true once queued. Low level: exec, shell, subsystem, requestPty and setEnv build these.
    * @hidden

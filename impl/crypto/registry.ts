@@ -13,6 +13,7 @@ import { hashFor } from './hash.js';
 import {
   ecdsaSha2Nistp256, ecdsaSha2Nistp384, ecdsaSha2Nistp521, rsaSha2256, rsaSha2512, sshEd25519, sshRsa,
 } from './hostkey/index.js';
+import { certSignatureAlgorithms } from './hostkey/cert-signature.js';
 import { curve25519Sha256, curve25519Sha256Libssh } from './kex/curve25519.js';
 import { dhGroup14Sha1, dhGroup14Sha256, dhGroup16Sha512, dhGroup18Sha512, dhGroup1Sha1 } from './kex/dh-groups.js';
 import { ecdhSha2Nistp256, ecdhSha2Nistp384, ecdhSha2Nistp521 } from './kex/ecdh-nist.js';
@@ -46,6 +47,9 @@ export const kexAlgorithms: ReadonlyMap<string, KexAlgorithm> = byName<KexAlgori
 
 export const signatureAlgorithms: ReadonlyMap<string, SignatureAlgorithm> = byName<SignatureAlgorithm>(
   sshEd25519, ecdsaSha2Nistp256, ecdsaSha2Nistp384, ecdsaSha2Nistp521, rsaSha2512, rsaSha2256, sshRsa,
+  // OpenSSH certificates: registered for host keys and publickey, never in the default offer (a side that holds a
+  // certificate, or trusts a CA for the peer, names them; impl/keys/cert.ts).
+  ...certSignatureAlgorithms,
 );
 
 export const cipherAlgorithms: ReadonlyMap<string, CipherAlgorithm> = byName<CipherAlgorithm>(

@@ -177,6 +177,11 @@ export interface PrivateKey {
 export interface SignatureAlgorithm extends AlgorithmFacts {
   /** Blob key type it verifies with (e.g. rsa-sha2-512 → 'ssh-rsa'). */
   readonly keyType: string;
+  /**
+   * The name inside its signature blobs when it differs from `name`: certificate algorithms sign with their base
+   * algorithm (OpenSSH PROTOCOL.certkeys: 'ssh-ed25519-cert-v01@openssh.com' signs as 'ssh-ed25519').
+   */
+  readonly signatureName?: string;
   /** Verifies a signature blob (`string algorithm || string signature`) over data. False, never a throw, for bad input. */
   verify(publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean;
 }

@@ -23,3 +23,7 @@ export {
   parseKnownHosts, parseKnownHostLine, checkKnownHost, addKnownHost, findKnownHostEntries, knownHostKeyTypes, knownHostName, hashHostName,
   type KnownHostsDb, type KnownHostEntry, type KnownHostStatus, type KnownHostMarker, type AddKnownHostOptions,
 } from './known-hosts.js';
+export {
+  parseCertificate, signCertificate, checkCertificate, certifiedPrivateKey, isCertificateType, CERT_FOREVER, DEFAULT_USER_EXTENSIONS,
+  type Certificate, type CertificateKind, type CertificateOptionValue, type SignCertificateOptions, type CertificateRequirements, type CertificateVerdict,
+} from './cert.js';

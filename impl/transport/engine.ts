@@ -24,6 +24,7 @@ import { PacketWriter, type OutboundDeviation } from './packet-writer.js';
 import { EngineTesting, type EstablishedSnapshot, type InboundRewrite, type OutboundRewrite, type OutboundRule, type Relaxations, type TestingSurface } from './testing.js';
 import type { EngineEvent, EngineOptions, EnginePhase, KexSecrets, NegotiatedAlgorithms, Role } from './types.js';
 import { formatVersion, VersionParser } from './version.js';
+import { Reader, Writer } from '../wire/index.js';
 
 /** RFC 4344 §3: rekey after 2^32 blocks for 128-bit ciphers is far away; 1 GiB and 1 hour are the usual defaults. */
 export const DEFAULT_REKEY = { bytes: 1 << 30, packets: 2 ** 31, seconds: 3600 } as const;
@@ -394,6 +395,9 @@ export class Engine {
       throw new ProtocolError(`strict KEX violation: message ${id} during the initial key exchange`, ['kex messages'], String(id));
     }
     if (id < 50) return this.handleTransportMessage(id, payload, seq);
+    // OpenSSH PROTOCOL "ping@openssh.com": SSH2_MSG_PING(192) is answered with SSH2_MSG_PONG(193) echoing its data,
+    // once the first key exchange is done; before that, or when it does not parse, it is an unknown message like any other
+    if (id === PING_MESSAGE && this.phase === 'established' && this.answerPing(payload)) return;
     if (checks) {
       // RFC 4253 §7.1: between the peer's KEXINIT and its NEWKEYS only transport and kex messages may come
       if (kex && kex.peerKexInit && !kex.receivedNewKeys) throw new ProtocolError(`message ${id} during key exchange (RFC 4253 §7.1)`, ['kex messages'], String(id));
@@ -635,10 +639,32 @@ export class Engine {
     if (snap.service !== undefined && this.role === 'client') this.emit({ type: 'serviceAccept', service: snap.service });
   }
 
-  /** RFC 8308 §3.1: server-sig-algs lists every signature algorithm we accept for user authentication. */
+  /**
+   * RFC 8308 §3.1: server-sig-algs lists every signature algorithm we accept for user authentication; OpenSSH
+   * PROTOCOL "ping@openssh.com" (version "0") says we answer SSH2_MSG_PING.
+   */
   private sendServerSigAlgs(): void {
     const names = defaultAlgorithms.hostKey;
-    this.writeTransport({ type: 'SSH_MSG_EXT_INFO', extensions: [{ name: 'server-sig-algs', value: Buffer.from(names.join(','), 'latin1') }] });
+    this.writeTransport({ type: 'SSH_MSG_EXT_INFO', extensions: [
+      { name: 'server-sig-algs', value: Buffer.from(names.join(','), 'latin1') },
+      { name: 'ping@openssh.com', value: Buffer.from('0', 'latin1') },
+      // OpenSSH PROTOCOL §3.1: the auth layer takes publickey-hostbound-v00@openssh.com
+      { name: 'publickey-hostbound@openssh.com', value: Buffer.from('0', 'latin1') },
+    ] });
+  }
+
+  /** SSH2_MSG_PING: `byte 192 || string data` → `byte 193 || string data`. False when it does not parse (then: UNIMPLEMENTED, RFC 4253 §11.4). */
+  private answerPing(payload: Uint8Array): boolean {
+    let data: Uint8Array;
+    try {
+      const r = new Reader(payload.subarray(1));
+      data = r.string('ping data');
+      r.end('SSH2_MSG_PING');
+    } catch {
+      return false;
+    }
+    this.writeRaw(new Writer(data.length + 5).byte(PING_MESSAGE + 1).string(data).finish());
+    return true;
   }
 
   private setCompression(dir: 'in' | 'out', alg: CompressionAlgorithm | undefined): void {
@@ -840,6 +866,9 @@ export class Engine {
     };
   }
 }
+
+/** OpenSSH PROTOCOL "ping@openssh.com": SSH2_MSG_PING; SSH2_MSG_PONG is the next number. */
+const PING_MESSAGE = 192;
 
 /** `padding_length || SSH_MSG_IGNORE (empty string) || padding`: what a relaxed opener hands back for a bad packet. */
 const IGNORE_BODY = Uint8Array.of(4, MessageId.IGNORE, 0, 0, 0, 0, 0, 0, 0, 0);

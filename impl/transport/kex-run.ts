@@ -189,7 +189,7 @@ export class KexRun {
     if (keyType !== sigAlg.keyType) throw new KexError(`host key of type ${JSON.stringify(keyType)} does not match negotiated ${algs.hostKey} (RFC 4253 §7.1)`);
     const sigName = blobType(signature, 'signature');
     // RFC 8332 §3: the signature algorithm must be the negotiated one, not merely the key's type
-    if (sigName !== algs.hostKey) throw new KexError(`signature algorithm ${JSON.stringify(sigName)} differs from negotiated ${algs.hostKey} (RFC 8332 §3)`);
+    if (sigName !== (sigAlg.signatureName ?? algs.hostKey)) throw new KexError(`signature algorithm ${JSON.stringify(sigName)} differs from negotiated ${algs.hostKey} (RFC 8332 §3)`);
     const K = this.eph!.finish(serverPublic);
     const H = exchangeHash(hashFor(method.hash), this.hashInput(hostKeyBlob, this.eph!.publicValue, serverPublic, K));
     if (!sigAlg.verify(hostKeyBlob, H, signature)) throw new KexError('host key signature over the exchange hash does not verify (RFC 4253 §8)');

@@ -16,7 +16,8 @@ const registries = {
 export interface CatalogueEntry { readonly name: string; readonly legacy: boolean }
 
 export function catalogue(kind: Kind): readonly CatalogueEntry[] {
-  return [...registries[kind].values()].map((a) => ({ name: a.name, legacy: a.legacy }));
+  // certificate host key algorithms need a certificate on the peer's side: the certificate tests cover them, not the matrix
+  return [...registries[kind].values()].filter((a) => !a.name.endsWith('-cert-v01@openssh.com')).map((a) => ({ name: a.name, legacy: a.legacy }));
 }
 
 export function isOurs(kind: Kind, name: string): boolean {
