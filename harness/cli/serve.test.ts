@@ -163,6 +163,24 @@ describe('harness/cli serve: two factors, forwarding, paramiko, the command line
     }
   });
 
+  it('--allow-exec: a signal name RFC 4254 §6.10 does not define is ignored (serve stays up), INT stops the command', async () => {
+    const srv = await startServe({ port: 0, user: 'alice', password: 'pw', allowExec: true, failureDelayMs: 1 });
+    try {
+      const t = new Transport(['127.0.0.1', srv.port], { verifyHostKey: insecureAcceptAnyHostKey });
+      await t.connect({ username: 'alice', password: 'pw' });
+      const ch = await t.openSession();
+      await ch.exec('echo ready; exec sleep 30');
+      await new Promise((r) => ch.once('data', r));
+      ch.signal('NOT-A-SIGNAL');
+      ch.signal('INT');
+      expect(await ch.exitStatus()).to.equal(null);
+      expect(ch.exitSignal?.signal).to.equal('INT');
+      await t.close();
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('-L and -R forwarding move 50 MiB intact; forwarding is denied without --allow-forwarding', async () => {
     const echo = net.createServer((s) => s.pipe(s));
     await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));

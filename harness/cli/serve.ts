@@ -207,12 +207,17 @@ class ForwardingState {
   }
 }
 
+/** The signal names RFC 4254 §6.10 defines (without the "SIG" prefix). */
+const RFC_SIGNALS: ReadonlySet<string> = new Set(['ABRT', 'ALRM', 'FPE', 'HUP', 'ILL', 'INT', 'KILL', 'PIPE', 'QUIT', 'SEGV', 'TERM', 'USR1', 'USR2']);
+
 /** Runs one session channel: built-ins (or real commands with allowExec) for exec and shell; signals stop them. */
 function serveSession(ch: Channel, o: ServeOptions, granted: ConnectionGrant = {}): void {
   const abort = new AbortController();
   let child: ReturnType<typeof spawn> | undefined;
   let signalled: string | undefined;
   ch.on('signal', (name: string) => {
+    // RFC 4254 §6.10 names only: any other name from the peer is ignored (node's kill() throws on names it does not know)
+    if (!RFC_SIGNALS.has(name)) return;
     signalled = name;
     if (child) child.kill(`SIG${name}` as NodeJS.Signals);
     else abort.abort();
