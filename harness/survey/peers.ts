@@ -31,7 +31,9 @@ export function implementationOf(peer: string): string {
 
 export function defaultSurveyServers(): string[] {
   const clients = new Set(clientPeerNames());
-  return ['self', ...BUILTIN_PEERS.filter((n) => !clients.has(n) && !ALIASES.includes(n))];
+  // the sanitizer builds (`dropbear:instrumented`, `openssh:instrumented`) are the same implementations as their plain
+  // rows, for grey-box fuzzing; name them to survey them
+  return ['self', ...BUILTIN_PEERS.filter((n) => !clients.has(n) && !ALIASES.includes(n) && !n.endsWith(':instrumented'))];
 }
 
 export function defaultSurveyClients(): string[] {
