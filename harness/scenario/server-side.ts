@@ -22,7 +22,7 @@ import { fingerprintOf } from '../targets/host-keys.js';
 import type { AlgorithmLists, ClientResult, Credentials } from '../targets/types.js';
 import type { ConnTrace } from './client-conn.js';
 import type { ConnectionRecorder } from './evidence.js';
-import { Expectations } from './expect.js';
+import { Expectations, TIME_SCALE } from './expect.js';
 import { InfraError } from './verdict.js';
 
 let keysMemo: PrivateKey[] | undefined;
@@ -179,7 +179,7 @@ export async function runClientPeer(peerName: string, side: ServerSide, r: Clien
       ...(r.stdin !== undefined ? { stdin: r.stdin } : {}),
       ...(r.algorithms ? { algorithms: r.algorithms } : {}),
       hostKeyFingerprints: side.hostKeys.map((k) => fingerprintOf(k.publicKey.blob)),
-      timeoutMs: r.timeoutMs ?? 15_000,
+      timeoutMs: Math.round((r.timeoutMs ?? 15_000) * TIME_SCALE), // stretched by --time-scale like every wait of a check
     });
     side.note(`${peerName} exited ${res.exitCode}${res.timedOut ? ' (timed out)' : ''}; stdout ${JSON.stringify(res.stdout.slice(0, 120))}; stderr ${JSON.stringify(res.stderr.slice(0, 300))}`);
     // the peer's own wrapper fell over (not the SSH implementation): retry rather than judge
