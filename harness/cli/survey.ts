@@ -17,6 +17,7 @@ import type { Command } from 'commander';
 import { clientPeerNames, targetNames } from '../targets/registry.js';
 import { defaultSurveyClients, defaultSurveyServers } from '../survey/peers.js';
 import { runSurvey, surveyExitCode } from '../survey/run-survey.js';
+import { retriage } from '../survey/retriage.js';
 import { writeSnapshot, writeSurvey } from '../survey/write.js';
 import '../targets/self.js';
 
@@ -59,7 +60,7 @@ export function surveyRunId(at = new Date()): string {
   return `${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-survey`;
 }
 
-/** `--from`: a snapshot of an earlier run (its survey.json, and interop/matrix.json beside it), nothing re-run. */
+/** `--from`: a snapshot of an earlier run (its survey.json, and interop/matrix.json beside it), nothing re-run; triage from today's KNOWN.md. */
 function fromEarlier(f: SurveyFlags): number {
   if (!f.snapshot) throw new UsageError('--from needs --snapshot');
   let report: SurveyReport;
@@ -71,6 +72,7 @@ function fromEarlier(f: SurveyFlags): number {
   if (!Array.isArray(report.rows) || typeof report.runId !== 'string') throw new UsageError(`--from ${f.from}: not a survey.json`);
   const matrixFile = join(dirname(f.from!), 'interop', 'matrix.json');
   const matrix = existsSync(matrixFile) ? (JSON.parse(readFileSync(matrixFile, 'utf8')) as MatrixReport) : undefined;
+  report = retriage(report); // explanations written into KNOWN.md since the run count
   const snap = writeSnapshot(report, matrix, resolve(f.snapshot), f.readme ? resolve(f.readme) : undefined);
   process.stdout.write(`snapshot of ${report.runId}: ${snap.length} files in ${resolve(f.snapshot)}\n`);
   return surveyExitCode(report);

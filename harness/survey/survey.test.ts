@@ -20,6 +20,7 @@ import { cellText, fullRunLinks, snapshotLinks, surveyMarkdown, tableMarkdown } 
 import { rowOf } from './table.js';
 import type { SurveyReport } from './types.js';
 import { README_BEGIN, README_END, writeSnapshot } from './write.js';
+import { retriage } from './retriage.js';
 
 function result(id: string, area: CheckResult['area'], level: CheckResult['level'], verdict: CheckResult['verdict'], known?: string): CheckResult {
   return {
@@ -53,6 +54,19 @@ function report(rows = [sample]): SurveyReport {
     totals: { implementations: 1, servers: 1, clients: 0, checks: 5, must: 1, should: 1, untriaged: 2, setupErrors: 0 },
   };
 }
+
+describe('survey --from: triage from today\'s KNOWN.md', () => {
+  it('explains what KNOWN.md now explains and drops what it no longer does; verdicts and failure counts stay as measured', () => {
+    const md = '## go, Go\n\n### kex.b, conn.*\nnow explained.\n';
+    const r = retriage(report(), md);
+    const row = r.rows[0]!;
+    expect(row.failures.map((f) => [f.id, f.known])).to.deep.equal([['kex.a', undefined], ['kex.b', 'now explained.'], ['conn.a', 'now explained.']]);
+    expect(row.cells.kex).to.deep.include({ must: 1, should: 1, untriaged: 1 });
+    expect(row.cells.connection).to.deep.include({ untriaged: 0 });
+    expect(r.totals).to.deep.include({ must: 1, should: 1, untriaged: 1 });
+    expect(retriage(report(), '').totals.untriaged).to.equal(3);
+  });
+});
 
 describe('survey table', () => {
   it('counts failed MUST and SHOULD checks per area, and what KNOWN.md does not explain', () => {
