@@ -79,6 +79,8 @@ export interface FuzzTarget {
   readonly preferredAuth?: 'password' | 'publickey';
   /** Algorithm profiles the peer can do (default: all of arb/profiles.ts). */
   readonly profiles?: readonly Profile[];
+  /** The peer's KEXINIT name-lists (client to server), when probed: grey-box algorithm mutations draw from them. */
+  readonly algorithmOffer?: Readonly<Partial<Record<'kex' | 'hostKey' | 'cipher' | 'mac' | 'compression', readonly string[]>>>;
   health?(): Promise<PeerHealth>;
   /** Ask health() after every case, not only when the peer dropped the connection (crashes in this process). */
   readonly healthEachCase?: boolean;

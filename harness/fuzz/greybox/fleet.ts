@@ -24,7 +24,7 @@ export async function runCoverageCampaign(o: CoverageCampaignOptions): Promise<{
   if (!primary.coverageMapPath) throw new TypeError(`${primary.name} is not instrumented (no coverage map)`);
   const ledger = new CoverageLedger(o.mode, o.queueDir, { target: primary.name, targetVersion: primary.version });
   if (o.mode === 'blackbox') {
-    const s = new CoverageSession(primary.coverageMapPath, ledger, primary.dictionary);
+    const s = new CoverageSession(primary.coverageMapPath, ledger, primary.dictionary, primary.algorithmOffer);
     try {
       const result = await runCampaign({ ...o.campaign, concurrency: o.parallel, caseHooks: s });
       s.close();
@@ -36,7 +36,7 @@ export async function runCoverageCampaign(o: CoverageCampaignOptions): Promise<{
   const n = Math.max(1, o.parallel);
   const extra = await Promise.all(Array.from({ length: n - 1 }, () => o.another()));
   const targets = [primary, ...extra];
-  const sessions = targets.map((t) => new CoverageSession(t.coverageMapPath!, ledger, t.dictionary));
+  const sessions = targets.map((t) => new CoverageSession(t.coverageMapPath!, ledger, t.dictionary, t.algorithmOffer));
   try {
     const results = await Promise.all(targets.map((t, i) => runCampaign({
       ...o.campaign, target: t, concurrency: 1, shard: { k: i + 1, n }, caseHooks: sessions[i]!,
