@@ -75,6 +75,8 @@ export interface FuzzTarget {
   connect(algorithms?: AlgorithmPreferences, tap?: TraceTap, start?: Phase): Promise<Link>;
   /** Connections at once the peer tolerates (dropbear refuses a 6th unauthenticated one per IP); default 8. */
   readonly concurrency?: number;
+  /** Grey-box: server instances to run at once (one case each at a time; default: `concurrency`). */
+  readonly fleet?: number;
   /** How the reference prefix logs in (default: password when there is one: cheapest in-process). */
   readonly preferredAuth?: 'password' | 'publickey';
   /** Algorithm profiles the peer can do (default: all of arb/profiles.ts). */

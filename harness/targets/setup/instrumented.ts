@@ -55,7 +55,7 @@ export const RECIPES: Readonly<Record<'dropbear' | 'openssh', InstrumentedRecipe
     configure: ['--enable-bundled-libtom', '--disable-pam'],
     make: ['PROGRAMS=dropbear dropbearkey'],
     install: { dropbear: 'dropbear', dropbearkey: 'dropbearkey' },
-    ignorelist: 'dropbear-ubsan-ignore.txt',
+    ignorelist: 'dropbear-sanitize-ignore.txt',
     coverageIgnorelist: 'dropbear-coverage-ignore.txt',
   },
   openssh: {
