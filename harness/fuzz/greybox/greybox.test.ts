@@ -10,6 +10,7 @@ import { parseSanitizerReport, sanitizerEnv, sanitizerFinding, LogCursor } from 
 import { GreyboxQueue, edgeIds, readGreyboxSeed } from './queue.js';
 import { algorithmChoices, algorithmMutationArb, mutantArb } from './mutate.js';
 import { coverageSvg } from './plot.js';
+import { mergeBackoff } from './fleet.js';
 import { CC, SANITIZE_CFLAGS, SANITIZE_LDFLAGS, runtimeSourcePath } from '../../targets/setup/instrumented.js';
 import { packageRoot } from '../../targets/state.js';
 import { loadReplayInput } from '../replay.js';
@@ -87,6 +88,16 @@ describe('grey-box feedback', () => {
       if (a.mac) expect(a.cipher).to.deep.equal(['aes128-ctr']);
     }
     expect([...changed].sort()).to.deep.equal(['cipher', 'compression', 'hostKey', 'kex', 'mac']);
+  });
+
+  it('merges the fleet instances\' back-offs (each instance has its own governor)', () => {
+    const b = (refusals: number, ms: number, outage: number) => ({
+      refusals, byKind: { 'closed-before-version': refusals }, backoffs: refusals, totalBackoffMs: ms, parallelism: { start: 1, min: 1, end: 1 }, changes: [], longestOutageMs: outage,
+    });
+    const m = mergeBackoff([b(2, 500, 900), b(0, 0, 100), b(3, 750, 2000)])!;
+    expect(m).to.include({ refusals: 5, backoffs: 5, totalBackoffMs: 1250, longestOutageMs: 2000 });
+    expect(m.byKind).to.deep.equal({ 'closed-before-version': 5 });
+    expect(mergeBackoff([])).to.equal(undefined);
   });
 
   it('plots edges against cases and seconds as SVG', () => {
