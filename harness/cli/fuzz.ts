@@ -249,8 +249,8 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
     };
     if (coverageMode) {
       // grey-box: one case at a time per server instance (the counters read after a case are that case's), a fleet
-      // of as many instances as black-box would open connections (fleet.ts)
-      const c = await runCoverageCampaign({ mode: coverageMode, parallel, another, queueDir, campaign: campaignOptions });
+      // of the target's fleet size (default: as many instances as black-box would open connections; fleet.ts)
+      const c = await runCoverageCampaign({ mode: coverageMode, parallel: coverageMode === 'greybox' ? concurrency ?? target.fleet ?? parallel : parallel, another, queueDir, campaign: campaignOptions });
       result = c.result;
       coverage.push(c.coverage);
     } else {

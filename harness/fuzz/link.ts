@@ -75,10 +75,14 @@ export interface FuzzTarget {
   connect(algorithms?: AlgorithmPreferences, tap?: TraceTap, start?: Phase): Promise<Link>;
   /** Connections at once the peer tolerates (dropbear refuses a 6th unauthenticated one per IP); default 8. */
   readonly concurrency?: number;
+  /** Grey-box: server instances to run at once (one case each at a time; default: `concurrency`). */
+  readonly fleet?: number;
   /** How the reference prefix logs in (default: password when there is one: cheapest in-process). */
   readonly preferredAuth?: 'password' | 'publickey';
   /** Algorithm profiles the peer can do (default: all of arb/profiles.ts). */
   readonly profiles?: readonly Profile[];
+  /** The peer's KEXINIT name-lists (client to server), when probed: grey-box algorithm mutations draw from them. */
+  readonly algorithmOffer?: Readonly<Partial<Record<'kex' | 'hostKey' | 'cipher' | 'mac' | 'compression', readonly string[]>>>;
   health?(): Promise<PeerHealth>;
   /** Ask health() after every case, not only when the peer dropped the connection (crashes in this process). */
   readonly healthEachCase?: boolean;

@@ -42,11 +42,4 @@ export class EdgeFeedback {
     this.features += newFeatures;
     return { newEdges, newFeatures };
   }
-
-  /** Edge ids (counter indices) ever hit: a corpus entry's coverage features. */
-  static hitEdges(counters: Uint8Array, limit = 1 << 16): string[] {
-    const out: string[] = [];
-    for (let i = 0; i < counters.length && out.length < limit; i++) if (counters[i]) out.push(`e:${i}`);
-    return out;
-  }
 }

@@ -8,6 +8,7 @@ import { runCampaign, type CampaignOptions, type CampaignResult, type FindingRec
 import type { FuzzTarget } from '../link.js';
 import type { State } from '../executor.js';
 import { CoverageLedger, CoverageSession, type CoverageSummary } from './session.js';
+import { ConnectionGovernor, type BackoffStats } from '../backoff.js';
 
 export interface CoverageCampaignOptions {
   readonly mode: 'greybox' | 'blackbox';
@@ -24,7 +25,7 @@ export async function runCoverageCampaign(o: CoverageCampaignOptions): Promise<{
   if (!primary.coverageMapPath) throw new TypeError(`${primary.name} is not instrumented (no coverage map)`);
   const ledger = new CoverageLedger(o.mode, o.queueDir, { target: primary.name, targetVersion: primary.version });
   if (o.mode === 'blackbox') {
-    const s = new CoverageSession(primary.coverageMapPath, ledger, primary.dictionary);
+    const s = new CoverageSession(primary.coverageMapPath, ledger, primary.dictionary, primary.algorithmOffer);
     try {
       const result = await runCampaign({ ...o.campaign, concurrency: o.parallel, caseHooks: s });
       s.close();
@@ -36,10 +37,15 @@ export async function runCoverageCampaign(o: CoverageCampaignOptions): Promise<{
   const n = Math.max(1, o.parallel);
   const extra = await Promise.all(Array.from({ length: n - 1 }, () => o.another()));
   const targets = [primary, ...extra];
-  const sessions = targets.map((t) => new CoverageSession(t.coverageMapPath!, ledger, t.dictionary));
+  const sessions = targets.map((t) => new CoverageSession(t.coverageMapPath!, ledger, t.dictionary, t.algorithmOffer));
+  // connection limits are per server process: each instance backs off on its own (one shared governor let one
+  // instance's refusal throttle the whole fleet); the caller's governor, which its peer watch reads, is the first's
+  const g = o.campaign.governor;
+  const governors = targets.map((_, i) => (!g || i === 0 ? g : new ConnectionGovernor({ parallelism: 1, graceMs: g.graceMs })));
   try {
     const results = await Promise.all(targets.map((t, i) => runCampaign({
       ...o.campaign, target: t, concurrency: 1, shard: { k: i + 1, n }, caseHooks: sessions[i]!,
+      ...(governors[i] ? { governor: governors[i] } : {}),
       // only the first instance is the peer the caller watches
       ...(i === 0 ? {} : { afterCase: undefined }),
     })));
@@ -56,6 +62,18 @@ const sumMaps = <K>(maps: readonly ReadonlyMap<K, number>[]): Map<K, number> => 
   for (const m of maps) for (const [k, v] of m) out.set(k, (out.get(k) ?? 0) + v);
   return out;
 };
+
+/** The fleet's back-offs: counts and times summed, the longest outage, the first instance's parallelism. */
+export function mergeBackoff(bs: readonly BackoffStats[]): BackoffStats | undefined {
+  const first = bs[0];
+  if (!first || bs.length === 1) return first;
+  const byKind: Record<string, number> = {};
+  for (const b of bs) for (const [k, v] of Object.entries(b.byKind)) byKind[k] = (byKind[k] ?? 0) + (v ?? 0);
+  return {
+    ...first, refusals: bs.reduce((n, b) => n + b.refusals, 0), byKind, backoffs: bs.reduce((n, b) => n + b.backoffs, 0),
+    totalBackoffMs: bs.reduce((n, b) => n + b.totalBackoffMs, 0), longestOutageMs: Math.max(...bs.map((b) => b.longestOutageMs)),
+  };
+}
 
 /** One result for the fleet's shards: counts summed, wall time the longest, findings deduplicated by signature. */
 export function mergeResults(rs: readonly CampaignResult[]): CampaignResult {
@@ -77,5 +95,6 @@ export function mergeResults(rs: readonly CampaignResult[]): CampaignResult {
     findings: [...findings.values()], coverage: sumMaps(rs.map((r) => r.coverage)), states: sumMaps<State>(rs.map((r) => r.states)),
     unreached: rs.reduce((n, r) => n + r.unreached, 0), closedByPeer: rs.reduce((n, r) => n + r.closedByPeer, 0),
     stoppedBy: down ? 'peer-down' : first.stoppedBy, ...(down?.peerDown ? { peerDown: down.peerDown } : {}),
+    ...(first.backoff ? { backoff: mergeBackoff(rs.flatMap((r) => (r.backoff ? [r.backoff] : [])))! } : {}),
   };
 }

@@ -7,9 +7,10 @@ import fc from 'fast-check';
 import { EdgeFeedback } from './feedback.js';
 import { CoverageMap, COV_ENV, createCoverageFile, removeCoverageFile } from './coverage-map.js';
 import { parseSanitizerReport, sanitizerEnv, sanitizerFinding, LogCursor } from './sanitizer.js';
-import { GreyboxQueue, readGreyboxSeed } from './queue.js';
-import { mutantArb } from './mutate.js';
+import { GreyboxQueue, edgeIds, readGreyboxSeed } from './queue.js';
+import { algorithmChoices, algorithmMutationArb, mutantArb } from './mutate.js';
 import { coverageSvg } from './plot.js';
+import { mergeBackoff } from './fleet.js';
 import { CC, SANITIZE_CFLAGS, SANITIZE_LDFLAGS, runtimeSourcePath } from '../../targets/setup/instrumented.js';
 import { packageRoot } from '../../targets/state.js';
 import { loadReplayInput } from '../replay.js';
@@ -53,6 +54,50 @@ describe('grey-box feedback', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('schedules by rarity: an entry with edges no other entry has is picked before shared ones, until picked often', () => {
+    const q = new GreyboxQueue();
+    const shared = edgeIds(Uint8Array.from([1, 1, 1, 1, 0, 0, 0, 0, 0, 0]));
+    expect([...shared]).to.deep.equal([0, 1, 2, 3]);
+    const steps: Step[] = [{ op: 'service', name: 'ssh-userauth' }];
+    for (let i = 0; i < 3; i++) q.add({ start: 'newkeys', algorithms: {}, steps: [...steps, { op: 'bytes', data: Uint8Array.from([i]) }], newEdges: 1, newFeatures: 1, caseIndex: i, edges: shared });
+    const rare = q.add({ start: 'newkeys', algorithms: {}, steps, newEdges: 1, newFeatures: 1, caseIndex: 9, edges: edgeIds(Uint8Array.from([1, 0, 0, 0, 1, 1, 1, 1, 1, 1])) })!;
+    // 6 edges only it has (1 each) + edge 0, shared by all four (1/4); the others: edge 0 and three edges of three
+    expect(q.rarity(rare)).to.be.closeTo(6.25, 1e-9);
+    expect(q.rarity(q.entries[0]!)).to.be.closeTo(1.25, 1e-9);
+    const picks = Array.from({ length: 8 }, (_, i) => q.pick(i * 104729 + 3).id);
+    const count = (id: string): number => picks.filter((x) => x === id).length;
+    expect(count(rare.id)).to.be.greaterThan(Math.max(...q.entries.filter((x) => x !== rare).map((x) => count(x.id))));
+    // energy falls with picks: the others get their turn
+    expect(new Set(picks).size).to.be.greaterThan(1);
+  });
+
+  it('mutates one algorithm slot to a name both sides have (AEAD ciphers lose the MAC slot)', () => {
+    const choices = algorithmChoices({ kex: ['curve25519-sha256', 'ecdh-sha2-nistp521', 'kex-strange@example.com'], cipher: ['aes128-ctr', 'chacha20-poly1305@openssh.com'], mac: ['hmac-sha1'], hostKey: ['ssh-rsa'], compression: ['none', 'zlib@openssh.com'] });
+    expect(choices.kex).to.deep.equal(['curve25519-sha256', 'ecdh-sha2-nistp521']);
+    expect(choices.compression).to.deep.equal(['none', 'zlib@openssh.com']);
+    const parent = { kex: ['curve25519-sha256'], cipher: ['chacha20-poly1305@openssh.com'] };
+    const out = fc.sample(algorithmMutationArb(choices)(parent), { numRuns: 200, seed: 5 });
+    const changed = new Set<string>();
+    for (const a of out) {
+      const diff = (['kex', 'hostKey', 'cipher', 'mac', 'compression'] as const).filter((k) => JSON.stringify(a[k]) !== JSON.stringify((parent as Record<string, unknown>)[k]));
+      expect(diff.length).to.be.at.most(2);
+      for (const k of diff) changed.add(k);
+      for (const k of diff) expect(choices[k]).to.include.members([...a[k]!]);
+      if (a.mac) expect(a.cipher).to.deep.equal(['aes128-ctr']);
+    }
+    expect([...changed].sort()).to.deep.equal(['cipher', 'compression', 'hostKey', 'kex', 'mac']);
+  });
+
+  it('merges the fleet instances\' back-offs (each instance has its own governor)', () => {
+    const b = (refusals: number, ms: number, outage: number) => ({
+      refusals, byKind: { 'closed-before-version': refusals }, backoffs: refusals, totalBackoffMs: ms, parallelism: { start: 1, min: 1, end: 1 }, changes: [], longestOutageMs: outage,
+    });
+    const m = mergeBackoff([b(2, 500, 900), b(0, 0, 100), b(3, 750, 2000)])!;
+    expect(m).to.include({ refusals: 5, backoffs: 5, totalBackoffMs: 1250, longestOutageMs: 2000 });
+    expect(m.byKind).to.deep.equal({ 'closed-before-version': 5 });
+    expect(mergeBackoff([])).to.equal(undefined);
   });
 
   it('plots edges against cases and seconds as SVG', () => {

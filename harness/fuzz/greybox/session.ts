@@ -14,7 +14,8 @@ import type { AlgorithmPreferences } from '../../../impl/transport/types.js';
 import { CoverageMap } from './coverage-map.js';
 import { EdgeFeedback } from './feedback.js';
 import { GreyboxQueue } from './queue.js';
-import { greyboxArb } from './mutate.js';
+import { greyboxArb, type AlgorithmOffer } from './mutate.js';
+import { edgeIds } from './queue.js';
 
 export interface CoverageSample { readonly cases: number; readonly seconds: number; readonly edges: number }
 
@@ -95,7 +96,7 @@ export class CoverageSession implements CaseHooks {
   private lastMeasure = 0;
   private closed = false;
 
-  constructor(mapPath: string, readonly ledger: CoverageLedger, private readonly dict: FuzzDictionary) {
+  constructor(mapPath: string, readonly ledger: CoverageLedger, private readonly dict: FuzzDictionary, private readonly offer?: AlgorithmOffer) {
     this.map = new CoverageMap(mapPath);
     // the daemon's own start-up edges are not any case's
     this.map.reset();
@@ -107,7 +108,7 @@ export class CoverageSession implements CaseHooks {
   get queue(): GreyboxQueue { return this.ledger.queue; }
 
   arbitrary(base: fc.Arbitrary<CaseValue>): fc.Arbitrary<CaseValue> {
-    return this.mode === 'greybox' ? greyboxArb(base, this.queue, this.dict) : base;
+    return this.mode === 'greybox' ? greyboxArb(base, this.queue, this.dict, 2, this.offer) : base;
   }
 
   beforeCase(): void {
@@ -122,8 +123,9 @@ export class CoverageSession implements CaseHooks {
       // new edges only: hit counts of a server's event loop vary with timing (poll wake-ups, partial reads), and
       // queueing every new count bucket filled the queue with noise (a quarter of all cases in a first campaign)
       if (nov.newEdges > 0 && c.reached) {
-        this.queue.add({ start: c.start, algorithms: c.algorithms, steps: [...c.executed], newEdges: nov.newEdges, newFeatures: nov.newFeatures, caseIndex: this.ledger.cases },
-          EdgeFeedback.hitEdges(counters));
+        const edges = edgeIds(counters);
+        this.queue.add({ start: c.start, algorithms: c.algorithms, steps: [...c.executed], newEdges: nov.newEdges, newFeatures: nov.newFeatures, caseIndex: this.ledger.cases, edges },
+          Array.from(edges, (i) => `e:${i}`));
       }
     } else {
       const now = performance.now();

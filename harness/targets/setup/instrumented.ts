@@ -39,6 +39,10 @@ export interface InstrumentedRecipe {
   readonly make: readonly string[];
   /** Built file → name under `<cache dir>/bin`. */
   readonly install: Readonly<Record<string, string>>;
+  /** A clang -fsanitize-ignorelist file under harness/targets/instrumented (checks compiled out, each triaged). */
+  readonly ignorelist?: string;
+  /** A clang -fsanitize-coverage-ignorelist file there (code without edge counters: constant-time crypto). */
+  readonly coverageIgnorelist?: string;
 }
 
 export const RECIPES: Readonly<Record<'dropbear' | 'openssh', InstrumentedRecipe>> = {
@@ -51,6 +55,8 @@ export const RECIPES: Readonly<Record<'dropbear' | 'openssh', InstrumentedRecipe
     configure: ['--enable-bundled-libtom', '--disable-pam'],
     make: ['PROGRAMS=dropbear dropbearkey'],
     install: { dropbear: 'dropbear', dropbearkey: 'dropbearkey' },
+    ignorelist: 'dropbear-sanitize-ignore.txt',
+    coverageIgnorelist: 'dropbear-coverage-ignore.txt',
   },
   openssh: {
     name: 'openssh', sourcePackage: 'openssh', debianVersion: '1:9.2p1-2+deb12u10', upstream: '9.2p1',
@@ -86,10 +92,26 @@ export function runtimeSourcePath(): string {
   return join(packageRoot(), 'harness', 'targets', 'instrumented', 'cov-runtime.c');
 }
 
-/** The cache directory of a recipe: its name changes whenever the recipe, the flags or the runtime do. */
+const instrumentedFile = (f: string): string => join(packageRoot(), 'harness', 'targets', 'instrumented', f);
+
+/** The recipe's ignorelists as [flag, file] pairs. */
+function ignorelists(r: InstrumentedRecipe): [string, string][] {
+  return [
+    ...(r.ignorelist ? [['-fsanitize-ignorelist', instrumentedFile(r.ignorelist)] as [string, string]] : []),
+    ...(r.coverageIgnorelist ? [['-fsanitize-coverage-ignorelist', instrumentedFile(r.coverageIgnorelist)] as [string, string]] : []),
+  ];
+}
+
+/** CFLAGS of a recipe: the shared sanitizer flags, plus its ignorelists. */
+export function recipeCflags(r: InstrumentedRecipe): string {
+  return [SANITIZE_CFLAGS, ...ignorelists(r).map(([flag, file]) => `${flag}=${file}`)].join(' ');
+}
+
+/** The cache directory of a recipe: its name changes whenever the recipe, the flags, the ignorelist or the runtime do. */
 export function buildDir(r: InstrumentedRecipe, root = instrumentedCacheRoot()): string {
-  const hash = createHash('sha256').update(JSON.stringify([r, CC, SANITIZE_CFLAGS, SANITIZE_LDFLAGS])).update(readFileSync(runtimeSourcePath())).digest('hex').slice(0, 10);
-  return join(root, `${r.name}-${r.upstream}-${hash}`);
+  const h = createHash('sha256').update(JSON.stringify([r, CC, SANITIZE_CFLAGS, SANITIZE_LDFLAGS])).update(readFileSync(runtimeSourcePath()));
+  for (const [, file] of ignorelists(r)) h.update(readFileSync(file));
+  return join(root, `${r.name}-${r.upstream}-${h.digest('hex').slice(0, 10)}`);
 }
 
 export function readBuild(r: InstrumentedRecipe): (BuildRecord & { dir: string }) | undefined {
@@ -207,7 +229,7 @@ export async function ensureInstrumented(r: InstrumentedRecipe, progress: (l: st
   await run(CC, ['-O2', '-fPIC', '-c', runtimeSourcePath(), '-o', runtimeObj], work, log, 120_000);
   for (const cmd of r.prepare) await run(cmd[0]!, cmd.slice(1), tree, log, 300_000);
   const env = { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' }; // configure's test programs must not fail on leaks
-  await run('./configure', [`CC=${CC}`, `CFLAGS=${SANITIZE_CFLAGS}`, `LDFLAGS=${SANITIZE_LDFLAGS}`, `LIBS=${runtimeObj}`, ...r.configure], tree, log, 1_200_000, env);
+  await run('./configure', [`CC=${CC}`, `CFLAGS=${recipeCflags(r)}`, `LDFLAGS=${SANITIZE_LDFLAGS}`, `LIBS=${runtimeObj}`, ...r.configure], tree, log, 1_200_000, env);
   await run('make', [`-j${Math.max(1, cpus().length)}`, ...r.make], tree, log, 2_400_000, env);
   const bin = join(dir, 'bin');
   mkdirSync(bin, { recursive: true });
@@ -217,7 +239,7 @@ export async function ensureInstrumented(r: InstrumentedRecipe, progress: (l: st
   }
   copyFileSync(log, join(dir, 'build.log'));
   const rec: BuildRecord = {
-    name: r.name, debianVersion: version, cc: CC, cflags: SANITIZE_CFLAGS, buildSeconds: Math.round((Date.now() - t0) / 1000),
+    name: r.name, debianVersion: version, cc: CC, cflags: recipeCflags(r), buildSeconds: Math.round((Date.now() - t0) / 1000),
     builtAt: new Date().toISOString(), binaries: Object.values(r.install),
   };
   writeFileSync(join(dir, 'BUILD.json'), JSON.stringify(rec, null, 2) + '\n'); // last: its presence means complete
