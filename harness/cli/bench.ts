@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { BENCH_GROUPS, runBench } from '../bench/main.js';
 import { MiB } from '../bench/throughput.js';
 
-/** `ssh-harness bench [--json] [--only groups] [--mib N]` (DESIGN §9). */
+/** `ssh-harness bench [--json] [--only groups] [--mib N]` (the command-line contract in README.md). */
 export function register(program: Command): void {
   program
     .command('bench')

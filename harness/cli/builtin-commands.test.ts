@@ -14,7 +14,7 @@ function io(input: string | Buffer = '') {
   return { stdin, stdout, stderr, out: () => Buffer.concat(out).toString('latin1'), err: () => Buffer.concat(err).toString() };
 }
 
-describe('harness/cli built-in commands (DESIGN §9)', () => {
+describe('harness/cli built-in commands (the command-line contract in README.md)', () => {
   it('echo, exit N (mod 256), unknown → 127', async () => {
     let s = io();
     expect(await runBuiltin('echo  a b   c', s)).to.equal(0);

@@ -1,5 +1,5 @@
 /**
- * The deterministic command set `ssh-harness serve` runs instead of real programs (DESIGN §9):
+ * The deterministic command set `ssh-harness serve` runs instead of real programs (the command-line contract in README.md):
  * `echo ARGS`, `cat` (stdin to stdout until EOF), `exit N`, `discard` (read everything, print the count),
  * `yes N` (write N bytes of "y\n"). A shell session reads command lines from stdin and runs them one by one;
  * with a pty it echoes what is typed and handles CR, backspace, ^C and ^D like a cooked terminal.

@@ -1,6 +1,6 @@
 /**
  * `ssh-harness fuzz --target T [--user NAME --password PW --identity FILE] [--runs N | --time SECONDS]
- *   [--seed S] [--shard K/N] [--corpus DIR] [--report DIR] [--concurrency N] [--liveness-grace SECONDS] [--pcap] [--keylog] [--json]` (DESIGN §9,
+ *   [--seed S] [--shard K/N] [--corpus DIR] [--report DIR] [--concurrency N] [--liveness-grace SECONDS] [--pcap] [--keylog] [--json]` (README "Commands",
  * issues 8 and 9). Property-based, state-aware fuzzing (harness/fuzz): prints progress (one updating line on a TTY, a
  * line every 10 s otherwise), writes each shrunk finding to `<corpus>/<target>/<id>.json` with its replay command,
  * and a report (JSON + Markdown, coverage of message types × states) to `<report>/fuzz-<target>-<time>/`. With

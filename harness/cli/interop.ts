@@ -3,7 +3,7 @@
  *  [--no-legacy] [--report DIR] [--concurrency N] [--timeout MS] [--allow-unavailable] [--json] [--quiet]`
  * (issue 6; the equivalent of `run --target all --suite interop`): our client against every server peer and every
  * client peer against our server, one cell per algorithm; writes reports/<run-id>/interop/matrix.{json,md,html}.
- * Exit 0 = no cell failed, 1 = some cell failed, 2 = usage error or a peer could not be set up (DESIGN §9).
+ * Exit 0 = no cell failed, 1 = some cell failed, 2 = usage error or a peer could not be set up (the command-line contract in README.md).
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -29,7 +29,7 @@ interface InteropFlags {
 
 class UsageError extends Error {}
 
-/** `--kind` takes the CLI's kind names (DESIGN §9: `hostkey`), mapped to the matrix's. */
+/** `--kind` takes the CLI's kind names (README.md: `hostkey`), mapped to the matrix's. */
 const KIND_FLAG: Readonly<Record<string, Kind>> = { kex: 'kex', hostkey: 'hostKey', cipher: 'cipher', mac: 'mac', compression: 'compression' };
 
 function int(v: string | undefined, name: string, min: number, max: number, dflt: number): number {

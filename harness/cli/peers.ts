@@ -1,5 +1,5 @@
 /**
- * `ssh-harness peers setup|list|stop` (DESIGN §9, issue 6).
+ * `ssh-harness peers setup|list|stop`.
  *   setup  installs packages, the test account, keys, dockerd and the OpenSSH images; idempotent
  *   list   every server/client peer, whether it is available here, and its version
  *   stop   ends what harness runs started (recorded PIDs / container ids only); --dockerd also the daemon setup started

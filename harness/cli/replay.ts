@@ -1,5 +1,5 @@
 /**
- * `ssh-harness replay FILE --target T [--pcap DIR] [--keylog FILE] [--no-trace] [--json]` (DESIGN §9, issues 8
+ * `ssh-harness replay FILE --target T [--pcap DIR] [--keylog FILE] [--no-trace] [--json]` (issues 8
  * and 9): runs one corpus entry (a fuzz finding, or a `trace import` entry) against a target on a fresh connection,
  * with the same oracles, and writes the connection's trace: pcap and decoded JSONL to DIR (default
  * reports/replay-<id>; `--trace DIR` is the older name), the SSH keylog to FILE (default DIR/<id>.keylog).

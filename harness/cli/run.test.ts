@@ -1,5 +1,5 @@
 /**
- * `ssh-harness run` (DESIGN §9): exit 0 with reports written for a passing run, 2 with file:line for a
+ * `ssh-harness run` (the command-line contract in README.md): exit 0 with reports written for a passing run, 2 with file:line for a
  * malformed scenario, 2 with the reason for an unreachable target, 2 for usage errors; --list and --json.
  */
 import { expect } from 'chai';

@@ -1,6 +1,6 @@
 /**
  * `ssh-harness run --target T [--suite NAME|PATH ...] [--report DIR] [--junit FILE] [--pcap] [--keylog] [--grep RE]`
- * (DESIGN §9): runs conformance checks and writes JUnit XML, JSON, Markdown and HTML into reports/<run-id>/.
+ * (the command-line contract in README.md): runs conformance checks and writes JUnit XML, JSON, Markdown and HTML into reports/<run-id>/.
  * Exit 0 = every check passed or was not applicable (or failed as documented in scenarios/KNOWN.md),
  * 1 = failures (or an inconclusive MUST check), 2 = usage or setup error (bad scenario file, target unreachable).
  */

@@ -1,5 +1,5 @@
 /**
- * Encodes a generated message by walking the impl/messages schema (STYLE §1: the schema is data), with the
+ * Encodes a generated message by walking the impl/messages schema (the schema is data), with the
  * fuzzer's escape hatches: a `{ $raw }` field goes on the wire verbatim and a `{ $chan }` reference is
  * resolved to the peer's channel number. Valid values encode byte-for-byte like the typed codec (the test
  * checks this); the typed codec itself refuses near-valid values, which is why this walker exists.

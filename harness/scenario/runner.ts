@@ -140,7 +140,7 @@ export function countVerdicts(results: readonly CheckResult[]): VerdictCounts {
   return { ...c, total: results.length };
 }
 
-/** DESIGN §9: 1 when a check failed, or a MUST check stayed inconclusive, unless scenarios/KNOWN.md explains it. */
+/** README.md: 1 when a check failed, or a MUST check stayed inconclusive, unless scenarios/KNOWN.md explains it. */
 export function exitCodeFor(results: readonly CheckResult[]): 0 | 1 {
   return results.some((r) => !r.known && (r.verdict === 'fail' || (r.verdict === 'inconclusive' && r.level === 'MUST'))) ? 1 : 0;
 }

@@ -1,6 +1,6 @@
 /**
  * Errors of peer management. They are setup problems of this machine, not protocol findings, so the CLI
- * maps every PeerError to exit 2 (DESIGN §9) and prints `message` — which always names the fix.
+ * maps every PeerError to exit 2 (the command-line contract in README.md) and prints `message` — which always names the fix.
  */
 export type PeerErrorKind =
   | 'missing-binary' | 'docker-unavailable' | 'image-missing' | 'port-in-use' | 'startup-timeout'

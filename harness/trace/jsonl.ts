@@ -1,5 +1,5 @@
 /**
- * Decoded JSONL traces (DESIGN §6): one line per SSH message, written live from the engine's packet events and
+ * Decoded JSONL traces (harness/trace/README.md): one line per SSH message, written live from the engine's packet events and
  * by `trace import` from a capture, through the same formatter so both give identical lines.
  *
  * Line: { conn?, time, direction, seq, id, name, fields, deviation?, hex?, error?, redacted? }
@@ -23,7 +23,7 @@ export interface PacketEvent {
   readonly payload: Uint8Array;
   /** When absent (impl's PacketRecord has no time), the writer picks one (see JsonlWriter / TraceSession). */
   readonly timeMs?: number;
-  /** Set when the harness injected this message or its framing on purpose (DESIGN §3). */
+  /** Set when the harness injected this message or its framing on purpose (impl/transport/testing.ts). */
   readonly deviation?: string;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Writes SSH byte streams as a classic libpcap file with synthetic Ethernet (or raw) / IPv4 / TCP framing, so
- * Wireshark and tshark reassemble and dissect them as if they had been captured (DESIGN §6).
+ * Wireshark and tshark reassemble and dissect them as if they had been captured (harness/trace/README.md).
  *
  * Each connection is a `TcpRecorder` (the `ByteRecorder` seam that the socket adapter and the in-process pair call):
  * a three-way handshake at `open`, one or more segments per recorded chunk with correct sequence and
@@ -9,7 +9,7 @@
  *
  * MSS: 65495 by default — the largest payload one IPv4 datagram with a 20-byte TCP header can carry (65535 − 40),
  * as on a Linux loopback capture. It keeps any SSH packet up to 65 KB (RFC 4253 §6.1 requires 35000 bytes) in one
- * segment, which tshark's SSH decryption needs (DESIGN §6), and writes far fewer frames than a 1460-byte MSS would.
+ * segment, which tshark's SSH decryption needs (harness/trace/README.md), and writes far fewer frames than a 1460-byte MSS would.
  */
 import { copyAndSumWords, sumWords, fold } from './checksum.js';
 import { type ByteSink, FileSink, MemorySink } from './byte-sink.js';
@@ -38,7 +38,7 @@ export interface PcapWriterOptions {
   /** LINKTYPE_ETHERNET (default) or LINKTYPE_RAW (IPv4 header first). */
   readonly linkType?: 'ethernet' | 'raw';
   readonly mss?: number;
-  /** Put each caller-marked SSH packet in its own segment (tshark 4.0 decrypts those reliably, DESIGN §6). */
+  /** Put each caller-marked SSH packet in its own segment (tshark 4.0 decrypts those reliably, harness/trace/README.md). */
   readonly onePacketPerSegment?: boolean;
   /** Server port for synthetic endpoints; 22 by default, the port tshark dissects as SSH without `-d`. */
   readonly serverPort?: number;

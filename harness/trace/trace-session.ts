@@ -1,5 +1,5 @@
 /**
- * One object per run that records everything DESIGN §6 asks for, with the three seams the engine and the socket
+ * One object per run that records everything harness/trace/README.md describes, with the three seams the engine and the socket
  * adapter call: `bytes` (a ByteRecorder: every chunk on the wire, open/close), `onPacket` (every decrypted
  * message) and `onKeys` (every key exchange). Files in `dir`: `<name>.pcap` (one file, a distinct 4-tuple per
  * connection), `<name>.jsonl` (lines carry `conn`), `<name>.keylog` (only when asked: it holds secrets), and

@@ -1,5 +1,5 @@
 /**
- * Shared vocabulary of the ssh-userauth layer (RFC 4252): the server's policy (DESIGN §2, after paramiko's
+ * Shared vocabulary of the ssh-userauth layer (RFC 4252): the server's policy (after paramiko's
  * `ServerInterface`) and the narrow view of the transport the layer needs.
  */
 import type { PublicKey } from '../crypto/types.js';
@@ -65,7 +65,7 @@ export interface HostbasedContext {
 }
 
 /**
- * Server-side authentication decisions (DESIGN §2). Only `allowedAuths` is required; a method whose check is
+ * Server-side authentication decisions. Only `allowedAuths` is required; a method whose check is
  * missing always fails. Checks may return a Promise (e.g. a database lookup); the layer orders the replies.
  */
 export interface ServerAuthPolicy {

@@ -1,5 +1,5 @@
 /**
- * The server's decisions (DESIGN §2), after paramiko's `ServerInterface`: authentication (impl/auth) plus
+ * The server's decisions, after paramiko's `ServerInterface`: authentication (impl/auth) plus
  * channels, channel requests and global requests. Every check is optional except `allowedAuths`; a missing
  * check denies, except that 'session' channels are accepted when `checkChannelRequest` is absent.
  * Checks may return Promises; replies still leave in request order.

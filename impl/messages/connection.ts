@@ -79,7 +79,7 @@ export const connectionCodecs = [
   ChannelEof, ChannelClose, ChannelRequest, ChannelSuccess, ChannelFailure,
 ] as const;
 
-// The value types fall out of the schemas (STYLE §1).
+// The value types fall out of the schemas.
 export type GlobalRequest = ValueOf<typeof GlobalRequest>;
 export type RequestSuccess = ValueOf<typeof RequestSuccess>;
 export type RequestFailure = ValueOf<typeof RequestFailure>;

@@ -1,5 +1,5 @@
 /**
- * The one generic codec behind every message (STYLE §1). A definition is data — `{ id, name, spec, fields }`
+ * The one generic codec behind every message. A definition is data — `{ id, name, spec, fields }`
  * plus optional `variants` (a tail chosen by a discriminating field, e.g. RFC 4252 §5 `method name`) — and
  * `encode`/`decode` interpret it. encode∘decode round-trips exactly for every canonical payload (booleans
  * 0/1; RFC 4251 §5 still makes us read any non-zero byte as TRUE).

@@ -1,5 +1,5 @@
 /**
- * Field kinds of the message schema (STYLE §1: the schema is data). Each kind names one RFC 4251 §5 data
+ * Field kinds of the message schema (the schema is data). Each kind names one RFC 4251 §5 data
  * type, or a structure built from them; the TypeScript value type of a field falls out of its kind
  * (`FieldValue`), and of a whole schema (`WireValue`). A fuzzer, the JSONL printer and the codec in
  * define-message.ts all read the same frozen objects.

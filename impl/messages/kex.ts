@@ -63,7 +63,7 @@ export const kexCodecs = {
   'dh-gex': [KexDhGexRequestOld, KexDhGexGroup, KexDhGexInit, KexDhGexReply, KexDhGexRequest],
 } as const;
 
-// The value types fall out of the schemas (STYLE §1).
+// The value types fall out of the schemas.
 export type KexEcdhInit = ValueOf<typeof KexEcdhInit>;
 export type KexEcdhReply = ValueOf<typeof KexEcdhReply>;
 export type KexDhInit = ValueOf<typeof KexDhInit>;

@@ -67,7 +67,7 @@ export const NewKeys = defineMessage({
 
 export const transportCodecs = [Disconnect, Ignore, Unimplemented, Debug, ServiceRequest, ServiceAccept, ExtInfo, NewCompress, KexInit, NewKeys] as const;
 
-// The value types fall out of the schemas (STYLE §1).
+// The value types fall out of the schemas.
 export type Disconnect = ValueOf<typeof Disconnect>;
 export type Ignore = ValueOf<typeof Ignore>;
 export type Unimplemented = ValueOf<typeof Unimplemented>;

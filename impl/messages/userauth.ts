@@ -76,7 +76,7 @@ export const authMethodCodecs = {
   'keyboard-interactive': [UserauthInfoRequest, UserauthInfoResponse],
 } as const;
 
-// The value types fall out of the schemas (STYLE §1).
+// The value types fall out of the schemas.
 export type UserauthRequest = ValueOf<typeof UserauthRequest>;
 export type UserauthFailure = ValueOf<typeof UserauthFailure>;
 export type UserauthSuccess = ValueOf<typeof UserauthSuccess>;

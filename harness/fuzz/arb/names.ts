@@ -1,6 +1,6 @@
 /**
  * Names the generators draw from: ours (the impl registry) plus those real peers implement and we do not,
- * so negotiation can land on algorithms on either side (DESIGN §4 catalogue, OpenSSH/Dropbear lists).
+ * so negotiation can land on algorithms on either side (our algorithm catalogue, OpenSSH/Dropbear lists).
  */
 import { cipherAlgorithms, compressionAlgorithms, kexAlgorithms, macAlgorithms, signatureAlgorithms } from '../../../impl/crypto/registry.js';
 

@@ -314,7 +314,7 @@ export class ServerStack {
     run?.();
   }
 
-  /** The built-in command set of `ssh-harness serve` without --allow-exec (DESIGN §9), minus the bulk ones. */
+  /** The built-in command set of `ssh-harness serve` without --allow-exec (the command-line contract in README.md), minus the bulk ones. */
   private exec(id: number, s: SessionState, command: string): void {
     const [cmd, ...args] = command.split(' ');
     if (cmd === 'cat') { s.mode = 'cat'; return; }

@@ -84,7 +84,7 @@ export async function runMatrix(o: MatrixOptions): Promise<MatrixReport> {
   };
 }
 
-/** 0 = no cell failed, 1 = some cell failed, 2 = a peer could not be set up (DESIGN §9). */
+/** 0 = no cell failed, 1 = some cell failed, 2 = a peer could not be set up (the command-line contract in README.md). */
 export function exitCodeOf(r: MatrixReport, o: { allowUnavailable?: boolean } = {}): 0 | 1 | 2 {
   const setup = r.peers.some((p) => p.setupError !== undefined && (p.available || !o.allowUnavailable));
   if (setup) return 2;

@@ -3,7 +3,7 @@
  * for every fail and every unsupported cell, the reason. The JSON report is exactly a MatrixReport.
  */
 
-/** Algorithm kinds of a KEXINIT (RFC 4253 §7.1), named as in `--algorithms` (DESIGN §9). */
+/** Algorithm kinds of a KEXINIT (RFC 4253 §7.1), named as in `--algorithms` (the command-line contract in README.md). */
 export type Kind = 'kex' | 'hostKey' | 'cipher' | 'mac' | 'compression';
 export const KINDS: readonly Kind[] = ['kex', 'hostKey', 'cipher', 'mac', 'compression'];
 

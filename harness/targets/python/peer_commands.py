@@ -1,4 +1,4 @@
-"""Deterministic built-in commands for the Python peer servers (the set DESIGN §9 gives `ssh-harness serve`).
+"""Deterministic built-in commands for the Python peer servers (the set README.md's command-line contract gives `ssh-harness serve`).
 
 A command line is `;`-separated steps: `echo ARGS`, `cat` (stdin to stdout until EOF), `exit N`, `true`,
 `false`, `discard` (read stdin, print the byte count), `yes N` (write N bytes of "y\\n"). Anything else
