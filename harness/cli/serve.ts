@@ -366,10 +366,15 @@ export function register(program: Command): void {
           process.stdout.write(`listening on ${running.host}:${running.port}\n`);
         }
         await new Promise<void>((resolve) => {
-          const stop = () => { void running.close().then(resolve); };
+          // a graceful close, bounded: connections get their DISCONNECT, but a stuck one cannot hold the exit
+          const stop = () => { void running.close().then(resolve); setTimeout(resolve, 5000).unref(); };
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
         });
+        // Closed: every connection ended. A forwarded socket or listener a peer left half-open must not keep the
+        // process alive after a SIGTERM (it did once after a stress of killed ssh -L/-R clients): exit once the
+        // event loop had a moment to flush what is still being written.
+        setTimeout(() => process.exit(process.exitCode ?? 0), 1000).unref();
       } catch (e) {
         process.stderr.write(`ssh-harness serve: ${e instanceof Error ? e.message : String(e)}\n`);
         process.exitCode = 2;
