@@ -18,7 +18,7 @@ import { importPcap } from './import.js';
 import { parseKeylog } from './keylog.js';
 import type { TraceLine } from './jsonl.js';
 import { createTraceFactory } from './trace-factory.js';
-import { TSHARK, tsharkFields } from './tshark.js';
+import { TSHARK, tshark40CanDecrypt, tsharkFields } from './tshark.js';
 
 const SSH = '/usr/bin/ssh', KEYGEN = '/usr/bin/ssh-keygen';
 
@@ -89,8 +89,12 @@ describe('trace: OpenSSH ssh → ssh-harness serve, recorded with --pcap/--keylo
     // real endpoints are recorded, so the port is not 22: tell tshark it is SSH
     const rows = tsharkFields(pcap, ['tcp.srcport', 'ssh.message_code'], ['-d', `tcp.port==${port},ssh`, '-o', `ssh.keylog_file:${keylog}`, '-Y', 'ssh']);
     const codes = (fromServer: boolean) => rows.filter((r) => (Number(r[0]) === port) === fromServer).flatMap((r) => (r[1] ? r[1].split(',') : []));
-    expect(codes(false), JSON.stringify(rows.slice(0, 40))).to.include.members(['5', '50', '90', '98', '94']);
-    expect(codes(true), JSON.stringify(rows.slice(0, 40))).to.include.members(['6', '52', '91', '99', '94']);
+    if (tshark40CanDecrypt(readFileSync(keylog, 'utf8'))) {
+      expect(codes(false), JSON.stringify(rows.slice(0, 40))).to.include.members(['5', '50', '90', '98', '94']);
+      expect(codes(true), JSON.stringify(rows.slice(0, 40))).to.include.members(['6', '52', '91', '99', '94']);
+    } else { // 1 run in 256: the documented 4.0 failure; our importer below still has to decrypt everything
+      expect(codes(false), JSON.stringify(rows.slice(0, 40))).to.not.include('50');
+    }
     // Malformed frames with the keylog only where tshark 4.0 itself falls short (README "What tshark 4.0
     // decrypts"): it does not follow a rekey; its dissector fails on a publickey query and on PK_OK (50/60) and on
     // our hostkeys-00@openssh.com announcement (80: strings repeated to the end, OpenSSH PROTOCOL §2.5); and

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { PrivateKey } from '../../impl/crypto/types.js';
+import { seededRng } from '../../impl/crypto/test-util.js';
 import { encodeMessage } from '../../impl/messages/index.js';
 import { Pair } from '../../impl/transport/testing/pair.js';
 import type { TraceLine } from './jsonl.js';
@@ -24,6 +25,12 @@ export interface PairTraceOptions {
   readonly side: 'client' | 'server';
   /** Two rekeys after the first data: one started by the client, one by the server. */
   readonly rekey?: boolean;
+  /**
+   * Seed of both engines' randomness (cookies, padding, ephemeral keys), so a recording is the same bytes every
+   * run. Default: the capture's name and the connection number. With random keys, 1 session in 256 has a shared
+   * secret with a leading zero byte, which tshark 4.0 gets wrong (see README "What tshark 4.0 decrypts").
+   */
+  readonly seed?: string;
 }
 
 /** Sessions recorded into one capture; `add` returns the connection number (client port 40000 + n). */
@@ -33,7 +40,7 @@ export class PairTraceSet {
   private base = BASE;
   private count = 0;
 
-  constructor(dir: string, name: string, private readonly hostKey: PrivateKey, o: { readonly keywordLines?: boolean } = {}) {
+  constructor(dir: string, private readonly name: string, private readonly hostKey: PrivateKey, o: { readonly keywordLines?: boolean } = {}) {
     this.session = TraceSession.open({ dir, name, keylog: { keywordLines: o.keywordLines ?? true }, threaded: false, clock: () => this.base + (this.pair?.now ?? 0) });
   }
 
@@ -47,9 +54,10 @@ export class PairTraceSet {
     const hooks = { onPacket: conn.onPacket, onKeys: conn.onKeys };
     const strictKex = o.strictKex ?? true;
     const base = (this.base = BASE + this.count * 10_000);
+    const seed = o.seed ?? `${this.name}/${this.count}`;
     const p = (this.pair = new Pair({
-      client: { algorithms, strictKex, ...(o.side === 'client' ? hooks : {}) },
-      server: { algorithms, strictKex, hostKeys: [this.hostKey], ...(o.side === 'server' ? hooks : {}) },
+      client: { algorithms, strictKex, rng: seededRng(`${seed}/client`), ...(o.side === 'client' ? hooks : {}) },
+      server: { algorithms, strictKex, rng: seededRng(`${seed}/server`), hostKeys: [this.hostKey], ...(o.side === 'server' ? hooks : {}) },
       tap: (from, bytes, now) => conn.bytes.chunk(from === 'client' ? 'c2s' : 's2c', bytes, base + now),
     }));
     p.onEvent = (_side, e) => { if (e.type === 'serviceRequest') p.server.acceptService(e.service); };

@@ -27,6 +27,16 @@ export function tsharkFields(file: string, fields: readonly string[], extra: rea
   return out.split('\n').filter((l) => l.length > 0).map((l) => l.split('\t'));
 }
 
+/**
+ * Whether tshark 4.0 can decrypt the first key exchange a keylog holds: it fails when that shared secret K has a
+ * leading zero byte (1 curve25519 session in 256; README "What tshark 4.0 decrypts"; 4.4 decrypts it). Tests with
+ * a peer's random keys check the documented failure instead when this is false.
+ */
+export function tshark40CanDecrypt(keylogText: string): boolean {
+  const secret = keylogText.split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f[1] === 'SHARED_SECRET');
+  return secret?.[2] === undefined || secret[2].length >= 64;
+}
+
 /** Checksum validation on, so bad IPv4/TCP checksums show up as expert info. */
 export const CHECKSUM_PREFS: readonly string[] = ['-o', 'ip.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE'];
 

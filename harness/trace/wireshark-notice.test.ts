@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAlgorithmsFlag } from '../cli/serve.js';
-import { containerJudge, hostJudge, requireTshark, requireTshark44 } from './tshark.js';
+import { containerJudge, hostJudge, requireTshark, requireTshark44, tshark40CanDecrypt } from './tshark.js';
 import { CIPHER_SUPPORT, cipherSupport, offerProblems, traceDecryptionNotice } from './wireshark-support.js';
 
 const MAIN = ['--import', 'tsx', 'harness/cli/main.ts'];
@@ -97,6 +97,9 @@ describe('trace: the notice for --pcap/--keylog with algorithms Wireshark cannot
         // (a wrong key can make 4.0 show garbage, never these values)
         expect(decoded[0]!.users, `tshark ${v}, default offer`).to.not.include('u');
         expect(decoded[0]!.services, `tshark ${v}, default offer`).to.not.include('ssh-userauth');
+        // (1 session in 256 has a shared secret 4.0 cannot use: documented, and 4.4 must still decrypt it)
+        const secondKex = readFileSync(join(dir, 'client.keylog'), 'utf8').split('\n').filter((l) => l.includes(' SHARED_SECRET ')).at(-1) ?? '';
+        if (v === '4.0' && !tshark40CanDecrypt(secondKex)) continue;
         for (const i of [1, 2]) {
           expect(decoded[i], `tshark ${v}, suggested offer, ${i === 1 ? 'server' : 'client'} keylog`).to.deep.equal({ users: ['u'], services: ['ssh-userauth', 'ssh-userauth'] });
         }
