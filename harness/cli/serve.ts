@@ -371,9 +371,11 @@ export function register(program: Command): void {
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
         });
-        // Closed: every connection ended. A forwarded socket or listener a peer left half-open must not keep the
-        // process alive after a SIGTERM (it did once after a stress of killed ssh -L/-R clients): exit once the
-        // event loop had a moment to flush what is still being written.
+        // Closed: every connection ended. Exit explicitly rather than by the loop running dry: a socket a peer left
+        // half-open must not keep the process alive, and Node's teardown after a natural end spins forever on a
+        // TCP handle it failed to close (the RST-while-FIN-queued case socket-bridge.ts avoids). What is still
+        // being written gets up to a second.
+        process.once('beforeExit', () => process.exit(process.exitCode ?? 0));
         setTimeout(() => process.exit(process.exitCode ?? 0), 1000).unref();
       } catch (e) {
         process.stderr.write(`ssh-harness serve: ${e instanceof Error ? e.message : String(e)}\n`);

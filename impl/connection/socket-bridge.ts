@@ -40,12 +40,17 @@ const LINGER_MS = 2000;
 
 const ignore = (): void => {};
 
-/** Sends RST when the stream can do that (a TCP socket), else just destroys it. */
+/**
+ * Sends RST when the stream can do that (a TCP socket), else just destroys it. Not while our FIN is still queued
+ * (end() called, 'finish' not yet: the peer stopped reading and the send buffer is full): libuv refuses to reset
+ * a stream that is shutting down, and Node 20 then marks the handle closing without closing it, so the process
+ * spins forever at exit (seen as `serve` not exiting after SIGTERM once ssh -L/-R clients were killed).
+ */
 function reset(sock: Duplex): void {
   if (sock.destroyed) return;
   const tcp = sock as Partial<net.Socket>;
   try {
-    if (typeof tcp.resetAndDestroy === 'function') { tcp.resetAndDestroy(); return; }
+    if (typeof tcp.resetAndDestroy === 'function' && !(sock.writableEnded && !sock.writableFinished)) { tcp.resetAndDestroy(); return; }
   } catch { /* not a TCP socket: plain destroy */ }
   sock.destroy();
 }
