@@ -203,7 +203,8 @@ export class ClientConn extends Expectations {
     return algs;
   }
 
-  private describeClosed(): string {
+  /** How the connection ended (after `closed` is set). */
+  describeClosed(): string {
     const c = this.closed!;
     return c.kind === 'disconnect' ? `peer disconnected (${c.reason}) ${JSON.stringify(c.description)}` : c.kind === 'eof' ? 'peer closed the connection' : c.message;
   }

@@ -116,7 +116,7 @@ export class CheckContext {
     const trace = this.traceFor(rec.conn, 'client');
     rec.tap = trace?.packet;
     const req = this.check.requires;
-    const algorithms = o.algorithms ?? (req ? { ...(req.kex ? { kex: req.kex } : {}), ...(req.hostKey ? { hostKey: req.hostKey } : {}), ...(req.cipher ? { cipher: req.cipher } : {}), ...(req.mac ? { mac: req.mac } : {}) } : undefined);
+    const algorithms = o.algorithms ?? (req ? { ...(req.kex ? { kex: req.kex } : {}), ...(req.hostKey ? { hostKey: req.hostKey } : {}), ...(req.cipher ? { cipher: req.cipher } : {}), ...(req.mac ? { mac: req.mac } : {}), ...(req.compression ? { compression: req.compression } : {}) } : undefined);
     // checks that do not care about the kex method use a quick one (curve25519) when the peer has it
     const kex = algorithms?.kex ?? (this.target.kexInit?.kex.includes('curve25519-sha256') ? ['curve25519-sha256', ...defaultAlgorithms.kex.filter((k) => k !== 'curve25519-sha256')] : undefined);
     const k = this.target.kexInit;

@@ -3,7 +3,7 @@
  * timeout, retried only when the infrastructure failed (never because of a verdict). Results come back in
  * check order whatever order they finished in, so two runs can be compared line by line.
  */
-import { cipherAlgorithms, kexAlgorithms, macAlgorithms, signatureAlgorithms } from '../../impl/crypto/registry.js';
+import { cipherAlgorithms, compressionAlgorithms, kexAlgorithms, macAlgorithms, signatureAlgorithms } from '../../impl/crypto/registry.js';
 import { CheckContext, type TraceOptions } from './context.js';
 import { checkSeed } from './seed.js';
 import type { Check, CheckResult, Level, Requirements, RunSummary, TargetInfo, Verdict, VerdictCounts } from './types.js';
@@ -34,6 +34,7 @@ export function unmetRequirement(req: Requirements | undefined, target: TargetIn
     ['kex', kexAlgorithms, k?.kex], ['hostKey', signatureAlgorithms, k?.hostKey],
     ['cipher', cipherAlgorithms, k && [...k.cipherC2S].filter((c) => k.cipherS2C.includes(c))],
     ['mac', macAlgorithms, k && [...k.macC2S].filter((c) => k.macS2C.includes(c))],
+    ['compression', compressionAlgorithms, k && [...k.compC2S].filter((c) => k.compS2C.includes(c))],
   ];
   for (const [kind, registry, offered] of kinds) {
     const want = req[kind] as readonly string[] | undefined;

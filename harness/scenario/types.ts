@@ -41,6 +41,7 @@ export interface Requirements {
   readonly hostKey?: readonly string[];
   readonly cipher?: readonly string[];
   readonly mac?: readonly string[];
+  readonly compression?: readonly string[];
   /** Credentials the check needs from the target. */
   readonly auth?: readonly ('password' | 'publickey')[];
 }

@@ -672,9 +672,11 @@ export class Engine {
       if (dir === 'out') this.writer.compressor = null; else this.reader.decompressor = null;
       return;
     }
-    // zlib@openssh.com waits for USERAUTH_SUCCESS (OpenSSH PROTOCOL §2.1); a running stream survives rekeys
+    // zlib@openssh.com waits for USERAUTH_SUCCESS (OpenSSH PROTOCOL §2.1)
     if (alg.delayed && !this.authenticated) { this.compressionPending[dir] = alg; return; }
-    if (dir === 'out') this.writer.compressor ??= alg.compressor(); else this.reader.decompressor ??= alg.decompressor();
+    // RFC 4253 §6.2: "The compression context is initialized after each key exchange": a fresh stream at every
+    // NEWKEYS, as OpenSSH and Dropbear do (continuing the old one across a rekey broke on their first packet)
+    if (dir === 'out') this.writer.compressor = alg.compressor(); else this.reader.decompressor = alg.decompressor();
   }
 
   private onAuthenticated(): void {

@@ -183,6 +183,54 @@ export const transportChecks: Check[] = [
   }),
 
   defineCheck({
+    id: 'rekey.compression-fresh-context',
+    title: 'With zlib compression on, channel data survives two re-exchanges: both sides start a fresh compression context at each NEWKEYS',
+    level: 'MUST', area: 'rekey', suites: ['transport', 'connection'],
+    requires: { auth: ['password'], compression: ['zlib@openssh.com', 'zlib'] },
+    spec: [
+      'RFC 4253 §6.2: The compression context is initialized after each key exchange, and is passed from one packet to the next, with only a partial flush being performed at the end of each packet.',
+      { rfc: 'OpenSSH PROTOCOL', section: '1.1 zlib@openssh.com', text: 'compression is delayed until after authentication; the method is otherwise identical to "zlib"' },
+    ],
+  }, async (ctx) => {
+    // our engine starts a fresh inflater at each NEWKEYS: a server that carries its deflate stream over a rekey
+    // sends data we cannot decompress (and one that restarts its inflater fails on ours the other way). Each
+    // round's echo is awaited before the re-exchange starts, so no data is in flight during it (that is
+    // rekey.data-continues-across's subject, not this check's).
+    const c = await ctx.connect();
+    await c.authenticate('password');
+    const ch = await c.openSession();
+    await c.exec(ch, 'cat');
+    const size = Math.max(1, Math.min(2048, ch.remoteMaxPacket || 2048, Math.floor((ch.remoteWindow || 32768) / 12)));
+    const chunk = Buffer.from('compressible text '.repeat(Math.ceil(size / 18)).slice(0, size));
+    let got = 0;
+    const echo = async (want: number): Promise<boolean> => {
+      const deadline = Date.now() + 8000;
+      while (got < want && Date.now() < deadline) {
+        const r = await c.rec.inbox.wait(c.cursor, (m) => m.name === 'SSH_MSG_CHANNEL_DATA' || m.name === 'SSH_MSG_CHANNEL_CLOSE', deadline - Date.now());
+        if (r.kind !== 'message') return false;
+        c.cursor = r.m.index + 1;
+        if (r.m.name === 'SSH_MSG_CHANNEL_CLOSE') return false;
+        got += channelDataLength(r.m);
+      }
+      return got >= want;
+    };
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 3; i++) c.send({ type: 'SSH_MSG_CHANNEL_DATA', recipientChannel: ch.remote, data: chunk });
+      const want = (round + 1) * 3 * size;
+      if (!(await echo(want))) {
+        return ctx.fail(`${round === 0 ? 'before any re-exchange' : `after re-exchange ${round}`}: echoed ${got} of ${want} bytes with compression ${c.engine.negotiated?.compressionS2C ?? '?'}${c.closed ? ` (${c.describeClosed()})` : ''}`);
+      }
+      if (round === 2) break;
+      const before = c.rec.inbox.messages.filter((m) => m.name === 'SSH_MSG_NEWKEYS').length;
+      c.act((e) => e.rekey());
+      const r = await c.rec.inbox.wait(c.cursor, (m) => m.name === 'SSH_MSG_NEWKEYS' && c.rec.inbox.messages.filter((x) => x.name === 'SSH_MSG_NEWKEYS').length > before, 8000);
+      if (r.kind !== 'message') return ctx.fail(`re-exchange ${round + 1} did not complete (${c.closed ? c.describeClosed() : r.kind})`);
+      c.cursor = r.m.index + 1;
+    }
+    c.note(`compression ${c.engine.negotiated?.compressionS2C ?? '?'}; ${got} bytes echoed across two re-exchanges`);
+  }),
+
+  defineCheck({
     id: 'rekey.data-continues-across',
     title: 'Channel data keeps flowing through a re-exchange started in the middle of a transfer',
     level: 'MUST', area: 'rekey', suites: ['transport', 'connection'],
