@@ -5,10 +5,37 @@
 import { kexAlgorithms } from '../../../impl/crypto/registry.js';
 import { encodeMessage } from '../../../impl/messages/index.js';
 import type { ClientConn } from '../client-conn.js';
+import type { CheckContext } from '../context.js';
 import { defineCheck } from '../define.js';
 import { channelDataLength, extInfoExtensions } from './util.js';
 import { framePlain } from '../raw-conn.js';
 import type { Check } from '../types.js';
+
+/**
+ * A password-authenticated connection running `cat` on a session, and a chunk size of at most `max` bytes of which
+ * `parts` fit the peer's window, in packets no larger than its maximum (RFC 4254 §5.2; lsh opens ~30 000 bytes).
+ */
+async function catSession(ctx: CheckContext, max: number, parts: number): Promise<{ c: ClientConn; ch: Awaited<ReturnType<ClientConn['openSession']>>; size: number }> {
+  const c = await ctx.connect();
+  await c.authenticate('password');
+  const ch = await c.openSession();
+  await c.exec(ch, 'cat');
+  return { c, ch, size: Math.max(1, Math.min(max, ch.remoteMaxPacket || max, Math.floor((ch.remoteWindow || 32768) / parts))) };
+}
+
+/** Reads echoed CHANNEL_DATA until `want` bytes in all (`have` already counted), a CHANNEL_CLOSE, or `ms`; the new total. */
+async function readEcho(c: ClientConn, have: number, want: number, ms = 8000): Promise<number> {
+  let got = have;
+  const deadline = Date.now() + ms;
+  while (got < want && Date.now() < deadline) {
+    const r = await c.rec.inbox.wait(c.cursor, (m) => m.name === 'SSH_MSG_CHANNEL_DATA' || m.name === 'SSH_MSG_CHANNEL_CLOSE', deadline - Date.now());
+    if (r.kind !== 'message') break;
+    c.cursor = r.m.index + 1;
+    if (r.m.name === 'SSH_MSG_CHANNEL_CLOSE') break;
+    got += channelDataLength(r.m);
+  }
+  return got;
+}
 
 const STRICT_C = 'kex-strict-c-v00@openssh.com';
 /** Kex methods whose client message is one string (ECDH shape, message 30): a guess we can fake. */
@@ -196,28 +223,14 @@ export const transportChecks: Check[] = [
     // sends data we cannot decompress (and one that restarts its inflater fails on ours the other way). Each
     // round's echo is awaited before the re-exchange starts, so no data is in flight during it (that is
     // rekey.data-continues-across's subject, not this check's).
-    const c = await ctx.connect();
-    await c.authenticate('password');
-    const ch = await c.openSession();
-    await c.exec(ch, 'cat');
-    const size = Math.max(1, Math.min(2048, ch.remoteMaxPacket || 2048, Math.floor((ch.remoteWindow || 32768) / 12)));
+    const { c, ch, size } = await catSession(ctx, 2048, 12);
     const chunk = Buffer.from('compressible text '.repeat(Math.ceil(size / 18)).slice(0, size));
     let got = 0;
-    const echo = async (want: number): Promise<boolean> => {
-      const deadline = Date.now() + 8000;
-      while (got < want && Date.now() < deadline) {
-        const r = await c.rec.inbox.wait(c.cursor, (m) => m.name === 'SSH_MSG_CHANNEL_DATA' || m.name === 'SSH_MSG_CHANNEL_CLOSE', deadline - Date.now());
-        if (r.kind !== 'message') return false;
-        c.cursor = r.m.index + 1;
-        if (r.m.name === 'SSH_MSG_CHANNEL_CLOSE') return false;
-        got += channelDataLength(r.m);
-      }
-      return got >= want;
-    };
     for (let round = 0; round < 3; round++) {
       for (let i = 0; i < 3; i++) c.send({ type: 'SSH_MSG_CHANNEL_DATA', recipientChannel: ch.remote, data: chunk });
       const want = (round + 1) * 3 * size;
-      if (!(await echo(want))) {
+      got = await readEcho(c, got, want);
+      if (got < want) {
         return ctx.fail(`${round === 0 ? 'before any re-exchange' : `after re-exchange ${round}`}: echoed ${got} of ${want} bytes with compression ${c.engine.negotiated?.compressionS2C ?? '?'}${c.closed ? ` (${c.describeClosed()})` : ''}`);
       }
       if (round === 2) break;
@@ -237,12 +250,7 @@ export const transportChecks: Check[] = [
     requires: { auth: ['password'] },
     spec: 'RFC 4253 §9: Key re-exchange ... Either party MAY initiate the re-exchange; RFC 4253 §7.1: messages sent during a re-exchange are held until NEWKEYS, then sent with the new keys',
   }, async (ctx) => {
-    const c = await ctx.connect();
-    await c.authenticate('password');
-    const ch = await c.openSession();
-    await c.exec(ch, 'cat');
-    // RFC 4254 §5.2: no more than the peer's window, in packets no larger than its maximum (lsh opens ~30 000 bytes)
-    const size = Math.max(1, Math.min(4096, ch.remoteMaxPacket || 4096, Math.floor((ch.remoteWindow || 32768) / 8)));
+    const { c, ch, size } = await catSession(ctx, 4096, 8);
     const chunk = Buffer.alloc(size, 0x61);
     const total = 8 * size;
     for (let i = 0; i < 8; i++) {
@@ -250,15 +258,7 @@ export const transportChecks: Check[] = [
       if (i === 3) c.act((e) => e.rekey());
     }
     c.send({ type: 'SSH_MSG_CHANNEL_EOF', recipientChannel: ch.remote });
-    let got = 0;
-    const deadline = Date.now() + 8000;
-    while (got < total && Date.now() < deadline) {
-      const r = await c.rec.inbox.wait(c.cursor, (m) => m.name === 'SSH_MSG_CHANNEL_DATA' || m.name === 'SSH_MSG_CHANNEL_CLOSE', deadline - Date.now());
-      if (r.kind !== 'message') break;
-      c.cursor = r.m.index + 1;
-      if (r.m.name === 'SSH_MSG_CHANNEL_CLOSE') break;
-      got += channelDataLength(r.m);
-    }
+    const got = await readEcho(c, 0, total);
     if (got !== total) ctx.fail(`echoed ${got} of ${total} bytes across the re-exchange`);
   }),
 ];
