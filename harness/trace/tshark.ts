@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dockerPing, imageInspect } from '../targets/docker-api.js';
 import { TSHARK_IMAGE } from '../targets/setup/tshark-image.js';
+import { parseKeylog } from './keylog.js';
 
 export const TSHARK = process.env.TSHARK ?? '/usr/bin/tshark';
 
@@ -28,13 +29,14 @@ export function tsharkFields(file: string, fields: readonly string[], extra: rea
 }
 
 /**
- * Whether tshark 4.0 can decrypt the first key exchange a keylog holds: it fails when that shared secret K has a
+ * Whether tshark 4.0 can decrypt the first (or last) key exchange a keylog holds: it fails when that shared secret K has a
  * leading zero byte (1 curve25519 session in 256; README "What tshark 4.0 decrypts"; 4.4 decrypts it). Tests with
  * a peer's random keys check the documented failure instead when this is false.
  */
-export function tshark40CanDecrypt(keylogText: string): boolean {
-  const secret = keylogText.split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f[1] === 'SHARED_SECRET');
-  return secret?.[2] === undefined || secret[2].length >= 64;
+export function tshark40CanDecrypt(keylogText: string, which: 'first' | 'last' = 'first'): boolean {
+  const secrets = parseKeylog(keylogText).entries.filter((e) => e.type === 'SHARED_SECRET');
+  const k = which === 'first' ? secrets[0] : secrets.at(-1);
+  return k === undefined || k.key.length >= 64;
 }
 
 /** Checksum validation on, so bad IPv4/TCP checksums show up as expert info. */

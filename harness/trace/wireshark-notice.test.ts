@@ -98,8 +98,7 @@ describe('trace: the notice for --pcap/--keylog with algorithms Wireshark cannot
         expect(decoded[0]!.users, `tshark ${v}, default offer`).to.not.include('u');
         expect(decoded[0]!.services, `tshark ${v}, default offer`).to.not.include('ssh-userauth');
         // (1 session in 256 has a shared secret 4.0 cannot use: documented, and 4.4 must still decrypt it)
-        const secondKex = readFileSync(join(dir, 'client.keylog'), 'utf8').split('\n').filter((l) => l.includes(' SHARED_SECRET ')).at(-1) ?? '';
-        if (v === '4.0' && !tshark40CanDecrypt(secondKex)) continue;
+        if (v === '4.0' && !tshark40CanDecrypt(readFileSync(join(dir, 'client.keylog'), 'utf8'), 'last')) continue;
         for (const i of [1, 2]) {
           expect(decoded[i], `tshark ${v}, suggested offer, ${i === 1 ? 'server' : 'client'} keylog`).to.deep.equal({ users: ['u'], services: ['ssh-userauth', 'ssh-userauth'] });
         }

@@ -9,7 +9,7 @@ import type { ClientConn } from '../client-conn.js';
 import type { CheckContext } from '../context.js';
 import { defineCheck } from '../define.js';
 import type { Check, Level } from '../types.js';
-import { alive, channelDataLength, extInfoExtensions, nameListProblems, sshString, wire } from './util.js';
+import { alive, channelDataLength, extInfoExtensions, nameListProblems, rekeyAndWait, sshString, wire } from './util.js';
 
 const IGNORE_UNKNOWN = 'RFC 8308 §2.5: Each extension is identified by its extension-name and defines the conditions under which the extension is considered to be in effect. Applications MUST ignore unrecognized extension-names.';
 const CLIENT_MAY_SEND = 'RFC 8308 §2.2: If a server sends "ext-info-s", it MUST be prepared to accept an SSH_MSG_EXT_INFO message from the client (sent as the client\'s first message after its SSH_MSG_NEWKEYS, §2.4)';
@@ -252,11 +252,7 @@ async function burst(ctx: CheckContext, c: ClientConn, n: number): Promise<void>
 }
 
 async function rekeyNow(ctx: CheckContext, c: ClientConn, round: number): Promise<void> {
-  const before = c.rec.inbox.messages.filter((m) => m.name === 'SSH_MSG_NEWKEYS').length;
-  c.act((e) => e.rekey());
-  const r = await c.rec.inbox.wait(c.cursor, (m) => m.name === 'SSH_MSG_NEWKEYS' && c.rec.inbox.messages.filter((x) => x.name === 'SSH_MSG_NEWKEYS').length > before, 15_000);
-  if (r.kind !== 'message') return ctx.fail(`re-exchange ${round} did not complete (${r.kind})`);
-  c.cursor = r.m.index + 1;
+  await rekeyAndWait(ctx, c, round, 15_000);
   if (!(await alive(c, 10_000))) ctx.fail(`the server did not answer after re-exchange ${round}`);
 }
 

@@ -7,7 +7,7 @@ import { encodeMessage } from '../../../impl/messages/index.js';
 import type { ClientConn } from '../client-conn.js';
 import type { CheckContext } from '../context.js';
 import { defineCheck } from '../define.js';
-import { channelDataLength, extInfoExtensions } from './util.js';
+import { channelDataLength, extInfoExtensions, rekeyAndWait } from './util.js';
 import { framePlain } from '../raw-conn.js';
 import type { Check } from '../types.js';
 
@@ -233,12 +233,7 @@ export const transportChecks: Check[] = [
       if (got < want) {
         return ctx.fail(`${round === 0 ? 'before any re-exchange' : `after re-exchange ${round}`}: echoed ${got} of ${want} bytes with compression ${c.engine.negotiated?.compressionS2C ?? '?'}${c.closed ? ` (${c.describeClosed()})` : ''}`);
       }
-      if (round === 2) break;
-      const before = c.rec.inbox.messages.filter((m) => m.name === 'SSH_MSG_NEWKEYS').length;
-      c.act((e) => e.rekey());
-      const r = await c.rec.inbox.wait(c.cursor, (m) => m.name === 'SSH_MSG_NEWKEYS' && c.rec.inbox.messages.filter((x) => x.name === 'SSH_MSG_NEWKEYS').length > before, 8000);
-      if (r.kind !== 'message') return ctx.fail(`re-exchange ${round + 1} did not complete (${c.closed ? c.describeClosed() : r.kind})`);
-      c.cursor = r.m.index + 1;
+      if (round < 2) await rekeyAndWait(ctx, c, round + 1, 8000);
     }
     c.note(`compression ${c.engine.negotiated?.compressionS2C ?? '?'}; ${got} bytes echoed across two re-exchanges`);
   }),

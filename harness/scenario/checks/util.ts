@@ -1,6 +1,7 @@
 /** Small helpers shared by the TypeScript checks. */
 import { decodeMessage } from '../../../impl/messages/index.js';
 import type { ClientConn } from '../client-conn.js';
+import type { CheckContext } from '../context.js';
 import type { InboundMessage } from '../evidence.js';
 import { TIME_SCALE } from '../expect.js';
 
@@ -107,4 +108,16 @@ export async function alive(c: ClientConn, within = 5000): Promise<boolean> {
   if (r.kind !== 'message') return false;
   c.cursor = r.m.index + 1;
   return true;
+}
+
+/**
+ * Starts a key re-exchange from our side and waits up to `within` ms for the peer's NEWKEYS of it (RFC 4253 §9);
+ * fails the check with why when it does not come. Round `round` names it in the failure.
+ */
+export async function rekeyAndWait(ctx: CheckContext, c: ClientConn, round: number, within: number): Promise<void> {
+  const before = c.rec.inbox.messages.filter((m) => m.name === 'SSH_MSG_NEWKEYS').length;
+  c.act((e) => e.rekey());
+  const r = await c.rec.inbox.wait(c.cursor, (m) => m.name === 'SSH_MSG_NEWKEYS' && c.rec.inbox.messages.filter((x) => x.name === 'SSH_MSG_NEWKEYS').length > before, within);
+  if (r.kind !== 'message') return ctx.fail(`re-exchange ${round} did not complete (${c.closed ? c.describeClosed() : r.kind})`);
+  c.cursor = r.m.index + 1;
 }
