@@ -12,7 +12,7 @@ import { keylogDecryptor } from './decrypt.js';
 import { importPcap } from './import.js';
 import { parseKeylog } from './keylog.js';
 import type { TraceLine } from './jsonl.js';
-import { recordPairTrace as record, type PairRun as Run } from './pair-trace.test-util.js';
+import { decodedArgs, parseDecoded, recordPairTrace as record, type PairRun as Run } from './pair-trace.test-util.js';
 import { CHECKSUM_PREFS, containerJudge, requireTshark, requireTshark44, tshark40CanDecrypt, tsharkFields } from './tshark.js';
 
 /** Message codes tshark 4.0 shows per direction once it has the keylog. */
@@ -86,9 +86,8 @@ describe('trace: impl ↔ impl traces that tshark 4.0 decrypts with our keylog',
   it('tshark 4.4 decrypts that session (so the keylog is right)', async function () {
     await requireTshark44(this);
     const run = record(dir, 'leading-zero-44', hostKey, { cipher: 'aes128-gcm@openssh.com', side: 'client', seed: 'leading-zero-525' });
-    const [out] = await containerJudge([dir]).run([['-r', run.index.files.pcap!, '-o', `ssh.keylog_file:${run.index.files.keylog}`, '-Y', 'ssh', '-T', 'fields', '-e', 'ip.src', '-e', 'ssh.message_code']]);
-    const c2s = out!.stdout.split('\n').map((l) => l.split('\t')).filter((r) => r[0] === '10.0.0.1').flatMap((r) => (r[1] ? r[1].split(',') : []));
-    expect(c2s, out!.stderr).to.include.members(['5', '50', '94']);
+    const [out] = await containerJudge([dir]).run([decodedArgs(run)]);
+    expect(parseDecoded(out!.stdout).get(0)?.c2s, out!.stderr).to.include.members(['5', '50', '94']);
   });
 
   it('the recorded JSONL is what the engine saw, secrets redacted; the cleartext part imports identically', async () => {
