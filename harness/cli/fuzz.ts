@@ -207,7 +207,7 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
   let lastLine = 0;
   const progress = (p: CampaignProgress): void => {
     const limits = governor ? backoffLine(governor.stats()) : '';
-    const line = `${p.cases} cases, ${p.casesPerSecond.toFixed(0)}/s, ${p.findings} findings, states: ${p.states.join(' ')}${p.unreached ? `, ${p.unreached} unreached` : ''}${limits ? `; ${limits}` : ''}`;
+    const line = `${p.cases} cases, ${p.casesPerSecond.toFixed(0)}/s, ${p.findings} findings, ${p.coverage ? `${p.coverage.edges} edges, ${p.coverage.queue} queued, ` : ''}states: ${p.states.join(' ')}${p.unreached ? `, ${p.unreached} unreached` : ''}${limits ? `; ${limits}` : ''}`;
     if (tty) { say(`\r\x1b[K${line}`); return; }
     if (performance.now() - lastLine >= 10_000) { lastLine = performance.now(); log(`${line}\n`); }
   };

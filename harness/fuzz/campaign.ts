@@ -88,6 +88,8 @@ export interface CampaignProgress {
   readonly states: readonly State[];
   /** Cases whose start phase the peer never reached (reference prefix failed: peer down or refusing). */
   readonly unreached: number;
+  /** Coverage campaigns: distinct edges so far and the grey-box queue's size. */
+  readonly coverage?: { readonly edges: number; readonly queue: number };
 }
 
 export interface FindingRecord {

@@ -1,16 +1,17 @@
 /**
- * The file an instrumented server writes its edge counters into (harness/targets/instrumented/cov-runtime.c):
- * a 64-byte header ("SSHCOV1\0", the guard count as a little-endian uint32 at offset 8), then one saturating
- * 8-bit counter per edge. Plain fs on a /dev/shm file: writes through the file descriptor and the server's
- * MAP_SHARED mapping see the same page cache pages.
+ * The file an instrumented server writes its edge flags into (harness/targets/instrumented/cov-runtime.c): a
+ * 4096-byte header page ("SSHCOV2\0", the number of flags mapped as a little-endian uint32 at offset 8), then
+ * one byte per edge, 1 once the edge ran. The server maps the file over its flag section (MAP_SHARED), so the
+ * flags are the file's pages; plain fs on a /dev/shm file sees them, and writes through the file descriptor
+ * (zeroing before a case) reach the server.
  */
 import { closeSync, existsSync, ftruncateSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-export const COV_HEADER = 64;
-/** Counter slots of a new map: more than either instrumented server has guards (edges past it would wrap). */
+export const COV_HEADER = 4096;
+/** Flag slots of a new map (a multiple of the page size): more than either instrumented server has edges. */
 export const DEFAULT_SLOTS = 1 << 20;
 export const COV_ENV = 'SSH_HARNESS_COV_MAP';
 
@@ -37,14 +38,14 @@ export class CoverageMap {
     this.fd = openSync(path, 'r+');
   }
 
-  /** Guards the server numbered (0 until an instrumented process has mapped the file). */
+  /** Edge flags the server mapped (0 until an instrumented process has mapped the file). */
   guards(): number {
     readSync(this.fd, this.header, 0, COV_HEADER, 0);
-    if (this.header.toString('latin1', 0, 7) !== 'SSHCOV1') return 0;
+    if (this.header.toString('latin1', 0, 7) !== 'SSHCOV2') return 0;
     return this.header.readUInt32LE(8);
   }
 
-  /** Counters in use: one per guard, bounded by the file. */
+  /** Flags in use: as many as the server mapped, bounded by the file. */
   private width(): number {
     const g = this.guards();
     return Math.min(g || this.slots, this.slots);

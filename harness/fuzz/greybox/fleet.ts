@@ -4,7 +4,7 @@
  * each (`k/N` of the same seed: disjoint cases), all feeding one ledger (edges, queue, series). Black-box mode runs
  * the usual single campaign on one instance at the target's concurrency and only measures its coverage.
  */
-import { runCampaign, type CampaignOptions, type CampaignResult, type FindingRecord } from '../campaign.js';
+import { runCampaign, type CampaignOptions, type CampaignProgress, type CampaignResult, type FindingRecord } from '../campaign.js';
 import type { FuzzTarget } from '../link.js';
 import type { State } from '../executor.js';
 import { CoverageLedger, CoverageSession, type CoverageSummary } from './session.js';
@@ -24,10 +24,12 @@ export async function runCoverageCampaign(o: CoverageCampaignOptions): Promise<{
   const primary = o.campaign.target;
   if (!primary.coverageMapPath) throw new TypeError(`${primary.name} is not instrumented (no coverage map)`);
   const ledger = new CoverageLedger(o.mode, o.queueDir, { target: primary.name, targetVersion: primary.version });
+  const report = o.campaign.onProgress;
   if (o.mode === 'blackbox') {
     const s = new CoverageSession(primary.coverageMapPath, ledger, primary.dictionary, primary.algorithmOffer);
     try {
-      const result = await runCampaign({ ...o.campaign, concurrency: o.parallel, caseHooks: s });
+      const onProgress = report && ((p: CampaignProgress): void => report({ ...p, coverage: { edges: ledger.feedback.edges, queue: ledger.queue.size } }));
+      const result = await runCampaign({ ...o.campaign, concurrency: o.parallel, caseHooks: s, ...(onProgress ? { onProgress } : {}) });
       s.close();
       return { result, coverage: ledger.summary() };
     } finally {
@@ -42,9 +44,11 @@ export async function runCoverageCampaign(o: CoverageCampaignOptions): Promise<{
   // instance's refusal throttle the whole fleet); the caller's governor, which its peer watch reads, is the first's
   const g = o.campaign.governor;
   const governors = targets.map((_, i) => (!g || i === 0 ? g : new ConnectionGovernor({ parallelism: 1, graceMs: g.graceMs })));
+  const progress = report && fleetProgress(n, report, () => ({ edges: ledger.feedback.edges, queue: ledger.queue.size }));
   try {
     const results = await Promise.all(targets.map((t, i) => runCampaign({
       ...o.campaign, target: t, concurrency: 1, shard: { k: i + 1, n }, caseHooks: sessions[i]!,
+      ...(progress ? { onProgress: progress(i) } : {}),
       ...(governors[i] ? { governor: governors[i] } : {}),
       // only the first instance is the peer the caller watches
       ...(i === 0 ? {} : { afterCase: undefined }),
@@ -55,6 +59,25 @@ export async function runCoverageCampaign(o: CoverageCampaignOptions): Promise<{
     for (const s of sessions) s.close();
     await Promise.all(extra.map((t) => t.close()));
   }
+}
+
+/**
+ * The fleet's progress as one campaign's: each instance reports its own shard, the caller sees the sums (cases,
+ * rate, findings), the union of states and the shared coverage, reported when the first instance reports.
+ */
+export function fleetProgress(n: number, report: (p: CampaignProgress) => void, coverage: () => { edges: number; queue: number }): (i: number) => (p: CampaignProgress) => void {
+  const last: (CampaignProgress | undefined)[] = new Array(n).fill(undefined);
+  return (i) => (p) => {
+    last[i] = p;
+    if (i !== 0) return;
+    const all = last.filter((x): x is CampaignProgress => x !== undefined);
+    report({
+      cases: all.reduce((k, x) => k + x.cases, 0), elapsedMs: p.elapsedMs,
+      casesPerSecond: all.reduce((k, x) => k + x.cases, 0) / Math.max(p.elapsedMs / 1000, 1e-9),
+      findings: all.reduce((k, x) => k + x.findings, 0), states: [...new Set(all.flatMap((x) => x.states))],
+      unreached: all.reduce((k, x) => k + x.unreached, 0), coverage: coverage(),
+    });
+  };
 }
 
 const sumMaps = <K>(maps: readonly ReadonlyMap<K, number>[]): Map<K, number> => {

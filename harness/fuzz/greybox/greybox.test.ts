@@ -10,8 +10,9 @@ import { parseSanitizerReport, sanitizerEnv, sanitizerFinding, LogCursor } from 
 import { GreyboxQueue, edgeIds, readGreyboxSeed } from './queue.js';
 import { algorithmChoices, algorithmMutationArb, mutantArb } from './mutate.js';
 import { coverageSvg } from './plot.js';
-import { mergeBackoff } from './fleet.js';
-import { CC, SANITIZE_CFLAGS, SANITIZE_LDFLAGS, runtimeSourcePath } from '../../targets/setup/instrumented.js';
+import { fleetProgress, mergeBackoff } from './fleet.js';
+import type { CampaignProgress } from '../campaign.js';
+import { CC, SANITIZE_CFLAGS, SANITIZE_LDFLAGS, coverageSectionProblem, runtimeSourcePath, sanitizeLdflags } from '../../targets/setup/instrumented.js';
 import { packageRoot } from '../../targets/state.js';
 import { loadReplayInput } from '../replay.js';
 import { StepCommand } from '../model.js';
@@ -100,6 +101,19 @@ describe('grey-box feedback', () => {
     expect(mergeBackoff([])).to.equal(undefined);
   });
 
+  it("a fleet's progress is the sum of its instances', reported with the shared coverage", () => {
+    const seen: CampaignProgress[] = [];
+    const p = fleetProgress(3, (x) => seen.push(x), () => ({ edges: 77, queue: 4 }));
+    const at = (cases: number, states: CampaignProgress['states']): CampaignProgress => ({ cases, elapsedMs: 10_000, casesPerSecond: cases / 10, findings: 1, states, unreached: 1 });
+    p(1)(at(300, ['kex']));
+    p(2)(at(200, ['channel']));
+    expect(seen).to.have.length(0); // only the first instance's report prints
+    p(0)(at(500, ['kex', 'authenticated']));
+    expect(seen).to.have.length(1);
+    expect(seen[0]).to.deep.include({ cases: 1000, casesPerSecond: 100, findings: 3, unreached: 3, coverage: { edges: 77, queue: 4 } });
+    expect([...seen[0]!.states].sort()).to.deep.equal(['authenticated', 'channel', 'kex']);
+  });
+
   it('plots edges against cases and seconds as SVG', () => {
     const svg = coverageSvg([
       { mode: 'greybox', guards: 100, edges: 40, features: 50, queue: 3, cases: 10, seconds: 2, instances: 3, samples: [{ cases: 0, seconds: 0, edges: 0 }, { cases: 10, seconds: 2, edges: 40 }] },
@@ -122,7 +136,7 @@ describe('sanitizer oracle and coverage map on a real instrumented binary', func
     bin = join(dir, 'fault-demo');
     const rt = join(dir, 'rt.o');
     execFileSync(CC, ['-O2', '-fPIC', '-c', runtimeSourcePath(), '-o', rt]);
-    execFileSync(CC, [...SANITIZE_CFLAGS.split(' '), ...SANITIZE_LDFLAGS.split(' '), join(packageRoot(), 'harness/targets/instrumented/fault-demo.c'), rt, '-o', bin]);
+    execFileSync(CC, [...SANITIZE_CFLAGS.split(' '), ...sanitizeLdflags().split(' '), join(packageRoot(), 'harness/targets/instrumented/fault-demo.c'), rt, '-o', bin]);
   });
   after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
@@ -163,7 +177,26 @@ describe('sanitizer oracle and coverage map on a real instrumented binary', func
     expect(c.next()).to.equal('');
   });
 
-  it('the coverage runtime counts edges into the mapped file, more for the longer path', () => {
+  it('the edge flags sit on pages of their own; without the linker script the setup check and the runtime refuse', () => {
+    expect(coverageSectionProblem(execFileSync('nm', [bin], { encoding: 'utf8' }))).to.equal(undefined);
+    const loose = join(dir, 'fault-demo-unaligned');
+    execFileSync(CC, [...SANITIZE_CFLAGS.split(' '), ...SANITIZE_LDFLAGS.split(' '), join(packageRoot(), 'harness/targets/instrumented/fault-demo.c'), join(dir, 'rt.o'), '-o', loose]);
+    const problem = coverageSectionProblem(execFileSync('nm', [loose], { encoding: 'utf8' }));
+    expect(problem).to.match(/not page-aligned/);
+    const path = createCoverageFile('demo-unaligned', 4096);
+    const m = new CoverageMap(path, 4096);
+    try {
+      spawnSync(loose, [], { input: 'ok\n', env: { ...process.env, ...sanitizerEnv(), [COV_ENV]: path }, timeout: 30_000 });
+      expect(m.guards(), 'the runtime must not map over a section sharing its pages').to.equal(0);
+      expect([...m.read()].filter(Boolean).length).to.equal(0);
+    } finally {
+      m.close();
+      removeCoverageFile(path);
+    }
+    expect(coverageSectionProblem('')).to.match(/no __sancov_bools/);
+  });
+
+  it('the coverage runtime sets edge flags in the mapped file, more for the longer path', () => {
     const path = createCoverageFile('demo', 4096);
     const m = new CoverageMap(path, 4096);
     try {

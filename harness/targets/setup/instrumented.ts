@@ -1,8 +1,9 @@
 /**
  * Builds the instrumented servers the grey-box fuzzer drives: Dropbear 2022.83 and OpenSSH 9.2p1 from Debian's
  * own source packages (`apt-get source`, which applies Debian's patches), compiled with clang 14,
- * AddressSanitizer + UndefinedBehaviorSanitizer and SanitizerCoverage edge guards, linked with our coverage
- * runtime (harness/targets/instrumented/cov-runtime.c). The source list is a separate deb-src file for the same
+ * AddressSanitizer + UndefinedBehaviorSanitizer and SanitizerCoverage's inline edge flags, linked with our
+ * coverage runtime (harness/targets/instrumented/cov-runtime.c) and a linker script that puts the flags on pages
+ * of their own (cov-section.ld), so the runtime can map the harness's coverage file over them. The source list is a separate deb-src file for the same
  * mirror as the machine's apt sources, with its own lists directory: the system's apt configuration is untouched.
  *
  * Idempotent: each build lands in `<cache>/<name>-<upstream version>-<hash of the recipe and the runtime>` with a
@@ -24,8 +25,15 @@ export const INSTRUMENTED_PACKAGES: readonly string[] = [
 
 export const CC = 'clang-14';
 /** -O1 keeps ASan's stacks readable and the build fast; frame pointers for cheap unwinding in reports. */
-export const SANITIZE_CFLAGS = '-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fsanitize-coverage=trace-pc-guard';
+export const SANITIZE_CFLAGS = '-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fsanitize-coverage=inline-bool-flag';
+/** The linker script that gives the edge flags whole pages (GNU ld; it augments the default script). */
+export const COVERAGE_LINKER_SCRIPT = 'cov-section.ld';
 export const SANITIZE_LDFLAGS = '-fsanitize=address,undefined';
+
+/** Link flags of an instrumented program: the sanitizers' runtimes and the flags' page-aligned section. */
+export function sanitizeLdflags(): string {
+  return `${SANITIZE_LDFLAGS} -Wl,-T,${instrumentedFile(COVERAGE_LINKER_SCRIPT)}`;
+}
 
 export interface InstrumentedRecipe {
   readonly name: 'dropbear' | 'openssh';
@@ -109,7 +117,8 @@ export function recipeCflags(r: InstrumentedRecipe): string {
 
 /** The cache directory of a recipe: its name changes whenever the recipe, the flags, the ignorelist or the runtime do. */
 export function buildDir(r: InstrumentedRecipe, root = instrumentedCacheRoot()): string {
-  const h = createHash('sha256').update(JSON.stringify([r, CC, SANITIZE_CFLAGS, SANITIZE_LDFLAGS])).update(readFileSync(runtimeSourcePath()));
+  const h = createHash('sha256').update(JSON.stringify([r, CC, SANITIZE_CFLAGS, SANITIZE_LDFLAGS])).update(readFileSync(runtimeSourcePath()))
+    .update(readFileSync(instrumentedFile(COVERAGE_LINKER_SCRIPT)));
   for (const [, file] of ignorelists(r)) h.update(readFileSync(file));
   return join(root, `${r.name}-${r.upstream}-${h.digest('hex').slice(0, 10)}`);
 }
@@ -229,11 +238,12 @@ export async function ensureInstrumented(r: InstrumentedRecipe, progress: (l: st
   await run(CC, ['-O2', '-fPIC', '-c', runtimeSourcePath(), '-o', runtimeObj], work, log, 120_000);
   for (const cmd of r.prepare) await run(cmd[0]!, cmd.slice(1), tree, log, 300_000);
   const env = { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' }; // configure's test programs must not fail on leaks
-  await run('./configure', [`CC=${CC}`, `CFLAGS=${recipeCflags(r)}`, `LDFLAGS=${SANITIZE_LDFLAGS}`, `LIBS=${runtimeObj}`, ...r.configure], tree, log, 1_200_000, env);
+  await run('./configure', [`CC=${CC}`, `CFLAGS=${recipeCflags(r)}`, `LDFLAGS=${sanitizeLdflags()}`, `LIBS=${runtimeObj}`, ...r.configure], tree, log, 1_200_000, env);
   await run('make', [`-j${Math.max(1, cpus().length)}`, ...r.make], tree, log, 2_400_000, env);
   const bin = join(dir, 'bin');
   mkdirSync(bin, { recursive: true });
   for (const [from, to] of Object.entries(r.install)) {
+    await checkCoverageSection(join(tree, from), work, log);
     copyFileSync(join(tree, from), join(bin, to));
     chmodSync(join(bin, to), 0o755);
   }
@@ -245,6 +255,31 @@ export async function ensureInstrumented(r: InstrumentedRecipe, progress: (l: st
   writeFileSync(join(dir, 'BUILD.json'), JSON.stringify(rec, null, 2) + '\n'); // last: its presence means complete
   rmSync(work, { recursive: true, force: true });
   return { name: r.name, built: true, seconds: rec.buildSeconds, dir, debianVersion: version };
+}
+
+/**
+ * Fails the build unless the binary's edge flags sit on whole pages of their own: otherwise the runtime would
+ * refuse to map the coverage file and every campaign against it would be blind.
+ */
+async function checkCoverageSection(binary: string, work: string, log: string): Promise<void> {
+  const out = join(work, 'sancov-symbols.txt');
+  await run('sh', ['-c', 'nm "$1" > "$2"', 'sh', binary, out], work, log, 60_000);
+  const err = coverageSectionProblem(readFileSync(out, 'utf8'));
+  if (err) throw new PeerError('setup-failed', `${binary}: ${err}; see ${log}`);
+}
+
+/** What is wrong with the edge-flag section, from `nm` output (undefined: nothing). */
+export function coverageSectionProblem(nmOutput: string): string | undefined {
+  const addr = (sym: string): bigint | undefined => {
+    const m = new RegExp(`^([0-9a-f]+) \\w ${sym}$`, 'm').exec(nmOutput);
+    return m ? BigInt(`0x${m[1]}`) : undefined;
+  };
+  const start = addr('__start___sancov_bools');
+  const stop = addr('__stop___sancov_bools');
+  if (start === undefined || stop === undefined) return 'no __sancov_bools section (built without -fsanitize-coverage=inline-bool-flag?)';
+  if (start % 4096n !== 0n || stop % 4096n !== 0n) return `the edge flags are not page-aligned (${start.toString(16)}..${stop.toString(16)}): was ${COVERAGE_LINKER_SCRIPT} linked?`;
+  if (stop <= start) return 'the edge-flag section is empty';
+  return undefined;
 }
 
 /** The `peers setup` step: packages, then both builds (one after the other: each make uses every core). */
