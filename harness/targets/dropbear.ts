@@ -59,7 +59,7 @@ export async function startDropbear(opts: StartOptions, spec: LocalDaemonSpec): 
       name: label, host: '127.0.0.1', port: started.port, pid: started.p.pid,
       banner: started.p.probe?.banner, version: started.p.probe?.version,
       hostKeys: keys.map((k) => k.info), credentials,
-      logs: () => started.p.log.toString(),
+      logs: () => started.p.log.toString(), logPath: started.p.log.path,
       stop: () => (stopped ??= started.p.stop().finally(() => dir.remove())),
     };
   } catch (e) {

@@ -1,8 +1,8 @@
 /**
  * `dropbear:instrumented` and `openssh:instrumented`: Dropbear 2022.83 and OpenSSH 9.2p1 built from Debian's
  * source packages with ASan + UBSan + SanitizerCoverage (setup/instrumented.ts), started like `dropbear` and
- * `sshd` but with a coverage map file (SSH_HARNESS_COV_MAP, on /dev/shm) every server process writes its edge
- * counters into, and sanitizer options that put reports with stacks into the peer log.
+ * `sshd` but with a coverage map file (SSH_HARNESS_COV_MAP, on /dev/shm) every server process sets its edge
+ * flags in, and sanitizer options that put reports with stacks into the peer log.
  *
  * OpenSSH keeps re-exec (the default): the environment survives sshd's execv of itself, the re-executed child
  * maps the file again in its constructor, and the privsep pre-auth child forked from it inherits the mapping
@@ -20,7 +20,7 @@ import { instrumentedBinary, readBuild, RECIPES } from './setup/instrumented.js'
 import { COV_ENV, createCoverageFile, removeCoverageFile } from '../fuzz/greybox/coverage-map.js';
 import { sanitizerEnv } from '../fuzz/greybox/sanitizer.js';
 
-/** A running instrumented server: where its coverage counters and its log (sanitizer reports) are. */
+/** A running instrumented server: where its coverage flags and its log (sanitizer reports) are. */
 export interface InstrumentedRunning extends RunningTarget {
   readonly coverageMapPath: string;
   readonly logPath: string;

@@ -37,7 +37,7 @@ export async function startListeningPeer(o: ListeningPeerOptions): Promise<Runni
     return {
       name: o.label, host: '127.0.0.1', port, pid: proc.pid, banner: banner?.banner, version: banner?.version,
       hostKeys: o.hostKeys.map((k) => k.info), credentials: o.credentials,
-      logs: () => proc.log.toString(),
+      logs: () => proc.log.toString(), logPath: proc.log.path,
       stop: () => (stopped ??= proc.stop().finally(() => dir.remove())),
     };
   } catch (e) {

@@ -78,7 +78,7 @@ async function start(opts: StartOptions = {}): Promise<RunningTarget> {
       name: LABEL, host: '127.0.0.1', port: started.port, pid: started.p.pid,
       banner: started.p.probe?.banner, version: started.p.probe?.version,
       hostKeys: [key.info], credentials,
-      logs: () => started.p.log.toString(),
+      logs: () => started.p.log.toString(), logPath: started.p.log.path,
       stop: () => (stopped ??= started.p.stop().finally(() => dir.remove())),
     };
   } catch (e) {

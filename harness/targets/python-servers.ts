@@ -51,7 +51,7 @@ function pythonTarget(p: PythonPeer): Target {
       return {
         name: p.name, host: '127.0.0.1', port, pid: proc.pid, banner: banner?.banner, version: banner?.version,
         hostKeys: keys.map((k) => k.info), credentials,
-        logs: () => proc.log.toString(),
+        logs: () => proc.log.toString(), logPath: proc.log.path,
         stop: () => (stopped ??= proc.stop().finally(() => dir.remove())),
       };
     } catch (e) {

@@ -49,7 +49,7 @@ async function start(opts: StartOptions = {}): Promise<RunningTarget> {
     return {
       name: 'ssh2', host: '127.0.0.1', port, pid: proc.pid, banner: banner?.banner, version: banner?.version,
       hostKeys: keys.map((k) => k.info), credentials,
-      logs: () => proc.log.toString(),
+      logs: () => proc.log.toString(), logPath: proc.log.path,
       stop: () => (stopped ??= proc.stop().finally(() => dir.remove())),
     };
   } catch (e) {

@@ -53,7 +53,7 @@ export async function startSshd(opts: StartOptions, spec: LocalDaemonSpec): Prom
       name: label, host: '127.0.0.1', port: proc.port, pid: proc.p.pid,
       banner: proc.p.probe?.banner, version: proc.p.probe?.version,
       hostKeys: keys.map((k) => k.info), credentials,
-      logs: () => proc.p.log.toString(),
+      logs: () => proc.p.log.toString(), logPath: proc.p.log.path,
       stop: () => (stopped ??= proc.p.stop().finally(() => dir.remove())),
     };
   } catch (e) {

@@ -57,8 +57,10 @@ export interface RunningTarget {
   readonly credentials: Credentials;
   readonly pid?: number;
   readonly containerId?: string;
-  /** The peer's own log so far (debug level where the peer has one). */
+  /** The peer's own log so far (debug level where the peer has one); at most its last 4 MiB. */
   logs(): string;
+  /** The file that log is written to, when it is a local file: readers that must see every line read it. */
+  readonly logPath?: string;
   /** Idempotent; resolves once the process/container is gone. */
   stop(): Promise<void>;
 }

@@ -58,7 +58,7 @@ export class CoverageMap {
     writeSync(this.fd, this.zeros, 0, n, COV_HEADER);
   }
 
-  /** The counters now (a view into a reused buffer: valid until the next read). */
+  /** The flags now (a view into a reused buffer: valid until the next read). */
   read(): Uint8Array {
     const n = this.width();
     if (this.buf.length !== n) this.buf = Buffer.alloc(n);

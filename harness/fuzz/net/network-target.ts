@@ -85,6 +85,25 @@ export function crashLines(log: string): string[] {
   return log.split('\n').filter((l) => CRASH_PATTERNS.test(l)).slice(0, 20);
 }
 
+/**
+ * The peer's log text not returned before, for the crash oracle. A log file is read from where the last call
+ * stopped (each byte once, in chunks of at most 1 MiB); logs() is only the last 4 MiB, and slicing it by length
+ * went blind for good once a chatty peer's log passed that. A container's log has no file here and is sliced.
+ */
+export function logReader(running: Pick<RunningTarget, 'logs' | 'logPath'>): () => string {
+  if (running.logPath) {
+    const cursor = new LogCursor(running.logPath, true);
+    return () => cursor.next();
+  }
+  let seen = 0;
+  return () => {
+    const log = running.logs();
+    const fresh = log.length >= seen ? log.slice(seen) : log;
+    seen = log.length;
+    return fresh;
+  };
+}
+
 function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }
 }
@@ -124,7 +143,7 @@ export async function networkTarget(name: string, creds: TargetCredentials): Pro
     if (kx) offer = { kex: kx.kex, cipher: kx.cipherC2S, mac: kx.macC2S };
     if (kx) algorithmOffer = { kex: kx.kex, hostKey: kx.hostKey, cipher: kx.cipherC2S, mac: kx.macC2S, compression: kx.compC2S };
   } catch { /* keep every profile */ }
-  let logSeen = 0;
+  const newLog = logReader(running);
   const instrumented = isInstrumented(running) ? running : undefined;
   const sanitizerLog = instrumented ? new LogCursor(instrumented.logPath) : undefined;
   // `self-tcp` runs our Transport server inside this process: an exception or rejection nobody handles there
@@ -164,9 +183,7 @@ export async function networkTarget(name: string, creds: TargetCredentials): Pro
     connect,
     async health(): Promise<PeerHealth> {
       if (inProcess) return { crashLines: inProcessCrashes.splice(0) };
-      const log = running.logs();
-      const fresh = log.length >= logSeen ? log.slice(logSeen) : log;
-      logSeen = log.length;
+      const fresh = newLog();
       const dead = running.pid !== undefined && !alive(running.pid) ? `peer process ${running.pid} is gone` : undefined;
       // an instrumented server's sanitizer reports are the sanitizer oracle's (with the case that caused them)
       return { ...(dead ? { dead } : {}), crashLines: crashLines(fresh).filter((l) => !instrumented || !/Sanitizer|runtime error:/.test(l)) };
