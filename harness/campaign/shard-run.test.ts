@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runFuzz } from '../cli/fuzz.js';
 import { readShardState } from './shard-state.js';
+import { getTarget } from '../targets/registry.js';
+import { needPeer } from '../targets/peer-test-kit.js';
+import { isRoot } from '../targets/state.js';
 
 const MAIN = new URL('../cli/main.ts', import.meta.url).pathname;
 
@@ -99,5 +102,27 @@ describe('campaign: a shard on a shared volume (fuzz --out)', function () {
     const c = capture();
     expect(await runFuzz({ target: 'self', corpus: 'unused', report: 'unused', out, shard: '1/1', runs: '64' }, c.say, c.warn)).to.equal(2);
     expect(c.err.join('')).to.match(/state\.json: cannot read the shard state/);
+  });
+
+  describe('a grey-box shard', function () {
+    before(async function () {
+      await needPeer(this, 'dropbear:instrumented', async () => {
+        const a = await (await getTarget('dropbear:instrumented')).availability();
+        return a.available && !isRoot() ? { available: false, reason: 'needs root (system account auth)' } : a;
+      });
+    });
+
+    it("writes the campaign's coverage into the shard's report: JSON series, Markdown table, HTML plots", async () => {
+      const out = join(dir, 'gb');
+      const c = capture();
+      expect(await runFuzz({ target: 'dropbear:instrumented', corpus: 'unused', report: 'unused', out, shard: '1/1', time: '4', seed: '5', concurrency: '2' }, c.say, c.warn)).to.equal(0);
+      const shardDir = join(out, 'shard-1-of-1');
+      const json = JSON.parse(readFileSync(join(shardDir, 'report.json'), 'utf8')) as { greybox?: { mode: string; edges: number }[] };
+      expect(json.greybox?.[0]?.mode).to.equal('greybox');
+      expect(json.greybox?.[0]?.edges).to.be.greaterThan(100);
+      expect(readFileSync(join(shardDir, 'report.md'), 'utf8')).to.match(/## Coverage \(SanitizerCoverage edges\)\n/);
+      expect(readFileSync(join(shardDir, 'report.html'), 'utf8')).to.contain('<svg');
+      expect(c.out.join('')).to.match(/greybox: \d+ edges of \d+/);
+    });
   });
 });

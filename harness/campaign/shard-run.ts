@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import type { CampaignResult, FindingRecord, Shard } from '../fuzz/campaign.js';
 import type { Finding } from '../fuzz/oracles.js';
-import { reportJson, reportMarkdown } from '../fuzz/report.js';
+import { coverageMarkdown, reportHtml, reportJson, reportMarkdown } from '../fuzz/report.js';
+import type { CoverageSummary } from '../fuzz/greybox/session.js';
 import { probe } from '../targets/banner.js';
 import { parseTcpUrl } from '../targets/tcp.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -35,8 +36,11 @@ export interface ShardRun {
   /** What is left of --time after the earlier attempts. */
   readonly timeSeconds?: number;
   onBatchDone(nextBatch: number, snapshot: () => CampaignResult): void;
-  /** Writes the state and the report (figures over all attempts); returns the report files and that result. */
-  finish(r: CampaignResult, notes: readonly string[], peerFindings: readonly Finding[]): { files: string[]; total: CampaignResult; state: ShardState };
+  /**
+   * Writes the state and the report (figures over all attempts; the coverage of an instrumented target's
+   * campaign, with its HTML plots, is this attempt's); returns the report files and that result.
+   */
+  finish(r: CampaignResult, notes: readonly string[], peerFindings: readonly Finding[], coverage?: readonly CoverageSummary[]): { files: string[]; total: CampaignResult; state: ShardState };
 }
 
 /** The seed of a restarted shard is the one its first attempt chose (a random default would start another campaign). */
@@ -60,19 +64,21 @@ export function openShardRun(i: ShardRunInput): ShardRun {
       nextBatch = b;
       cp.checkpoint(b, snapshot);
     },
-    finish(r, notes, peerFindings) {
+    finish(r, notes, peerFindings, coverage = []) {
       const state = cp.finish(nextBatch, r);
       const total = totalsAsResult(r, state.totals);
       const extra = {
         notes, peerFindings, shardDir: dir, attempts: state.attempts, restarts: state.attempts.length - 1,
-        startedAt: state.attempts[0]?.startedAt, finishedAt: state.finished?.at,
+        startedAt: state.attempts[0]?.startedAt, finishedAt: state.finished?.at, ...(coverage.length ? { greybox: coverage } : {}),
       };
       const json = join(dir, 'report.json');
       const md = join(dir, 'report.md');
+      const html = join(dir, 'report.html');
       writeFileAtomic(json, JSON.stringify(reportJson(total, extra), null, 2) + '\n');
       const restarts = state.attempts.length > 1 ? [`${state.attempts.length - 1} restart(s): attempts resumed at batches ${state.attempts.map((a) => a.firstBatch).join(', ')}`] : [];
-      writeFileAtomic(md, reportMarkdown(total, [...notes, ...restarts], peerFindings));
-      return { files: [json, md], total, state };
+      writeFileAtomic(md, reportMarkdown(total, [...notes, ...restarts], peerFindings) + (coverage.length ? '\n' + coverageMarkdown(coverage) : ''));
+      writeFileAtomic(html, reportHtml(total, coverage, peerFindings));
+      return { files: [json, md, html], total, state };
     },
   };
 }

@@ -264,7 +264,7 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
   const peerFindings = watch.findings();
   const notes = watch.notes();
   let files: string[];
-  if (shardRun) ({ files, total: result } = shardRun.finish(result, notes, peerFindings));
+  if (shardRun) ({ files, total: result } = shardRun.finish(result, notes, peerFindings, coverage));
   else files = writeReport(dir, result, notes, peerFindings, coverage);
   for (const f of peerFindings) log(`peer finding [${f.oracle}] ${f.message}\n`);
   const must = result.findings.filter((f) => f.finding.severity === 'must').length + peerFindings.filter((f) => f.severity === 'must').length;

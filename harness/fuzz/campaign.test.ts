@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { batchOf, caseSeed, parseShard, runCampaign, signatureOf } from './campaign.js';
+import { batchOf, caseSeed, parseShard, runCampaign, signatureOf, type FindingRecord } from './campaign.js';
 import { reportMarkdown } from './report.js';
 import { selfTarget } from './self/self-target.js';
 
@@ -20,6 +20,26 @@ describe('fuzz campaign: shards, seeds, reports', () => {
     expect(seeds.size).to.equal(10_000);
     expect(caseSeed(42, 7)).to.equal(caseSeed(42, 7));
     expect(caseSeed(42, 7)).not.to.equal(caseSeed(43, 7));
+  });
+
+  it("campaigns sharing a finding book (a grey-box fleet's instances) record a failure once and count the rest", async function () {
+    this.timeout(120_000);
+    const book = new Map<string, FindingRecord>();
+    const recorded: string[] = [];
+    const run = (k: number) => runCampaign({
+      target: selfTarget({ variant: 'crash-kexinit' }), seed: 2, runs: 256, shard: { k, n: 2 }, shrinkTimeMs: 5_000,
+      sharedFindings: book, onFinding: (f) => recorded.push(f.signature),
+    });
+    const [a, b] = await Promise.all([run(1), run(2)]);
+    const sigs = [...book.keys()];
+    expect(sigs.length).to.be.greaterThan(0);
+    // each signature was minimised, confirmed and reported by one campaign only
+    expect([...recorded].sort()).to.deep.equal([...sigs].sort());
+    for (const f of book.values()) expect(f.steps.length, f.signature).to.be.at.most(3);
+    // both saw the failure: the book counts every occurrence
+    const occurrences = [...book.values()].reduce((n, f) => n + f.occurrences, 0);
+    expect(occurrences).to.be.greaterThan(sigs.length);
+    expect(a.findings.map((f) => f.signature).sort()).to.deep.equal(b.findings.map((f) => f.signature).sort());
   });
 
   it('parses --shard K/N and refuses nonsense', () => {

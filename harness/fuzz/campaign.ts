@@ -69,6 +69,12 @@ export interface CampaignOptions {
   /** Findings saved by an earlier attempt of this campaign: seen again, they count as occurrences, not new findings. */
   readonly known?: readonly FindingRecord[];
   /**
+   * The findings by signature, shared by the instances of a grey-box fleet (fleet.ts): a finding one instance
+   * recorded, or is minimising, is known to the others, which count it instead of shrinking and confirming it
+   * again. `known` is not read when this is given (the owner fills it).
+   */
+  readonly sharedFindings?: Map<string, FindingRecord>;
+  /**
    * Called after every batch with the batch to resume from (every batch below it has finished) and the result so
    * far (built only when called): the hook for checkpoints.
    */
@@ -190,7 +196,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const deadline = o.timeSeconds !== undefined ? t0 + o.timeSeconds * 1000 : Infinity;
   const coverage = new Map<string, number>();
   const states = new Map<State, number>();
-  const findings = new Map<string, FindingRecord>((o.known ?? []).map((f) => [f.signature, f]));
+  const findings = o.sharedFindings ?? new Map<string, FindingRecord>((o.known ?? []).map((f) => [f.signature, f]));
   let cases = 0;
   let nextLocal = o.firstBatch ?? 0;
   // batches started and not finished: the resume point is the lowest of them
@@ -301,6 +307,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     const sig = signatureOf(finding);
     const prev = findings.get(sig);
     if (prev) { findings.set(sig, { ...prev, occurrences: prev.occurrences + 1 }); return; }
+    // held while it is minimised and confirmed: the same failure elsewhere meanwhile counts, not shrinks again
+    const t1 = performance.now() - t0;
+    findings.set(sig, { signature: sig, finding, start, algorithms, steps: [...executed], caseIndex: index, seed, path: at.path, occurrences: 1, reproduced: false, shrinks: at.shrinks, foundAfterMs: t1 });
     // fast-check's command shrinker never drops the last command (it assumes the failure happens there), but
     // our oracles often fire at the final probe: finish with one-at-a-time removal, then confirm on a fresh
     // connection, outside fast-check, exactly as replay will run it
@@ -316,7 +325,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     if (reproduced && again.finding?.detail) finding = { ...finding, detail: again.finding.detail };
     let rec: FindingRecord = {
       signature: sig, finding, start, algorithms, steps, caseIndex: index, seed, path: at.path,
-      occurrences: 1, reproduced, shrinks: at.shrinks, foundAfterMs: performance.now() - t0, ...(traceFiles ? { traceFiles } : {}),
+      occurrences: findings.get(sig)?.occurrences ?? 1, reproduced, shrinks: at.shrinks, foundAfterMs: t1, ...(traceFiles ? { traceFiles } : {}),
     };
     if (o.corpusDir) {
       const dir = `${o.corpusDir}/${target.name}`;

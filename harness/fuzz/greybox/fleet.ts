@@ -45,16 +45,19 @@ export async function runCoverageCampaign(o: CoverageCampaignOptions): Promise<{
   const g = o.campaign.governor;
   const governors = targets.map((_, i) => (!g || i === 0 ? g : new ConnectionGovernor({ parallelism: 1, graceMs: g.graceMs })));
   const progress = report && fleetProgress(n, report, () => ({ edges: ledger.feedback.edges, queue: ledger.queue.size }));
+  // one finding book for the fleet: 16 OpenSSH instances each shrank and confirmed the same known behaviours
+  const findings = new Map<string, FindingRecord>((o.campaign.known ?? []).map((f) => [f.signature, f]));
   try {
     const results = await Promise.all(targets.map((t, i) => runCampaign({
-      ...o.campaign, target: t, concurrency: 1, shard: { k: i + 1, n }, caseHooks: sessions[i]!,
+      ...o.campaign, target: t, concurrency: 1, shard: { k: i + 1, n }, caseHooks: sessions[i]!, sharedFindings: findings,
       ...(progress ? { onProgress: progress(i) } : {}),
       ...(governors[i] ? { governor: governors[i] } : {}),
       // only the first instance is the peer the caller watches
       ...(i === 0 ? {} : { afterCase: undefined }),
     })));
     for (const s of sessions) s.close();
-    return { result: mergeResults(results), coverage: ledger.summary() };
+    // every instance's result lists the shared book: take it once, not summed
+    return { result: { ...mergeResults(results), findings: [...findings.values()] }, coverage: ledger.summary() };
   } finally {
     for (const s of sessions) s.close();
     await Promise.all(extra.map((t) => t.close()));
@@ -63,7 +66,7 @@ export async function runCoverageCampaign(o: CoverageCampaignOptions): Promise<{
 
 /**
  * The fleet's progress as one campaign's: each instance reports its own shard, the caller sees the sums (cases,
- * rate, findings), the union of states and the shared coverage, reported when the first instance reports.
+ * rate), the shared findings and coverage and the union of states, reported when the first instance reports.
  */
 export function fleetProgress(n: number, report: (p: CampaignProgress) => void, coverage: () => { edges: number; queue: number }): (i: number) => (p: CampaignProgress) => void {
   const last: (CampaignProgress | undefined)[] = new Array(n).fill(undefined);
@@ -74,7 +77,8 @@ export function fleetProgress(n: number, report: (p: CampaignProgress) => void, 
     report({
       cases: all.reduce((k, x) => k + x.cases, 0), elapsedMs: p.elapsedMs,
       casesPerSecond: all.reduce((k, x) => k + x.cases, 0) / Math.max(p.elapsedMs / 1000, 1e-9),
-      findings: all.reduce((k, x) => k + x.findings, 0), states: [...new Set(all.flatMap((x) => x.states))],
+      // the instances share one finding book (each reports its size)
+      findings: Math.max(...all.map((x) => x.findings)), states: [...new Set(all.flatMap((x) => x.states))],
       unreached: all.reduce((k, x) => k + x.unreached, 0), coverage: coverage(),
     });
   };
