@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { batchOf, caseSeed, parseShard, runCampaign, signatureOf, type FindingRecord } from './campaign.js';
 import { reportMarkdown } from './report.js';
 import { selfTarget } from './self/self-target.js';
+import { crashOnKexinitZlib } from './self/variants.js';
 
 describe('fuzz campaign: shards, seeds, reports', () => {
   it('shards K/N are disjoint and together are the unsharded campaign', () => {
@@ -27,11 +28,12 @@ describe('fuzz campaign: shards, seeds, reports', () => {
     const book = new Map<string, FindingRecord>();
     const recorded: string[] = [];
     const run = (k: number) => runCampaign({
-      target: selfTarget({ variant: 'crash-kexinit' }), seed: 2, runs: 256, shard: { k, n: 2 }, shrinkTimeMs: 5_000,
+      target: selfTarget({ variant: crashOnKexinitZlib }), seed: 2, runs: 256, shard: { k, n: 2 }, shrinkTimeMs: 5_000,
       sharedFindings: book, onFinding: (f) => recorded.push(f.signature),
     });
     const [a, b] = await Promise.all([run(1), run(2)]);
     const sigs = [...book.keys()];
+    expect(sigs.some((s) => s.startsWith('crash:')), sigs.join('; ')).to.equal(true);
     expect(sigs.length).to.be.greaterThan(0);
     // each signature was minimised, confirmed and reported by one campaign only
     expect([...recorded].sort()).to.deep.equal([...sigs].sort());

@@ -259,7 +259,28 @@ export async function ensureInstrumented(r: InstrumentedRecipe, progress: (l: st
   };
   writeFileSync(join(dir, 'BUILD.json'), JSON.stringify(rec, null, 2) + '\n'); // last: its presence means complete
   rmSync(work, { recursive: true, force: true });
+  pruneSupersededBuilds(r);
   return { name: r.name, built: true, seconds: rec.buildSeconds, dir, debianVersion: version };
+}
+
+/**
+ * Removes the complete builds of the same recipe that a change of recipe, flags or runtime superseded (each is
+ * 5-30 MB; nothing reads them once the hash moved on). Directories without BUILD.json are left alone: one may be
+ * a build in progress.
+ */
+export function pruneSupersededBuilds(r: InstrumentedRecipe, root = instrumentedCacheRoot()): string[] {
+  const keep = buildDir(r, root);
+  const prefix = `${r.name}-${r.upstream}-`;
+  const removed: string[] = [];
+  let names: string[];
+  try { names = readdirSync(root); } catch { return removed; }
+  for (const n of names) {
+    const d = join(root, n);
+    if (!n.startsWith(prefix) || n.endsWith('.work') || d === keep || !existsSync(join(d, 'BUILD.json'))) continue;
+    rmSync(d, { recursive: true, force: true });
+    removed.push(d);
+  }
+  return removed;
 }
 
 /**
