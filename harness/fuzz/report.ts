@@ -76,7 +76,7 @@ export function reportMarkdown(r: CampaignResult, notes: readonly string[] = [],
 
 /** Edges reached per mode (grey-box campaigns, and the black-box half of `--compare-blackbox`), for Markdown. */
 export function coverageMarkdown(runs: readonly CoverageSummary[]): string {
-  const out = ['## Coverage (SanitizerCoverage edges)', '', '| mode | edges | of guards | cases | seconds | cases/s | queue |', '|---|---|---|---|---|---|---|'];
+  const out = ['## Coverage (SanitizerCoverage edges)', '', '| mode | edges | edge slots | cases | seconds | cases/s | queue |', '|---|---|---|---|---|---|---|'];
   for (const c of runs) out.push(`| ${c.mode} | ${c.edges} | ${c.guards} | ${c.cases} | ${c.seconds.toFixed(0)} | ${(c.cases / Math.max(c.seconds, 1e-9)).toFixed(0)} | ${c.queue} |`);
   const g = runs.find((c) => c.mode === 'greybox');
   const b = runs.find((c) => c.mode === 'blackbox');

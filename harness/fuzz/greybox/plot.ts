@@ -58,7 +58,7 @@ export function coverageHtml(runs: readonly CoverageSummary[]): string {
   const rows = runs.map((r) => `<tr><td>${r.mode}</td><td>${r.edges}</td><td>${r.guards}</td><td>${(100 * r.edges / Math.max(1, r.guards)).toFixed(1)} %</td><td>${r.cases}</td><td>${r.seconds.toFixed(0)}</td><td>${(r.cases / Math.max(r.seconds, 1e-9)).toFixed(0)}</td><td>${r.queue}</td></tr>`);
   return [
     '<h2>Coverage (SanitizerCoverage edges)</h2>',
-    '<table><tr><th>mode</th><th>edges</th><th>of guards</th><th>share</th><th>cases</th><th>seconds</th><th>cases/s</th><th>queue</th></tr>', ...rows, '</table>',
+    '<table><tr><th>mode</th><th>edges</th><th>edge slots</th><th>share</th><th>cases</th><th>seconds</th><th>cases/s</th><th>queue</th></tr>', ...rows, '</table>',
     grey && black ? `<p>grey-box / black-box edges: <b>${(grey.edges / Math.max(1, black.edges)).toFixed(2)}×</b> for the same time budget.</p>` : '',
     coverageSvg(runs, 'cases', 'edges vs cases'), coverageSvg(runs, 'seconds', 'edges vs seconds'),
   ].join('\n');

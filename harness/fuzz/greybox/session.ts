@@ -21,7 +21,7 @@ export interface CoverageSample { readonly cases: number; readonly seconds: numb
 
 export interface CoverageSummary {
   readonly mode: 'greybox' | 'blackbox';
-  /** Edges the binary has (SanitizerCoverage guards). */
+  /** Edge slots the binary has mapped (its SanitizerCoverage flag section, padded to whole pages; JSON name kept). */
   readonly guards: number;
   /** Distinct edges the campaign reached. */
   readonly edges: number;
