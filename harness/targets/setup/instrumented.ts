@@ -3,8 +3,9 @@
  * own source packages (`apt-get source`, which applies Debian's patches), compiled with clang 14,
  * AddressSanitizer + UndefinedBehaviorSanitizer and SanitizerCoverage's inline edge flags, linked with our
  * coverage runtime (harness/targets/instrumented/cov-runtime.c) and a linker script that puts the flags on pages
- * of their own (cov-section.ld), so the runtime can map the harness's coverage file over them. The source list is a separate deb-src file for the same
- * mirror as the machine's apt sources, with its own lists directory: the system's apt configuration is untouched.
+ * of their own (cov-section.ld), so the runtime can map the harness's coverage file over them. The source list is
+ * a separate deb-src file for the same mirror as the machine's apt sources, with its own lists directory: the
+ * system's apt configuration is untouched.
  *
  * Idempotent: each build lands in `<cache>/<name>-<upstream version>-<hash of the recipe and the runtime>` with a
  * BUILD.json written last; a present BUILD.json means built, and nothing is fetched or compiled again.
