@@ -228,8 +228,9 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
       // the black-box half: same seed, seeds and time, one instance at the target's usual concurrency; coverage only measured
       log(`black-box half (${time} s, coverage measured only)\n`);
       const b = await runCoverageCampaign({
-        mode: 'blackbox', parallel: concurrency ?? target.concurrency ?? 8, another, campaign: {
-          target, seed, timeSeconds: time!, corpusDir: opts.corpus,
+        mode: 'blackbox', parallel, another, campaign: {
+          // with --out, the shard's corpus (the black-box half's findings wrote into the repository's corpora/)
+          target, seed, timeSeconds: time!, corpusDir: shardRun?.corpusDir ?? opts.corpus,
           ...(maxSteps !== undefined ? { arb: { maxSteps } } : {}), onProgress: progress, onFinding, ...(seeds ? { seeds } : {}),
           replayCommand: (file) => `npx ssh-harness replay ${file} --target ${targetSpec}`, afterCase: watch.afterCase,
         },
