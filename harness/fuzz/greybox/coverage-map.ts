@@ -30,7 +30,8 @@ export function removeCoverageFile(path: string): void {
 
 export class CoverageMap {
   private readonly fd: number;
-  private readonly header = Buffer.alloc(COV_HEADER);
+  /** The header's fields (magic, flag count): the rest of its page is unused. */
+  private readonly header = Buffer.alloc(16);
   private buf: Buffer = Buffer.alloc(0);
   private zeros: Buffer = Buffer.alloc(0);
 
@@ -40,7 +41,7 @@ export class CoverageMap {
 
   /** Edge flags the server mapped (0 until an instrumented process has mapped the file). */
   guards(): number {
-    readSync(this.fd, this.header, 0, COV_HEADER, 0);
+    readSync(this.fd, this.header, 0, this.header.length, 0);
     if (this.header.toString('latin1', 0, 7) !== 'SSHCOV2') return 0;
     return this.header.readUInt32LE(8);
   }
