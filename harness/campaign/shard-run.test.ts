@@ -79,7 +79,8 @@ describe('campaign: a shard on a shared volume (fuzz --out)', function () {
     const report = JSON.parse(readFileSync(join(shardDir, 'report.json'), 'utf8')) as { restarts: number; cases: number; findings: unknown[] };
     expect(report.restarts).to.equal(1);
     expect(report.cases).to.equal(st.totals.cases);
-    expect(report.findings).to.have.length(1);
+    // every finding the shard recorded (the broken variant can yield more than one signature), none twice
+    expect(report.findings).to.have.length(st.findings.length).and.to.have.length.greaterThan(0);
   });
 
   it('refuses a directory that holds another campaign, and a finished shard is not run again', async () => {

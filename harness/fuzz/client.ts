@@ -29,6 +29,8 @@ export interface ClientChannel {
   owedReplies: number;
   /** The peer sent CHANNEL_EOF (its side of the session is done). */
   peerEof?: boolean;
+  /** We asked for the sftp subsystem on it (an `sftp` step). */
+  sftp?: boolean;
 }
 
 export interface PeerClose {
@@ -42,6 +44,7 @@ export interface PeerClose {
 }
 
 const INITIAL_WINDOW = 1 << 20;
+const u32 = (n: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32BE(n >>> 0); return b; };
 const MAX_PACKET = 32768;
 
 function userOf(payload: Uint8Array): string | undefined {
@@ -300,6 +303,22 @@ export class FuzzClient {
     const c = this.channels[index];
     if (!this.alive || !c || c.state !== 'open' || c.remote === undefined || c.sentClose) return;
     this.send({ type: 'SSH_MSG_CHANNEL_REQUEST', recipientChannel: c.remote, requestType, wantReply: true, data });
+  }
+
+  /**
+   * SFTP packets as channel data; the channel's first call asks for the `sftp` subsystem (RFC 4254 §6.5) and
+   * sends SSH_FXP_INIT with `initVersion` when given (draft-ietf-secsh-filexfer-02 §4).
+   */
+  sftp(index: number, initVersion: number | undefined, packets: Uint8Array): void {
+    const c = this.channels[index];
+    if (!this.alive || !c || c.state !== 'open' || c.remote === undefined || c.sentClose) return;
+    let data = packets;
+    if (!c.sftp) {
+      c.sftp = true;
+      this.channelRequest(index, 'subsystem', Buffer.concat([u32(4), Buffer.from('sftp')]));
+      if (initVersion !== undefined) data = Buffer.concat([u32(5), Buffer.of(1), u32(initVersion), packets]);
+    }
+    if (data.length > 0) this.send({ type: 'SSH_MSG_CHANNEL_DATA', recipientChannel: c.remote, data });
   }
 
   globalRequest(name: string): void {

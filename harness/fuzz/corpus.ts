@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../campaign/atomic-write.js';
 import { ORACLES, type Finding } from './oracles.js';
 import { PHASES, type Phase, type Step } from './steps.js';
 import { fromJson, toJson, type Json } from './value.js';
+import { isSftpPacket } from './sftp.js';
 import type { AlgorithmPreferences } from '../../impl/transport/types.js';
 
 export const FUZZ_CORPUS_VERSION = 1;
@@ -130,9 +131,10 @@ export function readEntry(file: string): FuzzCorpusEntry {
   return v as unknown as FuzzCorpusEntry;
 }
 
-const STEP_OPS = ['start', 'kexinit', 'bytes', 'send', 'deviate', 'service', 'auth', 'open', 'exec', 'global', 'rekey'];
+const STEP_OPS = ['start', 'kexinit', 'bytes', 'send', 'deviate', 'service', 'auth', 'open', 'exec', 'sftp', 'global', 'rekey'];
 
-function checkStep(file: string, s: unknown, i: number): void {
+/** One stored step's shape (corpus entries and grey-box queue files); a bad one is a CorpusFormatError. */
+export function checkStep(file: string, s: unknown, i: number): void {
   const at = `steps[${i}]`;
   if (typeof s !== 'object' || s === null) throw new CorpusFormatError(file, `${at} must be an object`);
   const o = s as Record<string, unknown>;
@@ -141,6 +143,7 @@ function checkStep(file: string, s: unknown, i: number): void {
     const m = o.msg as Record<string, unknown> | undefined;
     if (!m || typeof m.type !== 'string') throw new CorpusFormatError(file, `${at}.msg.type must be a string`);
   }
+  if (o.op === 'sftp' && !(Array.isArray(o.packets) && o.packets.every(isSftpPacket))) throw new CorpusFormatError(file, `${at}.packets must be SFTP packets ({type, id, args})`);
   if (o.op === 'bytes' && !(o.data instanceof Uint8Array)) throw new CorpusFormatError(file, `${at}.data must be {"$hex": ...}`);
   if (o.op === 'deviate' && (typeof o.deviation !== 'object' || o.deviation === null)) throw new CorpusFormatError(file, `${at}.deviation must be an object`);
 }

@@ -158,7 +158,7 @@ export function canRun(s: Step, c: FuzzClient): boolean {
     case 'service': return c.kexDone && !c.serviceAccepted;
     case 'auth': return c.serviceAccepted && !c.authenticated;
     case 'open': case 'global': return c.authenticated;
-    case 'exec': return c.channels[s.chan]?.state === 'open';
+    case 'exec': case 'sftp': return c.channels[s.chan]?.state === 'open';
     case 'rekey': return c.kexDone && !c.engine.kexInProgress;
     default: return true;
   }

@@ -53,6 +53,8 @@ export interface FuzzDictionary {
   readonly passwords: readonly string[];
   /** Public key blobs the peer knows (authorized client keys, its own host keys). */
   readonly keyBlobs: readonly Uint8Array[];
+  /** TCP ports that accept connections on the peer's host (its own listener): forwards that really connect. */
+  readonly ports?: readonly number[];
 }
 
 export interface FuzzTarget {

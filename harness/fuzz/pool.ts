@@ -69,7 +69,7 @@ function poolsFor(start: Phase): readonly PoolPhase[] {
 
 /** Steps that may leave the session channel unusable (EOF/CLOSE, a command that ends it). */
 function touchesChannelLife(s: Step): boolean {
-  if (s.op === 'exec' || s.op === 'open') return true;
+  if (s.op === 'exec' || s.op === 'open' || s.op === 'sftp') return true;
   if (s.op !== 'send') return false;
   const id = stepMessageId(s);
   return id === 96 || id === 97 || id === 90 || id === 91 || id === 92;

@@ -6,6 +6,7 @@
 import type { KexInit } from '../../impl/messages/index.js';
 import type { FuzzClient } from './client.js';
 import { codecOf, encodeFuzzMessage, type FuzzMessage } from './wire-encode.js';
+import { describeSftp, encodeSftpStream, type SftpPacket } from './sftp.js';
 
 /**
  * Protocol phases a case can start from (issue 8): pre-kex (TCP open, nothing sent), kex (our version and
@@ -49,6 +50,12 @@ export type Step =
   | { readonly op: 'open'; readonly channelType: string }
   | { readonly op: 'exec'; readonly chan: number; readonly command: string }
   | { readonly op: 'global'; readonly name: string }
+  /**
+   * SFTP packets as data on a session channel (draft-ietf-secsh-filexfer-02). On the channel's first sftp step
+   * the client asks for the `sftp` subsystem (RFC 4254 §6.5) and, when `init` is set, sends SSH_FXP_INIT with
+   * that version before the packets.
+   */
+  | { readonly op: 'sftp'; readonly chan: number; readonly init?: number; readonly packets: readonly SftpPacket[] }
   | { readonly op: 'rekey' };
 
 export interface FuzzCase {
@@ -70,6 +77,7 @@ export function stepMessageId(s: Step): number | undefined {
     case 'auth': return 50;
     case 'open': return 90;
     case 'exec': return 98;
+    case 'sftp': return 94;
     case 'global': return 80;
     case 'rekey': return 20;
     default: return undefined;
@@ -137,6 +145,7 @@ export function applyStep(c: FuzzClient, s: Step, now: number): Uint8Array | und
     case 'auth': c.auth(s.method, s.valid); return;
     case 'open': c.openChannel(s.channelType); return;
     case 'exec': c.channelRequest(s.chan, 'exec', execData(s.command)); return;
+    case 'sftp': c.sftp(s.chan, s.init, encodeSftpStream(s.packets)); return;
     case 'global': c.globalRequest(s.name); return;
     case 'rekey': if (c.alive && c.kexDone) c.engine.rekey(); return;
   }
@@ -162,6 +171,7 @@ export function describeStep(s: Step): string {
     case 'service': return `service ${JSON.stringify(s.name)}`;
     case 'open': return `open ${JSON.stringify(s.channelType)}`;
     case 'exec': return `exec #${s.chan} ${JSON.stringify(s.command)}`;
+    case 'sftp': return `sftp #${s.chan} ${describeSftp(s.packets)}`;
     case 'global': return `global ${JSON.stringify(s.name)}`;
     default: return s.op;
   }

@@ -14,6 +14,8 @@ import { encodeFuzzFields } from '../wire-encode.js';
 import { fieldsArb, type ArbContext } from './fields.js';
 import { asciiArb, bytesArb, utf8Arb } from './primitives.js';
 import { edgeU32Arb } from './edges.js';
+import { sftpStepArb } from './steps.js';
+import { EXTRA_CHANNEL_OPENS, EXTRA_CHANNEL_REQUESTS, EXTRA_GLOBAL_REQUESTS } from './openssh-payloads.js';
 import { CHANNEL_REQUESTS, CHANNEL_TYPES, GLOBAL_REQUESTS, LANGUAGE_NAMES } from './names.js';
 import type { Phase } from '../steps.js';
 
@@ -34,19 +36,19 @@ export function deepStepArb(dict: FuzzDictionary): fc.Arbitrary<Step> {
   const msgs: fc.Arbitrary<FuzzMessage>[] = [
     fc.record({ type: fc.constant('SSH_MSG_CHANNEL_DATA'), recipientChannel: chan0, data: bytesArb(64) }),
     fc.record({ type: fc.constant('SSH_MSG_CHANNEL_EXTENDED_DATA'), recipientChannel: chan0, dataTypeCode: orEdge(fc.oneof(fc.constant(1), fc.nat())), data: bytesArb(64) }),
-    fc.tuple(requestArb(channelRequestData.cases, CHANNEL_REQUESTS, inner), fc.boolean())
+    fc.tuple(requestArb({ ...channelRequestData.cases, ...EXTRA_CHANNEL_REQUESTS }, CHANNEL_REQUESTS, inner), fc.boolean())
       .map(([r, wantReply]) => ({ type: 'SSH_MSG_CHANNEL_REQUEST', recipientChannel: { $chan: 0 }, requestType: r.name, wantReply, data: r.data })),
-    fc.tuple(requestArb(globalRequestData.cases, GLOBAL_REQUESTS, inner), fc.boolean())
+    fc.tuple(requestArb({ ...globalRequestData.cases, ...EXTRA_GLOBAL_REQUESTS }, GLOBAL_REQUESTS, inner), fc.boolean())
       .map(([r, wantReply]) => ({ type: 'SSH_MSG_GLOBAL_REQUEST', name: r.name, wantReply, data: r.data })),
     fc.record({ type: fc.constant('SSH_MSG_CHANNEL_WINDOW_ADJUST'), recipientChannel: chan0, bytesToAdd: orEdge(fc.nat({ max: 1 << 20 })) }),
-    fc.tuple(requestArb(channelOpenData.cases, CHANNEL_TYPES, inner), orEdge(fc.integer({ min: 100, max: 1000 })), orEdge(fc.nat({ max: 1 << 21 })), orEdge(fc.integer({ min: 1, max: 1 << 16 })))
+    fc.tuple(requestArb({ ...channelOpenData.cases, ...EXTRA_CHANNEL_OPENS }, CHANNEL_TYPES, inner), orEdge(fc.integer({ min: 100, max: 1000 })), orEdge(fc.nat({ max: 1 << 21 })), orEdge(fc.integer({ min: 1, max: 1 << 16 })))
       .map(([r, senderChannel, initialWindowSize, maximumPacketSize]) => ({ type: 'SSH_MSG_CHANNEL_OPEN', channelType: r.name, senderChannel, initialWindowSize, maximumPacketSize, data: r.data })),
     fc.record({ type: fc.constant('SSH_MSG_IGNORE'), data: bytesArb(64) }),
     fc.record({ type: fc.constant('SSH_MSG_DEBUG'), alwaysDisplay: fc.boolean(), message: utf8Arb, language: asciiArb(LANGUAGE_NAMES) }),
     // RFC 4252 §5.1: requests after success are silently ignored
     fc.record({ type: fc.constant('SSH_MSG_USERAUTH_REQUEST'), user: fc.constantFrom(...dict.users), service: fc.constant('ssh-connection'), method: fc.constant('none') }),
   ];
-  return fc.oneof(...msgs).map((msg): Step => ({ op: 'send', msg }));
+  return fc.oneof({ weight: 6, arbitrary: fc.oneof(...msgs).map((msg): Step => ({ op: 'send', msg })) }, { weight: 1, arbitrary: sftpStepArb });
 }
 
 export const deepStartArb: fc.Arbitrary<Phase> = fc.oneof(

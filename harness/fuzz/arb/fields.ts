@@ -10,6 +10,7 @@ import type { RawField } from '../value.js';
 import {
   asciiArb, badMpintArb, bytesArb, mpintArb, nameListArb, uint32Arb, uint64Arb, utf8Arb, wrongTypeArb,
 } from './primitives.js';
+import { keyBlobArb, signatureLayoutArb } from './key-blobs.js';
 import {
   AUTH_METHODS, CHEAP_KEX_NAMES, CHANNEL_REQUESTS, CHANNEL_TYPES, CIPHER_NAMES, COMMANDS, COMPRESSION_NAMES, GLOBAL_REQUESTS, HOSTKEY_NAMES,
   KEX_NAMES, LANGUAGE_NAMES, MAC_NAMES, SERVICE_NAMES, SIGNALS, SUBSYSTEMS,
@@ -31,9 +32,10 @@ const sshString = (b: Uint8Array): Uint8Array => { const o = new Uint8Array(4 + 
 
 /** `string algorithm || string blob` (RFC 4253 §6.6), well-formed or not. */
 const signatureBlobArb = fc.oneof(
-  fc.tuple(fc.constantFrom(...HOSTKEY_NAMES), fc.uint8Array({ maxLength: 80 }))
-    .map(([a, s]) => { const n = Buffer.from(a); const o = new Uint8Array(8 + n.length + s.length); o.set(sshString(n)); o.set(sshString(s), 4 + n.length); return o; }),
-  bytesArb(96),
+  { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...HOSTKEY_NAMES), fc.uint8Array({ maxLength: 80 }))
+    .map(([a, s]) => { const n = Buffer.from(a); const o = new Uint8Array(8 + n.length + s.length); o.set(sshString(n)); o.set(sshString(s), 4 + n.length); return o; }) },
+  { weight: 1, arbitrary: signatureLayoutArb },
+  { weight: 3, arbitrary: bytesArb(96) },
 );
 
 /** Q_C/Q_S of the ECDH-shaped methods (RFC 5656 §4, RFC 8731 §3): right size, low-order points, other sizes. */
@@ -43,6 +45,43 @@ const kexPublicArb = fc.oneof(
   fc.uint8Array({ minLength: 65, maxLength: 65 }).map((b) => { b[0] = 4; return b; }),
   fc.uint8Array({ minLength: 1216, maxLength: 1216 }),
   bytesArb(40),
+);
+
+/**
+ * RFC 4254 §8 encoded terminal modes: opcode bytes 1-159 each with a uint32 argument, ended by TTY_OP_END (0);
+ * the speeds (128, 129), opcodes nobody assigned, 160+ (which end parsing without an argument), and no end.
+ */
+const ttyModesArb: fc.Arbitrary<Uint8Array> = fc.tuple(
+  fc.array(fc.tuple(
+    fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: 93 }) }, { weight: 2, arbitrary: fc.constantFrom(128, 129) }, { weight: 1, arbitrary: fc.integer({ min: 94, max: 255 }) }),
+    fc.oneof(fc.constantFrom(0, 1, 3, 0x7f, 38400, 0xffffffff), fc.nat({ max: 255 })),
+  ), { maxLength: 12 }),
+  fc.oneof({ weight: 8, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+).map(([ops, end]) => {
+  const b = Buffer.alloc(ops.length * 5 + (end ? 1 : 0));
+  ops.forEach(([op, arg], i) => { b[i * 5] = op; b.writeUInt32BE(arg >>> 0, i * 5 + 1); });
+  return Uint8Array.from(b);
+});
+
+/** Forwarding addresses (RFC 4254 §7): loopback forms that bind and connect here, wildcards, junk. */
+const hostArb = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom('127.0.0.1', 'localhost') },
+  { weight: 2, arbitrary: fc.constantFrom('', '0.0.0.0', '*', '::1', '[::1]', 'localhost.', '127.1', '256.0.0.1', 'no.such.host.invalid') },
+  { weight: 1, arbitrary: asciiArb([]) },
+);
+
+/** Ports: the peer's own listener (a forward that connects), 0 (pick one), privileged, out of range. */
+const portArb = (d: FuzzDictionary): fc.Arbitrary<number> => fc.oneof(
+  { weight: 3, arbitrary: d.ports?.length ? fc.constantFrom(...d.ports) : fc.constant(22) },
+  { weight: 2, arbitrary: fc.constantFrom(0, 1, 22, 1023, 65535, 65536) },
+  { weight: 1, arbitrary: uint32Arb },
+);
+
+/** Unix-domain socket paths (OpenSSH PROTOCOL §2.4): a scratch name a forward can bind and then connect to, and names that fail. */
+const socketPathArb = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom('/tmp/ssh-harness-fuzz.sock', '/tmp/ssh-harness-fuzz-2.sock') },
+  { weight: 1, arbitrary: fc.constantFrom('', '/', '/nonexistent/dir/s.sock', `/tmp/${'s'.repeat(120)}.sock`, 'relative.sock') },
+  { weight: 1, arbitrary: asciiArb([]) },
 );
 
 function byName(name: string, kind: Field['kind'], ctx: ArbContext): fc.Arbitrary<unknown> | undefined {
@@ -57,8 +96,8 @@ function byName(name: string, kind: Field['kind'], ctx: ArbContext): fc.Arbitrar
     case 'algorithm': return asciiArb(HOSTKEY_NAMES);
     // the first dictionary key is the one the peer authorizes: favour it
     case 'key': case 'hostKey': return d.keyBlobs.length
-      ? fc.oneof({ weight: 3, arbitrary: fc.constant(d.keyBlobs[0]!) }, { weight: 2, arbitrary: fc.constantFrom(...d.keyBlobs) }, { weight: 1, arbitrary: bytesArb(64) })
-      : bytesArb(64);
+      ? fc.oneof({ weight: 3, arbitrary: fc.constant(d.keyBlobs[0]!) }, { weight: 2, arbitrary: fc.constantFrom(...d.keyBlobs) }, { weight: 1, arbitrary: keyBlobArb }, { weight: 1, arbitrary: bytesArb(64) })
+      : fc.oneof(keyBlobArb, bytesArb(64));
     case 'signature': return signatureBlobArb;
     case 'publicKey': return kexPublicArb;
     case 'kexAlgorithms': return fc.oneof({ weight: 6, arbitrary: nameListArb(CHEAP_KEX_NAMES) }, { weight: 1, arbitrary: nameListArb(KEX_NAMES) });
@@ -75,7 +114,10 @@ function byName(name: string, kind: Field['kind'], ctx: ArbContext): fc.Arbitrar
     case 'command': return fc.oneof(fc.constantFrom(...COMMANDS), utf8Arb);
     case 'signal': return asciiArb(SIGNALS);
     case 'term': return asciiArb(['xterm', 'vt100', 'dumb']);
-    case 'modes': return fc.oneof(fc.constant(Uint8Array.of(0)), bytesArb(32)); // RFC 4254 §8: TTY_OP_END = 0
+    case 'modes': return fc.oneof({ weight: 1, arbitrary: fc.constant(Uint8Array.of(0)) }, { weight: 4, arbitrary: ttyModesArb }, { weight: 1, arbitrary: bytesArb(32) });
+    case 'host': case 'address': case 'originatorAddress': return kind === 'ascii' ? hostArb : undefined;
+    case 'port': case 'originatorPort': return kind === 'uint32' ? portArb(d) : undefined;
+    case 'socketPath': return socketPathArb;
     case 'data': return kind === 'string' ? fc.oneof({ weight: 1, arbitrary: fc.constant(new Uint8Array(0)) }, { weight: 4, arbitrary: bytesArb(64) }) : undefined;
     case 'name': return kind === 'ascii' ? asciiArb([...GLOBAL_REQUESTS, ...SUBSYSTEMS, 'server-sig-algs', 'ping@openssh.com', 'no-flow-control', 'LANG', 'TERM']) : undefined;
     case 'cookie': return fc.uint8Array({ minLength: 16, maxLength: 16 });

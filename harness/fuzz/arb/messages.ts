@@ -10,6 +10,8 @@ import { encodeFuzzFields } from '../wire-encode.js';
 import { fieldsArb, type ArbContext } from './fields.js';
 import { asciiArb, bytesArb } from './primitives.js';
 import { CHANNEL_REQUESTS, CHANNEL_TYPES, GLOBAL_REQUESTS } from './names.js';
+import { blobTypeName } from './key-blobs.js';
+import { EXTRA_CHANNEL_OPENS, EXTRA_CHANNEL_REQUESTS, EXTRA_GLOBAL_REQUESTS } from './openssh-payloads.js';
 
 /** Request-specific data chosen together with its name, so the data matches (or deliberately does not). */
 function namedDataArb(
@@ -29,11 +31,11 @@ function codecArb(c: AnyMessageCodec, ctx: ArbContext): fc.Arbitrary<FuzzMessage
   const withType = (a: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<FuzzMessage> => a.map((v) => ({ type, ...v }));
   switch (type) {
     case 'SSH_MSG_GLOBAL_REQUEST':
-      return withType(fc.tuple(fieldsArb(c.fields, ctx, ['name', 'data']), namedDataArb('name', globalRequestData.cases, GLOBAL_REQUESTS, ctx)).map(([a, b]) => ({ ...a, ...b })));
+      return withType(fc.tuple(fieldsArb(c.fields, ctx, ['name', 'data']), namedDataArb('name', { ...globalRequestData.cases, ...EXTRA_GLOBAL_REQUESTS }, GLOBAL_REQUESTS, ctx)).map(([a, b]) => ({ ...a, ...b })));
     case 'SSH_MSG_CHANNEL_OPEN':
-      return withType(fc.tuple(fieldsArb(c.fields, ctx, ['channelType', 'data']), namedDataArb('channelType', channelOpenData.cases, CHANNEL_TYPES, ctx)).map(([a, b]) => ({ ...a, ...b })));
+      return withType(fc.tuple(fieldsArb(c.fields, ctx, ['channelType', 'data']), namedDataArb('channelType', { ...channelOpenData.cases, ...EXTRA_CHANNEL_OPENS }, CHANNEL_TYPES, ctx)).map(([a, b]) => ({ ...a, ...b })));
     case 'SSH_MSG_CHANNEL_REQUEST':
-      return withType(fc.tuple(fieldsArb(c.fields, ctx, ['requestType', 'data']), namedDataArb('requestType', channelRequestData.cases, CHANNEL_REQUESTS, ctx)).map(([a, b]) => ({ ...a, ...b })));
+      return withType(fc.tuple(fieldsArb(c.fields, ctx, ['requestType', 'data']), namedDataArb('requestType', { ...channelRequestData.cases, ...EXTRA_CHANNEL_REQUESTS }, CHANNEL_REQUESTS, ctx)).map(([a, b]) => ({ ...a, ...b })));
     default:
       break;
   }
@@ -42,10 +44,20 @@ function codecArb(c: AnyMessageCodec, ctx: ArbContext): fc.Arbitrary<FuzzMessage
   const base = fieldsArb(c.fields, ctx, [v.on]);
   const tails = Object.entries(v.cases).map(([on, f]) => ({
     weight: VARIANT_WEIGHTS[on] ?? 1,
-    arbitrary: fc.tuple(base, fieldsArb(f, ctx)).map(([a, b]) => ({ ...a, [v.on]: on, ...b })),
+    arbitrary: fc.tuple(base, fieldsArb(f, ctx), fc.boolean()).map(([a, b, pair]) => pairAlgorithm({ ...a, [v.on]: on, ...b }, pair)),
   }));
   if (v.otherwise) tails.push({ weight: 1, arbitrary: fc.tuple(base, asciiArb([]), fieldsArb(v.otherwise, ctx)).map(([a, on, b]) => ({ ...a, [v.on]: on, ...b })) });
   return withType(fc.oneof(...tails));
+}
+
+/**
+ * A publickey request whose algorithm names its key's type (RFC 4252 §7: servers refuse a mismatch before they
+ * look at the key), when `pair` says so; else the independently drawn name stays.
+ */
+function pairAlgorithm(m: Record<string, unknown>, pair: boolean): Record<string, unknown> {
+  if (!pair || !(m.key instanceof Uint8Array) || typeof m.algorithm !== 'string') return m;
+  const t = blobTypeName(m.key);
+  return t === undefined ? m : { ...m, algorithm: t === 'ssh-rsa' ? 'rsa-sha2-256' : t };
 }
 
 /** RFC 4252 §5 methods where servers hold most logic (signature checks, state) come up more often. */

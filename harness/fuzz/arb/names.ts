@@ -27,14 +27,14 @@ export const LANGUAGE_NAMES = Object.freeze(['', 'en', 'en-US', 'i-default']);
 
 export const SERVICE_NAMES = Object.freeze(['ssh-userauth', 'ssh-connection', 'ssh-agent', 'none']);
 export const AUTH_METHODS = Object.freeze(['none', 'password', 'publickey', 'keyboard-interactive', 'hostbased', 'gssapi-with-mic']);
-export const CHANNEL_TYPES = Object.freeze(['session', 'direct-tcpip', 'forwarded-tcpip', 'x11', 'auth-agent@openssh.com', 'direct-streamlocal@openssh.com']);
+export const CHANNEL_TYPES = Object.freeze(['session', 'direct-tcpip', 'forwarded-tcpip', 'x11', 'auth-agent@openssh.com', 'direct-streamlocal@openssh.com', 'tun@openssh.com']);
 export const GLOBAL_REQUESTS = Object.freeze([
   'keepalive@openssh.com', 'tcpip-forward', 'cancel-tcpip-forward', 'no-more-sessions@openssh.com', 'hostkeys-prove-00@openssh.com',
-  'streamlocal-forward@openssh.com',
+  'streamlocal-forward@openssh.com', 'cancel-streamlocal-forward@openssh.com',
 ]);
 export const CHANNEL_REQUESTS = Object.freeze([
   'pty-req', 'x11-req', 'env', 'shell', 'exec', 'subsystem', 'window-change', 'xon-xoff', 'signal', 'exit-status', 'exit-signal',
-  'eow@openssh.com', 'keepalive@openssh.com', 'auth-agent-req@openssh.com',
+  'eow@openssh.com', 'keepalive@openssh.com', 'auth-agent-req@openssh.com', 'break',
 ]);
 /** Commands the built-in servers know, and ones that must be refused. */
 export const COMMANDS = Object.freeze(['echo hi', 'cat', 'exit 3', 'true', 'discard', 'nosuchcommand', '']);

@@ -9,6 +9,7 @@ import type { ArbContext } from './fields.js';
 import { messageArb, type MessageFamilyWeights, DEFAULT_FAMILY_WEIGHTS } from './messages.js';
 import { BOUNDARY_U32, bytesArb, nameListArb, uint32Arb } from './primitives.js';
 import { edgeVersionLineArb, oddVersionLineArb } from './edges.js';
+import { sftpPacketArb, sftpVersionArb } from './sftp.js';
 import { CHEAP_KEX_NAMES, CHANNEL_TYPES, CIPHER_NAMES, COMMANDS, COMPRESSION_NAMES, GLOBAL_REQUESTS, HOSTKEY_NAMES, KEX_NAMES, MAC_NAMES, SERVICE_NAMES } from './names.js';
 
 export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
@@ -51,6 +52,14 @@ const wireBytesArb = fc.oneof(
     .map((s) => Uint8Array.from(Buffer.from(s, 'latin1'))),
 );
 
+/** SFTP packets on a session channel (the first such step starts the subsystem; INIT first, usually). */
+export const sftpStepArb: fc.Arbitrary<Step> = fc.record({
+  op: fc.constant('sftp' as const),
+  chan: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constant(1) }),
+  init: fc.option(sftpVersionArb, { nil: undefined, freq: 12 }),
+  packets: fc.array(sftpPacketArb, { minLength: 1, maxLength: 4 }),
+});
+
 export interface StepArbOptions {
   readonly dict: FuzzDictionary;
   /** 1 in N generated fields is wrong-shaped (default 12). */
@@ -75,6 +84,7 @@ export function stepArb(o: StepArbOptions): fc.Arbitrary<Step> {
     { weight: 2, arbitrary: fc.record({ op: fc.constant('auth' as const), method: fc.constantFrom('password' as const, 'publickey' as const, 'keyboard-interactive' as const, 'none' as const), valid: fc.boolean() }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('open' as const), channelType: fc.oneof({ weight: 4, arbitrary: fc.constant('session') }, { weight: 1, arbitrary: fc.constantFrom(...CHANNEL_TYPES, '') }) }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('exec' as const), chan: fc.nat({ max: 1 }), command: fc.constantFrom(...COMMANDS) }) },
+    { weight: 2, arbitrary: sftpStepArb },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('global' as const), name: fc.constantFrom(...GLOBAL_REQUESTS, '') }) },
     { weight: 1, arbitrary: fc.constant({ op: 'rekey' as const }) },
   );

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../campaign/atomic-write.js';
-import { CorpusFormatError, type EntryCoverage } from '../corpus.js';
+import { checkStep, CorpusFormatError, type EntryCoverage } from '../corpus.js';
 import { PHASES, type Phase, type Step } from '../steps.js';
 import { fromJson, toJson } from '../value.js';
 import type { AlgorithmPreferences } from '../../../impl/transport/types.js';
@@ -60,17 +60,8 @@ export function readGreyboxSeed(file: string): GreyboxSeedEntry {
   const v = fromJson(raw) as GreyboxSeedEntry;
   if (!PHASES.includes(v.start)) throw new CorpusFormatError(file, `start must be one of ${PHASES.join(', ')}`);
   if (!Array.isArray(v.steps)) throw new CorpusFormatError(file, 'steps must be an array');
-  v.steps.forEach((st, i) => checkQueueStep(file, st, i));
+  v.steps.forEach((st, i) => checkStep(file, st, i));
   return v;
-}
-
-const STEP_OPS = new Set(['start', 'kexinit', 'bytes', 'send', 'deviate', 'service', 'auth', 'open', 'exec', 'global', 'rekey']);
-
-function checkQueueStep(file: string, s: unknown, i: number): void {
-  const o = s as Record<string, unknown> | null;
-  if (typeof o !== 'object' || o === null || !STEP_OPS.has(o.op as string)) throw new CorpusFormatError(file, `steps[${i}] is not a step`);
-  if (o.op === 'send' && typeof (o.msg as Record<string, unknown> | undefined)?.type !== 'string') throw new CorpusFormatError(file, `steps[${i}].msg.type must be a string`);
-  if (o.op === 'bytes' && !(o.data instanceof Uint8Array)) throw new CorpusFormatError(file, `steps[${i}].data must be {"$hex": ...}`);
 }
 
 const MAX_QUEUE = 4096;

@@ -167,6 +167,8 @@ export async function networkTarget(name: string, creds: TargetCredentials): Pro
       users: [user, 'root', 'nobody'],
       passwords: password !== undefined ? [password] : ['password'],
       keyBlobs: [...(privateKey ? [privateKey.publicKey.blob] : []), ...running.hostKeys.map((k) => k.blob)],
+      // the server's own listener, as the server sees it (forwards to it connect)
+      ports: [running.port],
     },
     allowsNone: false,
     // loopback round trips are sub-millisecond; these bound how long a silent peer may take
