@@ -8,6 +8,7 @@
  */
 import fc from 'fast-check';
 import { mutationArb, stepArb } from '../arb/steps.js';
+import { deepStepArb } from '../arb/deep.js';
 import { PHASE_FAMILY_WEIGHTS } from '../arb/messages.js';
 import { StepCommand, type CaseValue } from '../model.js';
 import type { FuzzDictionary } from '../link.js';
@@ -60,8 +61,14 @@ export const MAX_MUTANT_STEPS = 6;
 
 type Edit = (steps: readonly Step[], other: QueueEntry) => fc.Arbitrary<Step[]>;
 
+/** Phases after authentication, where steps with valid framing keep the connection (and the parent's state) alive. */
+const DEEP_PHASES: ReadonlySet<Phase> = new Set(['authenticated', 'channel']);
+
 function editsFor(dict: FuzzDictionary, start: Phase): readonly Edit[] {
-  const step = stepArb({ dict, families: PHASE_FAMILY_WEIGHTS[start]! });
+  const fuzzed = stepArb({ dict, families: PHASE_FAMILY_WEIGHTS[start]! });
+  // after authentication, half the new steps are valid-framed with fuzzed contents (arb/deep.ts): a case that
+  // reached new code is extended there instead of ending on the first message the server rejects
+  const step = DEEP_PHASES.has(start) ? fc.oneof(fuzzed, deepStepArb(dict)) : fuzzed;
   const at = (n: number): fc.Arbitrary<number> => fc.nat({ max: Math.max(0, n) });
   const extend: Edit = (s) => fc.array(step, { minLength: 1, maxLength: 3 }).map((xs) => [...s, ...xs]);
   return [
