@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { signCertificate } from '../../impl/keys/cert.js';
+import { fuzzCa } from '../fuzz/arb/key-blobs.js';
 import { getTarget } from './registry.js';
 import { needPeer } from './peer-test-kit.js';
 import { isRoot } from './state.js';
@@ -77,3 +82,31 @@ for (const f of FLAVOURS) {
     });
   });
 }
+
+describe('target openssh:instrumented trusts the fuzzer\'s user CA', function () {
+  this.timeout(60_000);
+  before(async function () {
+    await needPeer(this, 'openssh:instrumented', async () => {
+      const a = await (await getTarget('openssh:instrumented')).availability();
+      return a.available && !isRoot() ? { available: false, reason: 'needs root (system account auth)' } : a;
+    });
+  });
+
+  it('OpenSSH\'s ssh logs in with a certificate the CA signed (TrustedUserCAKeys), so generated certificates are parsed to the end', async () => {
+    const r = await (await getTarget('openssh:instrumented')).start();
+    const dir = mkdtempSync(join(tmpdir(), 'fuzz-ca-'));
+    try {
+      const key = join(dir, 'id');
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+      const [type, b64] = readFileSync(`${key}.pub`, 'utf8').split(' ');
+      const cert = signCertificate(fuzzCa(), { publicKey: Buffer.from(b64!, 'base64'), kind: 'user', keyId: 'test', principals: [r.credentials.user] });
+      writeFileSync(`${key}-cert.pub`, `${type}-cert-v01@openssh.com ${Buffer.from(cert).toString('base64')}\n`);
+      const out = execFileSync('ssh', ['-i', key, '-o', `CertificateFile=${key}-cert.pub`, '-o', 'IdentitiesOnly=yes', '-o', 'PasswordAuthentication=no', '-o', 'BatchMode=yes',
+        '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-p', String(r.port), `${r.credentials.user}@127.0.0.1`, 'echo cert-ok'], { encoding: 'utf8', timeout: 30_000 });
+      expect(out.trim()).to.equal('cert-ok');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await r.stop();
+    }
+  });
+});

@@ -9,7 +9,7 @@
  * (it survives the chroot and the setuid), so the pre-auth parsing is counted. harness/targets/instrumented.test.ts
  * checks that a connection that only sends a version line adds edges.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Availability, RunningTarget, StartOptions, Target } from './types.js';
@@ -19,6 +19,7 @@ import { startSshd } from './sshd.js';
 import { instrumentedBinary, readBuild, RECIPES } from './setup/instrumented.js';
 import { COV_ENV, createCoverageFile, removeCoverageFile } from '../fuzz/greybox/coverage-map.js';
 import { sanitizerEnv } from '../fuzz/greybox/sanitizer.js';
+import { fuzzCaPublicLine } from '../fuzz/arb/key-blobs.js';
 
 /** A running instrumented server: where its coverage flags and its log (sanitizer reports) are. */
 export interface InstrumentedRunning extends RunningTarget {
@@ -37,6 +38,18 @@ interface Flavour {
   readonly recipe: 'dropbear' | 'openssh';
   readonly binary: string;
   readonly start: typeof startDropbear;
+  /** Server options the flavour adds (files it needs go into `dir`, removed with the target). */
+  readonly options?: (dir: string, opts: StartOptions) => StartOptions;
+}
+
+/**
+ * OpenSSH trusts the fuzzer's fixed user CA (TrustedUserCAKeys), so generated certificates reach sshd's
+ * certificate checks (principals, critical options, source-address) rather than stopping at an unknown CA.
+ */
+function trustFuzzCa(dir: string, opts: StartOptions): StartOptions {
+  const file = join(dir, 'fuzz-user-ca.pub');
+  writeFileSync(file, `${fuzzCaPublicLine()}\n`, { mode: 0o644 });
+  return { ...opts, extraConfig: [...(opts.extraConfig ?? []), `TrustedUserCAKeys ${file}`] };
 }
 
 function instrumentedTarget(f: Flavour): Target {
@@ -54,7 +67,7 @@ function instrumentedTarget(f: Flavour): Target {
     const cleanup = (): void => { removeCoverageFile(map); rmSync(dir, { recursive: true, force: true }); };
     let t: RunningTarget;
     try {
-      t = await f.start(opts, { label: f.name, bin, logPath, env: { ...process.env, ...sanitizerEnv(), [COV_ENV]: map } });
+      t = await f.start(f.options?.(dir, opts) ?? opts, { label: f.name, bin, logPath, env: { ...process.env, ...sanitizerEnv(), [COV_ENV]: map } });
     } catch (e) {
       cleanup();
       throw e;
@@ -70,4 +83,4 @@ function instrumentedTarget(f: Flavour): Target {
 }
 
 export const instrumentedDropbearTarget = instrumentedTarget({ name: 'dropbear:instrumented', recipe: 'dropbear', binary: 'dropbear', start: startDropbear });
-export const instrumentedOpensshTarget = instrumentedTarget({ name: 'openssh:instrumented', recipe: 'openssh', binary: 'sshd', start: startSshd });
+export const instrumentedOpensshTarget = instrumentedTarget({ name: 'openssh:instrumented', recipe: 'openssh', binary: 'sshd', start: startSshd, options: trustFuzzCa });

@@ -185,3 +185,17 @@ export function wellFormedKeyBlobs(): Uint8Array[] {
   const cert = signCertificate(m.ca, { publicKey: plain[0]!, kind: 'user', keyId: 'fuzz', principals: ['sshharness'], criticalOptions: { 'source-address': '127.0.0.1/32' }, nonce: seed('nonce') });
   return [...plain, cert];
 }
+
+/**
+ * The fixed CA's public key as an authorized_keys / TrustedUserCAKeys line. A fuzzed server that trusts it parses
+ * the generated user certificates to the end (principals, critical options, source-address) instead of stopping
+ * at "unknown CA". Its private key is derived from a seed in this file: trust it only on loopback test servers.
+ */
+export function fuzzCaPublicLine(): string {
+  return `ssh-ed25519 ${Buffer.from(keyMaterial().ca.publicKey.blob).toString('base64')} ssh-harness-fuzz-ca`;
+}
+
+/** The fixed CA (tests sign real certificates with it). */
+export function fuzzCa(): PrivateKey {
+  return keyMaterial().ca;
+}
