@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { CampaignResult, FindingRecord, Shard } from '../fuzz/campaign.js';
 import type { Finding } from '../fuzz/oracles.js';
-import { coverageMarkdown, reportHtml, reportJson, reportMarkdown } from '../fuzz/report.js';
+import { coverageMarkdown, reportHtml, reportJUnit, reportJson, reportMarkdown } from '../fuzz/report.js';
 import type { CoverageSummary } from '../fuzz/greybox/session.js';
 import { probe } from '../targets/banner.js';
 import { parseTcpUrl } from '../targets/tcp.js';
@@ -78,7 +78,9 @@ export function openShardRun(i: ShardRunInput): ShardRun {
       const restarts = state.attempts.length > 1 ? [`${state.attempts.length - 1} restart(s): attempts resumed at batches ${state.attempts.map((a) => a.firstBatch).join(', ')}`] : [];
       writeFileAtomic(md, reportMarkdown(total, [...notes, ...restarts], peerFindings) + (coverage.length ? '\n' + coverageMarkdown(coverage) : ''));
       writeFileAtomic(html, reportHtml(total, coverage, peerFindings));
-      return { files: [json, md, html], total, state };
+      const junit = join(dir, 'junit.xml');
+      writeFileAtomic(junit, reportJUnit(total, peerFindings, coverage));
+      return { files: [json, md, html, junit], total, state };
     },
   };
 }

@@ -91,6 +91,7 @@ describe('cli: ssh-harness fuzz / replay', function () {
     expect(reports.some((r) => r.startsWith('fuzz-self-'))).to.equal(true);
     const json = JSON.parse(readFileSync(join(dir, 'reports', reports[0]!, 'report.json'), 'utf8')) as { cases: number; coverage: object };
     expect(json.cases).to.equal(50);
+    expect(readFileSync(join(dir, 'reports', reports[0]!, 'junit.xml'), 'utf8')).to.match(/tests="1" failures="0" errors="0"/);
     expect(Object.keys(json.coverage).length).to.be.greaterThan(10);
   });
 
@@ -112,6 +113,11 @@ describe('cli: ssh-harness fuzz / replay', function () {
     expect(readdirSync(traces).sort()).to.deep.equal([`${entry.id}.jsonl`, `${entry.id}.keylog`, `${entry.id}.pcap`]);
     expect(readFileSync(join(runDir, 'report.md'), 'utf8')).to.include(`${entry.id}.pcap`);
     expect(c.out.join('')).to.match(/  trace: .*\.pcap/);
+    // JUnit for CI: the must-level finding is a failure with its replay command; the campaign is a passing case
+    const junit = readFileSync(join(runDir, 'junit.xml'), 'utf8');
+    expect(junit).to.match(/<testsuites name="ssh-harness fuzz" tests="2" failures="1" errors="0"/);
+    expect(junit).to.match(/<failure message="\[hang\] [^"]*" type="hang">[^<]*replay: npx ssh-harness replay /);
+    expect(junit).to.match(/<testcase classname="fuzz\.self-hang-zero-data" name="campaign: \d+ cases, stopped by finding"/);
     const live = readFileSync(join(traces, `${entry.id}.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TraceLine);
     const { entries: keys } = parseKeylog(readFileSync(join(traces, `${entry.id}.keylog`), 'utf8'));
     expect(keys.length).to.be.at.least(1);

@@ -13,6 +13,7 @@ import type { Finding } from './oracles.js';
 import { backoffHtml, backoffMarkdown } from './backoff.js';
 import type { CoverageSummary } from './greybox/session.js';
 import { coverageHtml } from './greybox/plot.js';
+import { xmlEscape } from '../report/junit.js';
 
 const STATES = [...PHASES, 'closed'] as const;
 
@@ -101,14 +102,52 @@ ${peerFindings.length ? `<h2>Peer findings</h2>${peerFindings.map((f) => `<h3>[$
 `;
 }
 
-/** Writes report.json, report.md and report.html into `dir` (created); returns the paths. */
+/**
+ * JUnit XML for CI: one test case per finding (must-level: a failure; should-level: passed, with its text in
+ * system-out), one per peer-level finding (crash, liveness: errors), and one for the campaign itself, an error
+ * when the peer went down. Coverage figures ride along as properties.
+ */
+export function reportJUnit(r: CampaignResult, peerFindings: readonly Finding[] = [], coverage: readonly CoverageSummary[] = []): string {
+  const suite = `fuzz ${r.target} shard ${r.shard.k}/${r.shard.n}`;
+  const finding = (f: CampaignResult['findings'][number]): string => {
+    const attrs = `classname="${xmlEscape(`fuzz.${r.target}.${f.finding.oracle}`)}" name="${xmlEscape(`[${f.finding.severity}] ${f.finding.message}`)}"`;
+    const body = xmlEscape([
+      ...(f.finding.rfc ? [f.finding.rfc] : []),
+      `start ${f.start}: ${f.steps.map(describeStep).join(' → ') || '(no steps)'}`,
+      `seen ${f.occurrences}×, case ${f.caseIndex}, ${f.reproduced ? 'reproduced on a fresh connection' : 'not reproduced'}`,
+      ...(f.file ? [`replay: npx ssh-harness replay ${f.file} --target ${r.target}`] : []),
+      ...(f.finding.detail ? ['', f.finding.detail] : []),
+    ].join('\n'));
+    return f.finding.severity === 'must'
+      ? `    <testcase ${attrs}>\n      <failure message="${xmlEscape(`[${f.finding.oracle}] ${f.finding.message}`)}" type="${xmlEscape(f.finding.oracle)}">${body}</failure>\n    </testcase>`
+      : `    <testcase ${attrs}>\n      <system-out>${body}</system-out>\n    </testcase>`;
+  };
+  const peer = peerFindings.map((f) => `    <testcase classname="${xmlEscape(`fuzz.${r.target}.peer`)}" name="${xmlEscape(`[${f.oracle}] ${f.message}`)}">\n      <error message="${xmlEscape(f.message)}" type="${xmlEscape(f.oracle)}">${xmlEscape(f.detail ?? '')}</error>\n    </testcase>`);
+  const down = r.stoppedBy === 'peer-down';
+  const campaign = `    <testcase classname="fuzz.${xmlEscape(r.target)}" name="${xmlEscape(`campaign: ${r.cases} cases, stopped by ${r.stoppedBy}`)}" time="${(r.elapsedMs / 1000).toFixed(3)}">`
+    + (down ? `\n      <error message="${xmlEscape(`peer down: ${r.peerDown ?? 'unreachable'}`)}" type="peer-down"/>\n    </testcase>` : '</testcase>');
+  const cases = [...r.findings.map(finding), ...peer, campaign];
+  const failures = r.findings.filter((f) => f.finding.severity === 'must').length;
+  const errors = peerFindings.length + (down ? 1 : 0);
+  const props = [
+    ['target', r.target], ['targetVersion', r.targetVersion], ['seed', String(r.seed)], ['casesPerSecond', String(Math.round(r.casesPerSecond))],
+    ...coverage.map((c) => [`${c.mode}.edges`, String(c.edges)]),
+  ].map(([k, v]) => `      <property name="${xmlEscape(k!)}" value="${xmlEscape(v!)}"/>`).join('\n');
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="ssh-harness fuzz" tests="${cases.length}" failures="${failures}" errors="${errors}" time="${(r.elapsedMs / 1000).toFixed(3)}">\n`
+    + `  <testsuite name="${xmlEscape(suite)}" tests="${cases.length}" failures="${failures}" errors="${errors}" time="${(r.elapsedMs / 1000).toFixed(3)}">\n    <properties>\n${props}\n    </properties>\n`
+    + `${cases.join('\n')}\n  </testsuite>\n</testsuites>\n`;
+}
+
+/** Writes report.json, report.md, report.html and junit.xml into `dir` (created); returns the paths. */
 export function writeReport(dir: string, r: CampaignResult, notes: readonly string[] = [], peerFindings: readonly Finding[] = [], coverage: readonly CoverageSummary[] = []): string[] {
   mkdirSync(dir, { recursive: true });
   const json = join(dir, 'report.json');
   const md = join(dir, 'report.md');
   const html = join(dir, 'report.html');
+  const junit = join(dir, 'junit.xml');
   writeFileSync(json, JSON.stringify(reportJson(r, { notes, peerFindings, ...(coverage.length ? { greybox: coverage } : {}) }), null, 2) + '\n');
   writeFileSync(md, reportMarkdown(r, notes, peerFindings) + (coverage.length ? '\n' + coverageMarkdown(coverage) : ''));
   writeFileSync(html, reportHtml(r, coverage, peerFindings));
-  return [json, md, html];
+  writeFileSync(junit, reportJUnit(r, peerFindings, coverage));
+  return [json, md, html, junit];
 }
