@@ -75,6 +75,9 @@ describe('fuzz: sftp steps against host OpenSSH sshd (internal-sftp)', function 
     ]);
     expect(record.reached).to.equal(true);
     expect(finding?.severity).to.not.equal('must');
+    // sftp-server is a process of its own: the case ends when sshd answered the probe, maybe before the write
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && !(existsSync(file) && readFileSync(file, 'utf8') === 'written over sftp')) await new Promise((r) => setTimeout(r, 50));
     expect(existsSync(file)).to.equal(true);
     expect(readFileSync(file, 'utf8')).to.equal('written over sftp');
   });
