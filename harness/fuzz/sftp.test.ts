@@ -9,7 +9,7 @@ import { checkStep, CorpusFormatError } from './corpus.js';
 import { getTarget } from '../targets/index.js';
 import { needPeer } from '../targets/peer-test-kit.js';
 import { resolveTarget } from './targets.js';
-import { runCase } from './executor.js';
+import { CaseRun } from './executor.js';
 import type { FuzzTarget } from './link.js';
 
 describe('fuzz: SFTP packets (draft-ietf-secsh-filexfer-02)', () => {
@@ -64,21 +64,27 @@ describe('fuzz: sftp steps against host OpenSSH sshd (internal-sftp)', function 
   });
   after(async () => { await target?.close(); });
 
-  it('the subsystem starts, INIT is sent first, and requests act on the scratch directory', async () => {
-    const file = `${SCRATCH_DIR}/a`;
-    // campaigns leave the directory in any state (even mode 000): start from none
-    rmSync(SCRATCH_DIR, { recursive: true, force: true });
+  it('the subsystem starts, INIT is sent first, and requests act on the file system', async () => {
+    // a directory of its own: campaigns against the same host sshd change the fuzzers' scratch directory at will
+    const dir = `/tmp/ssh-harness-sftp-test-${process.pid}`;
+    const file = `${dir}/a`;
+    rmSync(dir, { recursive: true, force: true });
     const handle = Uint8Array.of(0, 0, 0, 0);
-    const { finding, record } = await runCase(target!, 'channel', [
-      { op: 'sftp', chan: 0, init: 3, packets: [{ type: T.MKDIR, id: 1, args: [SCRATCH_DIR, { flags: 0 }] }, { type: T.OPEN, id: 2, args: [file, 0x1a, { flags: 0 }] }] },
-      { op: 'sftp', chan: 0, packets: [{ type: T.WRITE, id: 3, args: [handle, 0n, Buffer.from('written over sftp')] }, { type: T.CLOSE, id: 4, args: [handle] }] },
-    ]);
-    expect(record.reached).to.equal(true);
-    expect(finding?.severity).to.not.equal('must');
-    // sftp-server is a process of its own: the case ends when sshd answered the probe, maybe before the write
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline && !(existsSync(file) && readFileSync(file, 'utf8') === 'written over sftp')) await new Promise((r) => setTimeout(r, 50));
-    expect(existsSync(file)).to.equal(true);
-    expect(readFileSync(file, 'utf8')).to.equal('written over sftp');
+    const link = await target!.connect();
+    const run = new CaseRun(link, target!);
+    try {
+      expect(await run.reach('channel')).to.equal(true);
+      await run.step({ op: 'sftp', chan: 0, init: 3, packets: [{ type: T.MKDIR, id: 1, args: [dir, { flags: 0 }] }, { type: T.OPEN, id: 2, args: [file, 0x1a, { flags: 0 }] }] });
+      await run.step({ op: 'sftp', chan: 0, packets: [{ type: T.WRITE, id: 3, args: [handle, 0n, Buffer.from('written over sftp')] }, { type: T.CLOSE, id: 4, args: [handle] }] });
+      // sftp-server is a process of its own: keep the session open until it has done the work
+      const written = (): boolean => existsSync(file) && readFileSync(file, 'utf8') === 'written over sftp';
+      await link.settle(written, 10_000);
+      for (let i = 0; i < 100 && !written(); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(existsSync(file)).to.equal(true);
+      expect(readFileSync(file, 'utf8')).to.equal('written over sftp');
+    } finally {
+      link.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
