@@ -186,6 +186,19 @@ describe('impl/connection: channels (RFC 4254)', () => {
     expect(() => p.left.handlePayload(encodeMessage({ type: 'SSH_MSG_CHANNEL_SUCCESS', recipientChannel: l }))).to.throw(ProtocolError, /without a pending request/);
   });
 
+  it('a reply the peer sends after its own CLOSE is dropped, as many as were pending (paramiko); more are a protocol error', () => {
+    const p = connPair();
+    const { l } = p.open();
+    p.left.sendRequest(l, 'exec', true);
+    p.aOut.length = 0; // the peer never sees it: it closes first, then answers (RFC 4254 §5.3 forbids the order)
+    p.left.handlePayload(encodeMessage({ type: 'SSH_MSG_CHANNEL_CLOSE', recipientChannel: l }));
+    // the number is not reused while a reply is still owed on it
+    const next = p.left.openChannel('session');
+    expect(next).to.not.equal(l);
+    expect(() => p.left.handlePayload(encodeMessage({ type: 'SSH_MSG_CHANNEL_SUCCESS', recipientChannel: l }))).to.not.throw();
+    expect(() => p.left.handlePayload(encodeMessage({ type: 'SSH_MSG_CHANNEL_FAILURE', recipientChannel: l }))).to.throw(ProtocolError, /unknown or closed channel/);
+  });
+
   it('global requests with and without reply; REQUEST_SUCCESS carries data', () => {
     const p = connPair();
     p.left.sendGlobalRequest('tcpip-forward', true, new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0]));

@@ -122,6 +122,9 @@ class ReplyQueue {
   }
 }
 
+/** Closed channels whose late replies are remembered (noteRepliesAfterClose). */
+const MAX_CLOSED_WITH_REPLIES = 64;
+
 export class Connection {
   readonly initialWindow: number;
   readonly maxPacket: number;
@@ -129,6 +132,8 @@ export class Connection {
   private readonly maxPending: number;
   private readonly channels = new Map<number, ChannelState>();
   private nextId = 0;
+  /** Local number → replies still owed on a channel the peer closed (noteRepliesAfterClose). */
+  private readonly repliesAfterClose = new Map<number, number>();
   private readonly events: ConnectionEvent[] = [];
   private eventHead = 0;
   private readonly globalAwaitingReply: string[] = [];
@@ -206,6 +211,7 @@ export class Connection {
         // RFC 4254 §5.3: answer CLOSE with CLOSE unless we already sent one; then the number is free.
         if (!c.sentClose) this.host.sendPayload(encodeMessage({ type: 'SSH_MSG_CHANNEL_CLOSE', recipientChannel: c.remoteId }));
         this.channels.delete(c.localId);
+        this.noteRepliesAfterClose(c);
         this.events.push({ type: 'closed', id: c.localId });
         return;
       }
@@ -222,6 +228,7 @@ export class Connection {
       }
       case 'SSH_MSG_CHANNEL_SUCCESS':
       case 'SSH_MSG_CHANNEL_FAILURE': {
+        if (this.lateReply(m.recipientChannel)) return;
         const c = this.live(m.recipientChannel, m.type);
         const requestType = c.awaitingReply.shift();
         if (requestType === undefined) throw new ProtocolError(`channel ${c.localId}: ${m.type} without a pending request`, [], m.type);
@@ -285,6 +292,27 @@ export class Connection {
   }
 
   /** A channel the peer may address right now (confirmed, not yet closed by the peer). */
+  /**
+   * Replies still owed on a channel the peer closed. RFC 4254 §5.3 forbids sending anything after CLOSE, but a
+   * server that answers a request on one thread and closes the channel on another can send its CLOSE first
+   * (paramiko does when an exec handler finishes quickly). OpenSSH logs and drops such replies; so do we, up to
+   * the number of requests still pending, instead of ending the connection. Bounded: the oldest channels go first.
+   */
+  private noteRepliesAfterClose(c: ChannelState): void {
+    if (c.awaitingReply.length === 0) return;
+    this.repliesAfterClose.set(c.localId, c.awaitingReply.length);
+    if (this.repliesAfterClose.size > MAX_CLOSED_WITH_REPLIES) this.repliesAfterClose.delete(this.repliesAfterClose.keys().next().value!);
+  }
+
+  /** A reply for a channel the peer closed while our request was pending: dropped (noteRepliesAfterClose). */
+  private lateReply(recipient: number): boolean {
+    const n = this.channels.has(recipient) ? 0 : this.repliesAfterClose.get(recipient) ?? 0;
+    if (n === 0) return false;
+    if (n === 1) this.repliesAfterClose.delete(recipient);
+    else this.repliesAfterClose.set(recipient, n - 1);
+    return true;
+  }
+
   private live(recipient: number, what: string): ChannelState {
     const c = this.channels.get(recipient);
     if (!c) throw new ProtocolError(`${what} for unknown or closed channel ${recipient}`, [], what);
@@ -460,7 +488,7 @@ export class Connection {
   private allocate(channelType: string, phase: ChannelPhase): ChannelState {
     // Numbers are reused only after both CLOSEs; the search is bounded because size < maxChannels ≤ 2^32.
     let id = this.nextId;
-    while (this.channels.has(id)) id = id === MAX_UINT32 ? 0 : id + 1;
+    while (this.channels.has(id) || this.repliesAfterClose.has(id)) id = id === MAX_UINT32 ? 0 : id + 1;
     this.nextId = id === MAX_UINT32 ? 0 : id + 1;
     const c: ChannelState = {
       localId: id, channelType, phase, remoteId: 0, localWindow: this.initialWindow, consumed: 0,
