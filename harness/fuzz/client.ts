@@ -7,7 +7,8 @@
 import { publicKeySignedData } from '../../impl/auth/signed-data.js';
 import type { PrivateKey } from '../../impl/crypto/types.js';
 import { DisconnectError, type SSHError } from '../../impl/errors.js';
-import { decodeMessage, encodeMessage, type DecodeContext, type MessageInput } from '../../impl/messages/index.js';
+import { decodeMessage, encodeChannelRequestData, encodeMessage, type DecodeContext, type MessageInput } from '../../impl/messages/index.js';
+import { encodeSftpPacket, SFTP_TYPES } from './sftp.js';
 import { Engine } from '../../impl/transport/engine.js';
 import type { EngineEvent, EngineOptions, PacketRecord } from '../../impl/transport/types.js';
 import { PROBE_ID, WireLog } from './wire-log.js';
@@ -44,7 +45,6 @@ export interface PeerClose {
 }
 
 const INITIAL_WINDOW = 1 << 20;
-const u32 = (n: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32BE(n >>> 0); return b; };
 const MAX_PACKET = 32768;
 
 function userOf(payload: Uint8Array): string | undefined {
@@ -315,8 +315,8 @@ export class FuzzClient {
     let data = packets;
     if (!c.sftp) {
       c.sftp = true;
-      this.channelRequest(index, 'subsystem', Buffer.concat([u32(4), Buffer.from('sftp')]));
-      if (initVersion !== undefined) data = Buffer.concat([u32(5), Buffer.of(1), u32(initVersion), packets]);
+      this.channelRequest(index, 'subsystem', encodeChannelRequestData({ kind: 'subsystem', name: 'sftp' }));
+      if (initVersion !== undefined) data = Buffer.concat([encodeSftpPacket({ type: SFTP_TYPES.INIT, id: initVersion, args: [] }), packets]);
     }
     if (data.length > 0) this.send({ type: 'SSH_MSG_CHANNEL_DATA', recipientChannel: c.remote, data });
   }

@@ -6,6 +6,8 @@
  * an object = ATTRS (§5), which writes exactly the fields present, whatever its flags claim.
  */
 
+import { Writer } from '../../impl/wire/index.js';
+
 export const SFTP_TYPES = {
   INIT: 1, OPEN: 3, CLOSE: 4, READ: 5, WRITE: 6, LSTAT: 7, FSTAT: 8, SETSTAT: 9, FSETSTAT: 10, OPENDIR: 11, READDIR: 12,
   REMOVE: 13, MKDIR: 14, RMDIR: 15, REALPATH: 16, STAT: 17, RENAME: 18, READLINK: 19, SYMLINK: 20, EXTENDED: 200,
@@ -39,49 +41,34 @@ export interface SftpPacket {
 /** Largest encoded stream one step sends (the generators stay far below it). */
 export const MAX_SFTP_STREAM = 64 * 1024;
 
-class Writer {
-  private readonly parts: Buffer[] = [];
-  size = 0;
-  u32(n: number): void { const b = Buffer.alloc(4); b.writeUInt32BE(n >>> 0); this.push(b); }
-  u64(n: bigint): void { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt.asUintN(64, n)); this.push(b); }
-  string(b: Uint8Array): void { this.u32(b.length); this.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength)); }
-  byte(n: number): void { this.push(Buffer.of(n & 0xff)); }
-  push(b: Buffer): void { this.parts.push(b); this.size += b.length; }
-  bytes(): Buffer { return Buffer.concat(this.parts, this.size); }
-}
-
 function writeAttrs(w: Writer, a: SftpAttrs): void {
-  w.u32(a.flags);
-  if (a.size !== undefined) w.u64(a.size);
-  if (a.uid !== undefined) w.u32(a.uid);
-  if (a.gid !== undefined) w.u32(a.gid);
-  if (a.permissions !== undefined) w.u32(a.permissions);
-  if (a.atime !== undefined) w.u32(a.atime);
-  if (a.mtime !== undefined) w.u32(a.mtime);
+  w.uint32(a.flags);
+  if (a.size !== undefined) w.uint64(a.size);
+  if (a.uid !== undefined) w.uint32(a.uid);
+  if (a.gid !== undefined) w.uint32(a.gid);
+  if (a.permissions !== undefined) w.uint32(a.permissions);
+  if (a.atime !== undefined) w.uint32(a.atime);
+  if (a.mtime !== undefined) w.uint32(a.mtime);
   if (a.extended) {
-    w.u32(a.extended.length);
-    for (const [name, data] of a.extended) { w.string(Buffer.from(name, 'utf8')); w.string(data); }
+    w.uint32(a.extended.length);
+    for (const [name, data] of a.extended) w.string(name).string(data);
   }
 }
 
 function writeArg(w: Writer, a: SftpArg): void {
-  if (typeof a === 'number') w.u32(a);
-  else if (typeof a === 'bigint') w.u64(a);
-  else if (typeof a === 'string') w.string(Buffer.from(a, 'utf8'));
-  else if (a instanceof Uint8Array) w.string(a);
+  if (typeof a === 'number') w.uint32(a);
+  else if (typeof a === 'bigint') w.uint64(a);
+  else if (typeof a === 'string' || a instanceof Uint8Array) w.string(a);
   else writeAttrs(w, a);
 }
 
 /** One packet: uint32 length, byte type, uint32 id (INIT: version), arguments (§3). */
 export function encodeSftpPacket(p: SftpPacket): Buffer {
-  const body = new Writer();
-  body.byte(p.type);
-  body.u32(p.id);
-  for (const a of p.args) writeArg(body, a);
-  const out = new Writer();
-  out.u32(p.length ?? body.size);
-  out.push(body.bytes());
-  return out.bytes();
+  const w = new Writer(64).byte(p.type).uint32(p.id);
+  for (const a of p.args) writeArg(w, a);
+  const body = w.finish();
+  const out = new Writer(body.length + 4).uint32(p.length ?? body.length).raw(body).finish();
+  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
 }
 
 /** Packets back to back, as one channel's data stream carries them; bounded by MAX_SFTP_STREAM. */
