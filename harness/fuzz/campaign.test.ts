@@ -28,7 +28,7 @@ describe('fuzz campaign: shards, seeds, reports', () => {
     const book = new Map<string, FindingRecord>();
     const recorded: string[] = [];
     const run = (k: number) => runCampaign({
-      target: selfTarget({ variant: crashOnKexinitZlib }), seed: 2, runs: 256, shard: { k, n: 2 }, shrinkTimeMs: 5_000,
+      target: selfTarget({ variant: crashOnKexinitZlib }), seed: 2, runs: 512, shard: { k, n: 2 }, shrinkTimeMs: 5_000,
       sharedFindings: book, onFinding: (f) => recorded.push(f.signature),
     });
     const [a, b] = await Promise.all([run(1), run(2)]);

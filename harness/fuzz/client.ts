@@ -12,6 +12,7 @@ import { encodeSftpPacket, SFTP_TYPES } from './sftp.js';
 import { Engine } from '../../impl/transport/engine.js';
 import type { EngineEvent, EngineOptions, PacketRecord } from '../../impl/transport/types.js';
 import { PROBE_ID, WireLog } from './wire-log.js';
+import { forwardRequest, grantedListener, scratchSocketPath, type ForwardKind, type PeerListener } from './forward.js';
 
 export interface FuzzCredentials {
   readonly user: string;
@@ -45,6 +46,9 @@ export interface PeerClose {
 }
 
 const INITIAL_WINDOW = 1 << 20;
+
+/** Channel types a peer opens toward a client for what the client asked it to forward (RFC 4254 §7.2, OpenSSH PROTOCOL §2.2, §2.4). */
+const FORWARDED_OPENS: ReadonlySet<string> = new Set(['forwarded-tcpip', 'forwarded-streamlocal@openssh.com', 'auth-agent@openssh.com', 'x11']);
 const MAX_PACKET = 32768;
 
 function userOf(payload: Uint8Array): string | undefined {
@@ -73,6 +77,14 @@ export class FuzzClient {
   closed: PeerClose | undefined;
   owedAuth = 0;
   owedGlobal = 0;
+  /** Global requests with want-reply that left, oldest first: replies come in order (RFC 4254 §4). */
+  private readonly pendingGlobals: { name: string; data: Uint8Array }[] = [];
+  /** Listeners the peer opened for us this case (granted forwards), for the harness to connect to. */
+  readonly listeners: PeerListener[] = [];
+  /** Socket paths our forwards asked the peer to create (this connection): the link removes the files. */
+  readonly socketPaths: string[] = [];
+  /** Accept the channels the peer opens for our forwards (a `forward` step asked for them); else refuse them all. */
+  acceptPeerOpens = false;
   /** What crossed the wire this case, for the oracles (probes, corruption, service requests, trace). */
   readonly log = new WireLog();
 
@@ -102,7 +114,7 @@ export class FuzzClient {
     try { m = decodeMessage(payload); } catch { return; }
     if (m.type === 'SSH_MSG_CHANNEL_OPEN') { const c = this.channelByLocal(m.senderChannel); if (c) c.owedReplies = 1; }
     else if (m.type === 'SSH_MSG_CHANNEL_REQUEST' && m.wantReply) { const c = this.channels.find((x) => x.remote === m.recipientChannel && x.state === 'open'); if (c) c.owedReplies++; }
-    else if (m.type === 'SSH_MSG_GLOBAL_REQUEST' && m.wantReply) this.owedGlobal++;
+    else if (m.type === 'SSH_MSG_GLOBAL_REQUEST' && m.wantReply) { this.owedGlobal++; this.pendingGlobals.push({ name: m.name, data: m.data }); }
   }
 
   /** Handles one engine event (the Link delivers them after each engine call). */
@@ -158,11 +170,22 @@ export class FuzzClient {
       case 'SSH_MSG_GLOBAL_REQUEST':
         if (m.wantReply) this.send({ type: 'SSH_MSG_REQUEST_FAILURE' });
         return;
-      case 'SSH_MSG_REQUEST_SUCCESS': case 'SSH_MSG_REQUEST_FAILURE':
+      case 'SSH_MSG_REQUEST_SUCCESS': case 'SSH_MSG_REQUEST_FAILURE': {
         if (this.owedGlobal > 0) this.owedGlobal--;
+        const req = this.pendingGlobals.shift();
+        const granted = req && m.type === 'SSH_MSG_REQUEST_SUCCESS' ? grantedListener(req.name, req.data, m.data) : undefined;
+        if (granted && this.listeners.length < 16) this.listeners.push(granted);
         return;
+      }
       case 'SSH_MSG_CHANNEL_OPEN': {
-        // we never accept channels from the server (RFC 4254 §5.1)
+        // RFC 4254 §5.1: a channel for a forward we asked for becomes one of ours (later steps address it); any
+        // other is refused (administratively prohibited)
+        if (this.acceptPeerOpens && FORWARDED_OPENS.has(m.channelType) && this.channels.length < 64) {
+          const local = this.channels.length;
+          this.channels.push({ local, remote: m.senderChannel, state: 'open', sentClose: false, window: INITIAL_WINDOW, owedReplies: 0 });
+          this.send({ type: 'SSH_MSG_CHANNEL_OPEN_CONFIRMATION', recipientChannel: m.senderChannel, senderChannel: local, initialWindowSize: INITIAL_WINDOW, maximumPacketSize: MAX_PACKET, data: new Uint8Array(0) });
+          return;
+        }
         this.send({ type: 'SSH_MSG_CHANNEL_OPEN_FAILURE', recipientChannel: m.senderChannel, reason: 1, description: 'refused', language: '' });
         return;
       }
@@ -326,6 +349,20 @@ export class FuzzClient {
     this.send({ type: 'SSH_MSG_GLOBAL_REQUEST', name, wantReply: true, data: new Uint8Array(0) });
   }
 
+  /**
+   * Asks the peer to listen for us (RFC 4254 §7.1, OpenSSH PROTOCOL §2.4) and accepts the channels it opens for
+   * it. Returns the socket path asked for (kind 'unix'), which the peer creates and the link removes.
+   */
+  forward(kind: ForwardKind): string | undefined {
+    if (!this.alive || !this.authenticated) return undefined;
+    const path = kind === 'unix' ? scratchSocketPath() : undefined;
+    if (path) this.socketPaths.push(path);
+    const { name, data } = forwardRequest(kind, path ?? '');
+    this.acceptPeerOpens = true;
+    this.send({ type: 'SSH_MSG_GLOBAL_REQUEST', name, wantReply: true, data });
+    return path;
+  }
+
   /** The peer's number of our n-th channel; for a channel that has none, a number no channel has. */
   remoteChannel(index: number): number {
     const c = this.channels[index];
@@ -371,6 +408,9 @@ export class FuzzClient {
     this.log.resetCase();
     this.owedAuth = 0;
     this.owedGlobal = 0;
+    this.pendingGlobals.length = 0;
+    this.listeners.length = 0;
+    this.acceptPeerOpens = false;
     // credentials a previous case presented belong to it (its answer has arrived: nothing was owed)
     if (!this.authenticated) this.validCredentialsSent = false;
     this.reused++;

@@ -131,7 +131,7 @@ export function readEntry(file: string): FuzzCorpusEntry {
   return v as unknown as FuzzCorpusEntry;
 }
 
-const STEP_OPS = ['start', 'kexinit', 'bytes', 'send', 'deviate', 'service', 'auth', 'open', 'exec', 'sftp', 'global', 'rekey'];
+const STEP_OPS = ['start', 'kexinit', 'bytes', 'send', 'deviate', 'service', 'auth', 'open', 'exec', 'sftp', 'global', 'forward', 'rekey'];
 
 /** One stored step's shape (corpus entries and grey-box queue files); a bad one is a CorpusFormatError. */
 export function checkStep(file: string, s: unknown, i: number): void {
@@ -145,6 +145,9 @@ export function checkStep(file: string, s: unknown, i: number): void {
   }
   if (o.op === 'sftp' && !(Array.isArray(o.packets) && o.packets.every(isSftpPacket))) throw new CorpusFormatError(file, `${at}.packets must be SFTP packets ({type, id, args})`);
   if (o.op === 'bytes' && !(o.data instanceof Uint8Array)) throw new CorpusFormatError(file, `${at}.data must be {"$hex": ...}`);
+  if (o.op === 'forward' && !((o.kind === 'tcp' || o.kind === 'unix') && o.data instanceof Uint8Array && typeof o.halfClose === 'boolean')) {
+    throw new CorpusFormatError(file, `${at} must be {op: "forward", kind: "tcp" | "unix", data: {"$hex": ...}, halfClose: boolean}`);
+  }
   if (o.op === 'deviate' && (typeof o.deviation !== 'object' || o.deviation === null)) throw new CorpusFormatError(file, `${at}.deviation must be an object`);
 }
 

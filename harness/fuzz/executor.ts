@@ -84,6 +84,21 @@ export class CaseRun {
     return (this.record.reached = true);
   }
 
+  /**
+   * After a `forward` step's request was answered: connect to the listener the peer granted, from outside, and
+   * wait (one step budget) for the channel the peer opens back to us. Links without a peer host (in-process) skip.
+   */
+  private async connectForward(s: Extract<Step, { op: 'forward' }>): Promise<void> {
+    const c = this.client;
+    const listener = c.listeners.at(-1);
+    const dialer = this.link.forwards;
+    if (!listener || !dialer || !c.alive) return;
+    const before = c.channels.length;
+    dialer.dial(listener, s);
+    await this.link.settle(() => !c.alive || c.channels.length > before, this.target.budgets.stepMs);
+    await this.settle(this.target.budgets.stepMs);
+  }
+
   /** One step; throws FindingError when a per-step oracle fires. */
   async step(s: Step): Promise<void> {
     const c = this.client;
@@ -96,6 +111,7 @@ export class CaseRun {
       const payload = applyStep(c, s, this.link.now());
       if (payload) noteCredentials(c, payload, this.target);
       await this.settle(this.target.budgets.stepMs);
+      if (s.op === 'forward') await this.connectForward(s);
     } catch (e) {
       // engine commands and the in-process peer never throw for peer behaviour: anything here escaped
       throw new FindingError({ oracle: 'exception', severity: 'must', message: `exception escaped while running ${describeStep(s)}: ${String(e)}`, detail: (e as Error).stack });

@@ -9,6 +9,7 @@ import type { ServerStack } from './self/server-stack.js';
 import type { Profile } from './arb/profiles.js';
 import type { Phase } from './steps.js';
 import type { Finding } from './oracles.js';
+import type { ForwardDialer } from './forward.js';
 
 /** Where a replay's trace goes: every wire chunk and every key exchange's secrets (for pcap + keylog). */
 export interface TraceTap {
@@ -30,6 +31,8 @@ export interface Link {
   close(): void;
   /** In-process targets expose the server stack to the oracles (escaped exceptions, invariants). */
   readonly server?: ServerStack;
+  /** Network links: connections from outside to the listeners the peer opened for our forwards (forward.ts). */
+  readonly forwards?: ForwardDialer;
 }
 
 /** What a target knows about its peer process between cases (local daemons and containers). */

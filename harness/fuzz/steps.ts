@@ -7,6 +7,7 @@ import type { KexInit } from '../../impl/messages/index.js';
 import type { FuzzClient } from './client.js';
 import { codecOf, encodeFuzzMessage, type FuzzMessage } from './wire-encode.js';
 import { describeSftp, encodeSftpStream, type SftpPacket } from './sftp.js';
+import type { ForwardKind } from './forward.js';
 
 /**
  * Protocol phases a case can start from (issue 8): pre-kex (TCP open, nothing sent), kex (our version and
@@ -56,6 +57,12 @@ export type Step =
    * that version before the packets.
    */
   | { readonly op: 'sftp'; readonly chan: number; readonly init?: number; readonly packets: readonly SftpPacket[] }
+  /**
+   * Ask the peer to listen for us (tcpip-forward on a port it picks, or streamlocal-forward on a scratch socket),
+   * then connect to that listener from outside, write `data` and maybe half-close (forward.ts). The channel the
+   * peer opens back to us is accepted and addressed like ours by later steps.
+   */
+  | { readonly op: 'forward'; readonly kind: ForwardKind; readonly data: Uint8Array; readonly halfClose: boolean }
   | { readonly op: 'rekey' };
 
 export interface FuzzCase {
@@ -78,7 +85,7 @@ export function stepMessageId(s: Step): number | undefined {
     case 'open': return 90;
     case 'exec': return 98;
     case 'sftp': return 94;
-    case 'global': return 80;
+    case 'global': case 'forward': return 80;
     case 'rekey': return 20;
     default: return undefined;
   }
@@ -147,6 +154,8 @@ export function applyStep(c: FuzzClient, s: Step, now: number): Uint8Array | und
     case 'exec': c.channelRequest(s.chan, 'exec', execData(s.command)); return;
     case 'sftp': c.sftp(s.chan, s.init, encodeSftpStream(s.packets)); return;
     case 'global': c.globalRequest(s.name); return;
+    // the outside connection is the link's (executor.ts), once the peer has answered
+    case 'forward': c.forward(s.kind); return;
     case 'rekey': if (c.alive && c.kexDone) c.engine.rekey(); return;
   }
   return undefined;
@@ -173,6 +182,7 @@ export function describeStep(s: Step): string {
     case 'exec': return `exec #${s.chan} ${JSON.stringify(s.command)}`;
     case 'sftp': return `sftp #${s.chan} ${describeSftp(s.packets)}`;
     case 'global': return `global ${JSON.stringify(s.name)}`;
+    case 'forward': return `forward ${s.kind}, connect and write ${s.data.length} bytes${s.halfClose ? ', then EOF' : ''}`;
     default: return s.op;
   }
 }

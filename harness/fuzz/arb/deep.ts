@@ -14,7 +14,7 @@ import { encodeFuzzFields } from '../wire-encode.js';
 import { fieldsArb, type ArbContext } from './fields.js';
 import { asciiArb, bytesArb, utf8Arb } from './primitives.js';
 import { edgeU32Arb } from './edges.js';
-import { sftpStepArb } from './steps.js';
+import { forwardStepArb, sftpStepArb } from './steps.js';
 import { EXTRA_CHANNEL_OPENS, EXTRA_CHANNEL_REQUESTS, EXTRA_GLOBAL_REQUESTS } from './openssh-payloads.js';
 import { CHANNEL_REQUESTS, CHANNEL_TYPES, GLOBAL_REQUESTS, LANGUAGE_NAMES } from './names.js';
 import type { Phase } from '../steps.js';
@@ -48,7 +48,7 @@ export function deepStepArb(dict: FuzzDictionary): fc.Arbitrary<Step> {
     // RFC 4252 §5.1: requests after success are silently ignored
     fc.record({ type: fc.constant('SSH_MSG_USERAUTH_REQUEST'), user: fc.constantFrom(...dict.users), service: fc.constant('ssh-connection'), method: fc.constant('none') }),
   ];
-  return fc.oneof({ weight: 6, arbitrary: fc.oneof(...msgs).map((msg): Step => ({ op: 'send', msg })) }, { weight: 1, arbitrary: sftpStepArb });
+  return fc.oneof({ weight: 6, arbitrary: fc.oneof(...msgs).map((msg): Step => ({ op: 'send', msg })) }, { weight: 1, arbitrary: sftpStepArb }, { weight: 1, arbitrary: forwardStepArb });
 }
 
 export const deepStartArb: fc.Arbitrary<Phase> = fc.oneof(

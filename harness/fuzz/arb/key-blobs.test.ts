@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { blobTypeName, keyBlobArb, wellFormedKeyBlobs } from './key-blobs.js';
+import { blobTypeName, keyBlobArb, trustedUserCertArb, wellFormedKeyBlobs } from './key-blobs.js';
 import { parseCertificate } from '../../../impl/keys/cert.js';
 
 describe('fuzz: key blobs of every type', () => {
@@ -21,6 +21,27 @@ describe('fuzz: key blobs of every type', () => {
         const out = execFileSync('ssh-keygen', [blobTypeName(b)!.includes('-cert-') ? '-L' : '-l', '-f', file], { encoding: 'utf8' });
         if (blobTypeName(b)!.includes('-cert-')) expect(out).to.match(/Signing CA: ED25519/).and.match(/source-address 127\.0\.0\.1\/32/);
       });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('certificates for the test account are user certificates OpenSSH verifies, valid now, with sshharness among the principals', function () {
+    this.timeout(20_000);
+    const dir = mkdtempSync(join(tmpdir(), 'key-blobs-'));
+    try {
+      let corrupt = 0;
+      fc.sample(trustedUserCertArb, { numRuns: 12, seed: 5 }).forEach((b, i) => {
+        const file = join(dir, `c${i}.pub`);
+        writeFileSync(file, `${blobTypeName(b)} ${Buffer.from(b).toString('base64')} fuzz\n`);
+        // ssh-keygen reads (and verifies) the whole certificate before it prints the options; a flag option given a
+        // value is deliberately malformed and ends the listing there ("Option corrupt", "parse critical"), as it ends sshd's checks
+        const r = spawnSync('ssh-keygen', ['-L', '-f', file], { encoding: 'utf8' });
+        if (r.status !== 0) { expect(r.stderr).to.match(/^(Option corrupt|show_options: parse critical)/m); corrupt++; return; }
+        expect(r.stdout).to.match(/Type: \S+-cert-v01@openssh.com user certificate/).and.match(/Signing CA: ED25519/).and.match(/Valid: forever/);
+        expect(r.stdout.split('Principals:')[1]!.split('Critical Options:')[0]).to.match(/\bsshharness\b/);
+      });
+      expect(corrupt).to.be.lessThan(8);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -109,10 +109,14 @@ const PLAIN_TYPES = Object.keys(BODIES);
 
 const plainBlobArb: fc.Arbitrary<Uint8Array> = fc.constantFrom(...PLAIN_TYPES).chain((t) => BODIES[t]!.map((body) => Buffer.concat([str(t), body(keyMaterial())])));
 
+/** source-address values (PROTOCOL.certkeys: comma-separated CIDR lists) that sshd matches against 127.0.0.1, valid and not. */
+const SOURCE_ADDRESSES = ['127.0.0.1/32', '127.0.0.0/8,::1/128', '10.0.0.0/8', '0.0.0.0/0', '::/0', '127.0.0.1', '10.0.0.0/33',
+  '127.0.0.1/32,', ',', '', '127.0.0.1/-1', '::1/129', 'fe80::1%eth0/64', '1.2.3.4.5/32', '*', 'not an address', `${'1.1.1.1/32,'.repeat(40)}127.0.0.1/32`];
+
 /** PROTOCOL.certkeys critical options and extensions, with the values sshd interprets (and ones it refuses). */
 const criticalOptionsArb = fc.dictionary(
-  fc.constantFrom('force-command', 'source-address', 'verify-required', 'no-such-option@example.com'),
-  fc.constantFrom<CertificateOptionValue>(true, 'true', '127.0.0.1/32,::1', '10.0.0.0/33', 'not an address'),
+  fc.constantFrom('force-command', 'source-address', 'source-address', 'verify-required', 'no-such-option@example.com'),
+  fc.oneof(fc.constantFrom<CertificateOptionValue>(true, 'true', 'echo forced', ''), fc.constantFrom<CertificateOptionValue>(...SOURCE_ADDRESSES)),
   { maxKeys: 3 },
 );
 const extensionsArb = fc.dictionary(
@@ -138,6 +142,23 @@ const signedCertArb: fc.Arbitrary<Uint8Array> = fc.record({
   return signCertificate(m.ca, { ...o, publicKey: o.key(m), nonce: seed(`nonce ${o.keyId.length}`) });
 });
 
+/**
+ * A user certificate the fixed CA signed for the test account (principal `sshharness`, valid now) with fuzzed
+ * critical options and extensions: a server that trusts the CA (`openssh:instrumented`) accepts the certificate
+ * itself and goes on to parse and apply its options (source-address CIDR lists, force-command, verify-required),
+ * which the other certificates rarely get to (a wrong principal, kind or validity stops them first).
+ */
+export const trustedUserCertArb: fc.Arbitrary<Uint8Array> = fc.record({
+  key: fc.constantFrom<Body>((m) => Buffer.concat([str('ssh-ed25519'), str(m.ed25519)]), (m) => Buffer.concat([str('ecdsa-sha2-nistp256'), str('nistp256'), str(m.ecdsa.nistp256)])),
+  principals: fc.constantFrom(['sshharness'], ['sshharness', 'root'], ['other', 'sshharness']),
+  criticalOptions: criticalOptionsArb,
+  extensions: extensionsArb,
+  serial: fc.constantFrom(0n, 1n, 0xffffffffffffffffn),
+}).map((o) => {
+  const m = keyMaterial();
+  return signCertificate(m.ca, { ...o, kind: 'user', keyId: 'fuzz-user', publicKey: o.key(m), validAfter: 0n, validBefore: 0xffffffffffffffffn, nonce: seed(`nonce user ${o.principals.length}`) });
+});
+
 /** A certificate of any plain type built field by field, with a signature that does not verify, or a broken layout. */
 const rawCertArb: fc.Arbitrary<Uint8Array> = fc.tuple(
   fc.constantFrom(...PLAIN_TYPES).chain((t) => BODIES[t]!.map((b) => [t, b] as const)),
@@ -158,6 +179,7 @@ const rawCertArb: fc.Arbitrary<Uint8Array> = fc.tuple(
 export const keyBlobArb: fc.Arbitrary<Uint8Array> = fc.oneof(
   { weight: 4, arbitrary: plainBlobArb },
   { weight: 2, arbitrary: signedCertArb },
+  { weight: 2, arbitrary: trustedUserCertArb },
   { weight: 1, arbitrary: rawCertArb },
   { weight: 1, arbitrary: fc.tuple(plainBlobArb, fc.nat()).map(([b, n]) => b.subarray(0, n % b.length)) },
 );

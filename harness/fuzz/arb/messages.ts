@@ -44,10 +44,21 @@ function codecArb(c: AnyMessageCodec, ctx: ArbContext): fc.Arbitrary<FuzzMessage
   const base = fieldsArb(c.fields, ctx, [v.on]);
   const tails = Object.entries(v.cases).map(([on, f]) => ({
     weight: VARIANT_WEIGHTS[on] ?? 1,
-    arbitrary: fc.tuple(base, fieldsArb(f, ctx), fc.boolean()).map(([a, b, pair]) => pairAlgorithm({ ...a, [v.on]: on, ...b }, pair)),
+    arbitrary: fc.tuple(base, fieldsArb(f, ctx), fc.boolean()).map(([a, b, pair]) => pairAlgorithm(addressed(type, { ...a, [v.on]: on, ...b }, pair, ctx), pair)),
   }));
   if (v.otherwise) tails.push({ weight: 1, arbitrary: fc.tuple(base, asciiArb([]), fieldsArb(v.otherwise, ctx)).map(([a, on, b]) => ({ ...a, [v.on]: on, ...b })) });
   return withType(fc.oneof(...tails));
+}
+
+/**
+ * RFC 4252 §5: a server runs a method's checks (the key lookup, the certificate's trust and options, the
+ * password) only for an account it has, and OpenSSH refuses a later change of user or service. When `pair`
+ * says so, a USERAUTH_REQUEST names the target's account and ssh-connection, like a real client; otherwise
+ * its independently drawn user and service stay.
+ */
+function addressed(type: string, m: Record<string, unknown>, pair: boolean, ctx: ArbContext): Record<string, unknown> {
+  const user = ctx.dict.users[0];
+  return pair && type === 'SSH_MSG_USERAUTH_REQUEST' && user !== undefined ? { ...m, user, service: 'ssh-connection' } : m;
 }
 
 /**

@@ -37,6 +37,7 @@ export const CHANNEL_REQUESTS = Object.freeze([
   'eow@openssh.com', 'keepalive@openssh.com', 'auth-agent-req@openssh.com', 'break',
 ]);
 /** Commands the built-in servers know, and ones that must be refused. */
-export const COMMANDS = Object.freeze(['echo hi', 'cat', 'exit 3', 'true', 'discard', 'nosuchcommand', '']);
+// `ssh-add -l` talks to SSH_AUTH_SOCK: after an auth-agent-req@openssh.com the server opens an agent channel to us
+export const COMMANDS = Object.freeze(['echo hi', 'cat', 'exit 3', 'true', 'discard', 'nosuchcommand', '', 'ssh-add -l']);
 export const SUBSYSTEMS = Object.freeze(['sftp', 'netconf', '']);
 export const SIGNALS = Object.freeze(['INT', 'TERM', 'KILL', 'HUP', 'USR1', 'BOGUS']);

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import type { FuzzDictionary } from '../link.js';
 import { PHASES, type Mutation, type PacketDeviation, type Phase, type Step } from '../steps.js';
+import type { ForwardKind } from '../forward.js';
 import type { ArbContext } from './fields.js';
 import { messageArb, type MessageFamilyWeights, DEFAULT_FAMILY_WEIGHTS } from './messages.js';
 import { BOUNDARY_U32, bytesArb, nameListArb, uint32Arb } from './primitives.js';
@@ -60,6 +61,17 @@ export const sftpStepArb: fc.Arbitrary<Step> = fc.record({
   packets: fc.array(sftpPacketArb, { minLength: 1, maxLength: 4 }),
 });
 
+/**
+ * A remote forward used from outside (forward.ts): what the outside program writes to the peer's listener
+ * (nothing, a few bytes, or more than one channel packet) and whether it then half-closes.
+ */
+export const forwardStepArb: fc.Arbitrary<Step> = fc.record({
+  op: fc.constant('forward' as const),
+  kind: fc.constantFrom<ForwardKind>('tcp', 'tcp', 'unix'),
+  data: fc.oneof({ weight: 3, arbitrary: bytesArb(64) }, { weight: 1, arbitrary: fc.constant(new Uint8Array(0)) }, { weight: 1, arbitrary: fc.nat({ max: 255 }).map((b) => new Uint8Array(40_000).fill(b)) }),
+  halfClose: fc.boolean(),
+});
+
 export interface StepArbOptions {
   readonly dict: FuzzDictionary;
   /** 1 in N generated fields is wrong-shaped (default 12). */
@@ -85,6 +97,7 @@ export function stepArb(o: StepArbOptions): fc.Arbitrary<Step> {
     { weight: 1, arbitrary: fc.record({ op: fc.constant('open' as const), channelType: fc.oneof({ weight: 4, arbitrary: fc.constant('session') }, { weight: 1, arbitrary: fc.constantFrom(...CHANNEL_TYPES, '') }) }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('exec' as const), chan: fc.nat({ max: 1 }), command: fc.constantFrom(...COMMANDS) }) },
     { weight: 2, arbitrary: sftpStepArb },
+    { weight: 1, arbitrary: forwardStepArb },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('global' as const), name: fc.constantFrom(...GLOBAL_REQUESTS, '') }) },
     { weight: 1, arbitrary: fc.constant({ op: 'rekey' as const }) },
   );

@@ -12,6 +12,7 @@ import { Driver } from '../../../impl/transport/driver.js';
 import type { RunningTarget } from '../../targets/types.js';
 import { FuzzClient, type FuzzCredentials } from '../client.js';
 import { CaseRun } from '../executor.js';
+import { ForwardDialer } from '../forward.js';
 import type { FuzzTarget, Link, PeerHealth, PeerResources, TraceTap } from '../link.js';
 import { profilesFor } from '../arb/profiles.js';
 import { TargetError, type TargetCredentials } from '../targets.js';
@@ -28,8 +29,12 @@ export class SocketLink implements Link {
   private waiter: (() => void) | undefined;
   private ended = false;
 
-  constructor(client: FuzzClient, readonly socket: net.Socket, tap?: TraceTap) {
+  readonly forwards: ForwardDialer;
+
+  /** `peerHost`: where the peer's forward listeners are (its own address). */
+  constructor(client: FuzzClient, readonly socket: net.Socket, tap?: TraceTap, peerHost = '127.0.0.1') {
     this.client = client;
+    this.forwards = new ForwardDialer(peerHost);
     const t0 = Date.now();
     this.driver = new Driver(client.engine, socket, (e) => { client.onEvent(e); this.wake(); }, tap ? {
       onBytes: (d, b, t) => tap.onBytes(d === 'out' ? 'c2s' : 's2c', b, t - t0),
@@ -65,6 +70,7 @@ export class SocketLink implements Link {
   close(): void {
     if (!this.socket.destroyed) this.socket.destroy();
     this.driver.stop();
+    this.forwards.close(this.client.socketPaths);
   }
 }
 
@@ -155,7 +161,7 @@ export async function networkTarget(name: string, creds: TargetCredentials): Pro
   const connect = async (algorithms?: AlgorithmPreferences, tap?: TraceTap): Promise<Link> => {
     const socket = await connectSocket(running.host, running.port);
     const client = new FuzzClient(credentials, { ...(algorithms ? { algorithms } : {}), ...(tap ? { onKeys: (k) => tap.onKeys(k) } : {}) });
-    const link = new SocketLink(client, socket, tap);
+    const link = new SocketLink(client, socket, tap, running.host);
     return link;
   };
   const target: FuzzTarget = {
