@@ -118,11 +118,15 @@ describe('campaign: a shard on a shared volume (fuzz --out)', function () {
       const c = capture();
       expect(await runFuzz({ target: 'dropbear:instrumented', corpus: 'unused', report: 'unused', out, shard: '1/1', time: '4', seed: '5', concurrency: '2' }, c.say, c.warn)).to.equal(0);
       const shardDir = join(out, 'shard-1-of-1');
-      const json = JSON.parse(readFileSync(join(shardDir, 'report.json'), 'utf8')) as { greybox?: { mode: string; edges: number }[] };
+      const json = JSON.parse(readFileSync(join(shardDir, 'report.json'), 'utf8')) as { greybox?: { mode: string; edges: number; files?: { file: string; edges: number; reached: number }[] }[] };
       expect(json.greybox?.[0]?.mode).to.equal('greybox');
       expect(json.greybox?.[0]?.edges).to.be.greaterThan(100);
-      expect(readFileSync(join(shardDir, 'report.md'), 'utf8')).to.match(/## Coverage \(SanitizerCoverage edges\)\n/);
-      expect(readFileSync(join(shardDir, 'report.html'), 'utf8')).to.contain('<svg');
+      // per source file, from the binary's own code: every reached edge is attributed to a Dropbear source file
+      const files = json.greybox![0]!.files!;
+      expect(files.map((f) => f.file)).to.include.members(['svr-auth.c', 'common-kex.c']);
+      expect(files.reduce((n, f) => n + f.reached, 0)).to.equal(json.greybox![0]!.edges);
+      expect(readFileSync(join(shardDir, 'report.md'), 'utf8')).to.match(/## Coverage \(SanitizerCoverage edges\)\n/).and.match(/### Coverage by source file\n[^]*\| `svr-auth\.c` \|/);
+      expect(readFileSync(join(shardDir, 'report.html'), 'utf8')).to.contain('<svg').and.contain('<h3>Coverage by source file</h3>');
       expect(c.out.join('')).to.match(/greybox: \d+ edges of \d+/);
     });
   });

@@ -98,6 +98,8 @@ export interface FuzzTarget {
   resources?(): PeerResources | undefined;
   /** Instrumented servers (harness/targets/instrumented.ts): the file their edge counters are mapped from. */
   readonly coverageMapPath?: string;
+  /** Instrumented servers: the binary, whose code says which source file each edge is in (greybox/edge-sources.ts). */
+  readonly coverageBinary?: string;
   /** Instrumented servers: the first sanitizer report the peer log gained since the last call. */
   sanitizerReport?(): Finding | undefined;
   close(): Promise<void>;

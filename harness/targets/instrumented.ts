@@ -25,6 +25,8 @@ import { fuzzCaPublicLine } from '../fuzz/arb/key-blobs.js';
 export interface InstrumentedRunning extends RunningTarget {
   readonly coverageMapPath: string;
   readonly logPath: string;
+  /** The server binary (its code maps edges to source files). */
+  readonly binaryPath: string;
 }
 
 export function isInstrumented(t: RunningTarget): t is InstrumentedRunning {
@@ -74,7 +76,7 @@ function instrumentedTarget(f: Flavour): Target {
     }
     let stopped: Promise<void> | undefined;
     const running: InstrumentedRunning = {
-      ...t, name: f.name, coverageMapPath: map, logPath, logs: () => t.logs(),
+      ...t, name: f.name, coverageMapPath: map, logPath, binaryPath: bin, logs: () => t.logs(),
       stop: () => (stopped ??= t.stop().finally(cleanup)),
     };
     return running;

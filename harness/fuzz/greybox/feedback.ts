@@ -42,4 +42,10 @@ export class EdgeFeedback {
     this.features += newFeatures;
     return { newEdges, newFeatures };
   }
+
+  /** The numbers of every edge reached so far. */
+  *reached(): Generator<number> {
+    const seen = this.seen;
+    for (let i = 0; i < seen.length; i++) if (seen[i] !== 0) yield i;
+  }
 }

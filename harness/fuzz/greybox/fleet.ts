@@ -9,6 +9,7 @@ import type { FuzzTarget } from '../link.js';
 import type { State } from '../executor.js';
 import { CoverageLedger, CoverageSession, type CoverageSummary } from './session.js';
 import { ConnectionGovernor, type BackoffStats } from '../backoff.js';
+import { loadEdgeSources } from './edge-sources.js';
 
 export interface CoverageCampaignOptions {
   readonly mode: 'greybox' | 'blackbox';
@@ -24,6 +25,8 @@ export async function runCoverageCampaign(o: CoverageCampaignOptions): Promise<{
   const primary = o.campaign.target;
   if (!primary.coverageMapPath) throw new TypeError(`${primary.name} is not instrumented (no coverage map)`);
   const ledger = new CoverageLedger(o.mode, o.queueDir, { target: primary.name, targetVersion: primary.version });
+  // read while the campaign runs (objdump of a fresh build takes seconds; cached after)
+  const sources = primary.coverageBinary ? loadEdgeSources(primary.coverageBinary).catch(() => undefined) : Promise.resolve(undefined);
   const report = o.campaign.onProgress;
   if (o.mode === 'blackbox') {
     const s = new CoverageSession(primary.coverageMapPath, ledger, primary.dictionary, primary.algorithmOffer);
@@ -31,7 +34,7 @@ export async function runCoverageCampaign(o: CoverageCampaignOptions): Promise<{
       const onProgress = report && ((p: CampaignProgress): void => report({ ...p, coverage: { edges: ledger.feedback.edges, queue: ledger.queue.size } }));
       const result = await runCampaign({ ...o.campaign, concurrency: o.parallel, caseHooks: s, ...(onProgress ? { onProgress } : {}) });
       s.close();
-      return { result, coverage: ledger.summary() };
+      return { result, coverage: ledger.summary(await sources) };
     } finally {
       s.close();
     }
@@ -57,7 +60,7 @@ export async function runCoverageCampaign(o: CoverageCampaignOptions): Promise<{
     })));
     for (const s of sessions) s.close();
     // every instance's result lists the shared book: take it once, not summed
-    return { result: { ...mergeResults(results), findings: [...findings.values()] }, coverage: ledger.summary() };
+    return { result: { ...mergeResults(results), findings: [...findings.values()] }, coverage: ledger.summary(await sources) };
   } finally {
     for (const s of sessions) s.close();
     await Promise.all(extra.map((t) => t.close()));

@@ -9,7 +9,11 @@ import { CoverageMap, COV_ENV, createCoverageFile, removeCoverageFile } from './
 import { parseSanitizerReport, sanitizerEnv, sanitizerFinding, LogCursor } from './sanitizer.js';
 import { GreyboxQueue, edgeIds, readGreyboxSeed } from './queue.js';
 import { algorithmChoices, algorithmMutationArb, mutantArb } from './mutate.js';
-import { coverageSvg } from './plot.js';
+import { coverageHtml, coverageSvg } from './plot.js';
+import { coverageByFile, loadEdgeSources } from './edge-sources.js';
+import { fileTable } from './file-table.js';
+import { coverageMarkdown } from '../report.js';
+import type { CoverageSummary } from './session.js';
 import { fleetProgress, mergeBackoff } from './fleet.js';
 import type { CampaignProgress } from '../campaign.js';
 import { CC, SANITIZE_CFLAGS, SANITIZE_LDFLAGS, coverageSectionProblem, runtimeSourcePath, sanitizeLdflags } from '../../targets/setup/instrumented.js';
@@ -114,6 +118,21 @@ describe('grey-box feedback', () => {
     expect([...seen[0]!.states].sort()).to.deep.equal(['authenticated', 'channel', 'kex']);
   });
 
+  it('tables coverage by source file, most reached first, with what grey-box reached beyond black-box', () => {
+    const run = (mode: 'greybox' | 'blackbox', files: [string, number, number][]): CoverageSummary => ({
+      mode, guards: 4096, edges: files.reduce((n, f) => n + f[2], 0), features: 0, queue: 0, cases: 10, seconds: 1, instances: 1, samples: [],
+      files: files.map(([file, edges, reached]) => ({ file, edges, reached })),
+    });
+    const runs = [run('blackbox', [['kex.c', 100, 40], ['umac.c', 50, 0], ['never.c', 10, 0]]), run('greybox', [['kex.c', 100, 42], ['umac.c', 50, 30], ['never.c', 10, 0]])];
+    const t = fileTable(runs)!;
+    expect(t.header).to.deep.equal(['source file', 'edges', 'blackbox reached', 'greybox reached', 'grey − black']);
+    expect(t.rows).to.deep.equal([['kex.c', '100', '40 (40 %)', '42 (42 %)', '+2'], ['umac.c', '50', '0 (0 %)', '30 (60 %)', '+30']]);
+    expect(fileTable(runs, 1)!.more).to.equal(1);
+    expect(fileTable([{ ...runs[0]!, files: undefined }])).to.equal(undefined);
+    expect(coverageMarkdown(runs)).to.include('### Coverage by source file').and.include('| `umac.c` | 50 | 0 (0 %) | 30 (60 %) | +30 |');
+    expect(coverageHtml(runs)).to.include('<h3>Coverage by source file</h3>').and.include('<code>umac.c</code>');
+  });
+
   it('plots edges against cases and seconds as SVG', () => {
     const svg = coverageSvg([
       { mode: 'greybox', guards: 100, edges: 40, features: 50, queue: 3, cases: 10, seconds: 2, instances: 3, samples: [{ cases: 0, seconds: 0, edges: 0 }, { cases: 10, seconds: 2, edges: 40 }] },
@@ -216,5 +235,29 @@ describe('sanitizer oracle and coverage map on a real instrumented binary', func
       removeCoverageFile(path);
     }
     expect(existsSync(path)).to.equal(false);
+  });
+
+  it("maps each edge to its source file from the binary's code, and caches the map beside it", async function () {
+    this.timeout(60_000);
+    const src = await loadEdgeSources(bin);
+    expect(src, 'objdump/nm read the binary').to.not.equal(undefined);
+    expect(src!.files).to.include('fault-demo.c');
+    expect(existsSync(`${bin}.edge-sources.json`)).to.equal(true);
+    const path = createCoverageFile('demo-files', 4096);
+    const m = new CoverageMap(path, 4096);
+    try {
+      run('longer', path);
+      const fb = new EdgeFeedback();
+      fb.observe(m.read());
+      // every edge the run set belongs to the demo's own code (the runtime is not instrumented)
+      const rows = coverageByFile(src!, fb.reached());
+      const demo = rows.find((r) => r.file === 'fault-demo.c')!;
+      expect(demo.reached).to.equal(fb.edges);
+      expect(demo.edges).to.be.greaterThan(demo.reached); // the heap and shift paths did not run
+      expect(await loadEdgeSources(bin)).to.deep.equal(src); // read back from the cache
+    } finally {
+      m.close();
+      removeCoverageFile(path);
+    }
   });
 });

@@ -3,6 +3,7 @@
  * campaign's HTML report. Self-contained SVG: no script, no external style.
  */
 import type { CoverageSummary } from './session.js';
+import { fileTable } from './file-table.js';
 
 const W = 560;
 const H = 300;
@@ -61,5 +62,14 @@ export function coverageHtml(runs: readonly CoverageSummary[]): string {
     '<table><tr><th>mode</th><th>edges</th><th>edge slots</th><th>share</th><th>cases</th><th>seconds</th><th>cases/s</th><th>queue</th></tr>', ...rows, '</table>',
     grey && black ? `<p>grey-box / black-box edges: <b>${(grey.edges / Math.max(1, black.edges)).toFixed(2)}×</b> for the same time budget.</p>` : '',
     coverageSvg(runs, 'cases', 'edges vs cases'), coverageSvg(runs, 'seconds', 'edges vs seconds'),
+    fileTableHtml(runs),
   ].join('\n');
+}
+
+function fileTableHtml(runs: readonly CoverageSummary[]): string {
+  const t = fileTable(runs);
+  if (!t) return '';
+  return ['<h3>Coverage by source file</h3>', `<table><tr>${t.header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`,
+    ...t.rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<td style="text-align:left"><code>${esc(c)}</code></td>` : `<td>${esc(c)}</td>`)).join('')}</tr>`), '</table>',
+    t.more ? `<p>${t.more} more files with reached edges in report.json.</p>` : ''].join('\n');
 }

@@ -16,6 +16,7 @@ import { EdgeFeedback } from './feedback.js';
 import { GreyboxQueue } from './queue.js';
 import { greyboxArb, type AlgorithmOffer } from './mutate.js';
 import { edgeIds } from './queue.js';
+import { coverageByFile, type EdgeSources, type FileCoverage } from './edge-sources.js';
 
 export interface CoverageSample { readonly cases: number; readonly seconds: number; readonly edges: number }
 
@@ -32,6 +33,8 @@ export interface CoverageSummary {
   /** Server instances (grey-box fleets run one per connection at a time). */
   readonly instances: number;
   readonly samples: readonly CoverageSample[];
+  /** Edges per source file of the server, most reached first (when the binary's edge map could be read). */
+  readonly files?: readonly FileCoverage[];
 }
 
 /** What the campaign tells the session about each case (not while shrinking). */
@@ -82,11 +85,14 @@ export class CoverageLedger {
     }
   }
 
-  summary(): CoverageSummary {
+  /** The figures so far; with the binary's edge map, also per source file. */
+  summary(sources?: EdgeSources): CoverageSummary {
     this.sample();
+    const files = sources && coverageByFile(sources, this.feedback.reached()).sort((a, b) => b.reached - a.reached || b.edges - a.edges);
     return {
       mode: this.mode, guards: this.guards, edges: this.feedback.edges, features: this.feedback.features, queue: this.queue.size,
       cases: this.cases, seconds: (performance.now() - this.t0) / 1000, instances: this.instances, samples: [...this.samples],
+      ...(files ? { files } : {}),
     };
   }
 }

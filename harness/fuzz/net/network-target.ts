@@ -220,6 +220,7 @@ export async function networkTarget(name: string, creds: TargetCredentials): Pro
     logTail: () => running.logs().split('\n').slice(-30).join('\n'),
     ...(instrumented && sanitizerLog ? {
       coverageMapPath: instrumented.coverageMapPath,
+      coverageBinary: instrumented.binaryPath,
       sanitizerReport: () => {
         const r = parseSanitizerReport(sanitizerLog.next());
         return r ? sanitizerFinding(r) : undefined;

@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
+import { loadEdgeSources } from '../../fuzz/greybox/edge-sources.js';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ import { installPackages, missingPackages } from './packages.js';
 /** Compilers, Debian tooling and the libraries the two configure scripts need. */
 export const INSTRUMENTED_PACKAGES: readonly string[] = [
   'clang-14', 'libclang-rt-14-dev', 'llvm-14', 'dpkg-dev', 'autoconf', 'automake', 'libssl-dev', 'zlib1g-dev', 'libcrypt-dev',
+  'binutils', // nm (the flag-section check) and objdump (the edge → source file map): clang-14 pulls it in today, named for what we call
 ];
 
 export const CC = 'clang-14';
@@ -252,6 +254,8 @@ export async function ensureInstrumented(r: InstrumentedRecipe, progress: (l: st
     await checkCoverageSection(join(tree, from), work, log);
     copyFileSync(join(tree, from), join(bin, to));
     chmodSync(join(bin, to), 0o755);
+    // the edge → source file map reports use, cached beside the binary now rather than at the first report
+    await loadEdgeSources(join(bin, to));
   }
   copyFileSync(log, join(dir, 'build.log'));
   const rec: BuildRecord = {
