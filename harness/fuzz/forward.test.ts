@@ -7,11 +7,8 @@ import { forwardRequest, grantedListener } from './forward.js';
 import { forwardStepArb } from './arb/steps.js';
 import { fromJson, toJson } from './value.js';
 import { checkStep, CorpusFormatError } from './corpus.js';
-import { getTarget } from '../targets/index.js';
-import { needPeer } from '../targets/peer-test-kit.js';
-import { resolveTarget } from './targets.js';
 import { CaseRun } from './executor.js';
-import type { FuzzTarget } from './link.js';
+import { useHostSshd } from './host-sshd-kit.js';
 import type { Step } from './steps.js';
 
 describe('fuzz: remote forwards used from outside (RFC 4254 §7.1-7.2, OpenSSH PROTOCOL §2.4)', () => {
@@ -45,19 +42,13 @@ describe('fuzz: remote forwards used from outside (RFC 4254 §7.1-7.2, OpenSSH P
 
 describe('fuzz: forward steps against host OpenSSH sshd', function () {
   this.timeout(60_000);
-  let target: FuzzTarget | undefined;
-
-  before(async function () {
-    await needPeer(this, 'host sshd', async () => (await getTarget('sshd')).availability());
-    target = await resolveTarget('sshd');
-  });
-  after(async () => { await target?.close(); });
+  const sshd = useHostSshd();
 
   for (const kind of ['tcp', 'unix'] as const) {
     it(`${kind}: the peer listens, our outside connection becomes a channel to us carrying its bytes and EOF`, async () => {
-      const link = await target!.connect();
+      const link = await sshd().connect();
       link.client.log.traceEnabled = true;
-      const run = new CaseRun(link, target!);
+      const run = new CaseRun(link, sshd());
       const data = Buffer.from(`hello through a ${kind} forward`);
       let path: string | undefined;
       try {

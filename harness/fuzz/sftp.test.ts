@@ -6,11 +6,8 @@ import { SCRATCH_DIR, sftpPacketArb } from './arb/sftp.js';
 import { sftpStepArb } from './arb/steps.js';
 import { fromJson, toJson } from './value.js';
 import { checkStep, CorpusFormatError } from './corpus.js';
-import { getTarget } from '../targets/index.js';
-import { needPeer } from '../targets/peer-test-kit.js';
-import { resolveTarget } from './targets.js';
 import { CaseRun } from './executor.js';
-import type { FuzzTarget } from './link.js';
+import { useHostSshd } from './host-sshd-kit.js';
 
 describe('fuzz: SFTP packets (draft-ietf-secsh-filexfer-02)', () => {
   it('encodes length, type, id and arguments by their JavaScript type (§3, §5 ATTRS)', () => {
@@ -56,13 +53,7 @@ describe('fuzz: SFTP packets (draft-ietf-secsh-filexfer-02)', () => {
 
 describe('fuzz: sftp steps against host OpenSSH sshd (internal-sftp)', function () {
   this.timeout(60_000);
-  let target: FuzzTarget | undefined;
-
-  before(async function () {
-    await needPeer(this, 'host sshd', async () => (await getTarget('sshd')).availability());
-    target = await resolveTarget('sshd');
-  });
-  after(async () => { await target?.close(); });
+  const sshd = useHostSshd();
 
   it('the subsystem starts, INIT is sent first, and requests act on the file system', async () => {
     // a directory of its own: campaigns against the same host sshd change the fuzzers' scratch directory at will
@@ -70,8 +61,8 @@ describe('fuzz: sftp steps against host OpenSSH sshd (internal-sftp)', function 
     const file = `${dir}/a`;
     rmSync(dir, { recursive: true, force: true });
     const handle = Uint8Array.of(0, 0, 0, 0);
-    const link = await target!.connect();
-    const run = new CaseRun(link, target!);
+    const link = await sshd().connect();
+    const run = new CaseRun(link, sshd());
     try {
       expect(await run.reach('channel')).to.equal(true);
       await run.step({ op: 'sftp', chan: 0, init: 3, packets: [{ type: T.MKDIR, id: 1, args: [dir, { flags: 0 }] }, { type: T.OPEN, id: 2, args: [file, 0x1a, { flags: 0 }] }] });
