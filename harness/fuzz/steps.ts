@@ -161,6 +161,10 @@ export function applyStep(c: FuzzClient, s: Step, now: number): Uint8Array | und
   return undefined;
 }
 
+/**
+ * RFC 4254 §6.5 exec data, built here rather than with the library's payload codec: the codec refuses a lone
+ * surrogate (not UTF-8, RFC 3629), and a corpus file may store a command with one; Buffer writes U+FFFD instead.
+ */
 function execData(command: string): Uint8Array {
   const b = Buffer.from(command, 'utf8');
   const out = new Uint8Array(4 + b.length);
