@@ -5,7 +5,7 @@
  */
 import { signatureAlgorithms } from '../../impl/crypto/registry.js';
 import { publicKeySignedData } from '../../impl/auth/signed-data.js';
-import { decodeMessage } from '../../impl/messages/index.js';
+import { decodeMessage, type DecodeContext } from '../../impl/messages/index.js';
 import type { FuzzClient } from './client.js';
 import type { FuzzTarget, Link } from './link.js';
 import { SelfLink } from './self/self-target.js';
@@ -65,8 +65,8 @@ export function afterStep(link: Link): Finding | undefined {
 /** Records whether an outgoing fuzzed USERAUTH payload carried credentials the peer should accept. */
 export function noteCredentials(c: FuzzClient, payload: Uint8Array, target: FuzzTarget): void {
   if (payload[0] !== 50 && payload[0] !== 61) return;
-  let m;
-  try { m = decodeMessage(payload, payload[0] === 61 ? { auth: 'keyboard-interactive' } : undefined); } catch { return; }
+  const m = decodeLeniently(payload, payload[0] === 61 ? { auth: 'keyboard-interactive' } : undefined);
+  if (!m) return;
   const cred = target.credentials;
   if (m.type === 'SSH_MSG_USERAUTH_INFO_RESPONSE') {
     if (cred.password !== undefined && m.responses.includes(cred.password)) c.validCredentialsSent = true;
@@ -81,6 +81,21 @@ export function noteCredentials(c: FuzzClient, payload: Uint8Array, target: Fuzz
     const alg = signatureAlgorithms.get(m.algorithm);
     if (sid && alg && alg.verify(m.key, publicKeySignedData(sid, m.user, m.service, m.algorithm, m.key), m.signature)) c.validCredentialsSent = true;
   }
+}
+
+/** Bytes a byte mutation may append after a complete message (arb/steps.ts appends at most 16). */
+const MAX_TRAILING = 64;
+
+/**
+ * The message a payload carries as a lenient server reads it: the longest prefix that is a complete message.
+ * RFC 4251 does not say what to do with bytes after a message's last field; OpenSSH refuses them, Dropbear
+ * ignores them, so a valid password with a byte appended logs in to Dropbear, and those credentials were valid.
+ */
+function decodeLeniently(payload: Uint8Array, ctx: DecodeContext | undefined): ReturnType<typeof decodeMessage> | undefined {
+  for (let cut = 0; cut <= Math.min(MAX_TRAILING, payload.length - 1); cut++) {
+    try { return decodeMessage(cut ? payload.subarray(0, payload.length - cut) : payload, ctx); } catch { /* shorter */ }
+  }
+  return undefined;
 }
 
 /** Checks at the end of a case, after the final probe settled. */
