@@ -124,6 +124,7 @@ describe('campaign: a shard on a shared volume (fuzz --out)', function () {
       // per source file, from the binary's own code: every reached edge is attributed to a Dropbear source file
       const files = json.greybox![0]!.files!;
       expect(files.map((f) => f.file)).to.include.members(['svr-auth.c', 'common-kex.c']);
+      expect(files.filter((f) => /(^|\/)\.\.?\//.test(f.file)), 'paths normalised').to.deep.equal([]);
       expect(files.reduce((n, f) => n + f.reached, 0)).to.equal(json.greybox![0]!.edges);
       expect(readFileSync(join(shardDir, 'report.md'), 'utf8')).to.match(/## Coverage \(SanitizerCoverage edges\)\n/).and.match(/### Coverage by source file\n[^]*\| `svr-auth\.c` \|/);
       expect(readFileSync(join(shardDir, 'report.html'), 'utf8')).to.contain('<svg').and.contain('<h3>Coverage by source file</h3>');

@@ -13,7 +13,7 @@ import type { Finding } from './oracles.js';
 import { backoffHtml, backoffMarkdown } from './backoff.js';
 import type { CoverageSummary } from './greybox/session.js';
 import { coverageHtml } from './greybox/plot.js';
-import { fileTable } from './greybox/file-table.js';
+import { armsLine, fileTable } from './greybox/file-table.js';
 import { xmlEscape } from '../report/junit.js';
 
 const STATES = [...PHASES, 'closed'] as const;
@@ -83,6 +83,7 @@ export function coverageMarkdown(runs: readonly CoverageSummary[]): string {
   const g = runs.find((c) => c.mode === 'greybox');
   const b = runs.find((c) => c.mode === 'blackbox');
   if (g && b) out.push('', `grey-box / black-box edges: ${(g.edges / Math.max(1, b.edges)).toFixed(2)}× (same time budget); the plots are in report.html.`);
+  if (g?.arms) out.push('', armsLine(g.arms));
   const t = fileTable(runs);
   if (t) {
     out.push('', '### Coverage by source file', '', `| ${t.header.join(' | ')} |`, `|${t.header.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| \`${r[0]}\` | ${r.slice(1).join(' | ')} |`));

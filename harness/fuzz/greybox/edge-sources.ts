@@ -11,6 +11,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { normalize } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export interface EdgeSources {
@@ -34,21 +35,23 @@ const FUNCTION = /^([0-9a-f]+) <(.+)>:$/;
 const FLAG = /<__start___sancov_bools(?:\+0x([0-9a-f]+))?>/;
 
 const cachePath = (binary: string): string => `${binary}.edge-sources.json`;
+/** Bumped when the way the map is made changes: an older cache is rebuilt. */
+const CACHE_VERSION = 2;
 
 /** The binary's edge → source file map (cached), or undefined when binutils cannot read it. */
 export async function loadEdgeSources(binary: string): Promise<EdgeSources | undefined> {
   const cache = cachePath(binary);
   try {
     if (existsSync(cache) && statSync(cache).mtimeMs >= statSync(binary).mtimeMs) {
-      const j = JSON.parse(readFileSync(cache, 'utf8')) as { files: string[]; fileOf: number[] };
-      return { files: j.files, fileOf: Int32Array.from(j.fileOf) };
+      const j = JSON.parse(readFileSync(cache, 'utf8')) as { version?: number; files: string[]; fileOf: number[] };
+      if (j.version === CACHE_VERSION) return { files: j.files, fileOf: Int32Array.from(j.fileOf) };
     }
   } catch {
     // a damaged cache is rebuilt
   }
   const built = await buildEdgeSources(binary);
   if (built) {
-    try { writeFileSync(cache, JSON.stringify({ files: built.files, fileOf: Array.from(built.fileOf) })); } catch { /* read-only cache: rebuild next time */ }
+    try { writeFileSync(cache, JSON.stringify({ version: CACHE_VERSION, files: built.files, fileOf: Array.from(built.fileOf) })); } catch { /* read-only cache: rebuild next time */ }
   }
   return built;
 }
@@ -62,7 +65,8 @@ function functionFiles(binary: string): Map<string, string> {
     const [head, loc] = line.split('\t');
     const p = head?.split(' ');
     if (!loc || !p || p.length < 3 || (p[1] !== 't' && p[1] !== 'T')) continue;
-    out.set(p[0]!.replace(/^0+/, ''), loc.replace(/:\d+$/, ''));
+    // normalised: a file compiled twice under other names (OpenSSH's umac128.c includes umac.c) reads `dir/./umac.c` once
+    out.set(p[0]!.replace(/^0+/, ''), normalize(loc.replace(/:\d+$/, '')));
   }
   return out;
 }

@@ -33,3 +33,9 @@ export function fileTable(runs: readonly CoverageSummary[], limit = 40): FileTab
 }
 
 const signed = (n: number): string => (n > 0 ? `+${n}` : String(n));
+
+/** One sentence on the grey-box split between fresh cases and mutants (greybox/arms.ts). */
+export function armsLine(a: NonNullable<CoverageSummary['arms']>): string {
+  const one = (n: { cases: number; novel: number }): string => `${n.cases} (${n.novel} reached new edges, ${(100 * n.novel / Math.max(1, n.cases)).toFixed(1)} %)`;
+  return `Grey-box cases: fresh ${one(a.fresh)}, mutants of queue entries ${one(a.mutant)}.`;
+}

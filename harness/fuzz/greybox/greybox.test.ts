@@ -11,7 +11,8 @@ import { GreyboxQueue, edgeIds, readGreyboxSeed } from './queue.js';
 import { algorithmChoices, algorithmMutationArb, mutantArb } from './mutate.js';
 import { coverageHtml, coverageSvg } from './plot.js';
 import { coverageByFile, loadEdgeSources } from './edge-sources.js';
-import { fileTable } from './file-table.js';
+import { armsLine, fileTable } from './file-table.js';
+import { ArmScheduler, MIN_SHARE } from './arms.js';
 import { coverageMarkdown } from '../report.js';
 import type { CoverageSummary } from './session.js';
 import { fleetProgress, mergeBackoff } from './fleet.js';
@@ -116,6 +117,22 @@ describe('grey-box feedback', () => {
     expect(seen).to.have.length(1);
     expect(seen[0]).to.deep.include({ cases: 1000, casesPerSecond: 100, findings: 1, unreached: 3, coverage: { edges: 77, queue: 4 } });
     expect([...seen[0]!.states].sort()).to.deep.equal(['authenticated', 'channel', 'kex']);
+  });
+
+  it('splits cases between fresh ones and mutants by what each has been finding lately, never below 20 % each', () => {
+    const s = new ArmScheduler();
+    expect(s.freshShare).to.equal(0.5);
+    expect(s.choose(0.49)).to.equal('fresh');
+    expect(s.choose(0.51)).to.equal('mutant');
+    // mutants keep finding, fresh cases do not: mutants get more, down to the floor for fresh ones
+    for (let i = 0; i < 400; i++) { s.record('mutant', i % 2 === 0); s.record('fresh', false); }
+    expect(s.freshShare).to.equal(MIN_SHARE);
+    // later the mutants' neighbourhoods are exhausted and fresh cases find: the window forgets the old yield
+    for (let i = 0; i < 400; i++) { s.record('mutant', false); s.record('fresh', i % 10 === 0); }
+    expect(s.freshShare).to.equal(1 - MIN_SHARE);
+    expect(s.cases).to.deep.equal({ fresh: 800, mutant: 800 });
+    expect(s.novel).to.deep.equal({ fresh: 40, mutant: 200 });
+    expect(armsLine({ fresh: { cases: 800, novel: 40 }, mutant: { cases: 800, novel: 200 } })).to.equal('Grey-box cases: fresh 800 (40 reached new edges, 5.0 %), mutants of queue entries 800 (200 reached new edges, 25.0 %).');
   });
 
   it('tables coverage by source file, most reached first, with what grey-box reached beyond black-box', () => {

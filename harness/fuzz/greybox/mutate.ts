@@ -14,6 +14,7 @@ import { StepCommand, type CaseValue } from '../model.js';
 import type { FuzzDictionary } from '../link.js';
 import type { Phase, Step } from '../steps.js';
 import type { GreyboxQueue, QueueEntry } from './queue.js';
+import type { Arm } from './arms.js';
 import type { AlgorithmPreferences } from '../../../impl/transport/types.js';
 import { cipherAlgorithms, compressionAlgorithms, kexAlgorithms, macAlgorithms, signatureAlgorithms } from '../../../impl/crypto/registry.js';
 
@@ -118,8 +119,15 @@ export function mutantArb(queue: GreyboxQueue, dict: FuzzDictionary, offer?: Alg
   });
 }
 
-/** fast-check still generates fresh structure: 1 case in `freshEvery` (default: every other) comes from the base arbitrary. */
-export function greyboxArb(base: fc.Arbitrary<CaseValue>, queue: GreyboxQueue, dict: FuzzDictionary, freshEvery = 2, offer?: AlgorithmOffer): fc.Arbitrary<CaseValue> {
+/**
+ * fast-check still generates fresh structure: each case is fresh (the base arbitrary) or a mutant, as `choose`
+ * decides from a uniform draw (arms.ts adapts the split to what each has been finding); `picked` hears the arm.
+ */
+export function greyboxArb(base: fc.Arbitrary<CaseValue>, queue: GreyboxQueue, dict: FuzzDictionary, choose: (u: number) => Arm, picked: (a: Arm) => void, offer?: AlgorithmOffer): fc.Arbitrary<CaseValue> {
   const mutants = mutantArb(queue, dict, offer);
-  return fc.nat({ max: freshEvery - 1 }).chain((k) => (queue.size === 0 || k === 0 ? base : mutants));
+  return fc.integer({ min: 0, max: 0xffff }).chain((k) => {
+    const arm: Arm = queue.size === 0 ? 'fresh' : choose(k / 0x10000);
+    picked(arm);
+    return arm === 'fresh' ? base : mutants;
+  });
 }

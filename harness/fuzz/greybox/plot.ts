@@ -3,7 +3,7 @@
  * campaign's HTML report. Self-contained SVG: no script, no external style.
  */
 import type { CoverageSummary } from './session.js';
-import { fileTable } from './file-table.js';
+import { armsLine, fileTable } from './file-table.js';
 
 const W = 560;
 const H = 300;
@@ -61,6 +61,7 @@ export function coverageHtml(runs: readonly CoverageSummary[]): string {
     '<h2>Coverage (SanitizerCoverage edges)</h2>',
     '<table><tr><th>mode</th><th>edges</th><th>edge slots</th><th>share</th><th>cases</th><th>seconds</th><th>cases/s</th><th>queue</th></tr>', ...rows, '</table>',
     grey && black ? `<p>grey-box / black-box edges: <b>${(grey.edges / Math.max(1, black.edges)).toFixed(2)}×</b> for the same time budget.</p>` : '',
+    grey?.arms ? `<p>${esc(armsLine(grey.arms))}</p>` : '',
     coverageSvg(runs, 'cases', 'edges vs cases'), coverageSvg(runs, 'seconds', 'edges vs seconds'),
     fileTableHtml(runs),
   ].join('\n');

@@ -17,6 +17,7 @@ import { GreyboxQueue } from './queue.js';
 import { greyboxArb, type AlgorithmOffer } from './mutate.js';
 import { edgeIds } from './queue.js';
 import { coverageByFile, type EdgeSources, type FileCoverage } from './edge-sources.js';
+import { ArmScheduler, type Arm } from './arms.js';
 
 export interface CoverageSample { readonly cases: number; readonly seconds: number; readonly edges: number }
 
@@ -33,6 +34,8 @@ export interface CoverageSummary {
   /** Server instances (grey-box fleets run one per connection at a time). */
   readonly instances: number;
   readonly samples: readonly CoverageSample[];
+  /** Grey-box: cases per arm (fresh or mutant) and how many of them reached new edges (arms.ts). */
+  readonly arms?: Readonly<Record<Arm, { readonly cases: number; readonly novel: number }>>;
   /** Edges per source file of the server, most reached first (when the binary's edge map could be read). */
   readonly files?: readonly FileCoverage[];
 }
@@ -59,6 +62,8 @@ const MEASURE_EVERY_MS = 250;
 export class CoverageLedger {
   readonly feedback = new EdgeFeedback();
   readonly queue: GreyboxQueue;
+  /** Grey-box: how cases are split between fresh ones and mutants (shared by the fleet's sessions). */
+  readonly arms = new ArmScheduler();
   private readonly samples: CoverageSample[] = [{ cases: 0, seconds: 0, edges: 0 }];
   private readonly t0 = performance.now();
   private stride = 1;
@@ -92,6 +97,7 @@ export class CoverageLedger {
     return {
       mode: this.mode, guards: this.guards, edges: this.feedback.edges, features: this.feedback.features, queue: this.queue.size,
       cases: this.cases, seconds: (performance.now() - this.t0) / 1000, instances: this.instances, samples: [...this.samples],
+      ...(this.mode === 'greybox' ? { arms: { fresh: { cases: this.arms.cases.fresh, novel: this.arms.novel.fresh }, mutant: { cases: this.arms.cases.mutant, novel: this.arms.novel.mutant } } } : {}),
       ...(files ? { files } : {}),
     };
   }
@@ -101,6 +107,8 @@ export class CoverageSession implements CaseHooks {
   private readonly map: CoverageMap;
   private lastMeasure = 0;
   private closed = false;
+  /** The arm the case being run came from (one case at a time per session; shrinking does not report back). */
+  private arm: Arm | undefined;
 
   constructor(mapPath: string, readonly ledger: CoverageLedger, private readonly dict: FuzzDictionary, private readonly offer?: AlgorithmOffer) {
     this.map = new CoverageMap(mapPath);
@@ -114,7 +122,9 @@ export class CoverageSession implements CaseHooks {
   get queue(): GreyboxQueue { return this.ledger.queue; }
 
   arbitrary(base: fc.Arbitrary<CaseValue>): fc.Arbitrary<CaseValue> {
-    return this.mode === 'greybox' ? greyboxArb(base, this.queue, this.dict, 2, this.offer) : base;
+    if (this.mode !== 'greybox') return base;
+    const arms = this.ledger.arms;
+    return greyboxArb(base, this.queue, this.dict, (u) => arms.choose(u), (a) => { this.arm = a; }, this.offer);
   }
 
   beforeCase(): void {
@@ -126,6 +136,8 @@ export class CoverageSession implements CaseHooks {
     if (this.mode === 'greybox') {
       const counters = this.map.read();
       const nov = this.feedback.observe(counters);
+      if (this.arm) this.ledger.arms.record(this.arm, nov.newEdges > 0);
+      this.arm = undefined;
       // new edges only: hit counts of a server's event loop vary with timing (poll wake-ups, partial reads), and
       // queueing every new count bucket filled the queue with noise (a quarter of all cases in a first campaign)
       if (nov.newEdges > 0 && c.reached) {
