@@ -16,16 +16,26 @@ export const DEFAULT_SLOTS = 1 << 20;
 export const COV_ENV = 'SSH_HARNESS_COV_MAP';
 
 /** Creates an all-zero map file (in /dev/shm when there is one) and returns its path. */
+/** Files this process created and has not removed: gone at exit too (a campaign ended by Ctrl-C leaves none in /dev/shm). */
+const created = new Set<string>();
+let exitHook = false;
+
 export function createCoverageFile(label: string, slots = DEFAULT_SLOTS): string {
   const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
   const path = join(dir, `ssh-harness-cov-${label.replace(/[^\w.-]+/g, '_')}-${process.pid}-${randomBytes(4).toString('hex')}`);
   const fd = openSync(path, 'wx', 0o600);
   try { ftruncateSync(fd, COV_HEADER + slots); } finally { closeSync(fd); }
+  created.add(path);
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', () => { for (const p of created) rmSync(p, { force: true }); });
+  }
   return path;
 }
 
 export function removeCoverageFile(path: string): void {
   rmSync(path, { force: true });
+  created.delete(path);
 }
 
 export class CoverageMap {

@@ -254,6 +254,16 @@ describe('sanitizer oracle and coverage map on a real instrumented binary', func
     expect(existsSync(path)).to.equal(false);
   });
 
+  it('a coverage file this process created is removed when it exits without stopping its target (Ctrl-C)', function () {
+    this.timeout(30_000);
+    const script = `import { createCoverageFile } from ${JSON.stringify(join(packageRoot(), 'harness/fuzz/greybox/coverage-map.ts'))};
+      console.log(createCoverageFile('exit-test', 4096)); process.exit(130);`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    const path = r.stdout.trim();
+    expect(path).to.match(/ssh-harness-cov-exit-test-/);
+    expect(existsSync(path)).to.equal(false);
+  });
+
   it("maps each edge to its source file from the binary's code, and caches the map beside it", async function () {
     this.timeout(60_000);
     const src = await loadEdgeSources(bin);
