@@ -46,10 +46,10 @@ export interface PeerClose {
 }
 
 const INITIAL_WINDOW = 1 << 20;
+const MAX_PACKET = 32768;
 
 /** Channel types a peer opens toward a client for what the client asked it to forward (RFC 4254 §7.2, OpenSSH PROTOCOL §2.2, §2.4). */
 const FORWARDED_OPENS: ReadonlySet<string> = new Set(['forwarded-tcpip', 'forwarded-streamlocal@openssh.com', 'auth-agent@openssh.com', 'x11']);
-const MAX_PACKET = 32768;
 
 function userOf(payload: Uint8Array): string | undefined {
   try {

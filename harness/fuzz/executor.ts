@@ -88,9 +88,10 @@ export class CaseRun {
    * After a `forward` step's request was answered: connect to the listener the peer granted, from outside, and
    * wait (one step budget) for the channel the peer opens back to us. Links without a peer host (in-process) skip.
    */
-  private async connectForward(s: Extract<Step, { op: 'forward' }>): Promise<void> {
+  private async connectForward(s: Extract<Step, { op: 'forward' }>, listenersBefore: number): Promise<void> {
     const c = this.client;
-    const listener = c.listeners.at(-1);
+    // only a listener this step's request was granted (a refused request leaves the list as it was)
+    const listener = c.listeners.length > listenersBefore ? c.listeners.at(-1) : undefined;
     const dialer = this.link.forwards;
     if (!listener || !dialer || !c.alive) return;
     const before = c.channels.length;
@@ -108,10 +109,11 @@ export class CaseRun {
     const id = stepMessageId(s);
     if (id !== undefined) this.record.sent.push([id, state]);
     try {
+      const listeners = c.listeners.length;
       const payload = applyStep(c, s, this.link.now());
       if (payload) noteCredentials(c, payload, this.target);
       await this.settle(this.target.budgets.stepMs);
-      if (s.op === 'forward') await this.connectForward(s);
+      if (s.op === 'forward') await this.connectForward(s, listeners);
     } catch (e) {
       // engine commands and the in-process peer never throw for peer behaviour: anything here escaped
       throw new FindingError({ oracle: 'exception', severity: 'must', message: `exception escaped while running ${describeStep(s)}: ${String(e)}`, detail: (e as Error).stack });
@@ -173,7 +175,7 @@ export function canRun(s: Step, c: FuzzClient): boolean {
     case 'start': case 'kexinit': return !c.started;
     case 'service': return c.kexDone && !c.serviceAccepted;
     case 'auth': return c.serviceAccepted && !c.authenticated;
-    case 'open': case 'global': return c.authenticated;
+    case 'open': case 'global': case 'forward': return c.authenticated;
     case 'exec': case 'sftp': return c.channels[s.chan]?.state === 'open';
     case 'rekey': return c.kexDone && !c.engine.kexInProgress;
     default: return true;

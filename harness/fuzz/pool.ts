@@ -24,7 +24,8 @@ type PoolPhase = 'authenticated' | 'userauth' | 'channel';
  * its sequence counter, found by these campaigns).
  */
 function disturbsConnection(s: Step): boolean {
-  if (s.op === 'bytes' || s.op === 'deviate' || s.op === 'kexinit') return true;
+  // a forward leaves a listener on the peer and outside connections on our side: the connection ends with its case
+  if (s.op === 'bytes' || s.op === 'deviate' || s.op === 'kexinit' || s.op === 'forward') return true;
   if (s.op !== 'send') return false;
   const id = stepMessageId(s);
   return id === undefined || (id >= 20 && id <= 49);
