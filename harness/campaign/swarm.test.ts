@@ -73,9 +73,10 @@ describe('campaign: Docker Swarm replicated job (single-node swarm, 2 replicas)'
 
   it('fans out one item per task (a survey: one peer each), each published whole on the volume', async () => {
     const items = ['self', 'self:hang-zero-data'];
+    // seed 1 finds the variant's hang within 640 cases (at case 450 with the generators of 5c33fe1; seed 5 needs ~780)
     const c = new SwarmCampaign({
       image, replicas: 2, name: 'sshh-test-fanout', target: 'self', fuzzArgs: [],
-      fanOut: { items, command: ['fuzz', '--target', '{item}', '--runs', '640', '--seed', '5', '--shrink-time', '2', '--out', '{out}'] },
+      fanOut: { items, command: ['fuzz', '--target', '{item}', '--runs', '640', '--seed', '1', '--shrink-time', '2', '--out', '{out}'] },
     });
     try {
       await c.start();
