@@ -77,10 +77,6 @@ export class ForwardDialer {
 
   constructor(private readonly host: string) {}
 
-  get dials(): number {
-    return this.sockets.length;
-  }
-
   /** Connects to a listener; errors (refused, no such path) are outcomes, not failures. */
   dial(l: PeerListener, plan: DialPlan): void {
     if (this.sockets.length >= MAX_DIALS) return;

@@ -38,10 +38,12 @@ class RecentRate {
   }
 }
 
+/** Cases an arm ran in the whole campaign, and how many of them reached new edges (for the report). */
+export interface ArmTotals { readonly cases: number; readonly novel: number }
+
 export class ArmScheduler {
   private readonly rates: Record<Arm, RecentRate> = { fresh: new RecentRate(), mutant: new RecentRate() };
-  readonly cases: Record<Arm, number> = { fresh: 0, mutant: 0 };
-  readonly novel: Record<Arm, number> = { fresh: 0, mutant: 0 };
+  private readonly totals: Record<Arm, { cases: number; novel: number }> = { fresh: { cases: 0, novel: 0 }, mutant: { cases: 0, novel: 0 } };
 
   /** The share of cases fresh ones get now. */
   get freshShare(): number {
@@ -57,7 +59,11 @@ export class ArmScheduler {
 
   record(arm: Arm, isNovel: boolean): void {
     this.rates[arm].add(isNovel);
-    this.cases[arm]++;
-    if (isNovel) this.novel[arm]++;
+    this.totals[arm].cases++;
+    if (isNovel) this.totals[arm].novel++;
+  }
+
+  summary(): Readonly<Record<Arm, ArmTotals>> {
+    return { fresh: { ...this.totals.fresh }, mutant: { ...this.totals.mutant } };
   }
 }

@@ -15,11 +15,11 @@ export const COV_HEADER = 4096;
 export const DEFAULT_SLOTS = 1 << 20;
 export const COV_ENV = 'SSH_HARNESS_COV_MAP';
 
-/** Creates an all-zero map file (in /dev/shm when there is one) and returns its path. */
 /** Files this process created and has not removed: gone at exit too (a campaign ended by Ctrl-C leaves none in /dev/shm). */
 const created = new Set<string>();
 let exitHook = false;
 
+/** Creates an all-zero map file (in /dev/shm when there is one) and returns its path. */
 export function createCoverageFile(label: string, slots = DEFAULT_SLOTS): string {
   const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
   const path = join(dir, `ssh-harness-cov-${label.replace(/[^\w.-]+/g, '_')}-${process.pid}-${randomBytes(4).toString('hex')}`);

@@ -4,6 +4,7 @@
  * left out of the tables (report.json keeps them).
  */
 import type { CoverageSummary } from './session.js';
+import type { ArmTotals } from './arms.js';
 
 export interface FileTable {
   readonly header: readonly string[];
@@ -36,6 +37,6 @@ const signed = (n: number): string => (n > 0 ? `+${n}` : String(n));
 
 /** One sentence on the grey-box split between fresh cases and mutants (greybox/arms.ts). */
 export function armsLine(a: NonNullable<CoverageSummary['arms']>): string {
-  const one = (n: { cases: number; novel: number }): string => `${n.cases} (${n.novel} reached new edges, ${(100 * n.novel / Math.max(1, n.cases)).toFixed(1)} %)`;
+  const one = (n: ArmTotals): string => `${n.cases} (${n.novel} reached new edges, ${(100 * n.novel / Math.max(1, n.cases)).toFixed(1)} %)`;
   return `Grey-box cases: fresh ${one(a.fresh)}, mutants of queue entries ${one(a.mutant)}.`;
 }

@@ -130,8 +130,7 @@ describe('grey-box feedback', () => {
     // later the mutants' neighbourhoods are exhausted and fresh cases find: the window forgets the old yield
     for (let i = 0; i < 400; i++) { s.record('mutant', false); s.record('fresh', i % 10 === 0); }
     expect(s.freshShare).to.equal(1 - MIN_SHARE);
-    expect(s.cases).to.deep.equal({ fresh: 800, mutant: 800 });
-    expect(s.novel).to.deep.equal({ fresh: 40, mutant: 200 });
+    expect(s.summary()).to.deep.equal({ fresh: { cases: 800, novel: 40 }, mutant: { cases: 800, novel: 200 } });
     expect(armsLine({ fresh: { cases: 800, novel: 40 }, mutant: { cases: 800, novel: 200 } })).to.equal('Grey-box cases: fresh 800 (40 reached new edges, 5.0 %), mutants of queue entries 800 (200 reached new edges, 25.0 %).');
   });
 

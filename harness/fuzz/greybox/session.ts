@@ -17,7 +17,7 @@ import { GreyboxQueue } from './queue.js';
 import { greyboxArb, type AlgorithmOffer } from './mutate.js';
 import { edgeIds } from './queue.js';
 import { coverageByFile, type EdgeSources, type FileCoverage } from './edge-sources.js';
-import { ArmScheduler, type Arm } from './arms.js';
+import { ArmScheduler, type Arm, type ArmTotals } from './arms.js';
 
 export interface CoverageSample { readonly cases: number; readonly seconds: number; readonly edges: number }
 
@@ -35,7 +35,7 @@ export interface CoverageSummary {
   readonly instances: number;
   readonly samples: readonly CoverageSample[];
   /** Grey-box: cases per arm (fresh or mutant) and how many of them reached new edges (arms.ts). */
-  readonly arms?: Readonly<Record<Arm, { readonly cases: number; readonly novel: number }>>;
+  readonly arms?: Readonly<Record<Arm, ArmTotals>>;
   /** Edges per source file of the server, most reached first (when the binary's edge map could be read). */
   readonly files?: readonly FileCoverage[];
 }
@@ -97,7 +97,7 @@ export class CoverageLedger {
     return {
       mode: this.mode, guards: this.guards, edges: this.feedback.edges, features: this.feedback.features, queue: this.queue.size,
       cases: this.cases, seconds: (performance.now() - this.t0) / 1000, instances: this.instances, samples: [...this.samples],
-      ...(this.mode === 'greybox' ? { arms: { fresh: { cases: this.arms.cases.fresh, novel: this.arms.novel.fresh }, mutant: { cases: this.arms.cases.mutant, novel: this.arms.novel.mutant } } } : {}),
+      ...(this.mode === 'greybox' ? { arms: this.arms.summary() } : {}),
       ...(files ? { files } : {}),
     };
   }
