@@ -236,8 +236,10 @@ export class ShardCheckpoint {
     writeFileAtomic(this.file, JSON.stringify(this.state(nextBatch, snapshot()), null, 1) + '\n');
   }
 
+  /** The shard's final state; an interrupted attempt is not an end: a restart resumes from `nextBatch`. */
   finish(nextBatch: number, r: CampaignResult): ShardState {
-    const s = this.state(nextBatch, r, { at: new Date().toISOString(), stoppedBy: r.stoppedBy, ...(r.peerDown ? { peerDown: r.peerDown } : {}) });
+    const ended = r.stoppedBy === 'interrupted' ? undefined : { at: new Date().toISOString(), stoppedBy: r.stoppedBy, ...(r.peerDown ? { peerDown: r.peerDown } : {}) };
+    const s = this.state(nextBatch, r, ended);
     writeFileAtomic(this.file, JSON.stringify(s, null, 1) + '\n');
     return s;
   }

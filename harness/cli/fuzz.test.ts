@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { Command } from 'commander';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +94,31 @@ describe('cli: ssh-harness fuzz / replay', function () {
     expect(json.cases).to.equal(50);
     expect(readFileSync(join(dir, 'reports', reports[0]!, 'junit.xml'), 'utf8')).to.match(/tests="1" failures="0" errors="0"/);
     expect(Object.keys(json.coverage).length).to.be.greaterThan(10);
+  });
+
+  it('fuzz: the first Ctrl-C ends the campaign, writes the report of the cases run so far and exits 130', async () => {
+    const report = join(dir, 'reports-interrupted');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'harness/cli/main.ts', 'fuzz', '--target', 'self', '--time', '600', '--seed', '4',
+      '--report', report, '--corpus', join(dir, 'corpora')], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = ''; // what it says, on either stream
+    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    child.stdout.on('data', (b: Buffer) => { err += b.toString(); });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      // progress lines come every 10 s without a TTY; the banner says the campaign has started
+      for (let i = 0; i < 300 && !/fuzzing self/.test(err); i++) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 1500));
+      child.kill('SIGINT');
+      expect(await exited).to.equal(130);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(err).to.match(/SIGINT: finishing the cases in flight/);
+    const [run] = readdirSync(report);
+    const json = JSON.parse(readFileSync(join(report, run!, 'report.json'), 'utf8')) as { cases: number; stoppedBy: string };
+    expect(json.stoppedBy).to.equal('interrupted');
+    expect(json.cases).to.be.greaterThan(0);
+    expect(readFileSync(join(report, run!, 'report.md'), 'utf8')).to.match(/stopped by interrupted/);
   });
 
   it('fuzz against a broken variant exits 1 and saves a replayable corpus entry; --pcap --keylog record its confirming run', async () => {

@@ -12,7 +12,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
-import { runCampaign, parseShard, type CampaignOptions, type CampaignProgress, type FindingRecord, type SeedCase } from '../fuzz/campaign.js';
+import { runCampaign, parseShard, type CampaignOptions, type CampaignProgress, type CampaignResult, type FindingRecord, type SeedCase } from '../fuzz/campaign.js';
 import { loadSeeds } from '../fuzz/replay.js';
 import { scenarioSeeds } from '../fuzz/scenario-seeds.js';
 import { writeReport, reportJson } from '../fuzz/report.js';
@@ -29,6 +29,7 @@ import { ShardStateError } from '../campaign/shard-state.js';
 import { registerMerge } from './fuzz-merge.js';
 import type { CoverageSummary } from '../fuzz/greybox/session.js';
 import { runCoverageCampaign } from '../fuzz/greybox/fleet.js';
+import { onFirstSignal } from '../targets/cleanup.js';
 
 interface FuzzCliOptions {
   readonly target?: string;
@@ -219,7 +220,14 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
   const campaignTime = shardRun ? shardRun.timeSeconds : time;
   log(`fuzzing ${target.name} (${target.version})${target.name !== targetSpec ? ` at ${targetSpec}` : ''} seed ${seed}${shard ? ` shard ${shard.k}/${shard.n}` : ''}${runs !== undefined ? `, ${runs} runs` : ''}${time !== undefined ? `, ${time} s` : ''}\n`);
   const watch = watchPeer(target, { ...(governor ? { governor } : {}), graceMs: graceSeconds * 1000 });
+  // the first Ctrl-C (or SIGTERM) ends the campaign and still writes its report; a second one quits at once
+  const interrupt = new AbortController();
+  const unlisten = onFirstSignal((sig) => {
+    log(`${tty ? '\r\x1b[K' : ''}${sig}: finishing the cases in flight, then the report (again to quit at once)\n`);
+    interrupt.abort();
+  });
   let result;
+  let blackboxHalf: CampaignResult | undefined;
   const coverage: CoverageSummary[] = [];
   const queueDir = join(shardRun?.corpusDir ?? opts.corpus, target.name, 'queue');
   const another = async () => ({ ...(await resolveTarget(targetSpec, creds)), name: target.name });
@@ -232,11 +240,12 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
           // with --out, the shard's corpus (the black-box half's findings wrote into the repository's corpora/)
           target, seed, timeSeconds: time!, corpusDir: shardRun?.corpusDir ?? opts.corpus,
           ...(maxSteps !== undefined ? { arb: { maxSteps } } : {}), onProgress: progress, onFinding, ...(seeds ? { seeds } : {}),
-          replayCommand: (file) => `npx ssh-harness replay ${file} --target ${targetSpec}`, afterCase: watch.afterCase,
+          replayCommand: (file) => `npx ssh-harness replay ${file} --target ${targetSpec}`, afterCase: watch.afterCase, signal: interrupt.signal,
         },
       });
       coverage.push(b.coverage);
-      log(`${tty ? '\n' : ''}black-box: ${b.coverage.edges} edges in ${b.coverage.cases} cases; grey-box half (${time} s)\n`);
+      blackboxHalf = b.result;
+      log(`${tty ? '\n' : ''}black-box: ${b.coverage.edges} edges in ${b.coverage.cases} cases${interrupt.signal.aborted ? '' : `; grey-box half (${time} s)`}\n`);
     }
     const campaignOptions: CampaignOptions = {
       target, seed, ...(runs !== undefined ? { runs } : {}), ...(campaignTime !== undefined ? { timeSeconds: campaignTime } : {}), ...(shard ? { shard } : {}),
@@ -245,10 +254,12 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
       arb: { ...(maxSteps !== undefined ? { maxSteps } : {}), ...(starts ? { start: startArbFrom(starts) } : {}), ...(opts.mode === 'mixed' || opts.mode === 'deep' ? { mode: opts.mode as FuzzMode } : {}) },
       onProgress: progress, onFinding, stopOnFinding: opts.stopOnFinding === true, ...(seeds ? { seeds } : {}),
       replayCommand: (file) => `npx ssh-harness replay ${file} --target ${targetSpec}`,
-      afterCase: watch.afterCase,
+      afterCase: watch.afterCase, signal: interrupt.signal,
       ...(opts.pcap || opts.keylog ? { traceFindings: { dir: join(dir, 'traces'), pcap: opts.pcap === true, keylog: opts.keylog === true } } : {}),
     };
-    if (coverageMode) {
+    if (blackboxHalf && interrupt.signal.aborted) {
+      result = blackboxHalf; // interrupted in the black-box half: no grey-box half to compare with
+    } else if (coverageMode) {
       // grey-box: one case at a time per server instance (the counters read after a case are that case's), a fleet
       // of the target's fleet size (default: as many instances as black-box would open connections; fleet.ts)
       const c = await runCoverageCampaign({ mode: coverageMode, parallel: coverageMode === 'greybox' ? concurrency ?? target.fleet ?? parallel : parallel, another, queueDir, campaign: campaignOptions });
@@ -258,6 +269,7 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
       result = await runCampaign({ ...campaignOptions, concurrency: parallel });
     }
   } finally {
+    unlisten();
     await watch.stop();
     await target.close();
   }
@@ -276,5 +288,6 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
     for (const c of coverage) say(`${c.mode}: ${c.edges} edges of ${c.guards} in ${c.cases} cases (${(c.cases / Math.max(c.seconds, 1e-9)).toFixed(0)}/s), ${c.queue} queue entries\n`);
     say(`report: ${files[1]}${files[2] ? ` (${files[2]})` : ''}\n`);
   }
-  return must > 0 ? findingsExit : 0;
+  // an interrupted campaign is not a clean pass (130: the shell's code for SIGINT); findings still say so first
+  return must > 0 ? findingsExit : result.stoppedBy === 'interrupted' ? 130 : 0;
 }

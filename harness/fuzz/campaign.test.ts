@@ -69,6 +69,20 @@ describe('fuzz campaign: shards, seeds, reports', () => {
     expect(md).to.match(/\| SSH_MSG_CHANNEL_DATA \|/);
   });
 
+  it('an aborted signal ends the campaign at the next case: the cases run so far are counted, stopped by "interrupted"', async () => {
+    const interrupt = new AbortController();
+    let seen = 0;
+    const t0 = performance.now();
+    const r = await runCampaign({
+      target: selfTarget(), seed: 9, runs: 10_000_000, signal: interrupt.signal,
+      onProgress: (p) => { seen = p.cases; if (p.cases > 0) interrupt.abort(); },
+    });
+    expect(r.stoppedBy).to.equal('interrupted');
+    expect(r.cases).to.be.greaterThan(0);
+    expect(r.cases).to.be.at.most(seen + 64); // at most the batch in flight when it was asked
+    expect(performance.now() - t0).to.be.below(30_000);
+  });
+
   it('groups findings that are the same bug', () => {
     const f = (message: string) => signatureOf({ oracle: 'hang', severity: 'must', message });
     expect(f('owed 3 replies on channel 0x10')).to.equal(f('owed 5 replies on channel 0x7f'));

@@ -38,6 +38,11 @@ export interface CampaignOptions {
   readonly corpusDir?: string;
   /** Stop at the first finding (tests). */
   readonly stopOnFinding?: boolean;
+  /**
+   * Ends the campaign early (the CLI's first Ctrl-C): no new case starts, the cases in flight finish, a finding
+   * being recorded is saved without further minimising, and the result says 'interrupted'.
+   */
+  readonly signal?: AbortSignal;
   /** Shrinking budget per finding. Default 30 s. */
   readonly shrinkTimeMs?: number;
   readonly arb?: Omit<CaseArbOptions, 'dict'>;
@@ -136,7 +141,7 @@ export interface CampaignResult {
   readonly unreached: number;
   /** Cases that ended with the peer closing the connection (for tuning: most fuzz cases should). */
   readonly closedByPeer: number;
-  readonly stoppedBy: 'runs' | 'time' | 'finding' | 'peer-down';
+  readonly stoppedBy: 'runs' | 'time' | 'finding' | 'peer-down' | 'interrupted';
   /** Why the peer stopped accepting connections, when it did (stoppedBy 'peer-down'). */
   readonly peerDown?: string;
   /** Refusals by the peer's connection limits and how the campaign backed off (with a governor). */
@@ -220,7 +225,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     // runs after the first failure are shrinking: bounded in time (past the budget every candidate "passes",
     // which ends the shrink quickly), skipped at once when the failure is one we already have
     const shrinking = capture.last !== undefined;
+    // interrupted: the rest of the batch passes at once, uncounted (no connection is made)
+    if (o.signal?.aborted && !shrinking) return;
     if (shrinking) {
+      if (o.signal?.aborted) return;
       capture.shrinkDeadline ??= performance.now() + (capture.known ? 0 : (o.shrinkTimeMs ?? 30_000));
       if (performance.now() > capture.shrinkDeadline) return;
     }
@@ -313,7 +321,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     // fast-check's command shrinker never drops the last command (it assumes the failure happens there), but
     // our oracles often fire at the final probe: finish with one-at-a-time removal, then confirm on a fresh
     // connection, outside fast-check, exactly as replay will run it
-    const steps = await minimizeSteps(target, start, algorithms, executed, finding, performance.now() + (o.shrinkTimeMs ?? 30_000));
+    const steps = await minimizeSteps(target, start, algorithms, executed, finding, performance.now() + (o.shrinkTimeMs ?? 30_000), o.signal);
     // the corpus entry's id (oracle, start and steps: the detail added below does not change it) names the trace too
     const id = entryId(target.name, finding, start, steps);
     const tf = o.traceFindings;
@@ -345,6 +353,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
 
   const worker = async (): Promise<void> => {
     for (;;) {
+      if (o.signal?.aborted) stop ??= 'interrupted';
       if (stop) return;
       const size = o.runs !== undefined ? Math.min(batchSize, o.runs - nextLocal * batchSize) : batchSize;
       if (size <= 0) { stop ??= 'runs'; return; }
@@ -364,6 +373,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   };
   // a resumed campaign ran its seeds in the first attempt
   for (const s of o.firstBatch ? [] : o.seeds ?? []) {
+    if (o.signal?.aborted) stop ??= 'interrupted';
     if (stop) break;
     const r = await runCase(target, s.start, s.steps, s.algorithms);
     cases++;
@@ -398,13 +408,13 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
 
 /**
  * Removes steps one at a time (last first) while the same oracle still fires on a fresh connection: the
- * classic delta-debugging pass (bounded: at most steps² runs, and by `deadline`).
+ * classic delta-debugging pass (bounded: at most steps² runs, by `deadline`, and by `signal`).
  */
-export async function minimizeSteps(target: FuzzTarget, start: Phase, algorithms: AlgorithmPreferences, steps: readonly Step[], finding: Finding, deadline: number): Promise<Step[]> {
+export async function minimizeSteps(target: FuzzTarget, start: Phase, algorithms: AlgorithmPreferences, steps: readonly Step[], finding: Finding, deadline: number, signal?: AbortSignal): Promise<Step[]> {
   let cur = [...steps];
   for (let changed = true; changed && cur.length > 0;) {
     changed = false;
-    for (let i = cur.length - 1; i >= 0 && performance.now() < deadline; i--) {
+    for (let i = cur.length - 1; i >= 0 && performance.now() < deadline && !signal?.aborted; i--) {
       const candidate = [...cur.slice(0, i), ...cur.slice(i + 1)];
       const r = await runCase(target, start, candidate, algorithms);
       if (r.finding?.oracle === finding.oracle) { cur = candidate; changed = true; }

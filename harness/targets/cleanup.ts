@@ -104,14 +104,37 @@ function installHandlers(): void {
     }
   });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => {
+    const onSignal = (): void => {
+      // the first signal of a command that can end gracefully goes to it; the next one ends the process
+      if (graceful.size > 0 && !gracefulAsked) {
+        gracefulAsked = true;
+        for (const f of [...graceful]) f(sig);
+        return;
+      }
+      process.off(sig, onSignal);
       const bound = setTimeout(() => process.exit(sig === 'SIGINT' ? 130 : 143), 5000);
       void stopAll().finally(() => {
         clearTimeout(bound);
         process.exit(sig === 'SIGINT' ? 130 : 143);
       });
-    });
+    };
+    process.on(sig, onSignal);
   }
+}
+
+const graceful = new Set<(sig: NodeJS.Signals) => void>();
+let gracefulAsked = false;
+
+/**
+ * Lets a long command (a fuzz campaign) end gracefully on the first SIGINT/SIGTERM/SIGHUP: `onFirst` is called
+ * instead of stopping everything and exiting, so the command can finish what is in flight and write its report
+ * while its peers still run. A second signal stops the peers and exits at once, as without this. Returns the
+ * function that unregisters `onFirst`.
+ */
+export function onFirstSignal(onFirst: (sig: NodeJS.Signals) => void): () => void {
+  installHandlers();
+  graceful.add(onFirst);
+  return () => { graceful.delete(onFirst); };
 }
 
 export interface StopReport { readonly label: string; readonly what: string; readonly result: 'stopped' | 'already gone' }

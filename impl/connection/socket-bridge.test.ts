@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import * as net from 'node:net';
+import { Duplex } from 'node:stream';
 import { AuthResult } from '../auth/types.js';
 import { generateHostKey } from '../crypto/hostkey/index.js';
 import { insecureAcceptAnyHostKey, Transport } from '../Transport.js';
@@ -102,6 +103,40 @@ describe('impl/connection: bridgeChannelSocket (port forwarding data path)', fun
     } finally {
       local.close();
       sender.close();
+      await t.close();
+    }
+  });
+
+  it('the local side ends both ways while its last bytes still wait on the channel: complete once they and EOF went out', async () => {
+    // The race CI hit: the local socket's write side is already finished (the peer's answer and FIN came first), then
+    // its read side ends and node closes it while the channel is still sending the last bytes read from it. That is
+    // a clean end, not a lost socket: the bridge must still send EOF after those bytes and report completion.
+    const data = randomBytes(200_000);
+    const received: Buffer[] = [];
+    const sawEnd = deferred<void>();
+    const greeter = net.createServer({ allowHalfOpen: true }, (s) => {
+      s.end('hello');
+      s.on('data', (d: Buffer) => received.push(d));
+      s.on('end', () => sawEnd.resolve());
+    });
+    await new Promise<void>((r) => greeter.listen(0, '127.0.0.1', r));
+    const t = await connect();
+    try {
+      const ch = await t.openChannel('direct-tcpip', ['127.0.0.1', (greeter.address() as net.AddressInfo).port], ['127.0.0.1', 1]);
+      const answer: Buffer[] = [];
+      const local = new Duplex({ allowHalfOpen: true, read: ignore, write: (c: Buffer, _e, cb) => { answer.push(c); cb(); } });
+      const bridged = bridgeChannelSocket(ch, local);
+      await new Promise((r) => local.once('finish', r)); // 'hello' and the FIN are through
+      local.push(data);
+      local.push(null); // node now closes `local` at once: both its sides are done
+      await sawEnd.promise;
+      expect(sha(Buffer.concat(received))).to.equal(sha(data));
+      expect(Buffer.concat(answer).toString()).to.equal('hello');
+      const b = await bridged;
+      expect(b).to.deep.include({ complete: true, fromSocket: data.length, fromChannel: 5 });
+      expect(b.error).to.equal(undefined);
+    } finally {
+      greeter.close();
       await t.close();
     }
   });
