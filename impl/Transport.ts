@@ -334,7 +334,8 @@ export class Transport extends EventEmitter {
       });
     } else {
       // OpenSSH PROTOCOL "ext-info-in-auth@openssh.com": a client that announced it gets server-sig-algs again during authentication
-      const extInfoInAuth = (): Uint8Array | undefined => (engine.peerExtensions.has('ext-info-in-auth@openssh.com')
+      // (not when the engine was told to act as a server without RFC 8308)
+      const extInfoInAuth = (): Uint8Array | undefined => (danger.extInfo !== false && engine.peerExtensions.has('ext-info-in-auth@openssh.com')
         ? encodeMessage({ type: 'SSH_MSG_EXT_INFO', extensions: [{ name: 'server-sig-algs', value: Buffer.from(defaultAlgorithms.hostKey.join(','), 'latin1') }] })
         : undefined);
       this.authServer = new AuthServer(host, this.policy!, { ...o.auth, extInfoInAuth, onWake: () => this.serviceAuthServer() });
@@ -404,7 +405,8 @@ export class Transport extends EventEmitter {
   }
 
   /**
-   * RFC 4252 §7 (query, PK_OK, signature); rsa-sha2-* chosen from server-sig-algs (RFC 8332). `key`: file
+   * RFC 4252 §7 (query, PK_OK, signature); rsa-sha2-* chosen from server-sig-algs (RFC 8332), and without that
+   * extension rsa-sha2-512 first, then once ssh-rsa if the server refuses it (RFC 8332 §3.3). `key`: file
    * contents (with `passphrase` when encrypted), parsePrivateKey()'s result, a PrivateKey or a private KeyObject.
    */
   async authPublicKey(username: string, key: PrivateKeyInput, opts: { algorithm?: string; passphrase?: string } = {}): Promise<string[]> {

@@ -24,7 +24,11 @@ export type AuthClientEvent =
 type InFlight =
   | { readonly method: 'none'; readonly user: string }
   | { readonly method: 'password'; readonly user: string; readonly password: string; changeRequested: boolean }
-  | { readonly method: 'publickey'; readonly user: string; readonly key: PrivateKey; readonly algorithm: string; signed: boolean }
+  | {
+    readonly method: 'publickey'; readonly user: string; readonly key: PrivateKey; readonly algorithm: string; signed: boolean;
+    /** Tried next, once, if the server refuses `algorithm` (RFC 8332 §3.3 without server-sig-algs). */
+    readonly fallback?: string;
+  }
   | { readonly method: 'keyboard-interactive'; readonly user: string; awaitingAnswer: boolean }
   | { readonly method: 'hostbased'; readonly user: string };
 
@@ -51,6 +55,17 @@ export class AuthClient {
   /** RFC 8308 §3.1: the server's server-sig-algs extension (from SSH_MSG_EXT_INFO). */
   setServerSigAlgs(names: readonly string[]): void {
     this.serverSigAlgs = names;
+  }
+
+  /**
+   * RFC 8332 §3.3: what to retry `key` with once when the server refuses `chosen` without having announced
+   * server-sig-algs — the key's legacy algorithm (ssh-rsa), which servers from before RFC 8332 accept; none when the
+   * server did announce its list (it is believed) or the key has no other algorithm.
+   */
+  private legacyFallback(key: PrivateKey, chosen: string): string | undefined {
+    if (this.serverSigAlgs) return undefined;
+    const legacy = key.algorithms[key.algorithms.length - 1];
+    return legacy !== undefined && legacy !== chosen ? legacy : undefined;
   }
 
   /**
@@ -83,10 +98,15 @@ export class AuthClient {
   publicKey(user: string, key: PrivateKey, opts: { algorithm?: string; query?: boolean } = {}): void {
     const algorithm = opts.algorithm ?? this.chooseAlgorithm(key);
     if (!key.algorithms.includes(algorithm)) throw new SSHError('USAGE', `key of type ${key.type} cannot sign with ${algorithm}`);
-    const f: InFlight = { method: 'publickey', user, key, algorithm, signed: false };
+    // an algorithm the caller named is used as named; one we guessed gets the legacy retry
+    const fallback = opts.algorithm === undefined ? this.legacyFallback(key, algorithm) : undefined;
+    this.offerKey({ method: 'publickey', user, key, algorithm, signed: false, ...(fallback ? { fallback } : {}) }, opts.query !== false);
+  }
+
+  private offerKey(f: InFlight & { method: 'publickey' }, query: boolean): void {
     this.begin(f);
-    if (opts.query === false) return this.sendSigned(f);
-    this.send({ user, method: 'publickey', hasSignature: false, algorithm, key: key.publicKey.blob });
+    if (!query) return this.sendSigned(f);
+    this.send({ user: f.user, method: 'publickey', hasSignature: false, algorithm: f.algorithm, key: f.key.publicKey.blob });
   }
 
   /**
@@ -174,6 +194,11 @@ export class AuthClient {
         return;
       case 'SSH_MSG_USERAUTH_FAILURE':
         this.inFlight = undefined;
+        // RFC 8332 §3.3: the server sent no server-sig-algs and refused rsa-sha2-*: it may know only ssh-rsa
+        if (f.method === 'publickey' && f.fallback && !msg.partialSuccess && msg.methods.includes('publickey')) {
+          this.offerKey({ method: 'publickey', user: f.user, key: f.key, algorithm: f.fallback, signed: false }, !f.signed);
+          return;
+        }
         this.events.push({ type: 'failure', method: f.method, methods: msg.methods, partialSuccess: msg.partialSuccess });
         return;
       case 'SSH_MSG_USERAUTH_PK_OK': {
