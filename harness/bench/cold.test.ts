@@ -36,14 +36,20 @@ describe('bench: cold CPU per byte vs ssh2 (fresh processes against sshd)', func
     }
   });
 
-  it('a row per cipher: CPU-s/GiB of each client and the median of the per-round ratios', async () => {
+  it('a row per cipher: CPU-s/GiB of each client and the median of the per-round ratios, split into once-per-process and per-GiB', async () => {
     const lines: string[] = [];
     const rows = await coldCpuRows(ep(), { bytes: 4 << 20, reps: 1, log: (l) => lines.push(l), ciphers: [{ cipher: 'aes128-ctr', mac: 'hmac-sha2-256-etm@openssh.com' }] });
-    expect(rows).to.have.length(1);
-    const [row] = rows;
+    expect(rows).to.have.length(3);
+    const [row, once, perGiB] = rows;
     expect(row!.name).to.contain('aes128-ctr+hmac-sha2-256-etm@openssh.com');
     expect(row!.ratio).to.be.closeTo(row!.ours / row!.baseline, 1e-9); // one round: the ratio is that round's
     expect(lines.join('\n')).to.match(/round 1: ours [\d.]+ s CPU .* ssh2 [\d.]+ s CPU .* ssh2\/ours [\d.]+×/);
+    // the split: what the full upload cost = once + per GiB × GiB, for each client
+    const gib = (4 << 20) / 2 ** 30;
+    expect(once!.ours + perGiB!.ours * gib).to.be.closeTo(row!.ours * gib, 1e-9);
+    expect(once!.baseline! + perGiB!.baseline! * gib).to.be.closeTo(row!.baseline * gib, 1e-9);
+    expect(once!.name).to.match(/once per process/);
+    expect(perGiB!.name).to.match(/each further GiB/);
   });
 });
 
