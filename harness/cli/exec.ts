@@ -89,7 +89,9 @@ export async function runExec(r: ExecRun): Promise<number> {
     const ch = await t.openSession();
     ch.pipe(r.stdout as NodeJS.WritableStream & import('node:stream').Writable, { end: false });
     ch.stderr.pipe(r.stderr as NodeJS.WritableStream & import('node:stream').Writable, { end: false });
-    const drained = Promise.all([new Promise<void>((res) => ch.once('end', res)), new Promise((res) => ch.stderr.once('end', res))]);
+    // 'close' without 'end': the connection died first (closeError below says so)
+    const done = (side: import('node:stream').Readable): Promise<void> => new Promise((res) => { side.once('end', res); side.once('close', res); });
+    const drained = Promise.all([done(ch), done(ch.stderr)]);
     await ch.exec(r.command);
     const input = r.stdin as NodeJS.ReadableStream & import('node:stream').Readable;
     input.pipe(ch);

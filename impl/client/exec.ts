@@ -2,6 +2,7 @@
 import type { Readable } from 'node:stream';
 import type { Transport } from '../Transport.js';
 import { SSHError } from '../errors.js';
+import { readableDone } from '../connection/channel.js';
 import { checkBoolean, checkObject, checkString, usage } from '../validate.js';
 
 export interface ExecOptions {
@@ -34,7 +35,7 @@ export async function execCollect(t: Transport, command: string, opts: ExecOptio
   const err: Buffer[] = [];
   ch.on('data', (d: Buffer) => out.push(d));
   ch.stderr.on('data', (d: Buffer) => err.push(d));
-  const ended = Promise.all([new Promise<void>((r) => ch.once('end', r)), new Promise((r) => ch.stderr.once('end', r))]);
+  const ended = Promise.all([readableDone(ch), readableDone(ch.stderr)]);
   for (const [k, v] of Object.entries(o.env ?? {})) await ch.setEnv(k, v, { wantReply: false });
   if (o.pty) await ch.requestPty();
   await ch.exec(command);
@@ -44,6 +45,10 @@ export async function execCollect(t: Transport, command: string, opts: ExecOptio
   else stdin.pipe(ch);
   const code = await ch.exitStatus();
   await ended;
+  // the connection died before the output was complete: no result made of a cut-off stream
+  if (!ch.readableEnded || !ch.stderr.readableEnded) {
+    throw t.closeError ?? ch.error ?? new SSHError('CLOSED', `the connection was lost before the output of ${JSON.stringify(command)} was complete`);
+  }
   if (code === null && !ch.exitSignal) {
     const cause = t.closeError ?? ch.error;
     if (cause) throw cause;

@@ -19,13 +19,25 @@
  * `command`, `subsystemName`, `shellRequested`, `exitCode`, `exitSignal`).
  */
 import type { EventEmitter } from 'node:events';
-import { Duplex } from 'node:stream';
+import { Duplex, type Readable } from 'node:stream';
 import { ChannelError, SSHError } from '../errors.js';
 import { checkBoolean, checkInt, checkObject, checkString } from '../validate.js';
 import type { ChannelEvents, ChannelListener } from './channel-events.js';
 import { encodeChannelRequestData, type ChannelRequestDataInput } from '../messages/index.js';
 import { EXTENDED_DATA_STDERR, type Connection } from './connection.js';
 import type { ChannelOpenInfo, PtyInfo } from './policy.js';
+
+/**
+ * Resolves once a channel's readable side (the channel itself or its `stderr`) has ended, or has closed without
+ * ending because the connection died first (then `channel.error` says why and `readableEnded` stays false).
+ */
+export function readableDone(side: Readable): Promise<void> {
+  return new Promise((resolve) => {
+    if (side.readableEnded || side.destroyed) { resolve(); return; }
+    side.once('end', () => resolve());
+    side.once('close', () => resolve());
+  });
+}
 
 /** What a Channel needs from the Transport that owns it. */
 export interface ChannelHost {
@@ -95,6 +107,8 @@ export class Channel extends Duplex {
   private pushed = 0;
   private credited = 0;
   private remoteGone = false;
+  /** The peer's EOF came: the readable sides hold all the peer will send. */
+  private peerEof = false;
   private waitingDrain = false;
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
@@ -402,6 +416,7 @@ export class Channel extends Duplex {
 
   /** @internal */
   _onEof(): void {
+    this.peerEof = true;
     this.push(null);
     this.stderr.push(null);
     this.emit('eof');
@@ -419,12 +434,20 @@ export class Channel extends Duplex {
     if (error) this.error = error;
     for (const w of this.replyWaiters.splice(0)) w.reject(error ?? new ChannelError(`channel ${this.id} closed before the reply`));
     for (const w of this.writes.splice(0)) w.cb();
-    if (!this.readableEnded) this.push(null);
-    if (!this.stderr.readableEnded) this.stderr.push(null);
-    // The writable side stays open: later writes are accepted and dropped (ending it here would turn an
-    // application's next write into an unhandled 'write after end' error).
-    // 'close' once the application has read everything (destroying earlier would drop buffered data)
-    if (this.readableEnded) this.destroy(); else this.once('end', () => this.destroy());
+    if (error && !this.peerEof) {
+      // The connection died before the peer's EOF: what arrived may be cut short, so the readable sides must not
+      // end as if complete (a pipe into a file would finish it). They close without 'end', which pipeline() and
+      // finished() report as a premature close; like node's http responses, they emit `error` only to a listener
+      // (no crash for programs that never listened), and `channel.error` says why either way.
+      for (const side of [this.stderr, this]) side.destroy(side.listenerCount('error') > 0 ? error : undefined);
+    } else {
+      if (!this.readableEnded) this.push(null);
+      if (!this.stderr.readableEnded) this.stderr.push(null);
+      // The writable side stays open: later writes are accepted and dropped (ending it here would turn an
+      // application's next write into an unhandled 'write after end' error).
+      // 'close' once the application has read everything (destroying earlier would drop buffered data)
+      if (this.readableEnded) this.destroy(); else this.once('end', () => this.destroy());
+    }
     this.resolveExit(this.exitCode ?? null);
     this.resolveClosed();
     this.emit('channel-gone');

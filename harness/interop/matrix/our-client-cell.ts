@@ -3,6 +3,7 @@
  * for its kind, authenticates with the peer's test key, runs `echo`, and checks what was negotiated.
  */
 import { insecureAcceptAnyHostKey, Transport } from '../../../impl/Transport.js';
+import { readableDone } from '../../../impl/connection/channel.js';
 import type { PrivateKey } from '../../../impl/crypto/types.js';
 import type { NegotiatedAlgorithms } from '../../../impl/transport/types.js';
 import type { AlgorithmLists } from '../../targets/types.js';
@@ -64,7 +65,7 @@ async function execOn(t: Transport, command: string): Promise<{ stdout: string; 
   const err: Buffer[] = [];
   ch.on('data', (d: Buffer) => out.push(d));
   ch.stderr.on('data', (d: Buffer) => err.push(d));
-  const ended = Promise.all([new Promise<void>((r) => ch.once('end', r)), new Promise((r) => ch.stderr.once('end', r))]);
+  const ended = Promise.all([readableDone(ch), readableDone(ch.stderr)]);
   await ch.exec(command);
   ch.end();
   const code = await ch.exitStatus();
