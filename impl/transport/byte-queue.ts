@@ -30,6 +30,14 @@ export class ByteQueue {
     this.total += b.length;
   }
 
+  /** Drops everything queued (a closed connection reads no more; its last chunk may be megabytes). */
+  clear(): void {
+    this.chunks = [];
+    this.owned = [];
+    this.head = 0;
+    this.total = 0;
+  }
+
   /** The first n bytes without consuming them (n ≤ length). */
   peek(n: number): Uint8Array {
     const first = this.chunks[0]!;

@@ -409,6 +409,17 @@ describe('transport engine: bad input gets the right DISCONNECT and a typed erro
       expect(pair.server.testing.inspect().bufferedInbound).to.be.lessThan(300 * 1024);
     }
   });
+
+  it('closing on a huge read keeps none of it: the inbound buffer is freed with the connection', () => {
+    const { pair } = makePair();
+    pair.server.start(0);
+    // a valid banner, then 3 MB whose first length field is far over the limit: the engine closes on it
+    pair.server.receive(Buffer.concat([Buffer.from(hello), Buffer.alloc(3_000_000, 0xff)]), 0);
+    expect(pair.server.isClosed).to.equal(true);
+    expect(pair.server.testing.inspect().bufferedInbound).to.equal(0);
+    pair.server.receive(Buffer.alloc(1_000_000), 0); // and nothing more is queued after the close
+    expect(pair.server.testing.inspect().bufferedInbound).to.equal(0);
+  });
 });
 
 describe('transport engine: deviation hooks', () => {

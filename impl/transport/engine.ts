@@ -808,6 +808,8 @@ export class Engine {
     this.phase = 'closed';
     this.kex = null;
     this.held = [];
+    // nothing more is read: the chunk we closed on (up to a socket read of megabytes) need not live on with us
+    this.inQ.clear();
     this.emit({ type: 'closed', error: e });
   }
 
