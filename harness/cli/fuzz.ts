@@ -238,7 +238,7 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
       const b = await runCoverageCampaign({
         mode: 'blackbox', parallel, another, campaign: {
           // with --out, the shard's corpus (the black-box half's findings wrote into the repository's corpora/)
-          target, seed, timeSeconds: time!, corpusDir: shardRun?.corpusDir ?? opts.corpus,
+          target, seed, timeSeconds: time!, corpusDir: shardRun?.corpusDir ?? opts.corpus, ...(shard ? { shard } : {}),
           ...(maxSteps !== undefined ? { arb: { maxSteps } } : {}), onProgress: progress, onFinding, ...(seeds ? { seeds } : {}),
           replayCommand: (file) => `npx ssh-harness replay ${file} --target ${targetSpec}`, afterCase: watch.afterCase, signal: interrupt.signal,
         },

@@ -4,7 +4,7 @@
  * each (`k/N` of the same seed: disjoint cases), all feeding one ledger (edges, queue, series). Black-box mode runs
  * the usual single campaign on one instance at the target's concurrency and only measures its coverage.
  */
-import { runCampaign, type CampaignOptions, type CampaignProgress, type CampaignResult, type FindingRecord } from '../campaign.js';
+import { runCampaign, type CampaignOptions, type CampaignProgress, type CampaignResult, type FindingRecord, type Shard } from '../campaign.js';
 import type { FuzzTarget } from '../link.js';
 import type { State } from '../executor.js';
 import { CoverageLedger, CoverageSession, type CoverageSummary } from './session.js';
@@ -18,7 +18,8 @@ export interface CoverageCampaignOptions {
   /** Starts one more instance of the target (grey-box fleets); each is closed at the end. */
   readonly another: () => Promise<FuzzTarget>;
   readonly queueDir?: string;
-  readonly campaign: Omit<CampaignOptions, 'caseHooks' | 'concurrency' | 'shard'>;
+  /** `shard`: the user's (--shard K/N); a grey-box fleet splits it further between its instances (instanceShard). */
+  readonly campaign: Omit<CampaignOptions, 'caseHooks' | 'concurrency'>;
 }
 
 export async function runCoverageCampaign(o: CoverageCampaignOptions): Promise<{ result: CampaignResult; coverage: CoverageSummary }> {
@@ -52,7 +53,7 @@ export async function runCoverageCampaign(o: CoverageCampaignOptions): Promise<{
   const findings = new Map<string, FindingRecord>((o.campaign.known ?? []).map((f) => [f.signature, f]));
   try {
     const results = await Promise.all(targets.map((t, i) => runCampaign({
-      ...o.campaign, target: t, concurrency: 1, shard: { k: i + 1, n }, caseHooks: sessions[i]!, sharedFindings: findings,
+      ...o.campaign, target: t, concurrency: 1, shard: instanceShard(o.campaign.shard, i, n), caseHooks: sessions[i]!, sharedFindings: findings,
       ...(progress ? { onProgress: progress(i) } : {}),
       ...(governors[i] ? { governor: governors[i] } : {}),
       // only the first instance is the peer the caller watches
@@ -60,7 +61,7 @@ export async function runCoverageCampaign(o: CoverageCampaignOptions): Promise<{
     })));
     for (const s of sessions) s.close();
     // every instance's result lists the shared book: take it once, not summed
-    return { result: { ...mergeResults(results), findings: [...findings.values()] }, coverage: ledger.summary(await sources) };
+    return { result: { ...mergeResults(results), shard: o.campaign.shard ?? { k: 1, n: 1 }, findings: [...findings.values()] }, coverage: ledger.summary(await sources) };
   } finally {
     for (const s of sessions) s.close();
     await Promise.all(extra.map((t) => t.close()));
@@ -103,6 +104,17 @@ export function mergeBackoff(bs: readonly BackoffStats[]): BackoffStats | undefi
     ...first, refusals: bs.reduce((n, b) => n + b.refusals, 0), byKind, backoffs: bs.reduce((n, b) => n + b.backoffs, 0),
     totalBackoffMs: bs.reduce((n, b) => n + b.totalBackoffMs, 0), longestOutageMs: Math.max(...bs.map((b) => b.longestOutageMs)),
   };
+}
+
+/**
+ * The campaign shard of fleet instance `i` (of `n`) within the user's shard K/N: (K−1)·n + i + 1 of N·n. The fleet
+ * covers exactly the user's share, so N machines each running `--shard K/N` with grey-box fleets of the same size
+ * still run disjoint cases that together are the whole campaign (before, every fleet ran shards 1..n of n: the
+ * same cases on every machine).
+ */
+export function instanceShard(user: Shard | undefined, i: number, n: number): Shard {
+  const u = user ?? { k: 1, n: 1 };
+  return { k: (u.k - 1) * n + i + 1, n: u.n * n };
 }
 
 /** One result for the fleet's shards: counts summed, wall time the longest, findings deduplicated by signature. */

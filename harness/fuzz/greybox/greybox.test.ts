@@ -15,8 +15,8 @@ import { armsLine, fileTable } from './file-table.js';
 import { ArmScheduler, MIN_SHARE } from './arms.js';
 import { coverageMarkdown } from '../report.js';
 import type { CoverageSummary } from './session.js';
-import { fleetProgress, mergeBackoff } from './fleet.js';
-import type { CampaignProgress } from '../campaign.js';
+import { fleetProgress, instanceShard, mergeBackoff } from './fleet.js';
+import { batchOf, type CampaignProgress } from '../campaign.js';
 import { CC, SANITIZE_CFLAGS, SANITIZE_LDFLAGS, coverageSectionProblem, runtimeSourcePath, sanitizeLdflags } from '../../targets/setup/instrumented.js';
 import { packageRoot } from '../../targets/state.js';
 import { loadReplayInput } from '../replay.js';
@@ -104,6 +104,25 @@ describe('grey-box feedback', () => {
     expect(m).to.include({ refusals: 5, backoffs: 5, totalBackoffMs: 1250, longestOutageMs: 2000 });
     expect(m.byKind).to.deep.equal({ 'closed-before-version': 5 });
     expect(mergeBackoff([])).to.equal(undefined);
+  });
+
+  it('--shard K/N with grey-box fleets: each machine runs its share only, and the N shares are the whole campaign', () => {
+    const N = 3;
+    const fleet = 4;
+    const owner = new Map<number, string>();
+    for (let k = 1; k <= N; k++) {
+      for (let i = 0; i < fleet; i++) {
+        const s = instanceShard({ k, n: N }, i, fleet);
+        for (let local = 0; local < 25; local++) {
+          const b = batchOf(local, s);
+          expect(owner.has(b), `batch ${b} twice`).to.equal(false);
+          owner.set(b, `${k}/${N} #${i}`);
+        }
+      }
+    }
+    // every batch below N·fleet·25 belongs to exactly one machine's instance
+    expect([...owner.keys()].sort((a, b) => a - b)).to.deep.equal(Array.from({ length: N * fleet * 25 }, (_, b) => b));
+    expect(instanceShard(undefined, 2, 5)).to.deep.equal({ k: 3, n: 5 }); // no --shard: the fleet's own split
   });
 
   it("a fleet's progress is the sum of its instances', reported with the shared coverage", () => {
