@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { backoffLine, backoffMarkdown, classifyOutcome, classifyText, ConnectionGovernor } from './backoff.js';
+import type { FuzzTarget, Link } from './link.js';
+import { LinkPool } from './pool.js';
 
 const outcome = (o: Partial<Parameters<typeof classifyOutcome>[0]>): Parameters<typeof classifyOutcome>[0] =>
   ({ bytesRead: 0, firstText: '', closed: true, closedByUs: false, ageMs: 10, ...o });
@@ -65,5 +67,32 @@ describe('fuzz back-off from connection limits (classification and governor)', (
     const t0 = performance.now();
     await g.admit();
     expect(performance.now() - t0).to.be.at.least(100);
+  });
+
+  it('connections outside the pool (shrinking, confirming) go through the governor: a refused connect backs off and retries', async () => {
+    class Peer {
+      #refusals = 2;
+      connects = 0;
+      name = 'limited';
+      secret(): number { return this.#refusals; } // private state: must run on the target itself, not the wrapper
+      connect(): Promise<Link> {
+        this.connects++;
+        if (this.#refusals-- > 0) return Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:22'));
+        return Promise.resolve({ client: {} } as Link);
+      }
+    }
+    const peer = new Peer();
+    const g = new ConnectionGovernor({ parallelism: 1, baseMs: 20, maxMs: 40, graceMs: 5_000 });
+    const pool = new LinkPool(peer as unknown as FuzzTarget, 100, g);
+    const aside = pool.governed();
+    const t0 = performance.now();
+    expect(await aside.connect()).to.deep.equal({ client: {} });
+    expect(peer.connects).to.equal(3);
+    expect(performance.now() - t0).to.be.at.least(20); // it waited out the back-off
+    expect(g.stats().refusals).to.equal(2);
+    expect(aside.name).to.equal('limited');
+    expect((aside as unknown as Peer).secret()).to.equal(-1);
+    // no governor (in-process targets): the target itself
+    expect(new LinkPool(peer as unknown as FuzzTarget, 100).governed()).to.equal(peer);
   });
 });

@@ -215,6 +215,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const notes: Capture[] = [];
   let lastProgress = t0;
   const pool = new LinkPool(target, target.budgets.probeMs, o.governor);
+  // shrinking, minimising and confirming connect outside the pool, but under the same connection limits
+  const aside = pool.governed();
 
   const progress = (): CampaignProgress => {
     const elapsedMs = performance.now() - t0;
@@ -235,7 +237,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     let link: Link;
     if (!shrinking) o.caseHooks?.beforeCase();
     try {
-      link = shrinking ? await target.connect(algorithms, undefined, start) : await pool.acquire(algorithms, start);
+      link = shrinking ? await aside.connect(algorithms, undefined, start) : await pool.acquire(algorithms, start);
     } catch (e) {
       // the peer no longer accepts connections: not a property of this case; the campaign stops
       peerDown ??= `cannot connect: ${(e as Error).message}`;
@@ -321,12 +323,14 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     // fast-check's command shrinker never drops the last command (it assumes the failure happens there), but
     // our oracles often fire at the final probe: finish with one-at-a-time removal, then confirm on a fresh
     // connection, outside fast-check, exactly as replay will run it
-    const steps = await minimizeSteps(target, start, algorithms, executed, finding, performance.now() + (o.shrinkTimeMs ?? 30_000), o.signal);
+    const steps = await minimizeSteps(aside, start, algorithms, executed, finding, performance.now() + (o.shrinkTimeMs ?? 30_000), o.signal);
     // the corpus entry's id (oracle, start and steps: the detail added below does not change it) names the trace too
     const id = entryId(target.name, finding, start, steps);
     const tf = o.traceFindings;
-    const again = await runTracedCase(target, id, start, steps, algorithms,
-      { ...(tf?.pcap ? { dir: tf.dir } : {}), ...(tf?.keylog ? { keylogPath: join(tf.dir, `${id}.keylog`) } : {}) });
+    // a confirmation the peer no longer lets connect is an unconfirmed finding, not the end of the campaign
+    const again = await runTracedCase(aside, id, start, steps, algorithms,
+      { ...(tf?.pcap ? { dir: tf.dir } : {}), ...(tf?.keylog ? { keylogPath: join(tf.dir, `${id}.keylog`) } : {}) })
+      .catch(() => ({ finding: undefined, files: [] as readonly string[] }));
     const traceFiles = again.files.length ? again.files : undefined;
     const reproduced = again.finding?.oracle === finding.oracle;
     // the confirming run had stack traces on: keep its detail (e.g. where an exception escaped)
@@ -375,7 +379,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   for (const s of o.firstBatch ? [] : o.seeds ?? []) {
     if (o.signal?.aborted) stop ??= 'interrupted';
     if (stop) break;
-    const r = await runCase(target, s.start, s.steps, s.algorithms);
+    const r = await runCase(aside, s.start, s.steps, s.algorithms);
     cases++;
     if (!r.finding) continue;
     const sig = signatureOf(r.finding);
@@ -416,7 +420,12 @@ export async function minimizeSteps(target: FuzzTarget, start: Phase, algorithms
     changed = false;
     for (let i = cur.length - 1; i >= 0 && performance.now() < deadline && !signal?.aborted; i--) {
       const candidate = [...cur.slice(0, i), ...cur.slice(i + 1)];
-      const r = await runCase(target, start, candidate, algorithms);
+      let r;
+      try {
+        r = await runCase(target, start, candidate, algorithms);
+      } catch {
+        return cur; // the peer stopped accepting connections: keep what is minimised so far
+      }
       if (r.finding?.oracle === finding.oracle) { cur = candidate; changed = true; }
     }
   }

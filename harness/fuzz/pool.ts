@@ -129,22 +129,53 @@ export class LinkPool {
       }
     }
     this.freshConnections++;
-    const g = this.governor;
-    if (!g) return this.target.connect(algorithms, undefined, start);
+    if (!this.governor) return this.target.connect(algorithms, undefined, start);
+    const link = await this.admitConnect(() => this.target.connect(algorithms, undefined, start));
+    this.admitted.set(link, { since: performance.now(), first: sniff(link) });
+    return link;
+  }
+
+  /**
+   * Connects under the governor: waits for a slot and out of any back-off, and a refused connect backs off and
+   * tries again until the peer has been unreachable for the grace time. Returns holding the slot.
+   */
+  private async admitConnect(connect: () => Promise<Link>): Promise<Link> {
+    const g = this.governor!;
     for (;;) {
       const out = g.unreachableFor();
       if (out !== undefined) throw new Error(`peer unreachable for ${(out / 1000).toFixed(0)} s (grace ${(g.graceMs / 1000).toFixed(0)} s): ${g.stats().lastRefusal ?? ''}`);
       await g.admit();
       try {
-        const link = await this.target.connect(algorithms, undefined, start);
-        this.admitted.set(link, { since: performance.now(), first: sniff(link) });
-        return link;
+        return await connect();
       } catch (e) {
         g.done();
         const msg = (e as Error).message;
         g.refused(classifyText(msg) ?? { kind: 'connect-failed', detail: msg });
       }
     }
+  }
+
+  /**
+   * `target` with its connections made under this pool's governor: for the connections a campaign makes outside the
+   * pool (shrinking a failure, minimising and confirming a finding), which would otherwise meet the peer's connection
+   * limits head-on — a refusal there read as the peer going down, or as a finding that does not reproduce.
+   */
+  governed(): FuzzTarget {
+    if (!this.governor) return this.target;
+    const target = this.target;
+    const connect: FuzzTarget['connect'] = async (algorithms, tap, start) => {
+      const link = await this.admitConnect(() => target.connect(algorithms, tap, start));
+      this.governor!.done(); // a case at a time per caller: the slot only paces the connects
+      return link;
+    };
+    // methods run on the target itself (its private state), only connect is replaced
+    return new Proxy(target, {
+      get: (t, p) => {
+        if (p === 'connect') return connect;
+        const v: unknown = Reflect.get(t, p, t);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    });
   }
 
   /** A fresh connection's first case is over: tell the governor whether the peer served it, free its slot. */
