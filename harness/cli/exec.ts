@@ -99,6 +99,11 @@ export async function runExec(r: ExecRun): Promise<number> {
     await drained;
     input.unpipe(ch);
     input.pause();
+    // the connection died before the output was complete: say so, whatever status came before
+    if ((!ch.readableEnded || !ch.stderr.readableEnded) && (t.closeError ?? ch.error)) {
+      r.stderr.write(`ssh-harness: connection lost before the command's output ended: ${(t.closeError ?? ch.error)!.message}\n`);
+      return EXIT_CONNECTION_FAILED;
+    }
     if (code !== null) return code;
     if (ch.exitSignal) {
       r.stderr.write(`ssh-harness: remote command killed by SIG${ch.exitSignal.signal}${ch.exitSignal.errorMessage ? `: ${ch.exitSignal.errorMessage}` : ''}\n`);
