@@ -8,8 +8,9 @@
  *
  * Events are typed (ChannelEvents, channel-events.ts): besides the stream ones, 'eof' (the peer sent EOF),
  * 'channel-gone' (the channel number is released: both CLOSEs exchanged or the connection ended; writes are dropped
- * from then on; a connection lost before the peer's EOF closes the readable sides without 'end', see _onClosed), 'exit' (code | null, signal?, coreDumped?, message?) on the client; on the server, after the policy
- * allowed them: 'pty', 'env', 'shell', 'exec', 'subsystem', 'window-change', 'signal', 'eow'.
+ * from then on), 'exit' (code | null, signal?, coreDumped?, message?) on the client; on the server, after the policy
+ * allowed them: 'pty', 'env', 'shell', 'exec', 'subsystem', 'window-change', 'signal', 'eow'. A connection lost
+ * before the peer's EOF closes the readable sides without 'end' (see _onClosed): cut-off data never looks complete.
  *
  * Request events are never lost to a late listener: the reply goes out as soon as the policy decides, but an
  * event nobody listens for yet is held on the channel and delivered, in arrival order, once the first listener
