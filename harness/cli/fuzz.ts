@@ -222,7 +222,9 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
   const watch = watchPeer(target, { ...(governor ? { governor } : {}), graceMs: graceSeconds * 1000 });
   // the first Ctrl-C (or SIGTERM) ends the campaign and still writes its report; a second one quits at once
   const interrupt = new AbortController();
+  let interruptedBy: NodeJS.Signals | undefined;
   const unlisten = onFirstSignal((sig) => {
+    interruptedBy = sig;
     log(`${tty ? '\r\x1b[K' : ''}${sig}: finishing the cases in flight, then the report (again to quit at once)\n`);
     interrupt.abort();
   });
@@ -288,6 +290,7 @@ export async function runFuzz(opts: FuzzCliOptions, say: (s: string) => void, wa
     for (const c of coverage) say(`${c.mode}: ${c.edges} edges of ${c.guards} in ${c.cases} cases (${(c.cases / Math.max(c.seconds, 1e-9)).toFixed(0)}/s), ${c.queue} queue entries\n`);
     say(`report: ${files[1]}${files[2] ? ` (${files[2]})` : ''}\n`);
   }
-  // an interrupted campaign is not a clean pass (130: the shell's code for SIGINT); findings still say so first
-  return must > 0 ? findingsExit : result.stoppedBy === 'interrupted' ? 130 : 0;
+  // an interrupted campaign is not a clean pass: 128 + the signal, as the shell reports it (SIGINT 130, SIGTERM 143);
+  // findings still say so first
+  return must > 0 ? findingsExit : result.stoppedBy === 'interrupted' ? 128 + (interruptedBy === 'SIGTERM' ? 15 : interruptedBy === 'SIGHUP' ? 1 : 2) : 0;
 }
