@@ -379,7 +379,14 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   for (const s of o.firstBatch ? [] : o.seeds ?? []) {
     if (o.signal?.aborted) stop ??= 'interrupted';
     if (stop) break;
-    const r = await runCase(aside, s.start, s.steps, s.algorithms);
+    let r;
+    try {
+      r = await runCase(aside, s.start, s.steps, s.algorithms);
+    } catch (e) {
+      peerDown ??= `cannot connect: ${(e as Error).message}`;
+      stop ??= 'peer-down';
+      break;
+    }
     cases++;
     if (!r.finding) continue;
     const sig = signatureOf(r.finding);
