@@ -4,14 +4,13 @@
  * server keeps serving other connections.
  */
 import { expect } from 'chai';
-import { AuthResult } from '../auth/types.js';
 import { generateHostKey } from '../crypto/hostkey/index.js';
 import { DisconnectError, SSHError } from '../errors.js';
 import { decodeMessage, encodeMessage } from '../messages/index.js';
 import { dangerousEngine, dangerousFlush } from '../testing.js';
 import { insecureAcceptAnyHostKey, Transport } from '../Transport.js';
 import { OpenFailure } from './connection.js';
-import { loopbackServer, type LoopbackServer } from './testing/loopback.js';
+import { execLoopbackServer, type LoopbackServer } from './testing/loopback.js';
 
 const hostKey = generateHostKey('ssh-ed25519');
 
@@ -19,13 +18,7 @@ describe('impl/connection bad input through the engine', function () {
   this.timeout(60_000);
   let srv: LoopbackServer;
   before(async () => {
-    srv = await loopbackServer([hostKey], () => ({
-      allowedAuths: () => ['password'],
-      checkAuthPassword: () => AuthResult.SUCCESSFUL,
-      checkChannelExecRequest: () => true,
-    }), async (t) => {
-      for (let ch = await t.accept(); ch; ch = await t.accept()) ch.on('exec', () => { ch.write('alive\n'); void ch.exit(0); });
-    }, { connection: { maxChannels: 16, initialWindow: 64 * 1024, maxPacket: 32 * 1024 } });
+    srv = await execLoopbackServer([hostKey], (ch) => { ch.write('alive\n'); void ch.exit(0); }, { connection: { maxChannels: 16, initialWindow: 64 * 1024, maxPacket: 32 * 1024 } });
   });
   after(async () => { await srv.close(); });
 

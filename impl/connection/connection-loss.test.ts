@@ -9,13 +9,12 @@ import { expect } from 'chai';
 import * as net from 'node:net';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AuthResult } from '../auth/types.js';
 import { execCollect } from '../client/exec.js';
 import { generateHostKey } from '../crypto/hostkey/index.js';
 import { SSHError } from '../errors.js';
 import { insecureAcceptAnyHostKey, Transport } from '../Transport.js';
 import type { Channel } from './channel.js';
-import { loopbackServer, type LoopbackServer } from './testing/loopback.js';
+import { execLoopbackServer, type LoopbackServer } from './testing/loopback.js';
 
 const hostKey = generateHostKey('ssh-ed25519');
 
@@ -23,19 +22,10 @@ describe('impl/connection: the connection is lost under an open channel', functi
   this.timeout(20_000);
   let srv: LoopbackServer;
   before(async () => {
-    srv = await loopbackServer([hostKey], {
-      allowedAuths: () => ['password'],
-      checkAuthPassword: () => AuthResult.SUCCESSFUL,
-      checkChannelExecRequest: () => true,
-    }, async (t) => {
-      for (let ch = await t.accept(); ch; ch = await t.accept()) {
-        const c = ch;
-        c.once('exec', (cmd: string) => {
-          c.write('first part; ');
-          if (cmd === 'complete') { c.end('the end'); void c.exit(0); }
-          // 'partial': the rest never comes
-        });
-      }
+    srv = await execLoopbackServer([hostKey], (c, cmd) => {
+      c.write('first part; ');
+      if (cmd === 'complete') { c.end('the end'); void c.exit(0); }
+      // 'partial': the rest never comes
     }, { auth: { failureDelayMs: 1 } });
   });
   after(async () => { await srv.close(); });

@@ -5,10 +5,9 @@
  */
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
-import { AuthResult } from '../auth/types.js';
 import { generateHostKey } from '../crypto/hostkey/index.js';
 import { insecureAcceptAnyHostKey, Transport } from '../Transport.js';
-import { loopbackServer, type LoopbackServer } from './testing/loopback.js';
+import { execLoopbackServer, type LoopbackServer } from './testing/loopback.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const hostKey = generateHostKey('ssh-ed25519');
@@ -19,19 +18,10 @@ describe('impl/connection: EOF waits for queued stdout and stderr', function () 
   this.timeout(30_000);
   let srv: LoopbackServer;
   before(async () => {
-    srv = await loopbackServer([hostKey], {
-      allowedAuths: () => ['password'],
-      checkAuthPassword: () => AuthResult.SUCCESSFUL,
-      checkChannelExecRequest: () => true,
-    }, async (t) => {
-      for (let ch = await t.accept(); ch; ch = await t.accept()) {
-        const c = ch;
-        c.once('exec', (cmd: string) => {
-          // more than the client's window (2 MiB) on stderr, queued before the end
-          if (cmd === 'both') { c.stderr.write(err); c.write(out); } else c.stderr.write(err);
-          void c.exit(0);
-        });
-      }
+    srv = await execLoopbackServer([hostKey], (c, cmd) => {
+      // more than the client's window (2 MiB) on stderr, queued before the end
+      if (cmd === 'both') { c.stderr.write(err); c.write(out); } else c.stderr.write(err);
+      void c.exit(0);
     }, { auth: { failureDelayMs: 1 } });
   });
   after(async () => { await srv.close(); });

@@ -5,6 +5,8 @@
 import * as net from 'node:net';
 import type { PrivateKey } from '../../crypto/types.js';
 import { Transport, type TransportOptions } from '../../Transport.js';
+import { AuthResult } from '../../auth/types.js';
+import type { Channel } from '../channel.js';
 import type { ServerPolicy } from '../policy.js';
 
 export interface LoopbackServer {
@@ -43,4 +45,21 @@ export async function loopbackServer(
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/**
+ * A loopback server that lets anyone in by password and runs `onExec(channel, command)` for every exec request:
+ * the common shape of the channel tests, which differ only in what the command does.
+ */
+export function execLoopbackServer(hostKeys: readonly PrivateKey[], onExec: (ch: Channel, command: string) => void, options: TransportOptions = {}): Promise<LoopbackServer> {
+  return loopbackServer(hostKeys, () => ({
+    allowedAuths: () => ['password'],
+    checkAuthPassword: () => AuthResult.SUCCESSFUL,
+    checkChannelExecRequest: () => true,
+  }), async (t) => {
+    for (let ch = await t.accept(); ch; ch = await t.accept()) {
+      const c = ch;
+      c.once('exec', (command: string) => onExec(c, command));
+    }
+  }, options);
 }
