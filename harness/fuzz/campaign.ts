@@ -227,10 +227,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     // runs after the first failure are shrinking: bounded in time (past the budget every candidate "passes",
     // which ends the shrink quickly), skipped at once when the failure is one we already have
     const shrinking = capture.last !== undefined;
-    // interrupted: the rest of the batch passes at once, uncounted (no connection is made)
-    if (o.signal?.aborted && !shrinking) return;
+    // interrupted: the rest of the batch, and any shrinking, passes at once, uncounted (no connection is made)
+    if (o.signal?.aborted) return;
     if (shrinking) {
-      if (o.signal?.aborted) return;
       capture.shrinkDeadline ??= performance.now() + (capture.known ? 0 : (o.shrinkTimeMs ?? 30_000));
       if (performance.now() > capture.shrinkDeadline) return;
     }
