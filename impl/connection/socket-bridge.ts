@@ -71,8 +71,6 @@ export function bridgeChannelSocket(ch: Channel, sock: Duplex): Promise<BridgeRe
     let gotEof = false;
     /** sock 'finish': every byte the channel delivered reached the socket, then FIN. */
     let wroteFin = false;
-    /** sock 'end': the local side's FIN, after its last byte (the pipe then ends the channel, EOF after those bytes). */
-    let readEnd = false;
     let sockGone = false;
     let chanGone = false;
     let complete = false;
@@ -139,11 +137,11 @@ export function bridgeChannelSocket(ch: Channel, sock: Duplex): Promise<BridgeRe
       sentEofInTime = !chanGone;
       // Node closes a socket whose two sides are done at once, which may be before the channel has sent the last
       // bytes read from it: that socket ended cleanly, and the stream is complete once those bytes and EOF are out
-      if (sockGone && !(readEnd && wroteFin)) void ch.close();
+      // (sock.readableEnded: its FIN came after its last byte, which the pipe handed on before ending the channel)
+      if (sockGone && !(sock.readableEnded && wroteFin)) void ch.close();
       else bothEnded();
     });
     sock.once('finish', () => { wroteFin = true; bothEnded(); });
-    sock.once('end', () => { readEnd = true; });
     sock.once('close', onSocketGone);
     ch.once('channel-gone', onChannelGone);
     sock.pipe(ch);
